@@ -1,0 +1,196 @@
+//! Code generation for the `liveramp` crate, shared by its build script and its xtask.
+//!
+//! One code path turns `specs/<api>.yaml` into Rust: [`generate`] parses a spec, runs
+//! progenitor with the crate's settings, makes every string enum open (see [`open_enum`]) and
+//! returns formatted source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
+//! through [`load`] for lint and documentation.
+
+mod open_enum;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use openapiv3::{OpenAPI, ReferenceOr, SchemaKind, Type};
+use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TypeImpl};
+
+pub use open_enum::{OpenEnum, variant_name};
+
+/// One API of the crate: its Cargo feature, its Rust module and its spec file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Api {
+    /// The Cargo feature that enables it, e.g. `activation-v1`.
+    pub feature: &'static str,
+    /// The module it is generated into, e.g. `activation_v1`.
+    pub module: &'static str,
+    /// The spec file, relative to the repository root.
+    pub spec: &'static str,
+}
+
+impl Api {
+    /// The env var Cargo sets for a build script when the feature is on.
+    pub fn cargo_feature_env(&self) -> String {
+        format!(
+            "CARGO_FEATURE_{}",
+            self.feature.to_uppercase().replace('-', "_")
+        )
+    }
+}
+
+/// Every API the crate generates a client for.
+pub const APIS: &[Api] = &[
+    Api {
+        feature: "activation",
+        module: "activation",
+        spec: "specs/activation.yaml",
+    },
+    Api {
+        feature: "activation-v1",
+        module: "activation_v1",
+        spec: "specs/activation-v1.yaml",
+    },
+    Api {
+        feature: "consent",
+        module: "consent",
+        spec: "specs/consent.yaml",
+    },
+    Api {
+        feature: "abilitec",
+        module: "abilitec",
+        spec: "specs/abilitec.yaml",
+    },
+    Api {
+        feature: "data-integration",
+        module: "data_integration",
+        spec: "specs/data-integration.yaml",
+    },
+];
+
+/// A failure to read or generate one spec; its message always names the spec file.
+#[derive(Debug)]
+pub struct Error {
+    /// The spec file.
+    pub spec: PathBuf,
+    /// What went wrong, with the operation or schema where known.
+    pub message: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.spec.display(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn error(spec: &Path, message: impl Into<String>) -> Error {
+    Error {
+        spec: spec.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Reads a spec file as YAML into an OpenAPI 3.0.x document.
+pub fn load(spec: &Path) -> Result<OpenAPI, Error> {
+    let text = std::fs::read_to_string(spec).map_err(|e| error(spec, format!("cannot read: {e}")))?;
+    parse(spec, &text)
+}
+
+/// Parses spec text (YAML or JSON) into an OpenAPI 3.0.x document; `spec` names it in errors.
+pub fn parse(spec: &Path, text: &str) -> Result<OpenAPI, Error> {
+    let doc: OpenAPI = serde_norway::from_str(text)
+        .map_err(|e| error(spec, format!("not an OpenAPI 3.0.x document: {e}")))?;
+    if !doc.openapi.starts_with("3.0.") {
+        return Err(error(
+            spec,
+            format!("openapi version {} is not 3.0.x", doc.openapi),
+        ));
+    }
+    Ok(doc)
+}
+
+/// The named component schemas that are string enums, in spec order.
+pub fn string_enums(doc: &OpenAPI) -> Vec<OpenEnum> {
+    let Some(components) = &doc.components else {
+        return Vec::new();
+    };
+    components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| match schema {
+            ReferenceOr::Item(schema) => match &schema.schema_kind {
+                SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => Some(OpenEnum {
+                    name: name.clone(),
+                    description: schema.schema_data.description.clone(),
+                    values: s.enumeration.iter().flatten().cloned().collect(),
+                }),
+                _ => None,
+            },
+            ReferenceOr::Reference { .. } => None,
+        })
+        .collect()
+}
+
+/// The progenitor settings every API is generated with.
+///
+/// `module` is the crate module the code is included into; open enums are referred to by their
+/// path in it.
+pub fn settings(doc: &OpenAPI, module: &str) -> GenerationSettings {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_hooks(HooksMode::Expected)
+        .with_inner_type(quote::quote!(crate::transport::Transport))
+        .with_derive("schemars::JsonSchema")
+        .with_derive("PartialEq");
+    for open in string_enums(doc) {
+        settings.with_replacement(
+            &open.name,
+            format!("crate::{module}::types::{}", open.rust_name()),
+            [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
+        );
+    }
+    settings
+}
+
+/// Generates the formatted Rust source of one API's client from its parsed spec.
+pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Error> {
+    let mut generator = Generator::new(&settings(doc, module));
+    let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        generator.generate_tokens(doc)
+    }))
+    .map_err(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown reason");
+        error(
+            spec,
+            format!("progenitor panicked: {why} (run `cargo xtask lint` for the exact place)"),
+        )
+    })?
+    .map_err(|e| error(spec, format!("progenitor: {e}")))?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| error(spec, format!("generated code does not parse: {e}")))?;
+    let enums = string_enums(doc);
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| error(spec, "generated code has no `types` module"))?;
+    for open in &enums {
+        let item: syn::File = syn::parse2(open.tokens().map_err(|m| error(spec, m))?)
+            .map_err(|e| error(spec, format!("open enum {}: {e}", open.name)))?;
+        types.1.extend(item.items);
+    }
+    Ok(prettyplease::unparse(&file))
+}
+
+/// Loads and generates one API; the build script's whole job for a spec.
+pub fn generate_file(spec: &Path, module: &str) -> Result<String, Error> {
+    let doc = load(spec)?;
+    generate(spec, &doc, module)
+}

@@ -1,0 +1,5 @@
+//! The generated `activation_v1` client: [`Client`], its request builders and [`types`].
+#![allow(missing_docs)]
+
+include!(concat!(env!("OUT_DIR"), "/activation_v1.rs"));
+crate::transport::impl_client_hooks!(Client);

@@ -1,0 +1,17 @@
+//! Typed clients for the LiveRamp Activation, Consent Files and AbiliTec APIs and the Data
+//! Integration legacy API.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod transport;
+
+#[cfg(feature = "activation")]
+pub mod activation;
+#[cfg(feature = "activation-v1")]
+pub mod activation_v1;
+#[cfg(feature = "consent")]
+pub mod consent;
+#[cfg(feature = "abilitec")]
+pub mod abilitec;
+#[cfg(feature = "data-integration")]
+pub mod data_integration;
