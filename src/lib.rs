@@ -3,15 +3,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod transport;
 
+#[cfg(feature = "abilitec")]
+pub mod abilitec;
 #[cfg(feature = "activation")]
 pub mod activation;
 #[cfg(feature = "activation-v1")]
 pub mod activation_v1;
 #[cfg(feature = "consent")]
 pub mod consent;
-#[cfg(feature = "abilitec")]
-pub mod abilitec;
 #[cfg(feature = "data-integration")]
 pub mod data_integration;

@@ -7,6 +7,8 @@
 
 mod open_enum;
 
+pub use openapiv3;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -91,7 +93,8 @@ fn error(spec: &Path, message: impl Into<String>) -> Error {
 
 /// Reads a spec file as YAML into an OpenAPI 3.0.x document.
 pub fn load(spec: &Path) -> Result<OpenAPI, Error> {
-    let text = std::fs::read_to_string(spec).map_err(|e| error(spec, format!("cannot read: {e}")))?;
+    let text =
+        std::fs::read_to_string(spec).map_err(|e| error(spec, format!("cannot read: {e}")))?;
     parse(spec, &text)
 }
 
@@ -170,8 +173,8 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
         )
     })?
     .map_err(|e| error(spec, format!("progenitor: {e}")))?;
-    let mut file: syn::File =
-        syn::parse2(tokens).map_err(|e| error(spec, format!("generated code does not parse: {e}")))?;
+    let mut file: syn::File = syn::parse2(tokens)
+        .map_err(|e| error(spec, format!("generated code does not parse: {e}")))?;
     let enums = string_enums(doc);
     let types = file
         .items
@@ -193,4 +196,38 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
 pub fn generate_file(spec: &Path, module: &str) -> Result<String, Error> {
     let doc = load(spec)?;
     generate(spec, &doc, module)
+}
+
+/// Finds an operation by its `operationId`: its path, method and definition.
+pub fn operation<'a>(
+    doc: &'a OpenAPI,
+    operation_id: &str,
+) -> Option<(&'a str, &'a str, &'a openapiv3::Operation)> {
+    doc.paths.iter().find_map(|(path, item)| {
+        item.as_item()?
+            .iter()
+            .find(|(_, op)| op.operation_id.as_deref() == Some(operation_id))
+            .map(|(method, op)| (path.as_str(), method, op))
+    })
+}
+
+/// The JSON example of an operation's answer with `status`, resolving a `$ref`'d response.
+pub fn response_example(
+    doc: &OpenAPI,
+    operation_id: &str,
+    status: u16,
+) -> Option<serde_json::Value> {
+    let (_, _, op) = operation(doc, operation_id)?;
+    let response = op
+        .responses
+        .responses
+        .get(&openapiv3::StatusCode::Code(status))?;
+    let response = match response {
+        ReferenceOr::Item(r) => r,
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/responses/")?;
+            doc.components.as_ref()?.responses.get(name)?.as_item()?
+        }
+    };
+    response.content.get("application/json")?.example.clone()
 }

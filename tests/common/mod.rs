@@ -1,0 +1,43 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use liveramp::auth::StaticToken;
+use liveramp::transport::Transport;
+
+/// The bearer token every test client sends.
+pub const TOKEN: &str = "test-access-token";
+/// The org ID every Activation test client sends.
+pub const ORG_ID: &str = "org-0001";
+
+/// A transport with a static bearer token and, when given, an org ID.
+pub fn transport(org_id: Option<&str>) -> Transport {
+    let builder = Transport::builder().token_source(Arc::new(StaticToken::new(TOKEN)));
+    match org_id {
+        Some(org) => builder.org_id(org).expect("valid org id").build(),
+        None => builder.build(),
+    }
+}
+
+/// The example answer the spec documents for `operation_id` with `status`.
+pub fn example(spec: &str, operation_id: &str, status: u16) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(spec);
+    let doc = liveramp_codegen::load(&path).expect("spec loads");
+    liveramp_codegen::response_example(&doc, operation_id, status)
+        .unwrap_or_else(|| panic!("{spec}: {operation_id} has no {status} example"))
+}
+
+/// `value` with every `null` member removed: the typed clients omit absent optional fields.
+pub fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), without_nulls(v)))
+            .collect(),
+        serde_json::Value::Array(items) => items.iter().map(without_nulls).collect(),
+        other => other.clone(),
+    }
+}
