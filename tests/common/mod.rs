@@ -41,3 +41,4 @@ pub fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
         other => other.clone(),
     }
 }
+pub mod peers;
