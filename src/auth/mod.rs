@@ -56,6 +56,12 @@ impl AuthError {
             message: message.into(),
         }
     }
+
+    /// Whether trying again later may succeed (an outage), as opposed to a permanent refusal
+    /// (bad credentials).
+    pub fn is_transient(&self) -> bool {
+        false
+    }
 }
 
 /// Hands out bearer tokens. Implement it to plug in your own source (a cache shared by many
