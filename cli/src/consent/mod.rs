@@ -1,0 +1,190 @@
+//! `liveramp consent`: list the consent files and sync them into a directory.
+
+pub mod manifest;
+pub mod sync;
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use indicatif::ProgressBar;
+use liveramp::consent::types::ConsentFile;
+
+use crate::config::ConfigArgs;
+use crate::exit::{CliError, Failure, classify_api};
+use crate::output::Output;
+use manifest::ManifestEntry;
+use sync::{SyncError, SyncObserver, SyncReport};
+
+/// The `consent` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ConsentCommand {
+    /// Lists every consent file (all pages).
+    List,
+    /// Downloads every consent file into DIR exactly once; a rerun resumes.
+    Sync {
+        /// The directory to download into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// Runs a `consent` subcommand.
+pub async fn run(
+    command: &ConsentCommand,
+    config: &ConfigArgs,
+    out: Output,
+) -> Result<(), CliError> {
+    let client = config.consent()?;
+    match command {
+        ConsentCommand::List => list(&client, out).await,
+        ConsentCommand::Sync { dir } => {
+            let report = sync_with_progress(&client, dir, out).await?;
+            out.emit(&report, human_report);
+            Ok(())
+        }
+    }
+}
+
+async fn list(client: &liveramp::consent::Client, out: Output) -> Result<(), CliError> {
+    let spinner = out.spinner("listing consent files");
+    let files = sync::list_all(client).await;
+    spinner.finish_and_clear();
+    let files = files?;
+    out.emit(&files, |files| {
+        let mut text = format!("{} consent file(s)\n", files.len());
+        for file in files {
+            text.push_str(&human_file(file));
+            text.push('\n');
+        }
+        text
+    });
+    Ok(())
+}
+
+fn human_file(file: &ConsentFile) -> String {
+    format!(
+        "{}  {}  {:<10} {}",
+        file.id,
+        file.created_at.format("%Y-%m-%dT%H:%M:%SZ"),
+        file.identifier_type.as_str(),
+        file.request_type.as_str()
+    )
+}
+
+/// Runs a sync into `dir`, drawing a file counter and a byte bar.
+pub async fn sync_with_progress(
+    client: &liveramp::consent::Client,
+    dir: &std::path::Path,
+    out: Output,
+) -> Result<SyncReport, CliError> {
+    let spinner = out.spinner("listing consent files");
+    let observer = Bars {
+        out,
+        spinner,
+        files: RefCell::new(None),
+        bytes: RefCell::new(None),
+    };
+    let result = sync::sync(client, dir, &observer).await;
+    observer.clear();
+    Ok(result?)
+}
+
+/// Draws a sync's progress.
+struct Bars {
+    out: Output,
+    spinner: ProgressBar,
+    files: RefCell<Option<ProgressBar>>,
+    bytes: RefCell<Option<ProgressBar>>,
+}
+
+impl Bars {
+    fn clear(&self) {
+        self.spinner.finish_and_clear();
+        for bar in [&self.files, &self.bytes] {
+            if let Some(bar) = bar.borrow_mut().take() {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}
+
+impl SyncObserver for Bars {
+    fn listed(&self, _total: usize, pending: usize) {
+        self.spinner.finish_and_clear();
+        *self.files.borrow_mut() = Some(self.out.counter(pending as u64, "files"));
+    }
+
+    fn started(&self, id: &str, bytes: Option<u64>) {
+        if let Some(old) = self.bytes.borrow_mut().take() {
+            old.finish_and_clear();
+        }
+        *self.bytes.borrow_mut() = Some(self.out.bytes(bytes, id.to_owned()));
+    }
+
+    fn progressed(&self, bytes: u64) {
+        if let Some(bar) = self.bytes.borrow().as_ref() {
+            bar.inc(bytes);
+        }
+    }
+
+    fn finished(&self, _entry: &ManifestEntry) {
+        if let Some(bar) = self.files.borrow().as_ref() {
+            bar.inc(1);
+        }
+    }
+}
+
+fn human_report(report: &SyncReport) -> String {
+    let mut text = String::new();
+    for entry in &report.downloaded {
+        text.push_str(&format!(
+            "downloaded {} ({} bytes)\n",
+            entry.file, entry.bytes
+        ));
+    }
+    text.push_str(&format!(
+        "{} listed, {} downloaded, {} already synced into {}",
+        report.listed,
+        report.downloaded.len(),
+        report.already_synced,
+        report.dir.display()
+    ));
+    if report.stale_temp_files_removed > 0 {
+        text.push_str(&format!(
+            "\nremoved {} partial file(s) of an interrupted run",
+            report.stale_temp_files_removed
+        ));
+    }
+    if !report.vanished.is_empty() {
+        text.push_str(&format!(
+            "\n{} file(s) disappeared from the listing before download: {}",
+            report.vanished.len(),
+            report.vanished.join(", ")
+        ));
+    }
+    text
+}
+
+impl From<SyncError> for CliError {
+    fn from(error: SyncError) -> Self {
+        let failure = match &error {
+            SyncError::List(source) => classify_api(&**source),
+            SyncError::Download { source, .. } => download_failure(source),
+            SyncError::Truncated { .. } => Failure::Network,
+            SyncError::Io { .. } => Failure::Generic,
+        };
+        CliError::new(failure, error)
+    }
+}
+
+fn download_failure(error: &liveramp::consent::DownloadError) -> Failure {
+    use liveramp::consent::DownloadError;
+    match error {
+        DownloadError::Transport(_) | DownloadError::Stalled => Failure::Network,
+        DownloadError::InvalidUrl | DownloadError::InsecureUrl => Failure::Api,
+        DownloadError::Expired => Failure::Auth,
+        DownloadError::Status(status) => Failure::from_status(status.as_u16()),
+        _ => Failure::Generic,
+    }
+}

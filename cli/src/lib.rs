@@ -1,0 +1,92 @@
+//! The `liveramp` command over the `liveramp` crate: one module per command group, a shared
+//! output layer ([`output`]) and exit codes ([`exit`]).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod consent;
+pub mod exit;
+pub mod output;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use config::ConfigArgs;
+use exit::{CliError, Failure};
+use output::Output;
+
+/// LiveRamp Activation, Consent Files, AbiliTec and Data Integration from the shell.
+#[derive(Debug, Parser)]
+#[command(name = "liveramp", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 other failure, 2 usage or configuration, \
+3 authentication, 4 API error, 5 network."
+)]
+pub struct Cli {
+    /// Print machine-readable JSON on stdout instead of text (no progress drawn).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Credentials and base URLs.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The command groups.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Consent Files: list them, sync them into a directory.
+    #[command(subcommand)]
+    Consent(consent::ConsentCommand),
+}
+
+/// Parses `args`, runs the command and returns the process exit code.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() {
+                Failure::Usage.code()
+            } else {
+                0
+            });
+        }
+    };
+    install_crypto_provider();
+    let out = Output::new(cli.json);
+    match run(cli, out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            out.error(&error);
+            ExitCode::from(error.failure().code())
+        }
+    }
+}
+
+/// Makes ring the process's TLS crypto provider (the crate builds its HTTP clients with rustls
+/// and no provider of its own). Does nothing if one is installed already.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn run(cli: Cli, out: Output) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(Failure::Generic, e))?;
+    runtime.block_on(async move {
+        match &cli.command {
+            Command::Consent(command) => consent::run(command, &cli.config, out).await,
+        }
+    })
+}

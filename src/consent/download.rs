@@ -1,0 +1,170 @@
+//! Streams a consent file's body from its signed `fileURL`.
+//!
+//! The URL is signed: it carries its own authorization, so no bearer token is sent, and it is
+//! never shown in an error. It must be https, except to a loopback host (tests, the sandbox).
+//! The body arrives chunk by chunk, so memory stays flat whatever the file size.
+#![warn(missing_docs)]
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+use progenitor_client::ClientInfo;
+use reqwest::{StatusCode, Url};
+
+use super::Client;
+use super::types::ConsentFile;
+
+/// The longest a whole download may take; it replaces the client's shorter request timeout,
+/// which is meant for API calls, not for large files.
+pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(6 * 60 * 60);
+
+/// The longest the body may stall between two chunks before the download fails.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why a consent file could not be downloaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DownloadError {
+    /// The `fileURL` is not a valid absolute URL.
+    #[error("the consent file's URL is not a valid URL")]
+    InvalidUrl,
+    /// The `fileURL` is plain http to a host that is not loopback.
+    #[error("refusing to download a consent file over plain http from a non-loopback host")]
+    InsecureUrl,
+    /// The signed URL was refused with 403: it has expired. List the files again for a fresh one.
+    #[error("the consent file's signed URL has expired (HTTP 403)")]
+    Expired,
+    /// The download was answered with another unsuccessful status.
+    #[error("the consent file download failed with HTTP {0}")]
+    Status(StatusCode),
+    /// No byte arrived for [`IDLE_TIMEOUT`].
+    #[error("the consent file download stalled")]
+    Stalled,
+    /// The connection failed or the body was cut short. The signed URL is not included.
+    #[error("the consent file download was interrupted")]
+    Transport(#[source] reqwest::Error),
+}
+
+impl DownloadError {
+    /// Whether listing the files again for a fresh signed URL may fix it.
+    pub fn is_expired_url(&self) -> bool {
+        matches!(self, Self::Expired)
+    }
+
+    fn transport(error: reqwest::Error) -> Self {
+        Self::Transport(error.without_url())
+    }
+}
+
+impl Client {
+    /// Starts downloading `file` from its signed `fileURL` with this client's HTTP client and
+    /// no bearer token. Returns once the response headers arrived with a success status.
+    pub async fn download_consent_file(
+        &self,
+        file: &ConsentFile,
+    ) -> Result<ConsentFileBody, DownloadError> {
+        let url = signed_url(&file.file_url)?;
+        let response = self
+            .client()
+            .get(url)
+            .timeout(DOWNLOAD_TIMEOUT)
+            .send()
+            .await
+            .map_err(DownloadError::transport)?;
+        match response.status() {
+            status if status.is_success() => Ok(ConsentFileBody { response }),
+            StatusCode::FORBIDDEN => Err(DownloadError::Expired),
+            status => Err(DownloadError::Status(status)),
+        }
+    }
+}
+
+/// The body of a consent file being downloaded.
+#[derive(Debug)]
+pub struct ConsentFileBody {
+    response: reqwest::Response,
+}
+
+impl ConsentFileBody {
+    /// The body size the server announced, if it did.
+    pub fn content_length(&self) -> Option<u64> {
+        self.response.content_length()
+    }
+
+    /// The next chunk of the body, or `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, DownloadError> {
+        match tokio::time::timeout(IDLE_TIMEOUT, self.response.chunk()).await {
+            Ok(chunk) => chunk.map_err(DownloadError::transport),
+            Err(_) => Err(DownloadError::Stalled),
+        }
+    }
+
+    /// The body as a stream of chunks.
+    pub fn into_stream(self) -> impl Stream<Item = Result<Bytes, DownloadError>> + Send {
+        futures::stream::try_unfold(self, |mut body| async move {
+            Ok(body.chunk().await?.map(|chunk| (chunk, body)))
+        })
+    }
+}
+
+/// `raw` parsed, if it is https or http to a loopback host.
+fn signed_url(raw: &str) -> Result<Url, DownloadError> {
+    let url = Url::parse(raw).map_err(|_| DownloadError::InvalidUrl)?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(DownloadError::InsecureUrl),
+        _ => Err(DownloadError::InvalidUrl),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_and_loopback_http_are_accepted() {
+        for ok in [
+            "https://storage.example.com/a.csv?sig=1",
+            "http://127.0.0.1:8080/a.csv",
+            "http://localhost/a.csv",
+            "http://[::1]:9/a.csv",
+        ] {
+            assert!(signed_url(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn plain_http_elsewhere_and_other_schemes_are_refused() {
+        assert!(matches!(
+            signed_url("http://storage.example.com/a.csv"),
+            Err(DownloadError::InsecureUrl)
+        ));
+        assert!(matches!(
+            signed_url("http://10.0.0.1/a.csv"),
+            Err(DownloadError::InsecureUrl)
+        ));
+        assert!(matches!(
+            signed_url("file:///etc/passwd"),
+            Err(DownloadError::InvalidUrl)
+        ));
+        assert!(matches!(
+            signed_url("not a url"),
+            Err(DownloadError::InvalidUrl)
+        ));
+    }
+}
