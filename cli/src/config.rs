@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::exit::CliError;
+use crate::exit::{CliError, Failure};
 
 /// The production base URL of the Consent Files API.
 const CONSENT_URL: &str = "https://api.liveramp.com/privacy";
@@ -91,6 +91,9 @@ impl ConfigArgs {
     pub fn consent(&self) -> Result<liveramp::consent::Client, CliError> {
         let url = self.consent_url.as_deref().unwrap_or(CONSENT_URL);
         let transport = liveramp::transport::Transport::builder().build();
-        Ok(liveramp::consent::Client::new(url, transport))
+        let http = liveramp::http::client().map_err(|e| CliError::new(Failure::Generic, e))?;
+        Ok(liveramp::consent::Client::new_with_client(
+            url, http, transport,
+        ))
     }
 }

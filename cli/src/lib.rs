@@ -62,7 +62,6 @@ where
             });
         }
     };
-    install_crypto_provider();
     let out = Output::new(cli.json);
     match run(cli, out) {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,12 +70,6 @@ where
             ExitCode::from(error.failure().code())
         }
     }
-}
-
-/// Makes ring the process's TLS crypto provider (the crate builds its HTTP clients with rustls
-/// and no provider of its own). Does nothing if one is installed already.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 fn run(cli: Cli, out: Output) -> Result<(), CliError> {

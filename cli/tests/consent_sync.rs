@@ -11,7 +11,6 @@ use liveramp_cli::consent::sync::{Quiet, SyncError, sync};
 use support::{FakeConsent, Fault};
 
 fn client(fake: &FakeConsent) -> liveramp::consent::Client {
-    liveramp_cli::install_crypto_provider();
     liveramp::consent::Client::new(
         &fake.url(),
         liveramp::transport::Transport::builder().build(),
@@ -143,9 +142,9 @@ async fn a_listing_error_is_reported_as_such() {
         .local_addr()
         .unwrap()
         .port();
-    liveramp_cli::install_crypto_provider();
-    let client = liveramp::consent::Client::new(
+    let client = liveramp::consent::Client::new_with_client(
         &format!("http://127.0.0.1:{port}"),
+        liveramp::http::client().unwrap(),
         liveramp::transport::Transport::builder().build(),
     );
     let error = sync(&client, dir.path(), &Quiet).await.unwrap_err();
