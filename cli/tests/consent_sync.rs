@@ -11,8 +11,9 @@ use liveramp_cli::consent::sync::{Quiet, SyncError, sync};
 use support::{FakeConsent, Fault};
 
 fn client(fake: &FakeConsent) -> liveramp::consent::Client {
-    liveramp::consent::Client::new(
+    liveramp::consent::Client::new_with_client(
         &fake.url(),
+        liveramp::http::client().unwrap(),
         liveramp::transport::Transport::builder().build(),
     )
 }
