@@ -9,6 +9,8 @@ use crate::exit::{CliError, Failure};
 
 /// The production base URL of the Consent Files API.
 const CONSENT_URL: &str = "https://api.liveramp.com/privacy";
+/// The production base URL of the Activation v2 API.
+const ACTIVATION_URL: &str = "https://api.liveramp.com/activation";
 
 /// Credentials and base URLs, from flags or the environment.
 #[derive(Debug, Clone, Default, Args)]
@@ -94,6 +96,25 @@ impl ConfigArgs {
         let http = liveramp::http::client().map_err(|e| CliError::new(Failure::Generic, e))?;
         Ok(liveramp::consent::Client::new_with_client(
             url, http, transport,
+        ))
+    }
+}
+
+impl ConfigArgs {
+    /// An authenticated Activation v2 client.
+    pub fn activation(&self) -> Result<liveramp::activation::Client, CliError> {
+        let url = self.activation_url.as_deref().unwrap_or(ACTIVATION_URL);
+        let mut transport = liveramp::transport::Transport::builder();
+        if let Some(org_id) = &self.org_id {
+            transport = transport
+                .org_id(org_id)
+                .map_err(|e| CliError::new(Failure::Usage, e))?;
+        }
+        let http = liveramp::http::client().map_err(|e| CliError::new(Failure::Generic, e))?;
+        Ok(liveramp::activation::Client::new_with_client(
+            url,
+            http,
+            transport.build(),
         ))
     }
 }

@@ -119,6 +119,14 @@ pub fn classify_api<E>(error: &progenitor_client::Error<E>) -> Failure {
     }
 }
 
+/// An error answered by a generated client, classified.
+pub fn api_error<E>(error: progenitor_client::Error<E>) -> CliError
+where
+    E: fmt::Debug + Send + Sync + 'static,
+{
+    CliError::new(classify_api(&error), error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,10 +3,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod activation;
 pub mod config;
 pub mod consent;
 pub mod exit;
 pub mod output;
+pub mod pages;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -39,6 +41,9 @@ pub struct Cli {
 /// The command groups.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Activation v2: destinations, integrations, integration connections.
+    #[command(subcommand)]
+    Activation(activation::ActivationCommand),
     /// Consent Files: list them, sync them into a directory.
     #[command(subcommand)]
     Consent(consent::ConsentCommand),
@@ -79,6 +84,7 @@ fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         .map_err(|e| CliError::new(Failure::Generic, e))?;
     runtime.block_on(async move {
         match &cli.command {
+            Command::Activation(command) => activation::run(command, &cli.config, out).await,
             Command::Consent(command) => consent::run(command, &cli.config, out).await,
         }
     })
