@@ -118,3 +118,19 @@ impl ConfigArgs {
         ))
     }
 }
+
+impl ConfigArgs {
+    /// An authenticated AbiliTec client.
+    pub fn abilitec(&self) -> Result<liveramp::abilitec::Client, CliError> {
+        let url = self
+            .abilitec_url
+            .as_deref()
+            .unwrap_or("https://us.identity.api.liveramp.com/v1");
+        let http = liveramp::http::client().map_err(|e| CliError::new(Failure::Generic, e))?;
+        Ok(liveramp::abilitec::Client::new_with_client(
+            url,
+            http,
+            liveramp::transport::Transport::builder().build(),
+        ))
+    }
+}

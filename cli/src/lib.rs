@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod abilitec;
 pub mod activation;
 pub mod config;
 pub mod consent;
@@ -44,6 +45,9 @@ pub enum Command {
     /// Activation v2: destinations, integrations, integration connections.
     #[command(subcommand)]
     Activation(activation::ActivationCommand),
+    /// AbiliTec: match PII to people, places, households, entities.
+    #[command(subcommand)]
+    Abilitec(abilitec::AbilitecCommand),
     /// Consent Files: list them, sync them into a directory.
     #[command(subcommand)]
     Consent(consent::ConsentCommand),
@@ -85,6 +89,7 @@ fn run(cli: Cli, out: Output) -> Result<(), CliError> {
     runtime.block_on(async move {
         match &cli.command {
             Command::Activation(command) => activation::run(command, &cli.config, out).await,
+            Command::Abilitec(command) => abilitec::run(command, &cli.config, out).await,
             Command::Consent(command) => consent::run(command, &cli.config, out).await,
         }
     })
