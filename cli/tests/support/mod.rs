@@ -39,6 +39,8 @@ struct State {
     /// 403 answers, by file ID.
     refused: HashMap<String, usize>,
     lists: usize,
+    /// The status every list call is answered with instead of a page, if set.
+    list_status: Option<u16>,
 }
 
 /// A running fake Consent Files server on a loopback port.
@@ -113,6 +115,11 @@ impl FakeConsent {
             .unwrap_or(0)
     }
 
+    /// Answers every list call with `status` and an error document from now on.
+    pub fn fail_lists(&self, status: u16) {
+        self.state.lock().unwrap().list_status = Some(status);
+    }
+
     /// How many list pages were served.
     pub fn lists(&self) -> usize {
         self.state.lock().unwrap().lists
@@ -141,7 +148,12 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
         .split('&')
         .filter_map(|pair| pair.split_once('='))
         .collect();
-    if path == "/v2/consent-files" {
+    let list_status = state.lock().unwrap().list_status;
+    if let (true, Some(status)) = (path == "/v2/consent-files", list_status) {
+        let body = serde_json::json!({"httpStatuscode": status, "message": "refused"}).to_string();
+        let status = format!("{status} Refused");
+        respond(&mut stream, &status, "application/json", body.as_bytes()).await;
+    } else if path == "/v2/consent-files" {
         let host = stream
             .local_addr()
             .map(|a| a.to_string())
