@@ -5,6 +5,7 @@
 
 pub mod abilitec;
 pub mod activation;
+pub mod browser;
 pub mod config;
 pub mod consent;
 pub mod exit;

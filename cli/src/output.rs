@@ -45,6 +45,14 @@ impl Output {
         }
     }
 
+    /// Prints `value` as one line of JSON, whatever the mode.
+    pub fn emit_line<T: Serialize>(&self, value: &T) {
+        match serde_json::to_string(value) {
+            Ok(text) => print_stdout(&text),
+            Err(error) => eprintln!("error: cannot encode the output as JSON: {error}"),
+        }
+    }
+
     /// A step of a longer walk-through, in human mode only (stdout).
     pub fn step(&self, text: &str) {
         if !self.json {
@@ -57,6 +65,11 @@ impl Output {
         if !self.json {
             eprintln!("{text}");
         }
+    }
+
+    /// Something the user must act on (a URL to open), on stderr in every mode.
+    pub fn prompt(&self, text: &str) {
+        eprintln!("{text}");
     }
 
     /// A spinner showing `message`, hidden when progress is not drawn.
@@ -113,4 +126,5 @@ fn print_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`liveramp ... | head`) is not an error worth reporting.
     let _ = writeln!(stdout, "{text}");
+    let _ = stdout.flush();
 }
