@@ -4,7 +4,12 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod error;
+pub mod retry;
 pub mod transport;
+pub mod validate;
+
+pub use error::Error;
 
 #[cfg(feature = "abilitec")]
 pub mod abilitec;
