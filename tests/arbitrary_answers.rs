@@ -7,6 +7,7 @@ use std::sync::Arc;
 use common::raw_tcp::{self, Act, RawServer};
 use liveramp::retry::{RecordingClock, RetryPolicy};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
@@ -69,7 +70,8 @@ fn any_bytes_as_the_answer_of_every_operation_never_panic() {
             any::<bool>(),
         );
         for _ in 0..128 {
-            let (status, body, whole) = strategy.new_tree(&mut runner).unwrap().current();
+            let (status, body, whole): (u16, Vec<u8>, bool) =
+                strategy.new_tree(&mut runner).unwrap().current();
             // Either a well-formed HTTP answer around the bytes, or the bytes alone on the wire.
             let bytes = if whole {
                 raw_tcp::answer(status, "application/json", &body)

@@ -51,7 +51,7 @@ async fn failing_status(status: u16) {
     let clock = RecordingClock::default();
     let client = client(&server.base_url(), builder(&clock).build());
     let err = list(&client).await.unwrap_err();
-    assert_eq!(mock.hits_async().await, 3, "{status}: 3 attempts");
+    assert_eq!(mock.calls_async().await, 3, "{status}: 3 attempts");
     assert_backoffs(&clock.sleeps());
     assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
     assert!(err.is_retryable());
@@ -112,7 +112,7 @@ async fn status_429_waits_the_retry_after_seconds() {
     let clock = RecordingClock::default();
     let client = client(&server.base_url(), builder(&clock).build());
     let err = list(&client).await.unwrap_err();
-    assert_eq!(mock.hits_async().await, 3);
+    assert_eq!(mock.calls_async().await, 3);
     assert_eq!(clock.sleeps(), vec![Duration::from_secs(7); 2]);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
     assert!(err.is_retryable());
@@ -139,7 +139,7 @@ async fn status_429_waits_until_the_retry_after_date() {
         builder(&clock).retry_policy(policy).build(),
     );
     let err = list(&client).await.unwrap_err();
-    assert_eq!(mock.hits_async().await, 2);
+    assert_eq!(mock.calls_async().await, 2);
     let sleeps = clock.sleeps();
     assert_eq!(sleeps.len(), 1);
     assert!(
@@ -191,7 +191,7 @@ async fn a_retry_that_cannot_fit_the_deadline_is_not_started() {
         builder(&clock).retry_policy(policy).build(),
     );
     let err = list(&client).await.unwrap_err();
-    assert_eq!(mock.hits_async().await, 1);
+    assert_eq!(mock.calls_async().await, 1);
     assert!(clock.sleeps().is_empty());
     assert!(
         matches!(err, liveramp::Error::DeadlineExceeded { attempts: 1, .. }),
@@ -353,7 +353,7 @@ async fn the_deadline_covers_the_token_fetch() {
     let err = list(&client(&server.base_url(), transport))
         .await
         .unwrap_err();
-    assert_eq!(mock.hits_async().await, 0);
+    assert_eq!(mock.calls_async().await, 0);
     assert!(
         matches!(
             err,
@@ -393,7 +393,7 @@ async fn a_failed_token_fetch_keeps_its_cause_and_sends_nothing() {
     let err = list(&client(&server.base_url(), transport))
         .await
         .unwrap_err();
-    assert_eq!(mock.hits_async().await, 0);
+    assert_eq!(mock.calls_async().await, 0);
     assert_eq!(err.to_string(), "could not get an access token");
     let source = std::error::Error::source(&err).expect("the AuthError");
     assert_eq!(source.to_string(), "invalid_grant: bad credentials");
@@ -417,7 +417,7 @@ async fn the_retry_budget_stops_retries_during_an_outage() {
     );
     let err = list(&client).await.unwrap_err();
     assert_eq!(
-        mock.hits_async().await,
+        mock.calls_async().await,
         2,
         "one retry paid for, the next refused"
     );
@@ -449,7 +449,7 @@ async fn retrying_can_be_switched_off() {
             .build(),
     );
     list(&client).await.unwrap_err();
-    assert_eq!(mock.hits_async().await, 1);
+    assert_eq!(mock.calls_async().await, 1);
     assert!(clock.sleeps().is_empty());
 }
 
@@ -472,7 +472,7 @@ async fn a_cloudflare_page_says_the_ip_is_blocked() {
     let err = list(&client(&server.base_url(), builder(&clock).build()))
         .await
         .unwrap_err();
-    assert_eq!(mock.hits_async().await, 1);
+    assert_eq!(mock.calls_async().await, 1);
     assert_eq!(
         err.to_string(),
         "blocked before reaching LiveRamp (Cloudflare 1020, 403 Forbidden): is this IP allowlisted?"
@@ -626,8 +626,8 @@ async fn a_401_on_an_expired_token_refreshes_it_and_retries_once() {
         .clock(Arc::new(clock.clone()))
         .build();
     list(&client(&server.base_url(), transport)).await.unwrap();
-    assert_eq!(expired.hits_async().await, 1);
-    assert_eq!(fresh.hits_async().await, 1);
+    assert_eq!(expired.calls_async().await, 1);
+    assert_eq!(fresh.calls_async().await, 1);
     assert_eq!(tokens.rejected.load(Ordering::SeqCst), 1);
     assert_eq!(tokens.fetches.load(Ordering::SeqCst), 2);
     assert!(
@@ -651,7 +651,7 @@ async fn a_second_401_is_reported_not_looped_on() {
     let err = list(&client(&server.base_url(), builder(&clock).build()))
         .await
         .unwrap_err();
-    assert_eq!(mock.hits_async().await, 2);
+    assert_eq!(mock.calls_async().await, 2);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     assert!(!err.is_retryable());
     assert_eq!(
@@ -678,7 +678,7 @@ async fn a_documented_constraint_fails_fast_and_nothing_is_sent() {
         .await
         .unwrap_err();
     let err = liveramp::Error::from(err);
-    assert_eq!(mock.hits_async().await, 0);
+    assert_eq!(mock.calls_async().await, 0);
     assert_eq!(
         err.to_string(),
         "invalid request: `limit` must be at most 100 (got 500); nothing was sent"
@@ -693,10 +693,11 @@ async fn a_documented_constraint_fails_fast_and_nothing_is_sent() {
         .send()
         .await
         .unwrap_err();
+    // 0 is already refused by the generated builder (the type is `NonZeroU32`).
+    let err = liveramp::Error::from(err);
     assert!(
-        liveramp::Error::from(err)
-            .to_string()
-            .contains("at least 1")
+        matches!(&err, liveramp::Error::InvalidRequest(m) if m.contains("limit")),
+        "{err}"
     );
 }
 
@@ -721,7 +722,7 @@ async fn validation_can_be_switched_off() {
         .await
         .unwrap_err();
     let err = liveramp::Error::from(err);
-    assert_eq!(mock.hits_async().await, 1);
+    assert_eq!(mock.calls_async().await, 1);
     assert_eq!(
         err.to_string(),
         "the API answered 422 Unprocessable Entity [INVALID_PARAMETER]: limit must be between 1 and 100."
