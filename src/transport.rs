@@ -457,3 +457,6 @@ macro_rules! impl_client_hooks {
     };
 }
 pub(crate) use impl_client_hooks;
+
+#[cfg(test)]
+mod tests;
