@@ -242,6 +242,20 @@ pub enum ErrorShape {
     Unrecognised,
 }
 
+/// The error codes of RFC 6749 §5.2 (and §4.1.2.1).
+const OAUTH_ERRORS: &[&str] = &[
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "access_denied",
+    "unsupported_response_type",
+    "server_error",
+    "temporarily_unavailable",
+];
+
 /// An error answer of the API, its document parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -294,11 +308,16 @@ impl ApiError {
             error.shape = ErrorShape::ConsentErrors;
             error.code = text(body.get("errorCode"));
             error.message = text(body.get("message"));
-        } else if body.get("error").is_some_and(|e| e.is_string()) {
+        } else if body.get("error_description").is_some()
+            || body
+                .get("error")
+                .and_then(|e| e.as_str())
+                .is_some_and(|e| OAUTH_ERRORS.contains(&e))
+        {
             error.shape = ErrorShape::OAuth;
             error.code = text(body.get("error"));
             error.message = text(body.get("error_description")).or(text(body.get("message")));
-        } else if let Some(message) = ["message", "detail", "error_message"]
+        } else if let Some(message) = ["message", "detail", "error_message", "error"]
             .iter()
             .find_map(|k| text(body.get(*k)))
         {
@@ -388,11 +407,12 @@ impl EdgeError {
     pub fn recognise(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<Self> {
         let head = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]).to_lowercase();
         let json = serde_json::from_slice::<serde_json::Value>(body).is_ok();
-        let html = head.trim_start().starts_with('<')
-            || headers
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"));
+        let html = !body.trim_ascii().is_empty()
+            && (head.trim_start().starts_with('<')
+                || headers
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html")));
         let by_header = headers.contains_key("cf-ray")
             || headers
                 .get(reqwest::header::SERVER)
@@ -666,6 +686,14 @@ mod tests {
             r#"{"error":"invalid_grant","error_description":"bad creds"}"#,
         );
         assert_eq!(e.api_error().unwrap().shape, ErrorShape::OAuth);
+
+        let e = answer(403, r#"{"error":"Token has no scope connection:edit"}"#);
+        let api = e.api_error().unwrap();
+        assert_eq!(api.shape, ErrorShape::Generic);
+        assert_eq!(
+            api.message.as_deref(),
+            Some("Token has no scope connection:edit")
+        );
 
         let e = answer(429, r#"{"message":"invalid param","status":429}"#);
         assert_eq!(e.api_error().unwrap().shape, ErrorShape::Generic);

@@ -261,16 +261,14 @@ impl Transport {
                 Ok(answer) => {
                     span.record("status", answer.status.as_u16());
                     let status = answer.status;
-                    if let (StatusCode::UNAUTHORIZED, Some(token), false) =
-                        (status, &token, refreshed)
+                    if let (StatusCode::UNAUTHORIZED, Some(token), Some(tokens), false) =
+                        (status, &token, &inner.tokens, refreshed)
                     {
-                        if let Some(tokens) = &inner.tokens {
-                            tracing::debug!(attempt = attempts, "401: refreshing the token once");
-                            tokens.invalidate(token);
-                            refreshed = true;
-                            if can_retry {
-                                continue;
-                            }
+                        tracing::debug!(attempt = attempts, "401: refreshing the token once");
+                        tokens.invalidate(token);
+                        refreshed = true;
+                        if can_retry {
+                            continue;
                         }
                     }
                     if !(is_retryable_status(status) && idempotent && can_retry) {

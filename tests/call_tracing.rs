@@ -44,7 +44,7 @@ async fn each_call_has_one_span_with_its_fields_and_no_secret() {
 
     let body = common::example("specs/consent.yaml", "list_consent_files", 200);
     let server = MockServer::start_async().await;
-    let mut failing = server
+    let failing = server
         .mock_async(|when, then| {
             when.method(GET);
             then.status(503);
