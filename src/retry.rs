@@ -27,11 +27,13 @@ pub struct RetryPolicy {
     pub deadline: Duration,
     /// One attempt (send and read the answer) ends by then, or sooner when the deadline is closer.
     pub attempt_timeout: Duration,
+    /// A retry starts only if at least this much of the deadline is left after its wait.
+    pub min_attempt_time: Duration,
 }
 
 impl Default for RetryPolicy {
     /// 3 attempts, 200 ms base, 20 s cap, `Retry-After` up to 60 s, a 60 s deadline, 30 s per
-    /// attempt.
+    /// attempt, no retry with less than 250 ms left for it.
     fn default() -> Self {
         Self {
             max_attempts: 3,
@@ -40,6 +42,7 @@ impl Default for RetryPolicy {
             max_retry_after: Duration::from_secs(60),
             deadline: Duration::from_secs(60),
             attempt_timeout: Duration::from_secs(30),
+            min_attempt_time: Duration::from_millis(250),
         }
     }
 }

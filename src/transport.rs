@@ -14,6 +14,8 @@
 //! takes it back out of the chain, with its own sources intact. Answers are buffered, so a body
 //! torn mid-read is retried like any network failure; the rebuilt response keeps its body in an
 //! extension so an undocumented status can still be read synchronously by that `From` impl.
+//! (Buffering means a streamed success body is held in memory whole; none of the four APIs
+//! streams large bodies through these clients: consent files download from signed URLs.)
 //!
 //! Alternatives weighed: `pre` can only return `Error::InvalidRequest(String)`/`Custom(String)`
 //! (the source and structure are lost); a synthetic answer with an unused status code is
@@ -320,7 +322,7 @@ impl Transport {
     }
 
     /// The wait before the next retry, or why there is none: out of attempts, out of budget, or
-    /// a wait that would end past the deadline.
+    /// a retry that would not have `min_attempt_time` left after its wait.
     fn backoff(
         &self,
         retries: u32,
@@ -333,7 +335,8 @@ impl Transport {
             return Err(Stop::Attempts);
         }
         let delay = inner.policy.backoff(retries + 1, retry_after);
-        if delay >= deadline.saturating_duration_since(inner.clock.now()) {
+        let needed = delay.saturating_add(inner.policy.min_attempt_time);
+        if needed > deadline.saturating_duration_since(inner.clock.now()) {
             return Err(Stop::Deadline);
         }
         if !inner.budget.try_spend(after_timeout) {

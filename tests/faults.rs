@@ -201,6 +201,56 @@ async fn a_retry_that_cannot_fit_the_deadline_is_not_started() {
 }
 
 #[tokio::test]
+async fn a_retry_without_time_left_for_its_attempt_is_not_started() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET);
+            then.status(503).header("retry-after", "1");
+        })
+        .await;
+    let clock = RecordingClock::default();
+    let policy = RetryPolicy {
+        deadline: Duration::from_millis(1200),
+        min_attempt_time: Duration::from_millis(250),
+        ..RetryPolicy::default()
+    };
+    let first = client(
+        &server.base_url(),
+        builder(&clock).retry_policy(policy).build(),
+    );
+    let err = list(&first).await.unwrap_err();
+    assert_eq!(
+        mock.calls_async().await,
+        1,
+        "1 s wait + 250 ms attempt > 1.2 s deadline"
+    );
+    assert!(clock.sleeps().is_empty());
+    assert!(
+        matches!(err, liveramp::Error::DeadlineExceeded { .. }),
+        "{err:?}"
+    );
+
+    let policy = RetryPolicy {
+        deadline: Duration::from_millis(1200),
+        min_attempt_time: Duration::from_millis(50),
+        max_attempts: 2,
+        ..RetryPolicy::default()
+    };
+    let second = client(
+        &server.base_url(),
+        builder(&clock).retry_policy(policy).build(),
+    );
+    list(&second).await.unwrap_err();
+    assert_eq!(
+        mock.calls_async().await,
+        3,
+        "with 50 ms enough, the retry runs"
+    );
+    assert_eq!(clock.sleeps(), vec![Duration::from_secs(1)]);
+}
+
+#[tokio::test]
 async fn a_reset_before_the_answer_is_retried() {
     let server = RawServer::start(vec![Act::Reset]).await;
     let clock = RecordingClock::default();
