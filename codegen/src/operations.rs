@@ -58,7 +58,7 @@ pub struct Constraint {
 /// What the transport knows of one operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationSpec {
-    /// Its `operationId`.
+    /// Its `operationId`, as the generated method is named (snake case).
     pub operation_id: String,
     /// Marked `x-idempotent: true`: safe to retry whatever its method.
     pub idempotent: bool,
@@ -85,7 +85,7 @@ pub fn operation_specs(doc: &OpenAPI) -> Vec<OperationSpec> {
                 body_constraints(doc, body, &mut constraints);
             }
             specs.push(OperationSpec {
-                operation_id: operation_id.clone(),
+                operation_id: rust_operation_id(operation_id),
                 idempotent: op
                     .extensions
                     .get("x-idempotent")
@@ -97,6 +97,28 @@ pub fn operation_specs(doc: &OpenAPI) -> Vec<OperationSpec> {
         }
     }
     specs
+}
+
+/// The operation ID as progenitor names the method and reports it in `OperationInfo`
+/// (snake case, other characters folded to `_`).
+fn rust_operation_id(id: &str) -> String {
+    use heck::ToSnakeCase;
+    let folded: String = id
+        .replace('\'', "")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let snake = folded.to_snake_case();
+    match snake.chars().next() {
+        Some(c) if c.is_alphabetic() || c == '_' => snake,
+        _ => format!("_{snake}"),
+    }
 }
 
 fn json_success(doc: &OpenAPI, op: &openapiv3::Operation) -> bool {
@@ -449,6 +471,19 @@ components:
                     rule: Rule::Maximum(43200.0, false)
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn operation_ids_are_named_as_progenitor_names_them() {
+        assert_eq!(
+            rust_operation_id("list_consent_files"),
+            "list_consent_files"
+        );
+        assert_eq!(rust_operation_id("Get v2/Deliveries"), "get_v2_deliveries");
+        assert_eq!(
+            rust_operation_id("createSegmentConfigs"),
+            "create_segment_configs"
         );
     }
 
