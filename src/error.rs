@@ -340,7 +340,15 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the API answered {}", self.status)?;
+        if self.status.is_success() {
+            write!(
+                f,
+                "the API answered {}, a status its spec does not document here",
+                self.status
+            )?;
+        } else {
+            write!(f, "the API answered {}", self.status)?;
+        }
         if let Some(code) = &self.code {
             write!(f, " [{code}")?;
             if let Some(meaning) = self.meaning() {
@@ -686,6 +694,12 @@ mod tests {
             r#"{"error":"invalid_grant","error_description":"bad creds"}"#,
         );
         assert_eq!(e.api_error().unwrap().shape, ErrorShape::OAuth);
+
+        let e = answer(201, "");
+        assert_eq!(
+            e.to_string(),
+            "the API answered 201 Created, a status its spec does not document here"
+        );
 
         let e = answer(403, r#"{"error":"Token has no scope connection:edit"}"#);
         let api = e.api_error().unwrap();
