@@ -4,8 +4,13 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod error;
 pub mod http;
+pub mod retry;
 pub mod transport;
+pub mod validate;
+
+pub use error::Error;
 
 #[cfg(feature = "abilitec")]
 pub mod abilitec;
