@@ -107,24 +107,28 @@ pub fn one_line(error: &(dyn StdError + 'static)) -> String {
     line.replace('\n', " ")
 }
 
-/// The failure kind of an error answered by a generated client.
-pub fn classify_api<E>(error: &progenitor_client::Error<E>) -> Failure {
-    use progenitor_client::Error;
+/// The failure kind of a library error.
+pub fn classify(error: &liveramp::Error) -> Failure {
+    use liveramp::Error;
     match error {
-        Error::CommunicationError(_) | Error::ResponseBodyError(_) => Failure::Network,
-        Error::ErrorResponse(response) => Failure::from_status(response.status().as_u16()),
-        Error::UnexpectedResponse(response) => Failure::from_status(response.status().as_u16()),
-        Error::InvalidRequest(_) => Failure::Usage,
-        _ => Failure::Api,
+        Error::InvalidField { .. } | Error::InvalidRequest(_) => Failure::Usage,
+        Error::Network { .. } => Failure::Network,
+        Error::Auth(_) => Failure::Auth,
+        Error::DeadlineExceeded { last: Some(last), .. } => classify(last),
+        Error::DeadlineExceeded { last: None, .. } => Failure::Network,
+        Error::RetryBudgetExhausted { last, .. } => classify(last),
+        Error::Other(_) => Failure::Generic,
+        other => match other.status() {
+            Some(status) => Failure::from_status(status.as_u16()),
+            None => Failure::Api,
+        },
     }
 }
 
-/// An error answered by a generated client, classified.
-pub fn api_error<E>(error: progenitor_client::Error<E>) -> CliError
-where
-    E: fmt::Debug + Send + Sync + 'static,
-{
-    CliError::new(classify_api(&error), error)
+/// An error answered by a generated client, as the library's [`liveramp::Error`], classified.
+pub fn api_error<E: serde::Serialize>(error: progenitor_client::Error<E>) -> CliError {
+    let error = liveramp::Error::from(error);
+    CliError::new(classify(&error), error)
 }
 
 #[cfg(test)]

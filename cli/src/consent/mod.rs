@@ -11,7 +11,7 @@ use indicatif::ProgressBar;
 use liveramp::consent::types::ConsentFile;
 
 use crate::config::ConfigArgs;
-use crate::exit::{CliError, Failure, classify_api};
+use crate::exit::{CliError, Failure, classify};
 use crate::output::Output;
 use manifest::ManifestEntry;
 use sync::{SyncError, SyncObserver, SyncReport};
@@ -169,7 +169,7 @@ fn human_report(report: &SyncReport) -> String {
 impl From<SyncError> for CliError {
     fn from(error: SyncError) -> Self {
         let failure = match &error {
-            SyncError::List(source) => classify_api(&**source),
+            SyncError::List(source) => classify(source),
             SyncError::Download { source, .. } => download_failure(source),
             SyncError::Truncated { .. } => Failure::Network,
             SyncError::Io { .. } => Failure::Generic,

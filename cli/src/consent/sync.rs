@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use liveramp::consent::types::ConsentFile;
-use liveramp::consent::{Client, DownloadError, types};
+use liveramp::consent::{Client, DownloadError};
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
@@ -48,7 +48,7 @@ pub struct SyncReport {
 pub enum SyncError {
     /// Listing the consent files failed.
     #[error("listing the consent files failed")]
-    List(#[source] Box<progenitor_client::Error<types::Errors>>),
+    List(#[source] Box<liveramp::Error>),
     /// Downloading one file failed.
     #[error("downloading consent file {id} failed")]
     Download {
@@ -195,7 +195,7 @@ pub async fn list_all(client: &Client) -> Result<Vec<ConsentFile>, SyncError> {
         let page = request
             .send()
             .await
-            .map_err(|e| SyncError::List(Box::new(e)))?
+            .map_err(|e| SyncError::List(Box::new(e.into())))?
             .into_inner();
         let count = page.v2_consent_files.len();
         files.extend(
