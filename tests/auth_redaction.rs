@@ -7,9 +7,9 @@ use std::time::Duration;
 use httpmock::prelude::*;
 use liveramp::Config;
 use liveramp::auth::{
-    AccessToken, AuthError, AuthErrorKind, CachePolicy, ClientCredentials,
-    ClientCredentialsGrant, Fetch, FetchedToken, PasswordGrant, Secret,
-    ServiceAccountCredentials, StaticToken, TokenCache, TokenSource,
+    AccessToken, AuthError, AuthErrorKind, CachePolicy, ClientCredentials, ClientCredentialsGrant,
+    Fetch, FetchedToken, PasswordGrant, Secret, ServiceAccountCredentials, StaticToken, TokenCache,
+    TokenSource,
 };
 
 const SECRET_KEY: &str = "SECRET-KEY-vdmAe8Pzxf6lW5";
@@ -163,6 +163,11 @@ async fn no_public_auth_type_or_error_shows_a_secret() {
     .unwrap()
     .with_credentials(service_account);
     config.abilitec_tokens().unwrap().token().await.unwrap();
-    config.service_account_tokens().unwrap().token().await.unwrap();
+    config
+        .service_account_tokens()
+        .unwrap()
+        .token()
+        .await
+        .unwrap();
     debug("Config", &config);
 }
