@@ -170,10 +170,8 @@ impl<F: Fetch> TokenCache<F> {
     fn lookup(&self) -> Lookup {
         let now = Instant::now();
         let mut state = self.shared.lock();
-        if let Some(current) = &state.current {
-            if now < current.refresh_at {
-                return Lookup::Ready(Ok(current.token.clone()));
-            }
+        if let Some(current) = state.current.as_ref().filter(|c| now < c.refresh_at) {
+            return Lookup::Ready(Ok(current.token.clone()));
         }
         let valid = state
             .current

@@ -41,8 +41,14 @@ pub enum AuthErrorKind {
 /// Why no token (or no client) could be had.
 ///
 /// It names the file, field, HTTP status and OAuth error where known; it never holds a secret.
+/// Cloning is cheap (a failed fetch is shared by all its waiters).
 #[derive(Clone)]
 pub struct AuthError {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
     kind: AuthErrorKind,
     message: String,
     status: Option<u16>,
@@ -61,7 +67,7 @@ impl AuthError {
     }
 
     pub(crate) fn of(kind: AuthErrorKind, message: impl Into<String>) -> Self {
-        Self {
+        let inner = Inner {
             kind,
             message: message.into(),
             status: None,
@@ -71,7 +77,14 @@ impl AuthError {
             field: None,
             retry_after: None,
             source: None,
+        };
+        Self {
+            inner: Arc::new(inner),
         }
+    }
+
+    fn inner_mut(&mut self) -> &mut Inner {
+        Arc::make_mut(&mut self.inner)
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
@@ -93,106 +106,109 @@ impl AuthError {
             None => format!("{origin}: {problem}"),
         };
         let mut error = Self::of(AuthErrorKind::Credentials, message);
-        error.path = path.map(Path::to_path_buf);
-        error.field = field.map(str::to_owned);
+        let inner = error.inner_mut();
+        inner.path = path.map(Path::to_path_buf);
+        inner.field = field.map(str::to_owned);
         error
     }
 
     pub(crate) fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.inner_mut().status = Some(status);
         self
     }
 
     pub(crate) fn with_oauth(mut self, code: Option<String>, description: Option<String>) -> Self {
-        self.oauth_error = code;
-        self.oauth_description = description;
+        let inner = self.inner_mut();
+        inner.oauth_error = code;
+        inner.oauth_description = description;
         self
     }
 
     pub(crate) fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
-        self.retry_after = retry_after;
+        self.inner_mut().retry_after = retry_after;
         self
     }
 
     pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
-        self.source = Some(Arc::new(source));
+        self.inner_mut().source = Some(Arc::new(source));
         self
     }
 
     /// The family of this error.
     pub fn kind(&self) -> AuthErrorKind {
-        self.kind
+        self.inner.kind
     }
 
     /// Whether trying again later may succeed (an outage), as opposed to a permanent refusal
     /// (bad credentials, a bad setting, a malformed answer).
     pub fn is_transient(&self) -> bool {
         matches!(
-            self.kind,
+            self.inner.kind,
             AuthErrorKind::Unavailable | AuthErrorKind::Network
         )
     }
 
     /// The HTTP status the token endpoint answered, if it answered.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.inner.status
     }
 
     /// The OAuth `error` code of the token endpoint's answer (`invalid_grant`, ...).
     pub fn oauth_error(&self) -> Option<&str> {
-        self.oauth_error.as_deref()
+        self.inner.oauth_error.as_deref()
     }
 
     /// The OAuth `error_description` of the token endpoint's answer.
     pub fn oauth_description(&self) -> Option<&str> {
-        self.oauth_description.as_deref()
+        self.inner.oauth_description.as_deref()
     }
 
     /// The credentials file concerned, if any.
     pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+        self.inner.path.as_deref()
     }
 
     /// The credentials field or setting concerned, if any.
     pub fn field(&self) -> Option<&str> {
-        self.field.as_deref()
+        self.inner.field.as_deref()
     }
 
     /// How long the token endpoint asked to wait (`Retry-After`), if it did.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.inner.retry_after
     }
 }
 
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.inner.message)
     }
 }
 
 impl fmt::Debug for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("AuthError");
-        s.field("kind", &self.kind).field("message", &self.message);
-        if let Some(status) = self.status {
+        s.field("kind", &self.inner.kind)
+            .field("message", &self.inner.message);
+        if let Some(status) = self.inner.status {
             s.field("status", &status);
         }
-        if let Some(code) = &self.oauth_error {
+        if let Some(code) = &self.inner.oauth_error {
             s.field("oauth_error", code);
         }
-        if let Some(description) = &self.oauth_description {
+        if let Some(description) = &self.inner.oauth_description {
             s.field("oauth_description", description);
         }
-        if let Some(path) = &self.path {
+        if let Some(path) = &self.inner.path {
             s.field("path", path);
         }
-        if let Some(field) = &self.field {
+        if let Some(field) = &self.inner.field {
             s.field("field", field);
         }
-        if let Some(retry_after) = &self.retry_after {
+        if let Some(retry_after) = &self.inner.retry_after {
             s.field("retry_after", retry_after);
         }
-        if let Some(source) = &self.source {
+        if let Some(source) = &self.inner.source {
             s.field("source", &format_args!("{source}"));
         }
         s.finish()
@@ -201,7 +217,8 @@ impl fmt::Debug for AuthError {
 
 impl StdError for AuthError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
+        self.inner
+            .source
             .as_deref()
             .map(|source| source as &(dyn StdError + 'static))
     }
