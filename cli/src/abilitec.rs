@@ -3,7 +3,6 @@
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use crate::config::ConfigArgs;
 use crate::exit::{CliError, Failure, api_error};
 use crate::output::Output;
 
@@ -78,10 +77,10 @@ pub struct MatchAnswer {
 /// Runs an `abilitec` subcommand.
 pub async fn run(
     command: &AbilitecCommand,
-    config: &ConfigArgs,
+    config: &liveramp::Config,
     out: Output,
 ) -> Result<(), CliError> {
-    let client = config.abilitec()?;
+    let client = config.abilitec().map_err(crate::exit::auth_error)?;
     match command {
         AbilitecCommand::Match(args) => {
             let spinner = out.spinner("matching");

@@ -4,7 +4,6 @@ use clap::{Args, Subcommand};
 use liveramp::activation::{Client, types};
 use serde::Serialize;
 
-use crate::config::ConfigArgs;
 use crate::exit::{CliError, api_error};
 use crate::output::Output;
 use crate::pages::{PAGE_SIZE, all_pages};
@@ -78,10 +77,10 @@ fn parse_property(text: &str) -> Result<(String, String), String> {
 /// Runs an `activation` subcommand.
 pub async fn run(
     command: &ActivationCommand,
-    config: &ConfigArgs,
+    config: &liveramp::Config,
     out: Output,
 ) -> Result<(), CliError> {
-    let client = config.activation()?;
+    let client = config.activation().map_err(crate::exit::auth_error)?;
     match command {
         ActivationCommand::Destinations => {
             let spinner = out.spinner("listing destinations");

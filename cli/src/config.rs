@@ -1,18 +1,15 @@
-//! Configuration: flags over environment variables over the library's defaults, with the names
-//! the library's `Config::from_env()` reads.
+//! Configuration: flags over environment variables over the library's defaults. Each flag
+//! reads the variable `liveramp::Config::from_env()` reads, and the library's `Config` is built
+//! from the merged values with `Config::from_vars`, so both check them the same way.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use liveramp::auth::Secret;
 
-use crate::exit::{CliError, Failure};
+use crate::exit::{CliError, auth_error};
 
-/// The production base URL of the Consent Files API.
-const CONSENT_URL: &str = "https://api.liveramp.com/privacy";
-/// The production base URL of the Activation v2 API.
-const ACTIVATION_URL: &str = "https://api.liveramp.com/activation";
-
-/// Credentials and base URLs, from flags or the environment.
+/// Credentials and base URLs, from flags or the environment. Secrets never show in `Debug`.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Configuration (flags override the environment)")]
 pub struct ConfigArgs {
@@ -30,24 +27,18 @@ pub struct ConfigArgs {
         value_name = "ID"
     )]
     pub abilitec_client_id: Option<String>,
-    /// AbiliTec client secret (prefer the environment variable: flags show in process lists).
-    #[arg(
-        long,
-        global = true,
-        env = "LIVERAMP_ABILITEC_CLIENT_SECRET",
-        hide_env_values = true,
-        value_name = "SECRET"
-    )]
-    pub abilitec_client_secret: Option<String>,
-    /// Data Integration API token (prefer the environment variable).
-    #[arg(
-        long,
-        global = true,
-        env = "LIVERAMP_DATA_INTEGRATION_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN"
-    )]
-    pub data_integration_token: Option<String>,
+    /// AbiliTec client secret (prefer the variable: flags show in process lists).
+    #[arg(long, global = true, env = "LIVERAMP_ABILITEC_CLIENT_SECRET", hide_env_values = true,
+          value_name = "SECRET", value_parser = secret)]
+    pub abilitec_client_secret: Option<Secret>,
+    /// Data Integration API token (prefer the variable).
+    #[arg(long, global = true, env = "LIVERAMP_DATA_INTEGRATION_TOKEN", hide_env_values = true,
+          value_name = "TOKEN", value_parser = secret)]
+    pub data_integration_token: Option<Secret>,
+    /// Activation v1.1 API key (prefer the variable).
+    #[arg(long, global = true, env = "LIVERAMP_ACTIVATION_V1_API_KEY", hide_env_values = true,
+          value_name = "KEY", value_parser = secret)]
+    pub activation_v1_api_key: Option<Secret>,
     /// Base URL of the Activation v2 API.
     #[arg(
         long,
@@ -88,49 +79,93 @@ pub struct ConfigArgs {
     pub data_integration_url: Option<String>,
 }
 
-impl ConfigArgs {
-    /// An authenticated Consent Files client.
-    pub fn consent(&self) -> Result<liveramp::consent::Client, CliError> {
-        let url = self.consent_url.as_deref().unwrap_or(CONSENT_URL);
-        let transport = liveramp::transport::Transport::builder().build();
-        let http = liveramp::http::client().map_err(|e| CliError::new(Failure::Generic, e))?;
-        Ok(liveramp::consent::Client::new_with_client(
-            url, http, transport,
-        ))
-    }
+fn secret(value: &str) -> Result<Secret, String> {
+    Ok(Secret::new(value))
 }
 
 impl ConfigArgs {
-    /// An authenticated Activation v2 client.
-    pub fn activation(&self) -> Result<liveramp::activation::Client, CliError> {
-        let url = self.activation_url.as_deref().unwrap_or(ACTIVATION_URL);
-        let mut transport = liveramp::transport::Transport::builder();
-        if let Some(org_id) = &self.org_id {
-            transport = transport
-                .org_id(org_id)
-                .map_err(|e| CliError::new(Failure::Usage, e))?;
-        }
-        let http = liveramp::http::client().map_err(|e| CliError::new(Failure::Generic, e))?;
-        Ok(liveramp::activation::Client::new_with_client(
-            url,
-            http,
-            transport.build(),
-        ))
+    /// The library's `Config` from these settings (the library's defaults for the rest).
+    pub fn to_config(&self) -> Result<liveramp::Config, CliError> {
+        let secret = |s: &Option<Secret>| s.as_ref().map(|s| s.expose().to_owned());
+        let vars = [
+            (
+                "LIVERAMP_CREDENTIALS",
+                self.credentials.as_ref().map(|p| p.display().to_string()),
+            ),
+            ("LIVERAMP_ORG_ID", self.org_id.clone()),
+            (
+                "LIVERAMP_ABILITEC_CLIENT_ID",
+                self.abilitec_client_id.clone(),
+            ),
+            (
+                "LIVERAMP_ABILITEC_CLIENT_SECRET",
+                secret(&self.abilitec_client_secret),
+            ),
+            (
+                "LIVERAMP_DATA_INTEGRATION_TOKEN",
+                secret(&self.data_integration_token),
+            ),
+            (
+                "LIVERAMP_ACTIVATION_V1_API_KEY",
+                secret(&self.activation_v1_api_key),
+            ),
+            ("LIVERAMP_ACTIVATION_URL", self.activation_url.clone()),
+            ("LIVERAMP_ACTIVATION_V1_URL", self.activation_v1_url.clone()),
+            ("LIVERAMP_CONSENT_URL", self.consent_url.clone()),
+            ("LIVERAMP_ABILITEC_URL", self.abilitec_url.clone()),
+            (
+                "LIVERAMP_ABILITEC_TOKEN_URL",
+                self.abilitec_token_url.clone(),
+            ),
+            (
+                "LIVERAMP_DATA_INTEGRATION_URL",
+                self.data_integration_url.clone(),
+            ),
+        ];
+        liveramp::Config::from_vars(
+            vars.into_iter()
+                .filter_map(|(name, value)| value.map(|value| (name, value))),
+        )
+        .map_err(auth_error)
     }
 }
 
-impl ConfigArgs {
-    /// An authenticated AbiliTec client.
-    pub fn abilitec(&self) -> Result<liveramp::abilitec::Client, CliError> {
-        let url = self
-            .abilitec_url
-            .as_deref()
-            .unwrap_or("https://us.identity.api.liveramp.com/v1");
-        let http = liveramp::http::client().map_err(|e| CliError::new(Failure::Generic, e))?;
-        Ok(liveramp::abilitec::Client::new_with_client(
-            url,
-            http,
-            liveramp::transport::Transport::builder().build(),
-        ))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Probe {
+        #[command(flatten)]
+        config: ConfigArgs,
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let probe = Probe::parse_from([
+            "probe",
+            "--abilitec-client-secret",
+            "s3cr3t-abilitec",
+            "--data-integration-token",
+            "s3cr3t-token",
+        ]);
+        let shown = format!("{probe:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert_eq!(
+            probe.config.abilitec_client_secret.unwrap().expose(),
+            "s3cr3t-abilitec"
+        );
+    }
+
+    #[test]
+    fn a_non_https_url_is_a_usage_error() {
+        let args = ConfigArgs {
+            consent_url: Some("http://consent.example.com".into()),
+            ..ConfigArgs::default()
+        };
+        let error = args.to_config().unwrap_err();
+        assert_eq!(error.failure(), crate::exit::Failure::Usage);
+        assert!(error.one_line().contains("LIVERAMP_CONSENT_URL"), "{error}");
     }
 }

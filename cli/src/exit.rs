@@ -113,8 +113,10 @@ pub fn classify(error: &liveramp::Error) -> Failure {
     match error {
         Error::InvalidField { .. } | Error::InvalidRequest(_) => Failure::Usage,
         Error::Network { .. } => Failure::Network,
-        Error::Auth(_) => Failure::Auth,
-        Error::DeadlineExceeded { last: Some(last), .. } => classify(last),
+        Error::Auth(error) => auth_failure(error),
+        Error::DeadlineExceeded {
+            last: Some(last), ..
+        } => classify(last),
         Error::DeadlineExceeded { last: None, .. } => Failure::Network,
         Error::RetryBudgetExhausted { last, .. } => classify(last),
         Error::Other(_) => Failure::Generic,
@@ -123,6 +125,23 @@ pub fn classify(error: &liveramp::Error) -> Failure {
             None => Failure::Api,
         },
     }
+}
+
+/// The failure kind of an authentication or configuration error.
+pub fn auth_failure(error: &liveramp::auth::AuthError) -> Failure {
+    use liveramp::auth::AuthErrorKind;
+    match error.kind() {
+        AuthErrorKind::Credentials | AuthErrorKind::Config => Failure::Usage,
+        AuthErrorKind::Rejected => Failure::Auth,
+        AuthErrorKind::Network => Failure::Network,
+        AuthErrorKind::Unavailable | AuthErrorKind::InvalidResponse => Failure::Api,
+        _ => Failure::Generic,
+    }
+}
+
+/// An authentication or configuration error, classified.
+pub fn auth_error(error: liveramp::auth::AuthError) -> CliError {
+    CliError::new(auth_failure(&error), error)
 }
 
 /// An error answered by a generated client, as the library's [`liveramp::Error`], classified.

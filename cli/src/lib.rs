@@ -5,6 +5,7 @@
 
 pub mod abilitec;
 pub mod activation;
+pub mod auth;
 pub mod browser;
 pub mod config;
 pub mod consent;
@@ -49,6 +50,9 @@ pub enum Command {
     /// AbiliTec: match PII to people, places, households, entities.
     #[command(subcommand)]
     Abilitec(abilitec::AbilitecCommand),
+    /// Credentials: check that each configured one gets a token.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
     /// Consent Files: list them, sync them into a directory.
     #[command(subcommand)]
     Consent(consent::ConsentCommand),
@@ -88,10 +92,12 @@ fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::new(Failure::Generic, e))?;
     runtime.block_on(async move {
+        let config = || cli.config.to_config();
         match &cli.command {
-            Command::Activation(command) => activation::run(command, &cli.config, out).await,
-            Command::Abilitec(command) => abilitec::run(command, &cli.config, out).await,
-            Command::Consent(command) => consent::run(command, &cli.config, out).await,
+            Command::Activation(command) => activation::run(command, &config()?, out).await,
+            Command::Abilitec(command) => abilitec::run(command, &config()?, out).await,
+            Command::Auth(command) => auth::run(command, &config()?, out).await,
+            Command::Consent(command) => consent::run(command, &config()?, out).await,
         }
     })
 }

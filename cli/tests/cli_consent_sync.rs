@@ -17,7 +17,7 @@ fn liveramp(fake: &FakeConsent, dir: &Path) -> Command {
     command
         .args(["--json", "consent", "sync", "--dir"])
         .arg(dir)
-        .env("LIVERAMP_CONSENT_URL", fake.url())
+        .envs(fake.env())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

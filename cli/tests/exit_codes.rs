@@ -6,10 +6,10 @@ use std::process::{Command, Output, Stdio};
 
 use support::FakeConsent;
 
-fn liveramp(args: &[&str], consent_url: &str) -> Output {
+fn liveramp(args: &[&str], env: &[(&'static str, String)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_liveramp"))
         .args(args)
-        .env("LIVERAMP_CONSENT_URL", consent_url)
+        .envs(env.iter().cloned())
         .stdin(Stdio::null())
         .output()
         .unwrap()
@@ -26,7 +26,7 @@ fn one_error_line(output: &Output) -> String {
 #[test]
 fn help_and_version_exit_zero() {
     for flag in ["--help", "--version"] {
-        let output = liveramp(&[flag], "http://127.0.0.1:9");
+        let output = liveramp(&[flag], &[]);
         assert_eq!(output.status.code(), Some(0), "{flag}");
         assert!(!output.stdout.is_empty());
     }
@@ -35,19 +35,24 @@ fn help_and_version_exit_zero() {
 #[test]
 fn usage_errors_exit_two() {
     for args in [&["consent"][..], &["nonsense"], &["consent", "sync"]] {
-        let output = liveramp(args, "http://127.0.0.1:9");
+        let output = liveramp(args, &[]);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
     }
 }
 
-#[test]
-fn an_unreachable_service_exits_five() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_service_exits_five() {
+    let fake = FakeConsent::start(1, 10, 10).await;
+    let mut env = fake.env();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let output = liveramp(&["consent", "list"], &format!("http://127.0.0.1:{port}"));
+    env.push(("LIVERAMP_CONSENT_URL", format!("http://127.0.0.1:{port}")));
+    let output = tokio::task::spawn_blocking(move || liveramp(&["consent", "list"], &env))
+        .await
+        .unwrap();
     assert_eq!(output.status.code(), Some(5));
     assert!(one_error_line(&output).starts_with("error: listing the consent files failed"));
 }
@@ -57,9 +62,9 @@ async fn api_errors_exit_four_and_refused_credentials_exit_three() {
     for (status, code) in [(422, 4), (400, 4), (401, 3)] {
         let fake = FakeConsent::start(1, 10, 10).await;
         fake.fail_lists(status);
-        let url = fake.url();
+        let env = fake.env();
         let output =
-            tokio::task::spawn_blocking(move || liveramp(&["--json", "consent", "list"], &url))
+            tokio::task::spawn_blocking(move || liveramp(&["--json", "consent", "list"], &env))
                 .await
                 .unwrap();
         assert_eq!(output.status.code(), Some(code), "HTTP {status}");
@@ -72,8 +77,8 @@ async fn api_errors_exit_four_and_refused_credentials_exit_three() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consent_list_prints_json_and_text() {
     let fake = FakeConsent::start(3, 10, 2).await;
-    let url = fake.url();
-    let json = tokio::task::spawn_blocking(move || liveramp(&["consent", "list", "--json"], &url))
+    let env = fake.env();
+    let json = tokio::task::spawn_blocking(move || liveramp(&["consent", "list", "--json"], &env))
         .await
         .unwrap();
     assert!(json.status.success());
@@ -87,8 +92,8 @@ async fn consent_list_prints_json_and_text() {
     let expected: Vec<_> = fake.files().into_iter().map(|f| f.id).collect();
     assert_eq!(ids, expected);
 
-    let url = fake.url();
-    let text = tokio::task::spawn_blocking(move || liveramp(&["consent", "list"], &url))
+    let env = fake.env();
+    let text = tokio::task::spawn_blocking(move || liveramp(&["consent", "list"], &env))
         .await
         .unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
@@ -96,4 +101,11 @@ async fn consent_list_prints_json_and_text() {
     for id in expected {
         assert!(text.contains(&id), "{text}");
     }
+}
+
+#[test]
+fn missing_credentials_exit_two_and_say_which_variable() {
+    let output = liveramp(&["consent", "list"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(one_error_line(&output).contains("LIVERAMP_CREDENTIALS"));
 }

@@ -10,7 +10,6 @@ use clap::Subcommand;
 use indicatif::ProgressBar;
 use liveramp::consent::types::ConsentFile;
 
-use crate::config::ConfigArgs;
 use crate::exit::{CliError, Failure, classify};
 use crate::output::Output;
 use manifest::ManifestEntry;
@@ -32,10 +31,10 @@ pub enum ConsentCommand {
 /// Runs a `consent` subcommand.
 pub async fn run(
     command: &ConsentCommand,
-    config: &ConfigArgs,
+    config: &liveramp::Config,
     out: Output,
 ) -> Result<(), CliError> {
-    let client = config.consent()?;
+    let client = config.consent().map_err(crate::exit::auth_error)?;
     match command {
         ConsentCommand::List => list(&client, out).await,
         ConsentCommand::Sync { dir } => {

@@ -10,6 +10,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// The token endpoint's path.
+const TOKEN_PATH: &str = "/oauth2/token";
+
 /// What goes wrong with a file's next download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -48,6 +51,8 @@ struct State {
 pub struct FakeConsent {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    /// Holds the credentials file `env` writes.
+    credentials_dir: Arc<tempfile::TempDir>,
 }
 
 impl FakeConsent {
@@ -75,12 +80,36 @@ impl FakeConsent {
                 tokio::spawn(serve(stream, Arc::clone(&shared)));
             }
         });
-        Self { addr, state }
+        let credentials_dir = Arc::new(tempfile::tempdir().unwrap());
+        Self {
+            addr,
+            state,
+            credentials_dir,
+        }
     }
 
     /// The base URL to give the client.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Writes service-account credentials whose token endpoint is this server; returns the
+    /// environment that points the CLI at this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let credentials = self.credentials_dir.path().join("credentials.json");
+        let file = serde_json::json!({
+            "type": "serviceAccount/v2",
+            "uid": "fake-uid",
+            "account_id": "fake@serviceaccounts.liveramp.com",
+            "secret_key": "fake-secret-key",
+            "client_id": "liveramp-api",
+            "token_uri": format!("{}{TOKEN_PATH}", self.url()),
+        });
+        std::fs::write(&credentials, file.to_string()).unwrap();
+        vec![
+            ("LIVERAMP_CREDENTIALS", credentials.display().to_string()),
+            ("LIVERAMP_CONSENT_URL", self.url()),
+        ]
     }
 
     /// The files served.
@@ -141,13 +170,39 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
             Ok(n) => head.extend_from_slice(&buf[..n]),
         }
     }
+    let split = head.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
+    let mut body = head.split_off(split);
     let head = String::from_utf8_lossy(&head).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    // Read the whole request body: closing with unread bytes would reset the connection.
+    while body.len() < length {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+        }
+    }
     let target = head.split(' ').nth(1).unwrap_or("/").to_owned();
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let params: HashMap<&str, &str> = query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
         .collect();
+    if path == TOKEN_PATH {
+        let token = serde_json::json!({
+            "access_token": "fake-access-token",
+            "token_type": "Bearer",
+            "expires_in": 600,
+        });
+        let token = token.to_string();
+        return respond(&mut stream, "200 OK", "application/json", token.as_bytes()).await;
+    }
     let list_status = state.lock().unwrap().list_status;
     if let (true, Some(status)) = (path == "/v2/consent-files", list_status) {
         let body = serde_json::json!({"httpStatuscode": status, "message": "refused"}).to_string();
