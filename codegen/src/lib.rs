@@ -6,6 +6,7 @@
 //! through [`load`] for lint and documentation.
 
 mod open_enum;
+pub mod operations;
 
 pub use openapiv3;
 
