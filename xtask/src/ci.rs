@@ -1,4 +1,5 @@
-//! `cargo xtask test`: every check CI runs, in order, each announced on one line.
+//! `cargo xtask test`: every check CI runs, each announced on one line: the specs first (lint,
+//! generated docs, Redocly), then the code (fmt, clippy, tests).
 
 use std::path::Path;
 use std::process::Command;
@@ -16,6 +17,8 @@ pub fn run() -> Result<(), String> {
     crate::lint_command(&[])?;
     step("cargo xtask regen --check");
     crate::regen::run(true)?;
+    npm_peers()?;
+    redocly()?;
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&[
         "clippy",
@@ -27,8 +30,6 @@ pub fn run() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
-    npm_peers()?;
-    redocly()?;
     cargo(&["test", "--workspace", "--all-features", "--locked"])
 }
 

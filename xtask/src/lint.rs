@@ -83,11 +83,7 @@ pub fn generation(text: &str, module: &str) -> Option<Problem> {
         Ok(doc) => doc,
         Err(e) => return Some(problem("/", e.message)),
     };
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let outcome = liveramp_codegen::generate(path, &doc, module);
-    std::panic::set_hook(hook);
-    outcome
+    liveramp_codegen::generate(path, &doc, module)
         .err()
         .map(|e| problem("/", format!("build.rs would fail: {}", e.message)))
 }

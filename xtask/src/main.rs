@@ -112,10 +112,13 @@ fn lint_file(file: &str) -> lint::Report {
         }
     };
     let mut report = lint::lint(&text);
-    if report.problems.is_empty()
-        && let Some(problem) = lint::generation(&text, &module_of(file))
-    {
-        report.problems.push(problem);
+    if report.problems.is_empty() {
+        // A generator panic is reported as a problem; its default message would be noise.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let failure = lint::generation(&text, &module_of(file));
+        std::panic::set_hook(hook);
+        report.problems.extend(failure);
     }
     report
 }

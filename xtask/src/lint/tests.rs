@@ -103,6 +103,14 @@ fn problems(edits: &[(&str, &str)]) -> Vec<Problem> {
     lint(&patched(edits)).problems
 }
 
+/// Asserts that the generator, which `build.rs` runs, fails on the patched spec too: the rule
+/// describes a real failure.
+#[track_caller]
+fn assert_generation_fails(edits: &[(&str, &str)]) {
+    let failure = generation(&patched(edits), "things");
+    assert!(failure.is_some(), "the generator accepts {edits:?}");
+}
+
 /// Asserts one problem is at `pointer` and says `words`.
 #[track_caller]
 fn assert_problem(found: &[Problem], pointer: &str, words: &str) {
@@ -166,6 +174,7 @@ fn one_success_type_per_operation() {
         &format!("{OP}/responses"),
         "more than one success (2xx) answer type (200: #/components/schemas/Thing, 204: no content)",
     );
+    assert_generation_fails(&[(&format!("{OP}/responses/204"), "{description: Nothing.}")]);
 }
 
 #[test]
@@ -184,6 +193,10 @@ fn one_error_type_per_operation() {
         &format!("{OP}/responses/401"),
         "inline error answer",
     );
+    assert_generation_fails(&[(
+        &format!("{OP}/responses/401"),
+        "{description: Who are you?}",
+    )]);
 }
 
 #[test]
@@ -224,6 +237,7 @@ fn a_request_body_has_one_media_type_and_is_not_multipart() {
         &format!("{OP}/requestBody/content"),
         "2 media types",
     );
+    assert_generation_fails(&[(&format!("{OP}/requestBody"), body)]);
     let multipart =
         "content: {multipart/form-data: {schema: {$ref: '#/components/schemas/Thing'}}}";
     assert_problem(
@@ -265,6 +279,10 @@ fn a_json_answer_has_a_schema_and_no_encoding() {
         &format!("{OP}/responses/200/content/application~1json"),
         "without a schema",
     );
+    assert_generation_fails(&[(
+        &format!("{OP}/responses/200/content/application~1json/schema"),
+        "REMOVE",
+    )]);
     let found = problems(&[(
         &format!("{OP}/responses/200/content/application~1json/encoding"),
         "{id: {contentType: text/plain}}",
@@ -274,6 +292,10 @@ fn a_json_answer_has_a_schema_and_no_encoding() {
         &format!("{OP}/responses/200/content/application~1json/encoding"),
         "non-empty encoding",
     );
+    assert_generation_fails(&[(
+        &format!("{OP}/responses/200/content/application~1json/encoding"),
+        "{id: {contentType: text/plain}}",
+    )]);
 }
 
 #[test]
@@ -330,6 +352,7 @@ fn parameters_the_generator_refuses() {
         &format!("{OP}/parameters/0"),
         "not `required: true`",
     );
+    assert_generation_fails(&[(&format!("{OP}/parameters/0/required"), "false")]);
     assert_problem(
         &param(
             "{name: f, in: query, style: deepObject, description: F., schema: {$ref: '#/components/schemas/Thing'}}",
