@@ -22,7 +22,7 @@ use liveramp_codegen::APIS;
 const ROUNDS: usize = 12;
 
 /// The APIs that have a module below.
-const COVERED: &[&str] = &["consent"];
+const COVERED: &[&str] = &["consent", "abilitec", "data_integration"];
 
 /// What one typed call got back.
 enum Answer {
@@ -190,6 +190,37 @@ impl Conformance {
     }
 }
 
+/// Starts Prism on `spec`, then calls `every_operation` on a client made by `client`: [`ROUNDS`]
+/// times for random success answers, then once per documented error status.
+async fn conform<C>(
+    spec: &'static str,
+    client: impl Fn(&str, reqwest::Client) -> C,
+    every_operation: impl AsyncFn(&C) -> Vec<(&'static str, Answer)>,
+) {
+    let mut check = Conformance::start(spec);
+    let url = check.url();
+    let default = client(&url, http(None));
+    for _ in 0..ROUNDS {
+        check.record(None, every_operation(&default).await);
+    }
+    for code in check.error_statuses() {
+        let answers = every_operation(&client(&url, http(Some(code)))).await;
+        check.record(Some(code), answers);
+    }
+    check.finish();
+}
+
+/// The request body example the spec gives for `operation_id`, as the body type `T`.
+#[cfg(any(feature = "abilitec", feature = "data-integration"))]
+fn body_example<T: serde::de::DeserializeOwned>(spec: &str, operation_id: &str) -> T {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(spec);
+    let doc = liveramp_codegen::load(&path).unwrap();
+    let (_, _, op) = liveramp_codegen::operation(&doc, operation_id).unwrap();
+    let body = op.request_body.as_ref().unwrap().as_item().unwrap();
+    let example = body.content["application/json"].example.clone();
+    serde_json::from_value(example.unwrap()).unwrap()
+}
+
 #[test]
 fn every_api_with_a_spec_has_conformance_calls() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -208,6 +239,8 @@ fn every_api_with_a_spec_has_conformance_calls() {
 mod consent {
     use super::*;
     use liveramp::consent::Client;
+
+    const SPEC: &str = "specs/consent.yaml";
 
     async fn every_operation(client: &Client) -> Vec<(&'static str, Answer)> {
         let after: chrono::DateTime<chrono::Utc> = "2019-11-01T00:00:00Z".parse().unwrap();
@@ -235,22 +268,191 @@ mod consent {
 
     #[tokio::test]
     async fn consent_calls_conform_and_random_answers_decode() {
-        let mut check = Conformance::start("specs/consent.yaml");
-        let url = check.url();
-        let client = |prefer| Client::new_with_client(&url, http(prefer), common::transport(None));
-        // The signal this test relies on: Prism reports an invalid request.
-        let invalid = reqwest::get(format!("{}/v2/consent-files?limit=1000", check.url()))
+        let client = |url: &str, http| Client::new_with_client(url, http, common::transport(None));
+        conform(SPEC, client, every_operation).await;
+    }
+
+    /// The signal the conformance tests rely on: Prism reports a request that breaks the spec.
+    #[tokio::test]
+    async fn prism_reports_an_invalid_request() {
+        let prism = Conformance::start(SPEC);
+        let invalid = reqwest::get(format!("{}/v2/consent-files?limit=1000", prism.url()))
             .await
             .unwrap();
-        assert!(violations(invalid.headers()).is_some());
-        let default = client(None);
-        for _ in 0..ROUNDS {
-            check.record(None, every_operation(&default).await);
-        }
-        for code in check.error_statuses() {
-            let answers = every_operation(&client(Some(code))).await;
-            check.record(Some(code), answers);
-        }
-        check.finish();
+        let found = violations(invalid.headers()).unwrap_or_default();
+        assert!(found.contains("limit"), "{found:?}");
+    }
+}
+
+#[cfg(feature = "abilitec")]
+mod abilitec {
+    use super::*;
+    use liveramp::abilitec::{Client, types};
+
+    const SPEC: &str = "specs/abilitec.yaml";
+
+    async fn every_operation(client: &Client) -> Vec<(&'static str, Answer)> {
+        let batch: types::BatchRequest = body_example(SPEC, "batch_match");
+        let key = "5d41402abc4b2a76b9719d911017c592";
+        let kind = types::LookupType::Sha256;
+        vec![
+            (
+                "match_people",
+                answer!(
+                    abilitec,
+                    client
+                        .match_people()
+                        .name("mary robinson")
+                        .zip_code("94104")
+                        .send()
+                ),
+            ),
+            (
+                "match_places",
+                answer!(
+                    abilitec,
+                    client
+                        .match_places()
+                        .street_address("1 Main St")
+                        .zip_code("94104")
+                        .send()
+                ),
+            ),
+            (
+                "match_households",
+                answer!(
+                    abilitec,
+                    client
+                        .match_households()
+                        .name("mary robinson")
+                        .zip_code("94104")
+                        .send()
+                ),
+            ),
+            (
+                "match_entities",
+                answer!(
+                    abilitec,
+                    client.match_entities().email("mary@example.com").send()
+                ),
+            ),
+            (
+                "lookup_people",
+                answer!(
+                    abilitec,
+                    client
+                        .lookup_people()
+                        .lookup_type(kind.clone())
+                        .key(key)
+                        .send()
+                ),
+            ),
+            (
+                "lookup_places",
+                answer!(
+                    abilitec,
+                    client
+                        .lookup_places()
+                        .lookup_type(kind.clone())
+                        .key(key)
+                        .send()
+                ),
+            ),
+            (
+                "lookup_households",
+                answer!(
+                    abilitec,
+                    client
+                        .lookup_households()
+                        .lookup_type(kind.clone())
+                        .key(key)
+                        .send()
+                ),
+            ),
+            (
+                "lookup_entities",
+                answer!(
+                    abilitec,
+                    client
+                        .lookup_entities()
+                        .lookup_type(kind.clone())
+                        .key(key)
+                        .send()
+                ),
+            ),
+            (
+                "batch_match",
+                answer!(abilitec, client.batch_match().body(batch.clone()).send()),
+            ),
+            (
+                "batch_lookup",
+                answer!(abilitec, client.batch_lookup().body(batch).send()),
+            ),
+        ]
+    }
+
+    #[tokio::test]
+    async fn abilitec_calls_conform_and_random_answers_decode() {
+        let client = |url: &str, http| Client::new_with_client(url, http, common::transport(None));
+        conform(SPEC, client, every_operation).await;
+    }
+}
+
+#[cfg(feature = "data-integration")]
+mod data_integration {
+    use super::*;
+    use liveramp::data_integration::{Client, types};
+
+    const SPEC: &str = "specs/data-integration.yaml";
+
+    async fn every_operation(client: &Client) -> Vec<(&'static str, Answer)> {
+        let request: types::NewOAuth2Request = body_example(SPEC, "create_oauth2_request");
+        let pull: types::OAuth2CredentialsQuery = body_example(SPEC, "get_oauth2_credentials");
+        let connection = "5f1e6a0b9c1d2e3f4a5b6c7d";
+        vec![
+            (
+                "create_oauth2_request",
+                answer!(
+                    data_integration,
+                    client.create_oauth2_request().body(request).send()
+                ),
+            ),
+            (
+                "get_oauth2_credentials",
+                answer!(
+                    data_integration,
+                    client.get_oauth2_credentials().body(pull).send()
+                ),
+            ),
+            (
+                "list_connections",
+                answer!(data_integration, client.list_connections().send()),
+            ),
+            (
+                "get_connection",
+                answer!(
+                    data_integration,
+                    client.get_connection().connection_id(connection).send()
+                ),
+            ),
+            (
+                "list_connection_types",
+                answer!(data_integration, client.list_connection_types().send()),
+            ),
+            (
+                "get_connection_type",
+                answer!(
+                    data_integration,
+                    client.get_connection_type().type_("facebook_ads").send()
+                ),
+            ),
+            ("get_me", answer!(data_integration, client.get_me().send())),
+        ]
+    }
+
+    #[tokio::test]
+    async fn data_integration_calls_conform_and_random_answers_decode() {
+        let client = |url: &str, http| Client::new_with_client(url, http, common::transport(None));
+        conform(SPEC, client, every_operation).await;
     }
 }
