@@ -22,7 +22,7 @@ use liveramp_codegen::APIS;
 const ROUNDS: usize = 12;
 
 /// The APIs that have a module below.
-const COVERED: &[&str] = &["consent", "abilitec", "data_integration"];
+const COVERED: &[&str] = &["activation", "consent", "abilitec", "data_integration"];
 
 /// What one typed call got back.
 enum Answer {
@@ -210,15 +210,32 @@ async fn conform<C>(
     check.finish();
 }
 
-/// The request body example the spec gives for `operation_id`, as the body type `T`.
-#[cfg(any(feature = "abilitec", feature = "data-integration"))]
+/// The request body example the spec gives for `operation_id` (or else its schema's example), as
+/// the body type `T`.
+#[cfg(any(
+    feature = "activation",
+    feature = "abilitec",
+    feature = "data-integration"
+))]
 fn body_example<T: serde::de::DeserializeOwned>(spec: &str, operation_id: &str) -> T {
+    use liveramp_codegen::openapiv3::ReferenceOr;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(spec);
     let doc = liveramp_codegen::load(&path).unwrap();
     let (_, _, op) = liveramp_codegen::operation(&doc, operation_id).unwrap();
-    let body = op.request_body.as_ref().unwrap().as_item().unwrap();
-    let example = body.content["application/json"].example.clone();
-    serde_json::from_value(example.unwrap()).unwrap()
+    let media = &op.request_body.as_ref().unwrap().as_item().unwrap().content["application/json"];
+    let example = media
+        .example
+        .clone()
+        .or_else(|| match media.schema.as_ref()? {
+            ReferenceOr::Reference { reference } => {
+                let name = reference.rsplit('/').next()?;
+                let schema = doc.components.as_ref()?.schemas.get(name)?.as_item()?;
+                schema.schema_data.example.clone()
+            }
+            ReferenceOr::Item(schema) => schema.schema_data.example.clone(),
+        });
+    let example = example.unwrap_or_else(|| panic!("{spec}: {operation_id} has no body example"));
+    serde_json::from_value(example).unwrap()
 }
 
 #[test]
@@ -453,6 +470,259 @@ mod data_integration {
     #[tokio::test]
     async fn data_integration_calls_conform_and_random_answers_decode() {
         let client = |url: &str, http| Client::new_with_client(url, http, common::transport(None));
+        conform(SPEC, client, every_operation).await;
+    }
+}
+
+#[cfg(feature = "activation")]
+mod activation {
+    use super::*;
+    use liveramp::activation::{Client, types};
+
+    const SPEC: &str = "specs/activation.yaml";
+    /// An identifier for every path parameter: Prism accepts any string.
+    const ID: &str = "b3a1c2d4-0000-4000-8000-000000000001";
+
+    async fn every_operation(client: &Client) -> Vec<(&'static str, Answer)> {
+        vec![
+            (
+                "list_deliveries",
+                answer!(activation, client.list_deliveries().send()),
+            ),
+            (
+                "list_destinations",
+                answer!(activation, client.list_destinations().send()),
+            ),
+            (
+                "get_destination",
+                answer!(
+                    activation,
+                    client.get_destination().destination_id(ID).send()
+                ),
+            ),
+            (
+                "list_destination_integrations",
+                answer!(
+                    activation,
+                    client
+                        .list_destination_integrations()
+                        .destination_id(ID)
+                        .send()
+                ),
+            ),
+            (
+                "get_destination_integration",
+                answer!(
+                    activation,
+                    client
+                        .get_destination_integration()
+                        .destination_id(ID)
+                        .integration_id(ID)
+                        .send()
+                ),
+            ),
+            (
+                "create_distribution_manager",
+                answer!(
+                    activation,
+                    client
+                        .create_distribution_manager()
+                        .body(body_example::<types::DistributionManagerInput>(
+                            SPEC,
+                            "create_distribution_manager"
+                        ))
+                        .send()
+                ),
+            ),
+            (
+                "list_distribution_managers",
+                answer!(activation, client.list_distribution_managers().send()),
+            ),
+            (
+                "get_distribution_manager",
+                answer!(
+                    activation,
+                    client
+                        .get_distribution_manager()
+                        .distribution_manager_id(ID)
+                        .send()
+                ),
+            ),
+            (
+                "update_distribution_manager",
+                answer!(
+                    activation,
+                    client
+                        .update_distribution_manager()
+                        .distribution_manager_id(ID)
+                        .body(body_example::<types::DistributionManagerUpdate>(
+                            SPEC,
+                            "update_distribution_manager"
+                        ))
+                        .send()
+                ),
+            ),
+            (
+                "delete_distribution_manager",
+                answer!(
+                    activation,
+                    client
+                        .delete_distribution_manager()
+                        .distribution_manager_id(ID)
+                        .send()
+                ),
+            ),
+            (
+                "create_segment_configs",
+                answer!(
+                    activation,
+                    client
+                        .create_segment_configs()
+                        .distribution_manager_id(ID)
+                        .body(body_example::<types::SegmentConfigInputs>(
+                            SPEC,
+                            "create_segment_configs"
+                        ))
+                        .send()
+                ),
+            ),
+            (
+                "delete_segment_configs",
+                answer!(
+                    activation,
+                    client
+                        .delete_segment_configs()
+                        .distribution_manager_id(ID)
+                        .body(body_example::<types::SegmentConfigRefs>(
+                            SPEC,
+                            "delete_segment_configs"
+                        ))
+                        .send()
+                ),
+            ),
+            (
+                "list_segment_configs",
+                answer!(
+                    activation,
+                    client
+                        .list_segment_configs()
+                        .distribution_manager_id(ID)
+                        .send()
+                ),
+            ),
+            (
+                "get_segment_config",
+                answer!(
+                    activation,
+                    client
+                        .get_segment_config()
+                        .distribution_manager_id(ID)
+                        .segment_config_id(ID)
+                        .send()
+                ),
+            ),
+            (
+                "create_integration_connection",
+                answer!(
+                    activation,
+                    client
+                        .create_integration_connection()
+                        .body(body_example::<types::IntegrationConnectionInput>(
+                            SPEC,
+                            "create_integration_connection"
+                        ))
+                        .send()
+                ),
+            ),
+            (
+                "list_integration_connections",
+                answer!(activation, client.list_integration_connections().send()),
+            ),
+            (
+                "get_integration_connection",
+                answer!(
+                    activation,
+                    client
+                        .get_integration_connection()
+                        .integration_connection_id(ID)
+                        .send()
+                ),
+            ),
+            (
+                "update_integration_connection",
+                answer!(
+                    activation,
+                    client
+                        .update_integration_connection()
+                        .integration_connection_id(ID)
+                        .body(body_example::<types::IntegrationConnectionUpdate>(
+                            SPEC,
+                            "update_integration_connection"
+                        ))
+                        .send()
+                ),
+            ),
+            (
+                "delete_integration_connection",
+                answer!(
+                    activation,
+                    client
+                        .delete_integration_connection()
+                        .integration_connection_id(ID)
+                        .send()
+                ),
+            ),
+            (
+                "list_oauth_connections",
+                answer!(activation, client.list_oauth_connections().send()),
+            ),
+            (
+                "get_oauth_connection",
+                answer!(
+                    activation,
+                    client.get_oauth_connection().oauth_connection_id(ID).send()
+                ),
+            ),
+            (
+                "create_oauth_connection_attempt",
+                answer!(
+                    activation,
+                    client
+                        .create_oauth_connection_attempt()
+                        .body(body_example::<types::OAuthConnectionAttemptInput>(
+                            SPEC,
+                            "create_oauth_connection_attempt"
+                        ))
+                        .send()
+                ),
+            ),
+            (
+                "get_oauth_connection_attempt",
+                answer!(
+                    activation,
+                    client.get_oauth_connection_attempt().attempt_id(ID).send()
+                ),
+            ),
+            (
+                "list_segments",
+                answer!(activation, client.list_segments().send()),
+            ),
+            (
+                "get_segment",
+                answer!(activation, client.get_segment().segment_id(ID).send()),
+            ),
+            (
+                "list_segment_statuses",
+                answer!(activation, client.list_segment_statuses().send()),
+            ),
+        ]
+    }
+
+    #[tokio::test]
+    async fn activation_calls_conform_and_random_answers_decode() {
+        let client = |url: &str, http| {
+            Client::new_with_client(url, http, common::transport(Some(common::ORG_ID)))
+        };
         conform(SPEC, client, every_operation).await;
     }
 }
