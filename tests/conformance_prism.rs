@@ -22,7 +22,13 @@ use liveramp_codegen::APIS;
 const ROUNDS: usize = 12;
 
 /// The APIs that have a module below.
-const COVERED: &[&str] = &["activation", "consent", "abilitec", "data_integration"];
+const COVERED: &[&str] = &[
+    "activation",
+    "activation_v1",
+    "consent",
+    "abilitec",
+    "data_integration",
+];
 
 /// What one typed call got back.
 enum Answer {
@@ -59,17 +65,25 @@ fn violations(headers: &reqwest::header::HeaderMap) -> Option<String> {
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
-/// A `reqwest` client that asks Prism for a given status, or for its default answer.
-fn http(prefer: Option<u16>) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
+/// A `reqwest` client that sends `headers` and asks Prism for a given status, or for its
+/// default answer.
+fn http(headers: &[(&'static str, &'static str)], prefer: Option<u16>) -> reqwest::Client {
+    let mut defaults = reqwest::header::HeaderMap::new();
+    for (name, value) in headers {
+        defaults.insert(*name, value.parse().unwrap());
+    }
     if let Some(code) = prefer {
-        headers.insert(
+        defaults.insert(
             "prefer",
             format!("code={code}, dynamic=true").parse().unwrap(),
         );
     }
+    // With the crate's `rustls-ring` feature, reqwest needs a process-wide crypto provider (an
+    // error means one is installed already).
+    #[cfg(feature = "rustls-ring")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
-        .default_headers(headers)
+        .default_headers(defaults)
         .build()
         .unwrap()
 }
@@ -190,21 +204,23 @@ impl Conformance {
     }
 }
 
-/// Starts Prism on `spec`, then calls `every_operation` on a client made by `client`: [`ROUNDS`]
-/// times for random success answers, then once per documented error status.
+/// Starts Prism on `spec`, then calls `every_operation` on a client made by `client` from a
+/// `reqwest` client that sends `headers`: [`ROUNDS`] times for random success answers, then once
+/// per documented error status.
 async fn conform<C>(
     spec: &'static str,
+    headers: &[(&'static str, &'static str)],
     client: impl Fn(&str, reqwest::Client) -> C,
     every_operation: impl AsyncFn(&C) -> Vec<(&'static str, Answer)>,
 ) {
     let mut check = Conformance::start(spec);
     let url = check.url();
-    let default = client(&url, http(None));
+    let default = client(&url, http(headers, None));
     for _ in 0..ROUNDS {
         check.record(None, every_operation(&default).await);
     }
     for code in check.error_statuses() {
-        let answers = every_operation(&client(&url, http(Some(code)))).await;
+        let answers = every_operation(&client(&url, http(headers, Some(code)))).await;
         check.record(Some(code), answers);
     }
     check.finish();
@@ -214,6 +230,7 @@ async fn conform<C>(
 /// the body type `T`.
 #[cfg(any(
     feature = "activation",
+    feature = "activation-v1",
     feature = "abilitec",
     feature = "data-integration"
 ))]
@@ -286,14 +303,16 @@ mod consent {
     #[tokio::test]
     async fn consent_calls_conform_and_random_answers_decode() {
         let client = |url: &str, http| Client::new_with_client(url, http, common::transport(None));
-        conform(SPEC, client, every_operation).await;
+        conform(SPEC, &[], client, every_operation).await;
     }
 
     /// The signal the conformance tests rely on: Prism reports a request that breaks the spec.
     #[tokio::test]
     async fn prism_reports_an_invalid_request() {
         let prism = Conformance::start(SPEC);
-        let invalid = reqwest::get(format!("{}/v2/consent-files?limit=1000", prism.url()))
+        let invalid = http(&[], None)
+            .get(format!("{}/v2/consent-files?limit=1000", prism.url()))
+            .send()
             .await
             .unwrap();
         let found = violations(invalid.headers()).unwrap_or_default();
@@ -411,7 +430,7 @@ mod abilitec {
     #[tokio::test]
     async fn abilitec_calls_conform_and_random_answers_decode() {
         let client = |url: &str, http| Client::new_with_client(url, http, common::transport(None));
-        conform(SPEC, client, every_operation).await;
+        conform(SPEC, &[], client, every_operation).await;
     }
 }
 
@@ -470,7 +489,7 @@ mod data_integration {
     #[tokio::test]
     async fn data_integration_calls_conform_and_random_answers_decode() {
         let client = |url: &str, http| Client::new_with_client(url, http, common::transport(None));
-        conform(SPEC, client, every_operation).await;
+        conform(SPEC, &[], client, every_operation).await;
     }
 }
 
@@ -723,6 +742,74 @@ mod activation {
         let client = |url: &str, http| {
             Client::new_with_client(url, http, common::transport(Some(common::ORG_ID)))
         };
-        conform(SPEC, client, every_operation).await;
+        conform(SPEC, &[], client, every_operation).await;
+    }
+}
+
+#[cfg(feature = "activation-v1")]
+mod activation_v1 {
+    use super::*;
+    use liveramp::activation_v1::{Client, types};
+    use liveramp::transport::Transport;
+
+    const SPEC: &str = "specs/activation-v1.yaml";
+
+    async fn every_operation(client: &Client) -> Vec<(&'static str, Answer)> {
+        let account: types::CreateDestinationAccountRequest =
+            body_example(SPEC, "create_destination_account");
+        let oauth: types::OAuthAuthorizationRequest =
+            body_example(SPEC, "perform_oauth_authorization");
+        vec![
+            (
+                "list_destinations",
+                answer!(activation_v1, client.list_destinations().send()),
+            ),
+            (
+                "new_destination_account_template",
+                answer!(
+                    activation_v1,
+                    client
+                        .new_destination_account_template()
+                        .destination_id(1234)
+                        .send()
+                ),
+            ),
+            (
+                "create_destination_account",
+                answer!(
+                    activation_v1,
+                    client.create_destination_account().body(account).send()
+                ),
+            ),
+            (
+                "get_destination_account",
+                answer!(activation_v1, client.get_destination_account().id(5).send()),
+            ),
+            (
+                "perform_oauth_authorization",
+                answer!(
+                    activation_v1,
+                    client
+                        .perform_oauth_authorization()
+                        .id(5)
+                        .body(oauth)
+                        .send()
+                ),
+            ),
+        ]
+    }
+
+    #[tokio::test]
+    async fn activation_v1_calls_conform_and_random_answers_decode() {
+        // v1 authenticates with an API key header, which the caller's reqwest client sends.
+        let client =
+            |url: &str, http| Client::new_with_client(url, http, Transport::builder().build());
+        conform(
+            SPEC,
+            &[("x-api-key", "test-api-key")],
+            client,
+            every_operation,
+        )
+        .await;
     }
 }
