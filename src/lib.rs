@@ -1,5 +1,4 @@
-//! Typed clients for the LiveRamp Activation, Consent Files and AbiliTec APIs and the Data
-//! Integration legacy API.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
