@@ -1,0 +1,322 @@
+//! Activation API v2 (`/activation/v2/...`): destinations, integrations, integration
+//! connections, the OAuth connection flow, distribution managers, segment configs,
+//! deliveries, segments and segment statuses.
+//!
+//! Every call needs a service-account bearer token (else 401) and `LR-Org-ID` naming the
+//! sandbox's org: a missing header is a 422 (the published file's validation status), another
+//! org a 403. Errors are `StandardError {httpStatus, errorCode, message}`.
+
+mod catalog;
+mod connections;
+mod model;
+mod oauth;
+
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::json;
+
+use crate::credentials::ORG_ID;
+use crate::pagination::{Collection, Page, PageParams, Query};
+use crate::state::{Op, Shared};
+use crate::tokens::{self, Audience};
+use model::*;
+pub(crate) use oauth::page;
+
+/// The Activation data of one sandbox.
+#[derive(Debug, Default)]
+pub(crate) struct Data {
+    destinations: Collection<Destination>,
+    integrations: Collection<Integration>,
+    connections: Collection<IntegrationConnection>,
+    managers: Collection<DistributionManager>,
+    segment_configs: Collection<SegmentConfig>,
+    oauth_connections: Collection<OauthConnection>,
+    attempts: Collection<OauthConnectionAttempt>,
+    deliveries: Collection<Delivery>,
+    segments: Collection<Segment>,
+}
+
+/// Every Activation operation.
+pub(crate) fn ops() -> Vec<Op> {
+    let mut ops = catalog::ops();
+    ops.extend(connections::ops());
+    ops.extend(oauth::ops());
+    ops
+}
+
+/// A `StandardError` answer.
+pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body =
+        json!({ "httpStatus": status.as_u16(), "errorCode": code, "message": message.into() });
+    (status, Json(body)).into_response()
+}
+
+fn not_found(what: &str, id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        format!("{what} {id} not found"),
+    )
+}
+
+fn invalid(message: impl Into<String>) -> Response {
+    error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION_ERROR",
+        message,
+    )
+}
+
+/// Checks the bearer token and `LR-Org-ID` of an Activation request.
+fn guard(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+    if !tokens::authorized(shared, headers, Audience::ServiceAccount) {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "The access token is missing, invalid or expired; fetch a new one.",
+        ));
+    }
+    match headers.get("lr-org-id").and_then(|v| v.to_str().ok()) {
+        None | Some("") => Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "MISSING_ORG_ID",
+            "The header LR-Org-ID is required.",
+        )),
+        Some(org) if org != ORG_ID => Err(error(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "The caller has no access to this org.",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The validated page parameters of a list call.
+fn page_params(query: &Query) -> Result<PageParams, Response> {
+    PageParams::from_query(query).map_err(invalid)
+}
+
+/// A list answer.
+fn list<T: serde::Serialize>(key: &str, page: &Page<T>) -> Response {
+    Json(page.to_body(key)).into_response()
+}
+
+/// A `201 {id}` answer.
+fn created(id: &str) -> Response {
+    (StatusCode::CREATED, Json(json!({ "id": id }))).into_response()
+}
+
+/// ISO 8601 UTC to the second, as the published examples show.
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl Data {
+    /// The seeded destinations, integrations, segments and one configured distribution.
+    pub(crate) fn seeded(_base_url: &str) -> Self {
+        let mut state = Self::default();
+        let named = [
+            ("101", "Sandbox Social"),
+            ("102", "Sandbox DSP"),
+            ("103", "Sandbox Video"),
+        ];
+        for i in 101..=125u32 {
+            let id = i.to_string();
+            let name = named.iter().find(|(n, _)| *n == id).map_or_else(
+                || format!("Sandbox Destination {i}"),
+                |(_, n)| n.to_string(),
+            );
+            state.destinations.insert(Destination {
+                logo_url: format!("https://logos.example.com/destinations/{id}.png"),
+                id,
+                name,
+            });
+        }
+        let prop = |name: &str, description: &str| IntegrationProperty {
+            name: name.into(),
+            description: description.into(),
+        };
+        let all_devices: Vec<String> = ["PII", "WEB", "IOS", "ANDROID"].map(String::from).into();
+        let seeds = [
+            (
+                "101",
+                "1011",
+                "Sandbox Social Custom Audiences",
+                "ONBOARDING",
+                Some("oauth-sandbox-social"),
+                vec![prop("adAccountId", "Your ad account ID at Sandbox Social.")],
+                None,
+            ),
+            (
+                "101",
+                "1012",
+                "Sandbox Social Conversions",
+                "FULFILLMENT",
+                None,
+                vec![],
+                Some("Contact your LiveRamp representative to enable this integration."),
+            ),
+            (
+                "102",
+                "1021",
+                "Sandbox DSP Segments",
+                "ONBOARDING",
+                None,
+                vec![
+                    prop("seatId", "Your seat ID at Sandbox DSP."),
+                    prop("advertiserName", "The advertiser the segments are for."),
+                ],
+                None,
+            ),
+            (
+                "102",
+                "1022",
+                "Sandbox DSP Data Store",
+                "DATA_STORE",
+                None,
+                vec![],
+                None,
+            ),
+            (
+                "103",
+                "1031",
+                "Sandbox Video Audiences",
+                "ONBOARDING",
+                Some("oauth-sandbox-video"),
+                vec![prop("channelId", "Your channel ID at Sandbox Video.")],
+                None,
+            ),
+        ];
+        for (dest, id, name, kind, endpoint, required, unavailable) in seeds {
+            state.integrations.insert(Integration {
+                id: id.into(),
+                name: name.into(),
+                description: format!("{name}, a sandbox integration."),
+                kind: kind.into(),
+                device_types: all_devices.clone(),
+                required_properties: required,
+                oauth_endpoint_id: endpoint.map(String::from),
+                unavailable_reason: unavailable.map(String::from),
+                destination_id: dest.into(),
+            });
+        }
+        for i in 104..=125u32 {
+            state.integrations.insert(Integration {
+                id: format!("{i}1"),
+                name: format!("Sandbox Destination {i} Onboarding"),
+                description: "A sandbox integration.".into(),
+                kind: "ONBOARDING".into(),
+                device_types: vec!["WEB".into()],
+                required_properties: vec![prop("accountId", "Your account ID.")],
+                oauth_endpoint_id: None,
+                unavailable_reason: None,
+                destination_id: i.to_string(),
+            });
+        }
+        let interests = [
+            "Sports", "Travel", "Cooking", "Gaming", "Finance", "Fitness",
+        ];
+        for i in 1..=30u32 {
+            let field = if i % 2 == 0 {
+                ("f-2", "Purchase Intent", "aud-2")
+            } else {
+                ("f-1", "Interest", "aud-1")
+            };
+            state.segments.insert(Segment {
+                id: format!("seg-{i:03}"),
+                field: Field {
+                    id: field.0.into(),
+                    name: field.1.into(),
+                    audience_id: field.2.into(),
+                },
+                value: format!("{} {i}", interests[i as usize % interests.len()]),
+                kind: if i <= 20 {
+                    "ONBOARDING".into()
+                } else {
+                    "DATA_MARKETPLACE".into()
+                },
+            });
+        }
+        state.seed_distribution();
+        state
+    }
+
+    /// A connection to Sandbox DSP with a distribution manager of five delivered segments.
+    fn seed_distribution(&mut self) {
+        let seeded_at = "2026-01-05T12:00:00Z";
+        let seeded_unix = DateTime::parse_from_rfc3339(seeded_at).map_or(0, |t| t.timestamp());
+        self.connections.insert(IntegrationConnection {
+            id: "ic-0001".into(),
+            integration_id: vec!["102".into(), "1021".into()],
+            oauth_connection_id: None,
+            properties: vec![
+                Property {
+                    property_key: "seatId".into(),
+                    property_value: "seat-42".into(),
+                },
+                Property {
+                    property_key: "advertiserName".into(),
+                    property_value: "Sandbox Advertiser".into(),
+                },
+            ],
+            device_types: vec!["WEB".into(), "IOS".into()],
+            created_at: seeded_at.into(),
+            updated_at: seeded_at.into(),
+            oauth_status: "NotApplicable".into(),
+        });
+        self.managers.insert(DistributionManager {
+            id: "dm-0001".into(),
+            name: "Sandbox DSP all segments".into(),
+            integration_connection_id: "ic-0001".into(),
+            status: "ACTIVE".into(),
+            expire_at: None,
+            created_at: seeded_at.into(),
+            updated_at: seeded_at.into(),
+        });
+        for i in 1..=5u32 {
+            let segment = format!("seg-{i:03}");
+            self.segment_configs.insert(SegmentConfig {
+                id: format!("sc-{i:04}"),
+                segment_id: segment.clone(),
+                segment_type: "ONBOARDING".into(),
+                destination_segment_id: Some(format!("dsp-{i}")),
+                distribution_manager_id: "dm-0001".into(),
+            });
+            self.add_deliveries(
+                "ic-0001",
+                &segment,
+                &["WEB".into(), "IOS".into()],
+                "ADD",
+                seeded_unix,
+            );
+        }
+    }
+
+    /// One delivery per device type of a segment sent to (or removed from) a connection.
+    fn add_deliveries(
+        &mut self,
+        connection: &str,
+        segment: &str,
+        devices: &[String],
+        op: &str,
+        at: i64,
+    ) {
+        for device in devices {
+            let id = crate::signing::uuid_from(&[connection, segment, device, op, &at.to_string()]);
+            let count = i32::from(crate::signing::hash(&[segment, device])[0]) * 1000 + 1000;
+            self.deliveries.insert(Delivery {
+                id: id.to_string(),
+                status: "PENDING".into(),
+                device_type: device.clone(),
+                record_count: count,
+                updated_at: String::new(),
+                segment_id: segment.into(),
+                integration_connection_id: connection.into(),
+                operation_type: op.into(),
+                created_unix: at,
+            });
+        }
+    }
+}
