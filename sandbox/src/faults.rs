@@ -337,6 +337,9 @@ fn truncate(response: Response, after: Option<u64>) -> Response {
                 return None;
             }
             if left == 0 {
+                // Pending once so the server flushes the headers and the bytes sent so far
+                // before the failure closes the connection.
+                tokio::time::sleep(FLUSH_PAUSE).await;
                 return Some((Err(cut()), (data, 0, true)));
             }
             match data.next().await {
@@ -345,11 +348,17 @@ fn truncate(response: Response, after: Option<u64>) -> Response {
                     let piece: Bytes = chunk.slice(..take);
                     Some((Ok(piece), (data, left - take as u64, false)))
                 }
-                _ => Some((Err(cut()), (data, 0, true))),
+                _ => {
+                    tokio::time::sleep(FLUSH_PAUSE).await;
+                    Some((Err(cut()), (data, 0, true)))
+                }
             }
         });
     Response::from_parts(parts, Body::from_stream(stream))
 }
+
+/// How long a cut body waits before failing, for what was sent to reach the socket.
+const FLUSH_PAUSE: Duration = Duration::from_millis(20);
 
 fn cut() -> std::io::Error {
     std::io::Error::new(
