@@ -222,10 +222,10 @@ fn matched(class: &str, q: &Query) -> Result<Value, Failure> {
         name.as_ref()
             .and_then(|n| n.split(' ').next_back().map(String::from))
     });
-    if let Some(state) = get("state") {
-        if state.len() != 2 || !state.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err(bad("600-0042", "state must be 2 letters."));
-        }
+    if let Some(state) = get("state")
+        && (state.len() != 2 || !state.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        return Err(bad("600-0042", "state must be 2 letters."));
     }
     let zip = match get("zipCode") {
         Some(z) => {
@@ -272,10 +272,10 @@ fn matched(class: &str, q: &Query) -> Result<Value, Failure> {
     if phone.as_ref().is_some_and(|p| p.len() != 10) {
         return Err(bad("600-0045", "phone must have 10 digits."));
     }
-    if let Some(limit) = q.first("limit") {
-        if !limit.parse::<u8>().is_ok_and(|l| (1..=10).contains(&l)) {
-            return Err(bad("600-0050", "limit must be between 1 and 10."));
-        }
+    if let Some(limit) = q.first("limit")
+        && !limit.parse::<u8>().is_ok_and(|l| (1..=10).contains(&l))
+    {
+        return Err(bad("600-0050", "limit must be between 1 and 10."));
     }
     if q.first("matchLevel")
         .is_some_and(|l| l != "default" && l != "strict")
@@ -333,7 +333,7 @@ fn matched(class: &str, q: &Query) -> Result<Value, Failure> {
         ));
     }
     let mut metadata = json!({ "matchComponents": components });
-    let distinct = hash(&[&format!("{links:?}")])[0] % 4 != 0;
+    let distinct = !hash(&[&format!("{links:?}")])[0].is_multiple_of(4);
     if distinct {
         metadata["distinctMatch"] = true.into();
     }

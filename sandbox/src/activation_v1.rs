@@ -336,14 +336,13 @@ async fn authorize_page(
     let Some(authorization) = state.authorizations.remove(&token) else {
         return page(StatusCode::NOT_FOUND, "Unknown or used authorization link.");
     };
-    if status == "ok" {
-        if let Some(a) = state
+    if status == "ok"
+        && let Some(a) = state
             .accounts
             .iter_mut()
             .find(|a| a.id == authorization.account_id)
-        {
-            a.oauth_status = "oauth_authorized".into();
-        }
+    {
+        a.oauth_status = "oauth_authorized".into();
     }
     let Ok(mut url) = url::Url::parse(&authorization.redirect_url) else {
         return page(StatusCode::BAD_REQUEST, "Invalid redirect URL.");

@@ -130,10 +130,10 @@ async fn create_connection(
     if integration_id.len() != 2 {
         return invalid("integrationID must hold exactly 2 items: [destinationId, integrationId]");
     }
-    if let Some(name) = &input.distribution_manager_name {
-        if name.is_empty() || name.chars().count() > MAX_NAME {
-            return invalid("distributionManagerName must be 1 to 50 characters long");
-        }
+    if let Some(name) = &input.distribution_manager_name
+        && (name.is_empty() || name.chars().count() > MAX_NAME)
+    {
+        return invalid("distributionManagerName must be 1 to 50 characters long");
     }
     let now = timestamp(shared.clock.now());
     let mut state = lock(&shared.activation);
@@ -288,10 +288,10 @@ fn check_manager(input: &ManagerInput) -> Result<(), Response> {
     {
         return Err(invalid("status must be ACTIVE or INACTIVE"));
     }
-    if let Some(Some(date)) = &input.expire_at {
-        if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
-            return Err(invalid("expireAt must be a date such as 2019-04-13"));
-        }
+    if let Some(Some(date)) = &input.expire_at
+        && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err()
+    {
+        return Err(invalid("expireAt must be a date such as 2019-04-13"));
     }
     Ok(())
 }

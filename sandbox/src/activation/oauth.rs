@@ -73,10 +73,10 @@ async fn create_attempt(
     let Some(endpoint) = input.oauth_endpoint_id else {
         return invalid("oAuthEndpointID is required");
     };
-    if let Some(url) = &input.redirect_url {
-        if url::Url::parse(url).is_err() {
-            return invalid("redirectUrl must be an absolute URL");
-        }
+    if let Some(url) = &input.redirect_url
+        && url::Url::parse(url).is_err()
+    {
+        return invalid("redirectUrl must be an absolute URL");
     }
     let mut state = lock(&shared.activation);
     if !state
