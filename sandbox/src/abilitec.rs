@@ -230,9 +230,11 @@ fn matched(class: &str, q: &Query) -> Result<Value, Failure> {
     let zip = match get("zipCode") {
         Some(z) => {
             let d = digits(&z);
-            if ![5, 9, 11].contains(&d.len()) || z.chars().any(|c| !c.is_ascii_digit() && c != '-')
-            {
-                return Err(bad("600-0043", "zipCode must have 5, 9 or 11 digits."));
+            if ![5, 9, 11].contains(&d.len()) || d.len() != z.len() {
+                return Err(bad(
+                    "600-0043",
+                    "The zipCode parameter must be 5, 9 or 11 digits.",
+                ));
             }
             Some(d[..5].to_string())
         }
@@ -288,7 +290,7 @@ fn matched(class: &str, q: &Query) -> Result<Value, Failure> {
             .any(Option::is_some)
             .then(|| p.into_iter().flatten().collect::<Vec<_>>().join(" "))
     });
-    let address = street.map(|s| {
+    let address = street.as_ref().map(|s| {
         let place = zip
             .clone()
             .or_else(|| get("city").map(|c| format!("{c} {}", get("state").unwrap_or_default())));
@@ -296,17 +298,16 @@ fn matched(class: &str, q: &Query) -> Result<Value, Failure> {
     });
     let mut components = Vec::new();
     let mut links = Map::new();
-    if name.is_some() {
-        components.push("name");
-    }
-    if address.is_some() {
-        components.push("postal");
-    }
-    if email.is_some() {
-        components.push("email");
-    }
-    if phone.is_some() {
-        components.push("phone");
+    for (present, component) in [
+        (name.is_some(), "name"),
+        (street.is_some(), "streetAddress"),
+        (zip.is_some(), "zipCode"),
+        (phone.is_some(), "phoneNumber"),
+        (email.is_some(), "emailAddress"),
+    ] {
+        if present {
+            components.push(component);
+        }
     }
     let person_key = email.clone().or(phone.clone()).or(address.clone());
     if let (Some(n), Some(k)) = (&name, &person_key) {
@@ -332,12 +333,33 @@ fn matched(class: &str, q: &Query) -> Result<Value, Failure> {
             "Nothing to match on: send a name, an address, an email or a phone.",
         ));
     }
-    let mut metadata = json!({ "matchComponents": components });
-    let distinct = !hash(&[&format!("{links:?}")])[0].is_multiple_of(4);
-    if distinct {
+    let seed = hash(&[&format!("{links:?}")]);
+    let mut metadata = json!({
+        "matchComponents": components,
+        "matchConfidence": (1 + seed[1] % 9).to_string(),
+    });
+    if !seed[0].is_multiple_of(4) {
         metadata["distinctMatch"] = true.into();
     }
-    Ok(json!({ "abilitec": links, "matchMetadata": metadata }))
+    if let Some(n) = &name {
+        let complete = n.split(' ').count() >= 2;
+        metadata["nameMatchIntegrity"] = if complete { "complete" } else { "partial" }.into();
+    }
+    let mut document = json!({ "abilitec": links, "matchMetadata": metadata });
+    let mut flags = Map::new();
+    for (present, flag, bit) in [
+        (email.is_some(), "isBestEmailTouchpoint", 1u8),
+        (phone.is_some(), "isBestPhoneTouchpoint", 2),
+        (address.is_some(), "isBestPostalTouchpoint", 4),
+    ] {
+        if present && seed[2] & bit != 0 {
+            flags.insert(flag.into(), true.into());
+        }
+    }
+    if !flags.is_empty() {
+        document["contactFlags"] = flags.into();
+    }
+    Ok(document)
 }
 
 fn looked_up(kind: &str, q: &Query) -> Result<Value, Failure> {

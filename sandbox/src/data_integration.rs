@@ -314,7 +314,6 @@ async fn me(State(shared): State<AppState>, headers: HeaderMap) -> Response {
         "account_id": "5f0c0ffee0000000000000a1",
         "account_name": "Sandbox Account",
         "environment_id": "5f0c0ffee0000000000000e1",
-        "user_email": "sandbox@example.com",
         "scopes": ["connection:list", "connection:edit", "me:list"],
     }))
     .into_response()

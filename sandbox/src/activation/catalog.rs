@@ -30,12 +30,12 @@ pub(super) fn ops() -> Vec<Op> {
             get_destination,
         ),
         Op::get(
-            "list_integrations",
+            "list_destination_integrations",
             "/activation/v2/destinations/{destination_id}/integrations",
             list_integrations,
         ),
         Op::get(
-            "get_integration",
+            "get_destination_integration",
             "/activation/v2/destinations/{destination_id}/integrations/{id}",
             get_integration,
         ),
