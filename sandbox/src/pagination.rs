@@ -124,6 +124,17 @@ pub(crate) struct Page<T> {
     pub(crate) total: usize,
 }
 
+impl<T> Page<T> {
+    /// The same page with each item changed by `f`.
+    pub(crate) fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            after: self.after,
+            total: self.total,
+        }
+    }
+}
+
 impl<T: Serialize> Page<T> {
     /// `{"<key>": [...], "_pagination": {"after", "total"}}`.
     pub(crate) fn to_body(&self, key: &str) -> Value {

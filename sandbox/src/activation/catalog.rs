@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
 use serde_json::json;
 
-use super::model::Delivery;
-use super::{guard, invalid, list, not_found, page_params, timestamp};
+use super::model::{Delivery, DeliveryOutput, DeliveryStatus};
+use super::{guard, invalid, list, not_found, page_params};
 use crate::pagination::Query;
 use crate::state::{AppState, Op, lock};
 
@@ -116,10 +116,10 @@ async fn list_integrations(
     }
     let page = state.integrations.page(&params, |i| {
         i.destination_id == destination
-            && kind.is_none_or(|k| i.kind == k)
-            && (with_unavailable || i.unavailable_reason.is_none())
+            && kind.is_none_or(|k| i.output.type_.as_str() == k)
+            && (with_unavailable || i.output.unavailable_reason.is_none())
     });
-    list("integrations", &page)
+    list("integrations", &page.map(|i| &i.output))
 }
 
 async fn get_integration(
@@ -132,7 +132,7 @@ async fn get_integration(
     }
     let state = lock(&shared.activation);
     match state.integrations.get(&id) {
-        Some(i) if i.destination_id == destination => Json(i).into_response(),
+        Some(i) if i.destination_id == destination => Json(&i.output).into_response(),
         _ => not_found("Integration", &id),
     }
 }
@@ -201,7 +201,8 @@ async fn list_segment_statuses(
     let state = lock(&shared.activation);
     let mut statuses = crate::pagination::Collection::default();
     for segment in state.segments.iter() {
-        if !ids.contains(&segment.id.as_str()) || kind.is_some_and(|k| segment.kind != k) {
+        if !ids.contains(&segment.id.as_str()) || kind.is_some_and(|k| segment.type_.as_str() != k)
+        {
             continue;
         }
         let config = state
@@ -221,7 +222,7 @@ async fn list_segment_statuses(
         let mut status = json!({
             "taxonomy": taxonomy,
             "segmentID": segment.id,
-            "segmentType": segment.kind,
+            "segmentType": segment.type_,
         });
         if let Some(c) = connection {
             status["integrationConnectionID"] = c.into();
@@ -263,32 +264,30 @@ async fn list_deliveries(
     let now = shared.clock.unix();
     let state = lock(&shared.activation);
     let page = state.deliveries.page(&params, |d| {
-        connection.is_none_or(|c| d.integration_connection_id == c)
-            && (segments.is_empty() || segments.contains(&d.segment_id.as_str()))
+        connection.is_none_or(|c| d.output.integration_connection_id == c)
+            && (segments.is_empty()
+                || d.output
+                    .segment_id
+                    .as_deref()
+                    .is_some_and(|s| segments.contains(&s)))
     });
-    let items: Vec<Delivery> = page.items.iter().map(|d| at(d, now)).collect();
-    let body = crate::pagination::Page {
-        items,
-        after: page.after,
-        total: page.total,
-    };
+    let body = page.map(|d| at(d, now));
     list("v2/Deliveries", &body)
 }
 
 /// The delivery as it stands at `now`.
-fn at(delivery: &Delivery, now: i64) -> Delivery {
+fn at(delivery: &Delivery, now: i64) -> DeliveryOutput {
     let age = now - delivery.created_unix;
     let (status, since) = if age < PENDING_SECS {
-        ("PENDING", 0)
+        (DeliveryStatus::Pending, 0)
     } else if age < IN_PROGRESS_SECS {
-        ("IN_PROGRESS", PENDING_SECS)
+        (DeliveryStatus::InProgress, PENDING_SECS)
     } else {
-        ("DELIVERED", IN_PROGRESS_SECS)
+        (DeliveryStatus::Delivered, IN_PROGRESS_SECS)
     };
-    let updated = DateTime::from_timestamp(delivery.created_unix + since, 0).unwrap_or_default();
-    Delivery {
-        status: status.into(),
-        updated_at: timestamp(updated),
-        ..delivery.clone()
+    DeliveryOutput {
+        status,
+        updated_at: DateTime::from_timestamp(delivery.created_unix + since, 0).unwrap_or_default(),
+        ..delivery.output.clone()
     }
 }

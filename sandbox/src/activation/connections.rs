@@ -10,9 +10,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::model::{
-    DEVICE_TYPES, DistributionManager, Integration, IntegrationConnection, Property, SegmentConfig,
+    DEVICE_TYPES, DeviceType, DistributionManager, DistributionManagerName,
+    DistributionManagerStatus, Integration, IntegrationConnection, OAuthStatus, OperationType,
+    Property, SegmentConfig, SegmentType,
 };
-use super::{Data as Activation, created, guard, invalid, list, not_found, page_params, timestamp};
+use super::{Data as Activation, created, guard, invalid, list, not_found, now, page_params};
 use crate::pagination::Query;
 use crate::state::{AppState, Op, lock, parse_json};
 
@@ -63,7 +65,8 @@ fn check_connection(
     state: &Activation,
     integration: &Integration,
     input: &ConnectionInput,
-) -> Result<String, Response> {
+) -> Result<OAuthStatus, Response> {
+    let integration = &integration.output;
     let Some(properties) = &input.properties else {
         return Err(invalid("properties is required"));
     };
@@ -73,10 +76,11 @@ fn check_connection(
     if let Some(bad) = devices.iter().find(|d| !DEVICE_TYPES.contains(&d.as_str())) {
         return Err(invalid(format!("deviceTypes: unknown device type {bad}")));
     }
-    if let Some(bad) = devices
-        .iter()
-        .find(|d| !integration.device_types.contains(d))
-    {
+    if let Some(bad) = devices.iter().find(|d| {
+        !integration
+            .device_types
+            .contains(&DeviceType::from(d.as_str()))
+    }) {
         return Err(invalid(format!(
             "deviceTypes: the integration does not accept {bad}"
         )));
@@ -97,13 +101,13 @@ fn check_connection(
             missing.join(", ")
         )));
     }
-    match (&integration.oauth_endpoint_id, &input.oauth_connection_id) {
-        (None, _) => Ok("NotApplicable".into()),
+    match (&integration.o_auth_endpoint_id, &input.oauth_connection_id) {
+        (None, _) => Ok(OAuthStatus::NotApplicable),
         (Some(_), None) => Err(invalid(
             "oAuthConnectionID is required: the integration has an oAuthEndpointID",
         )),
         (Some(endpoint), Some(id)) => match state.oauth_connections.get(id) {
-            Some(c) if &c.oauth_endpoint_id == endpoint => Ok("Authorized".into()),
+            Some(c) if &c.o_auth_endpoint_id == endpoint => Ok(OAuthStatus::Authorized),
             Some(_) => Err(invalid(format!(
                 "oAuthConnectionID {id} belongs to another oAuthEndpointID"
             ))),
@@ -127,15 +131,15 @@ async fn create_connection(
     let Some(integration_id) = input.integration_id.clone() else {
         return invalid("integrationID is required");
     };
-    if integration_id.len() != 2 {
+    let Ok(integration_id) = <[String; 2]>::try_from(integration_id) else {
         return invalid("integrationID must hold exactly 2 items: [destinationId, integrationId]");
-    }
-    if let Some(name) = &input.distribution_manager_name
-        && (name.is_empty() || name.chars().count() > MAX_NAME)
-    {
-        return invalid("distributionManagerName must be 1 to 50 characters long");
-    }
-    let now = timestamp(shared.clock.now());
+    };
+    let manager_name = match input.distribution_manager_name.as_deref().map(manager_name) {
+        None => None,
+        Some(Ok(name)) => Some(name),
+        Some(Err(r)) => return r,
+    };
+    let now = now(&shared);
     let mut state = lock(&shared.activation);
     let integration = match state.integrations.get(&integration_id[1]) {
         Some(i) if i.destination_id == integration_id[0] => i.clone(),
@@ -153,21 +157,21 @@ async fn create_connection(
     state.connections.insert(IntegrationConnection {
         id: id.clone(),
         integration_id,
-        oauth_connection_id: input.oauth_connection_id,
+        o_auth_connection_id: input.oauth_connection_id,
         properties: input.properties.unwrap_or_default(),
-        device_types: input.device_types.unwrap_or_default(),
-        created_at: now.clone(),
-        updated_at: now.clone(),
-        oauth_status,
+        device_types: device_types(input.device_types),
+        created_at: now,
+        updated_at: now,
+        oauth_status: Some(oauth_status),
     });
-    if let Some(name) = input.distribution_manager_name {
+    if let Some(name) = manager_name {
         state.managers.insert(DistributionManager {
             id: uuid::Uuid::new_v4().to_string(),
             name,
             integration_connection_id: id.clone(),
-            status: "ACTIVE".into(),
+            status: DistributionManagerStatus::Active,
             expire_at: None,
-            created_at: now.clone(),
+            created_at: now,
             updated_at: now,
         });
     }
@@ -221,7 +225,7 @@ async fn update_connection(
         Ok(i) => i,
         Err(m) => return invalid(m),
     };
-    let now = timestamp(shared.clock.now());
+    let now = now(&shared);
     let mut state = lock(&shared.activation);
     let Some(existing) = state.connections.get(&id) else {
         return not_found("v2/IntegrationConnection", &id);
@@ -234,11 +238,11 @@ async fn update_connection(
         Err(r) => return r,
     };
     if let Some(c) = state.connections.get_mut(&id) {
-        c.oauth_connection_id = input.oauth_connection_id;
+        c.o_auth_connection_id = input.oauth_connection_id;
         c.properties = input.properties.unwrap_or_default();
-        c.device_types = input.device_types.unwrap_or_default();
+        c.device_types = device_types(input.device_types);
         c.updated_at = now;
-        c.oauth_status = oauth_status;
+        c.oauth_status = Some(oauth_status);
     }
     StatusCode::OK.into_response()
 }
@@ -273,14 +277,32 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     Option::<String>::deserialize(d).map(Some)
 }
 
-fn check_manager(input: &ManagerInput) -> Result<(), Response> {
-    match &input.name {
-        None => return Err(invalid("name is required")),
-        Some(n) if n.is_empty() || n.chars().count() > MAX_NAME => {
-            return Err(invalid("name must be 1 to 50 characters long"));
-        }
-        Some(_) => {}
+/// The device types of a validated input, as the spec's enum.
+fn device_types(given: Option<Vec<String>>) -> Vec<DeviceType> {
+    given
+        .unwrap_or_default()
+        .iter()
+        .map(|d| DeviceType::from(d.as_str()))
+        .collect()
+}
+
+/// A name of 1 to 50 characters.
+fn manager_name(name: &str) -> Result<DistributionManagerName, Response> {
+    let message = "the distribution manager name must be 1 to 50 characters long";
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(invalid(message));
     }
+    name.parse().map_err(|_| invalid(message))
+}
+
+/// Checks a distribution manager input; answers its name and `expireAt`.
+fn check_manager(
+    input: &ManagerInput,
+) -> Result<(DistributionManagerName, Option<chrono::NaiveDate>), Response> {
+    let name = match &input.name {
+        None => return Err(invalid("name is required")),
+        Some(n) => manager_name(n)?,
+    };
     if input
         .status
         .as_deref()
@@ -288,12 +310,14 @@ fn check_manager(input: &ManagerInput) -> Result<(), Response> {
     {
         return Err(invalid("status must be ACTIVE or INACTIVE"));
     }
-    if let Some(Some(date)) = &input.expire_at
-        && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err()
-    {
-        return Err(invalid("expireAt must be a date such as 2019-04-13"));
-    }
-    Ok(())
+    let expire_at = match &input.expire_at {
+        Some(Some(date)) => Some(
+            chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                .map_err(|_| invalid("expireAt must be a date such as 2019-04-13"))?,
+        ),
+        _ => None,
+    };
+    Ok((name, expire_at))
 }
 
 async fn create_manager(
@@ -308,13 +332,14 @@ async fn create_manager(
         Ok(i) => i,
         Err(m) => return invalid(m),
     };
-    if let Err(r) = check_manager(&input) {
-        return r;
-    }
+    let (name, expire_at) = match check_manager(&input) {
+        Ok(checked) => checked,
+        Err(r) => return r,
+    };
     let Some(connection) = input.integration_connection_id.clone() else {
         return invalid("integrationConnectionID is required");
     };
-    let now = timestamp(shared.clock.now());
+    let now = now(&shared);
     let mut state = lock(&shared.activation);
     if state.connections.get(&connection).is_none() {
         return invalid(format!(
@@ -324,11 +349,14 @@ async fn create_manager(
     let id = uuid::Uuid::new_v4().to_string();
     state.managers.insert(DistributionManager {
         id: id.clone(),
-        name: input.name.unwrap_or_default(),
+        name,
         integration_connection_id: connection,
-        status: input.status.unwrap_or_else(|| "ACTIVE".into()),
-        expire_at: input.expire_at.flatten(),
-        created_at: now.clone(),
+        status: input.status.as_deref().map_or(
+            DistributionManagerStatus::Active,
+            DistributionManagerStatus::from,
+        ),
+        expire_at,
+        created_at: now,
         updated_at: now,
     });
     created(&id)
@@ -381,18 +409,20 @@ async fn update_manager(
         Ok(i) => i,
         Err(m) => return invalid(m),
     };
-    if let Err(r) = check_manager(&input) {
-        return r;
-    }
-    let (Some(status), Some(expire_at)) = (input.status, input.expire_at) else {
+    let (name, expire_at) = match check_manager(&input) {
+        Ok(checked) => checked,
+        Err(r) => return r,
+    };
+    let (Some(status), Some(_)) = (&input.status, &input.expire_at) else {
         return invalid("name, status and expireAt are required");
     };
-    let now = timestamp(shared.clock.now());
+    let status = DistributionManagerStatus::from(status.as_str());
+    let now = now(&shared);
     let mut state = lock(&shared.activation);
     let Some(manager) = state.managers.get_mut(&id) else {
         return not_found("v2/DistributionManager", &id);
     };
-    manager.name = input.name.unwrap_or_default();
+    manager.name = name;
     manager.status = status;
     manager.expire_at = expire_at;
     manager.updated_at = now;
@@ -491,7 +521,11 @@ async fn create_segment_configs(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "segmentType must be ONBOARDING or DATA_MARKETPLACE",
             ))
-        } else if state.segments.get(&segment).is_none_or(|s| s.kind != kind) {
+        } else if state
+            .segments
+            .get(&segment)
+            .is_none_or(|s| s.type_.as_str() != kind)
+        {
             Some((
                 StatusCode::NOT_FOUND,
                 "no segment with this segmentID and segmentType",
@@ -521,12 +555,12 @@ async fn create_segment_configs(
         state.segment_configs.insert(SegmentConfig {
             id: id.clone(),
             segment_id: segment.clone(),
-            segment_type: kind,
+            segment_type: SegmentType::from(kind.as_str()),
             destination_segment_id: input.destination_segment_id,
             distribution_manager_id: manager_id.clone(),
         });
         let connection = manager.integration_connection_id.clone();
-        state.add_deliveries(&connection, &segment, &devices, "ADD", now);
+        state.add_deliveries(&connection, &segment, &devices, OperationType::Add, now);
         answers.push(item_status(
             &id,
             StatusCode::CREATED,
@@ -586,7 +620,13 @@ async fn delete_segment_configs(
         }
         if let Some(config) = state.segment_configs.remove(&id) {
             let connection = manager.integration_connection_id.clone();
-            state.add_deliveries(&connection, &config.segment_id, &devices, "DELETE", now);
+            state.add_deliveries(
+                &connection,
+                &config.segment_id,
+                &devices,
+                OperationType::Delete,
+                now,
+            );
         }
         answers.push(item_status(
             &id,

@@ -14,7 +14,7 @@ mod oauth;
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::credentials::ORG_ID;
@@ -108,9 +108,9 @@ fn created(id: &str) -> Response {
     (StatusCode::CREATED, Json(json!({ "id": id }))).into_response()
 }
 
-/// ISO 8601 UTC to the second, as the published examples show.
-fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+/// The sandbox clock's time to the second, as the published examples show.
+fn now(shared: &Shared) -> DateTime<Utc> {
+    DateTime::from_timestamp(shared.clock.unix(), 0).unwrap_or_default()
 }
 
 impl Data {
@@ -138,7 +138,7 @@ impl Data {
             name: name.into(),
             description: description.into(),
         };
-        let all_devices: Vec<String> = ["PII", "WEB", "IOS", "ANDROID"].map(String::from).into();
+        let all_devices = ["PII", "WEB", "IOS", "ANDROID"];
         let seeds = [
             (
                 "101",
@@ -191,28 +191,32 @@ impl Data {
         ];
         for (dest, id, name, kind, endpoint, required, unavailable) in seeds {
             state.integrations.insert(Integration {
-                id: id.into(),
-                name: name.into(),
-                description: format!("{name}, a sandbox integration."),
-                kind: kind.into(),
-                device_types: all_devices.clone(),
-                required_properties: required,
-                oauth_endpoint_id: endpoint.map(String::from),
-                unavailable_reason: unavailable.map(String::from),
                 destination_id: dest.into(),
+                output: IntegrationOutput {
+                    id: id.into(),
+                    name: name.into(),
+                    description: format!("{name}, a sandbox integration."),
+                    type_: IntegrationType::from(kind),
+                    device_types: all_devices.iter().map(|d| DeviceType::from(*d)).collect(),
+                    required_properties: required,
+                    o_auth_endpoint_id: endpoint.map(String::from),
+                    unavailable_reason: unavailable.map(String::from),
+                },
             });
         }
         for i in 104..=125u32 {
             state.integrations.insert(Integration {
-                id: format!("{i}1"),
-                name: format!("Sandbox Destination {i} Onboarding"),
-                description: "A sandbox integration.".into(),
-                kind: "ONBOARDING".into(),
-                device_types: vec!["WEB".into()],
-                required_properties: vec![prop("accountId", "Your account ID.")],
-                oauth_endpoint_id: None,
-                unavailable_reason: None,
                 destination_id: i.to_string(),
+                output: IntegrationOutput {
+                    id: format!("{i}1"),
+                    name: format!("Sandbox Destination {i} Onboarding"),
+                    description: "A sandbox integration.".into(),
+                    type_: IntegrationType::Onboarding,
+                    device_types: vec![DeviceType::Web],
+                    required_properties: vec![prop("accountId", "Your account ID.")],
+                    o_auth_endpoint_id: None,
+                    unavailable_reason: None,
+                },
             });
         }
         let interests = [
@@ -232,10 +236,10 @@ impl Data {
                     audience_id: field.2.into(),
                 },
                 value: format!("{} {i}", interests[i as usize % interests.len()]),
-                kind: if i <= 20 {
-                    "ONBOARDING".into()
+                type_: if i <= 20 {
+                    SegmentType::Onboarding
                 } else {
-                    "DATA_MARKETPLACE".into()
+                    SegmentType::DataMarketplace
                 },
             });
         }
@@ -245,51 +249,53 @@ impl Data {
 
     /// A connection to Sandbox DSP with a distribution manager of five delivered segments.
     fn seed_distribution(&mut self) {
-        let seeded_at = "2026-01-05T12:00:00Z";
-        let seeded_unix = DateTime::parse_from_rfc3339(seeded_at).map_or(0, |t| t.timestamp());
+        let seeded_at = DateTime::parse_from_rfc3339("2026-01-05T12:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        let property = |key: &str, value: &str| Property {
+            property_key: key.into(),
+            property_value: value.into(),
+        };
         self.connections.insert(IntegrationConnection {
             id: "ic-0001".into(),
-            integration_id: vec!["102".into(), "1021".into()],
-            oauth_connection_id: None,
+            integration_id: ["102".into(), "1021".into()],
+            o_auth_connection_id: None,
             properties: vec![
-                Property {
-                    property_key: "seatId".into(),
-                    property_value: "seat-42".into(),
-                },
-                Property {
-                    property_key: "advertiserName".into(),
-                    property_value: "Sandbox Advertiser".into(),
-                },
+                property("seatId", "seat-42"),
+                property("advertiserName", "Sandbox Advertiser"),
             ],
-            device_types: vec!["WEB".into(), "IOS".into()],
-            created_at: seeded_at.into(),
-            updated_at: seeded_at.into(),
-            oauth_status: "NotApplicable".into(),
+            device_types: vec![DeviceType::Web, DeviceType::Ios],
+            created_at: seeded_at,
+            updated_at: seeded_at,
+            oauth_status: Some(OAuthStatus::NotApplicable),
         });
+        let Ok(name) = "Sandbox DSP all segments".parse::<DistributionManagerName>() else {
+            return;
+        };
         self.managers.insert(DistributionManager {
             id: "dm-0001".into(),
-            name: "Sandbox DSP all segments".into(),
+            name,
             integration_connection_id: "ic-0001".into(),
-            status: "ACTIVE".into(),
+            status: DistributionManagerStatus::Active,
             expire_at: None,
-            created_at: seeded_at.into(),
-            updated_at: seeded_at.into(),
+            created_at: seeded_at,
+            updated_at: seeded_at,
         });
         for i in 1..=5u32 {
             let segment = format!("seg-{i:03}");
             self.segment_configs.insert(SegmentConfig {
                 id: format!("sc-{i:04}"),
                 segment_id: segment.clone(),
-                segment_type: "ONBOARDING".into(),
+                segment_type: SegmentType::Onboarding,
                 destination_segment_id: Some(format!("dsp-{i}")),
                 distribution_manager_id: "dm-0001".into(),
             });
             self.add_deliveries(
                 "ic-0001",
                 &segment,
-                &["WEB".into(), "IOS".into()],
-                "ADD",
-                seeded_unix,
+                &[DeviceType::Web, DeviceType::Ios],
+                OperationType::Add,
+                seeded_at.timestamp(),
             );
         }
     }
@@ -299,23 +305,32 @@ impl Data {
         &mut self,
         connection: &str,
         segment: &str,
-        devices: &[String],
-        op: &str,
+        devices: &[DeviceType],
+        op: OperationType,
         at: i64,
     ) {
         for device in devices {
-            let id = crate::signing::uuid_from(&[connection, segment, device, op, &at.to_string()]);
-            let count = i32::from(crate::signing::hash(&[segment, device])[0]) * 1000 + 1000;
+            let id = crate::signing::uuid_from(&[
+                connection,
+                segment,
+                device.as_str(),
+                op.as_str(),
+                &at.to_string(),
+            ]);
+            let count =
+                i32::from(crate::signing::hash(&[segment, device.as_str()])[0]) * 1000 + 1000;
             self.deliveries.insert(Delivery {
-                id: id.to_string(),
-                status: "PENDING".into(),
-                device_type: device.clone(),
-                record_count: count,
-                updated_at: String::new(),
-                segment_id: segment.into(),
-                integration_connection_id: connection.into(),
-                operation_type: op.into(),
                 created_unix: at,
+                output: DeliveryOutput {
+                    id: id.to_string(),
+                    status: DeliveryStatus::Pending,
+                    device_type: device.clone(),
+                    record_count: Some(count),
+                    updated_at: DateTime::from_timestamp(at, 0).unwrap_or_default(),
+                    segment_id: Some(segment.into()),
+                    integration_connection_id: connection.into(),
+                    operation_type: op.clone(),
+                },
             });
         }
     }

@@ -1,6 +1,17 @@
-//! The Activation v2 resources as the published API description names and shapes them.
+//! The Activation v2 resources: the types generated from `specs/activation.yaml`, so that the
+//! sandbox answers exactly what the spec describes, plus what the sandbox keeps beside some
+//! of them.
 
-use serde::{Deserialize, Serialize};
+pub(crate) use liveramp::activation::types::{
+    Delivery as DeliveryOutput, DistributionManagerName, Integration as IntegrationOutput,
+    OAuthConnectionAttempt as AttemptOutput,
+};
+pub(crate) use liveramp::activation::types::{
+    DeliveryStatus, Destination, DeviceType, DistributionManager, DistributionManagerStatus,
+    IntegrationConnection, IntegrationConnectionProperty as Property, IntegrationProperty,
+    IntegrationType, OAuthConnection as OauthConnection, OAuthConnectionAttemptStatus, OAuthStatus,
+    OperationType, Segment, SegmentConfig, SegmentField as Field, SegmentType,
+};
 
 use crate::pagination::Identified;
 
@@ -16,116 +27,24 @@ macro_rules! identified {
 }
 identified!(
     Destination,
-    Integration,
     IntegrationConnection,
     DistributionManager,
     SegmentConfig,
     OauthConnection,
-    OauthConnectionAttempt,
-    Delivery,
     Segment
 );
 
-/// `v2DestinationOutput`.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Destination {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) logo_url: String,
-}
-
-/// `v2DestinationIntegrationOutput`.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// An integration and the destination it belongs to.
+#[derive(Clone, Debug)]
 pub(crate) struct Integration {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) description: String,
-    #[serde(rename = "type")]
-    pub(crate) kind: String,
-    pub(crate) device_types: Vec<String>,
-    pub(crate) required_properties: Vec<IntegrationProperty>,
-    #[serde(rename = "oAuthEndpointID", skip_serializing_if = "Option::is_none")]
-    pub(crate) oauth_endpoint_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) unavailable_reason: Option<String>,
-    #[serde(skip)]
     pub(crate) destination_id: String,
+    pub(crate) output: IntegrationOutput,
 }
 
-/// `IntegrationProperty`.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct IntegrationProperty {
-    pub(crate) name: String,
-    pub(crate) description: String,
-}
-
-/// `IntegrationConnectionProperty`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Property {
-    pub(crate) property_key: String,
-    pub(crate) property_value: String,
-}
-
-/// `v2IntegrationConnectionOutput`, with the `oauthStatus` of the changelog.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct IntegrationConnection {
-    pub(crate) id: String,
-    #[serde(rename = "integrationID")]
-    pub(crate) integration_id: Vec<String>,
-    #[serde(rename = "oAuthConnectionID", skip_serializing_if = "Option::is_none")]
-    pub(crate) oauth_connection_id: Option<String>,
-    pub(crate) properties: Vec<Property>,
-    pub(crate) device_types: Vec<String>,
-    pub(crate) created_at: String,
-    pub(crate) updated_at: String,
-    pub(crate) oauth_status: String,
-}
-
-/// `v2DistributionManagerOutput`.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct DistributionManager {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    #[serde(rename = "integrationConnectionID")]
-    pub(crate) integration_connection_id: String,
-    pub(crate) status: String,
-    pub(crate) expire_at: Option<String>,
-    pub(crate) created_at: String,
-    pub(crate) updated_at: String,
-}
-
-/// `v2DistributionManagerSegmentConfigOutput`.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct SegmentConfig {
-    pub(crate) id: String,
-    #[serde(rename = "segmentID")]
-    pub(crate) segment_id: String,
-    pub(crate) segment_type: String,
-    #[serde(
-        rename = "destinationSegmentID",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub(crate) destination_segment_id: Option<String>,
-    #[serde(rename = "distributionManagerID")]
-    pub(crate) distribution_manager_id: String,
-}
-
-/// `v2OauthConnectionOutput`.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct OauthConnection {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    #[serde(rename = "oAuthEndpointID")]
-    pub(crate) oauth_endpoint_id: String,
-    pub(crate) created_at: String,
-    pub(crate) updated_at: String,
+impl Identified for Integration {
+    fn id(&self) -> &str {
+        &self.output.id
+    }
 }
 
 /// How an attempt in `PROCESSING` ends on its next read.
@@ -137,65 +56,34 @@ pub(crate) enum Outcome {
     Denied,
 }
 
-/// `v2OauthConnectionAttemptOutput`.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// An OAuth connection attempt and how it ends once processed.
+#[derive(Clone, Debug)]
 pub(crate) struct OauthConnectionAttempt {
     pub(crate) id: String,
-    pub(crate) authorization_url: String,
-    pub(crate) status: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) status_detail: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) redirect_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) state: Option<String>,
-    #[serde(rename = "oAuthEndpointID")]
-    pub(crate) oauth_endpoint_id: String,
-    #[serde(rename = "oAuthConnectionID", skip_serializing_if = "Option::is_none")]
-    pub(crate) oauth_connection_id: Option<String>,
-    #[serde(skip)]
+    pub(crate) output: AttemptOutput,
     pub(crate) outcome: Option<Outcome>,
 }
 
-/// `v2DeliveryOutput`; `status` follows the delivery's age on the sandbox clock.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+impl Identified for OauthConnectionAttempt {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A delivery; its `status` and `updatedAt` follow its age on the sandbox clock.
+#[derive(Clone, Debug)]
 pub(crate) struct Delivery {
-    pub(crate) id: String,
-    pub(crate) status: String,
-    pub(crate) device_type: String,
-    pub(crate) record_count: i32,
-    pub(crate) updated_at: String,
-    #[serde(rename = "segmentID")]
-    pub(crate) segment_id: String,
-    #[serde(rename = "integrationConnectionID")]
-    pub(crate) integration_connection_id: String,
-    pub(crate) operation_type: String,
-    #[serde(skip)]
     pub(crate) created_unix: i64,
+    pub(crate) output: DeliveryOutput,
 }
 
-/// `Field`.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Field {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) audience_id: String,
+impl Identified for Delivery {
+    fn id(&self) -> &str {
+        &self.output.id
+    }
 }
 
-/// `v2SegmentOutput`.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct Segment {
-    pub(crate) id: String,
-    pub(crate) field: Field,
-    pub(crate) value: String,
-    #[serde(rename = "type")]
-    pub(crate) kind: String,
-}
-
-/// `DeviceType`.
+/// The `DeviceType` values the spec lists.
 pub(crate) const DEVICE_TYPES: &[&str] = &[
     "PII",
     "WEB",

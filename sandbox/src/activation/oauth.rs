@@ -11,10 +11,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::model::{OauthConnection, OauthConnectionAttempt, Outcome};
-use super::{Data as Activation, created, guard, invalid, list, not_found, page_params, timestamp};
+use super::model::{
+    AttemptOutput, OAuthConnectionAttemptStatus as Status, OauthConnection, OauthConnectionAttempt,
+    Outcome,
+};
+use super::{Data as Activation, created, guard, invalid, list, not_found, now, page_params};
 use crate::pagination::Query;
 use crate::state::{AppState, Op, lock, parse_json};
 
@@ -82,13 +86,13 @@ async fn create_attempt(
     if !state
         .integrations
         .iter()
-        .any(|i| i.oauth_endpoint_id.as_deref() == Some(endpoint.as_str()))
+        .any(|i| i.output.o_auth_endpoint_id.as_deref() == Some(endpoint.as_str()))
     {
         return invalid(format!("oAuthEndpointID {endpoint} does not exist"));
     }
     if let Some(id) = &input.oauth_connection_id {
         match state.oauth_connections.get(id) {
-            Some(c) if c.oauth_endpoint_id == endpoint => {}
+            Some(c) if c.o_auth_endpoint_id == endpoint => {}
             _ => {
                 return invalid(format!(
                     "oAuthConnectionID {id} is not a connection of {endpoint}"
@@ -96,19 +100,22 @@ async fn create_attempt(
             }
         }
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = uuid::Uuid::new_v4();
     state.attempts.insert(OauthConnectionAttempt {
-        authorization_url: shared.url(&CONSENT_PAGE.replace("{id}", &id)),
-        id: id.clone(),
-        status: "PENDING".into(),
-        status_detail: None,
-        redirect_url: input.redirect_url,
-        state: input.state,
-        oauth_endpoint_id: endpoint,
-        oauth_connection_id: input.oauth_connection_id,
+        id: id.to_string(),
+        output: AttemptOutput {
+            authorization_url: shared.url(&CONSENT_PAGE.replace("{id}", &id.to_string())),
+            id,
+            status: Status::Pending,
+            status_detail: None,
+            redirect_url: input.redirect_url,
+            state: input.state,
+            o_auth_endpoint_id: endpoint,
+            o_auth_connection_id: input.oauth_connection_id,
+        },
         outcome: None,
     });
-    created(&id)
+    created(&id.to_string())
 }
 
 async fn get_attempt(
@@ -119,34 +126,34 @@ async fn get_attempt(
     if let Err(r) = guard(&shared, &headers) {
         return r;
     }
-    let now = timestamp(shared.clock.now());
+    let now = now(&shared);
     let mut state = lock(&shared.activation);
     let Some(attempt) = state.attempts.get(&id).cloned() else {
         return not_found("v2/OauthConnectionAttempt", &id);
     };
     if let Some(outcome) = attempt.outcome {
-        settle(&mut state, &id, outcome, &now);
+        settle(&mut state, &id, outcome, now);
     }
-    Json(attempt).into_response()
+    Json(attempt.output).into_response()
 }
 
 /// Ends a `PROCESSING` attempt: creates (or, to re-authorize, refreshes) its OAuth
 /// connection, or fails it.
-fn settle(state: &mut Activation, id: &str, outcome: Outcome, now: &str) {
-    let Some(attempt) = state.attempts.get(id).cloned() else {
+fn settle(state: &mut Activation, id: &str, outcome: Outcome, now: DateTime<Utc>) {
+    let Some(attempt) = state.attempts.get(id).map(|a| a.output.clone()) else {
         return;
     };
     let (status, detail, connection) = match outcome {
         Outcome::Denied => (
-            "FAILED",
+            Status::Failed,
             Some("The user denied access at the destination platform (access_denied).".into()),
-            attempt.oauth_connection_id.clone(),
+            attempt.o_auth_connection_id.clone(),
         ),
         Outcome::Authorized => {
-            let connection = match &attempt.oauth_connection_id {
+            let connection = match &attempt.o_auth_connection_id {
                 Some(existing) => {
                     if let Some(c) = state.oauth_connections.get_mut(existing) {
-                        c.updated_at = now.into();
+                        c.updated_at = now;
                     }
                     existing.clone()
                 }
@@ -154,21 +161,21 @@ fn settle(state: &mut Activation, id: &str, outcome: Outcome, now: &str) {
                     let new_id = uuid::Uuid::new_v4().to_string();
                     state.oauth_connections.insert(OauthConnection {
                         id: new_id.clone(),
-                        name: format!("Sandbox authorization for {}", attempt.oauth_endpoint_id),
-                        oauth_endpoint_id: attempt.oauth_endpoint_id.clone(),
-                        created_at: now.into(),
-                        updated_at: now.into(),
+                        name: format!("Sandbox authorization for {}", attempt.o_auth_endpoint_id),
+                        o_auth_endpoint_id: attempt.o_auth_endpoint_id.clone(),
+                        created_at: now,
+                        updated_at: now,
                     });
                     new_id
                 }
             };
-            ("AUTHORIZED", None, Some(connection))
+            (Status::Authorized, None, Some(connection))
         }
     };
     if let Some(a) = state.attempts.get_mut(id) {
-        a.status = status.into();
-        a.status_detail = detail;
-        a.oauth_connection_id = connection;
+        a.output.status = status;
+        a.output.status_detail = detail;
+        a.output.o_auth_connection_id = connection;
         a.outcome = None;
     }
 }
@@ -188,7 +195,7 @@ async fn list_oauth_connections(
     let endpoint = query.first("oAuthEndpointID");
     let state = lock(&shared.activation);
     let page = state.oauth_connections.page(&params, |c| {
-        endpoint.is_none_or(|e| c.oauth_endpoint_id == e)
+        endpoint.is_none_or(|e| c.o_auth_endpoint_id == e)
     });
     list("v2/OauthConnections", &page)
 }
@@ -219,19 +226,19 @@ async fn consent_page(
     let Some(attempt) = state.attempts.get_mut(&id) else {
         return page(StatusCode::NOT_FOUND, "Unknown authorization request.");
     };
-    if attempt.status != "PENDING" {
+    if attempt.output.status != Status::Pending {
         return page(
             StatusCode::CONFLICT,
             "This authorization link was already used.",
         );
     }
-    attempt.status = "PROCESSING".into();
+    attempt.output.status = Status::Processing;
     attempt.outcome = Some(if deny {
         Outcome::Denied
     } else {
         Outcome::Authorized
     });
-    match &attempt.redirect_url {
+    match &attempt.output.redirect_url {
         Some(url) => (StatusCode::SEE_OTHER, [(header::LOCATION, url.clone())]).into_response(),
         None if deny => page(StatusCode::OK, "Access denied. You can close this window."),
         None => page(
