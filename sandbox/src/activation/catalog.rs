@@ -6,9 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
-use serde_json::json;
 
-use super::model::{Delivery, DeliveryOutput, DeliveryStatus};
+use super::model::{
+    Delivery, DeliveryOutput, DeliveryStatus, SegmentStatus, TaxonomyStatus, TaxonomySyncStatus,
+};
 use super::{guard, invalid, list, not_found, page_params};
 use crate::pagination::Query;
 use crate::state::{AppState, Op, lock};
@@ -215,35 +216,31 @@ async fn list_segment_statuses(
                 .get(&c.distribution_manager_id)
                 .map(|m| m.integration_connection_id.clone())
         });
-        let taxonomy = match config.and_then(|c| c.destination_segment_id.clone()) {
-            Some(dest) => json!({ "taxonomySyncStatus": "SYNCED", "destinationSegmentID": dest }),
-            None => json!({ "taxonomySyncStatus": "NEVER_SYNCED" }),
-        };
-        let mut status = json!({
-            "taxonomy": taxonomy,
-            "segmentID": segment.id,
-            "segmentType": segment.type_,
-        });
-        if let Some(c) = connection {
-            status["integrationConnectionID"] = c.into();
-        }
-        statuses.insert(StatusItem(segment.id.clone(), status));
+        let (sync, destination_segment_id) =
+            match config.and_then(|c| c.destination_segment_id.clone()) {
+                Some(dest) => (TaxonomySyncStatus::Synced, Some(dest)),
+                None => (TaxonomySyncStatus::NeverSynced, None),
+            };
+        statuses.insert(StatusItem(SegmentStatus {
+            integration_connection_id: connection,
+            segment_id: segment.id.clone(),
+            segment_type: segment.type_.clone(),
+            taxonomy: TaxonomyStatus {
+                destination_segment_id,
+                taxonomy_sync_status: Some(sync),
+            },
+        }));
     }
-    let page = statuses.page(&params, |_| true);
-    let items: Vec<&serde_json::Value> = page.items.iter().map(|s| &s.1).collect();
-    let body = crate::pagination::Page {
-        items,
-        after: page.after.clone(),
-        total: page.total,
-    };
+    let body = statuses.page(&params, |_| true).map(|s| &s.0);
     list("v2/SegmentStatuses", &body)
 }
 
-struct StatusItem(String, serde_json::Value);
+/// A segment status, listed by its segment's ID.
+struct StatusItem(SegmentStatus);
 
 impl crate::pagination::Identified for StatusItem {
     fn id(&self) -> &str {
-        &self.0
+        &self.0.segment_id
     }
 }
 

@@ -7,14 +7,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::model::{
     DEVICE_TYPES, DeviceType, DistributionManager, DistributionManagerName,
     DistributionManagerStatus, Integration, IntegrationConnection, OAuthStatus, OperationType,
-    Property, SegmentConfig, SegmentType,
+    Property, SegmentConfig, SegmentConfigResult, SegmentType,
 };
-use super::{Data as Activation, created, guard, invalid, list, not_found, now, page_params};
+use super::{
+    Data as Activation, created, guard, invalid, list, not_found, now, page_params, standard_error,
+};
 use crate::pagination::Query;
 use crate::state::{AppState, Op, lock, parse_json};
 
@@ -468,14 +469,14 @@ struct SegmentConfigInput {
 }
 
 /// One item of a 207 answer: `{id, status: StandardError}`.
-fn item_status(id: &str, status: StatusCode, code: &str, message: &str) -> serde_json::Value {
-    json!({
-        "id": id,
-        "status": { "httpStatus": status.as_u16(), "errorCode": code, "message": message },
-    })
+fn item_status(id: &str, status: StatusCode, code: &str, message: &str) -> SegmentConfigResult {
+    SegmentConfigResult {
+        id: Some(id.into()),
+        status: Some(standard_error(status, code, message)),
+    }
 }
 
-fn multi_status(items: Vec<serde_json::Value>) -> Response {
+fn multi_status(items: Vec<SegmentConfigResult>) -> Response {
     (StatusCode::MULTI_STATUS, Json(items)).into_response()
 }
 

@@ -48,9 +48,16 @@ pub(crate) fn ops() -> Vec<Op> {
 
 /// A `StandardError` answer.
 pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    let body =
-        json!({ "httpStatus": status.as_u16(), "errorCode": code, "message": message.into() });
-    (status, Json(body)).into_response()
+    (status, Json(standard_error(status, code, message))).into_response()
+}
+
+/// A `StandardError` body.
+fn standard_error(status: StatusCode, code: &str, message: impl Into<String>) -> StandardError {
+    StandardError {
+        http_status: i32::from(status.as_u16()),
+        error_code: code.into(),
+        message: message.into(),
+    }
 }
 
 fn not_found(what: &str, id: &str) -> Response {

@@ -10,7 +10,8 @@ pub(crate) use liveramp::activation::types::{
     DeliveryStatus, Destination, DeviceType, DistributionManager, DistributionManagerStatus,
     IntegrationConnection, IntegrationConnectionProperty as Property, IntegrationProperty,
     IntegrationType, OAuthConnection as OauthConnection, OAuthConnectionAttemptStatus, OAuthStatus,
-    OperationType, Segment, SegmentConfig, SegmentField as Field, SegmentType,
+    OperationType, Segment, SegmentConfig, SegmentConfigResult, SegmentField as Field,
+    SegmentStatus, SegmentType, StandardError, TaxonomyStatus, TaxonomySyncStatus,
 };
 
 use crate::pagination::Identified;
