@@ -29,29 +29,77 @@ const OPTED_OUT_EMAIL: &str = "opted-out@example.com";
 const MAX_BATCH: usize = 1000;
 const LOOKUP_TYPES: &[&str] = &["er", "md5", "sha256", "sha1", "abilitec"];
 
+/// `(class, match operation, match path, lookup operation, lookup path)` of every class.
+const CLASSES: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "people",
+        "match_people",
+        "/abilitec/v1/people/match",
+        "lookup_people",
+        "/abilitec/v1/people/{lookup_type}",
+    ),
+    (
+        "places",
+        "match_places",
+        "/abilitec/v1/places/match",
+        "lookup_places",
+        "/abilitec/v1/places/{lookup_type}",
+    ),
+    (
+        "households",
+        "match_households",
+        "/abilitec/v1/households/match",
+        "lookup_households",
+        "/abilitec/v1/households/{lookup_type}",
+    ),
+    (
+        "entities",
+        "match_entities",
+        "/abilitec/v1/entities/match",
+        "lookup_entities",
+        "/abilitec/v1/entities/{lookup_type}",
+    ),
+];
+
+/// Every AbiliTec operation, named as in `specs/abilitec.yaml`; single calls answer POST (the
+/// current reference) and GET (v1.1).
 pub(crate) fn ops() -> Vec<Op> {
-    vec![
-        Op::post(
-            "abilitec_batch_match",
-            "/abilitec/v1/batch/match",
-            batch_match,
-        ),
-        Op::post(
-            "abilitec_batch_lookup",
-            "/abilitec/v1/batch/lookup",
-            batch_lookup,
-        ),
-        Op::get(
-            "abilitec_single",
-            "/abilitec/v1/{document_class}/{operation}",
-            single,
-        ),
-        Op::post(
-            "abilitec_single",
-            "/abilitec/v1/{document_class}/{operation}",
-            single,
-        ),
-    ]
+    let mut ops = vec![
+        Op::post("batch_match", "/abilitec/v1/batch/match", batch_match),
+        Op::post("batch_lookup", "/abilitec/v1/batch/lookup", batch_lookup),
+    ];
+    for &(class, match_name, match_path, lookup_name, lookup_path) in CLASSES {
+        let matcher = move |State(shared): State<AppState>, headers: HeaderMap, query: Query| async move {
+            single(&shared, &headers, class, "match", &query)
+        };
+        let lookup = move |State(shared): State<AppState>,
+                           headers: HeaderMap,
+                           Path(kind): Path<String>,
+                           query: Query| async move {
+            single(&shared, &headers, class, &kind, &query)
+        };
+        ops.push(Op::post(match_name, match_path, matcher));
+        ops.push(Op::get(match_name, match_path, matcher));
+        ops.push(Op::post(lookup_name, lookup_path, lookup));
+        ops.push(Op::get(lookup_name, lookup_path, lookup));
+    }
+    let other =
+        |State(shared): State<AppState>,
+         headers: HeaderMap,
+         Path((class, operation)): Path<(String, String)>,
+         query: Query| async move { single(&shared, &headers, &class, &operation, &query) };
+    // Unknown document classes get the API's error document.
+    ops.push(Op::post(
+        "abilitec_unknown_class",
+        "/abilitec/v1/{document_class}/{operation}",
+        other,
+    ));
+    ops.push(Op::get(
+        "abilitec_unknown_class",
+        "/abilitec/v1/{document_class}/{operation}",
+        other,
+    ));
+    ops
 }
 
 /// An AbiliTec failure: HTTP status, error code, message.
@@ -84,16 +132,17 @@ fn unauthorized() -> Response {
     .into_response()
 }
 
-async fn single(
-    State(shared): State<AppState>,
-    headers: HeaderMap,
-    Path((class, operation)): Path<(String, String)>,
-    query: Query,
+fn single(
+    shared: &crate::state::Shared,
+    headers: &HeaderMap,
+    class: &str,
+    operation: &str,
+    query: &Query,
 ) -> Response {
-    if !tokens::authorized(&shared, &headers, Audience::AbiliTec) {
+    if !tokens::authorized(shared, headers, Audience::AbiliTec) {
         return unauthorized();
     }
-    match answer(&class, &operation, &query) {
+    match answer(class, operation, query) {
         Ok(document) => Json(document).into_response(),
         Err(f) => f.into_response(),
     }

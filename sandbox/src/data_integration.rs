@@ -51,12 +51,12 @@ impl Data {
 pub(crate) fn ops() -> Vec<Op> {
     vec![
         Op::post(
-            "di_oauth2_new_credentials",
+            "di_create_oauth2_request",
             "/data-integration/oauth2",
             new_pull,
         ),
         Op::post(
-            "di_oauth2_get_credentials",
+            "di_get_oauth2_credentials",
             "/data-integration/oauth2/credentials",
             credentials,
         ),
@@ -80,7 +80,7 @@ pub(crate) fn ops() -> Vec<Op> {
             "/data-integration/connection_types/{type}",
             get_type,
         ),
-        Op::get("di_me", "/data-integration/me", me),
+        Op::get("di_get_me", "/data-integration/me", me),
         Op::get("di_authorize_page", AUTHORIZE_PAGE, authorize_page),
     ]
 }
