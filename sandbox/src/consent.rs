@@ -14,8 +14,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde_json::json;
+use liveramp::consent::types::{
+    ConsentFile, DataController, Errors, IdentifierType, MuidDeviceType, MuidFormat, RequestType,
+};
 
 use crate::pagination::{Collection, Identified, PageParams, Query};
 use crate::signing::{hash, hex, uuid_from};
@@ -42,28 +43,12 @@ pub(crate) fn ops() -> Vec<Op> {
     ]
 }
 
-/// `ConsentFile`.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ConsentFile {
-    id: String,
-    identifier_type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    muid_device_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    muid_format: Option<&'static str>,
-    request_type: &'static str,
-    data_controller: serde_json::Value,
-    #[serde(rename = "fileURL")]
-    file_url: String,
-    created_at: String,
-    #[serde(skip)]
-    created: DateTime<Utc>,
-}
+/// A consent file: the generated `ConsentFile`, listed by its ID.
+struct Listed(ConsentFile, String);
 
-impl Identified for ConsentFile {
+impl Identified for Listed {
     fn id(&self) -> &str {
-        &self.id
+        &self.1
     }
 }
 
@@ -85,28 +70,32 @@ fn files(shared: &Shared) -> Vec<ConsentFile> {
             let id = file_id(i);
             let kind = kinds[i % kinds.len()];
             let muid = kind == "MUID";
-            let created = newest - chrono::Duration::hours(6 * i as i64);
             ConsentFile {
-                file_url: signed_url(shared, &id),
-                identifier_type: kind,
-                muid_device_type: muid.then_some(["AAID", "IDFA", "MIXED"][(i / 6) % 3]),
-                muid_format: muid.then_some(if i % 12 == 0 { "RAW" } else { "HASHED" }),
-                request_type: if i % 2 == 0 { "OPT_OUT" } else { "DELETE" },
-                data_controller: json!({
-                    "controllerSpecifier": "SEAT_ID",
-                    "controllerID": uuid_from(&["controller", &(i % 3).to_string()]).to_string().to_uppercase(),
-                    "liverampControlled": i % 3 == 0,
-                }),
-                created_at: created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                created,
+                file_url: signed_url(shared, &id.to_string()),
+                identifier_type: IdentifierType::from(kind),
+                muid_device_type: muid
+                    .then(|| MuidDeviceType::from(["AAID", "IDFA", "MIXED"][(i / 6) % 3])),
+                muid_format: muid
+                    .then(|| MuidFormat::from(if i % 12 == 0 { "RAW" } else { "HASHED" })),
+                request_type: RequestType::from(if i % 2 == 0 { "OPT_OUT" } else { "DELETE" }),
+                data_controller: DataController {
+                    controller_specifier: Some("SEAT_ID".into()),
+                    controller_id: Some(
+                        uuid_from(&["controller", &(i % 3).to_string()])
+                            .to_string()
+                            .to_uppercase(),
+                    ),
+                    liveramp_controlled: i % 3 == 0,
+                },
+                created_at: newest - chrono::Duration::hours(6 * i as i64),
                 id,
             }
         })
         .collect()
 }
 
-fn file_id(index: usize) -> String {
-    uuid_from(&["consent-file", &index.to_string()]).to_string()
+fn file_id(index: usize) -> uuid::Uuid {
+    uuid_from(&["consent-file", &index.to_string()])
 }
 
 fn storage_path(id: &str) -> String {
@@ -121,10 +110,11 @@ fn signed_url(shared: &Shared, id: &str) -> String {
 }
 
 fn error(status: StatusCode, code: Option<&str>, message: &str) -> Response {
-    let mut body = json!({ "httpStatuscode": status.as_u16(), "message": message });
-    if let Some(code) = code {
-        body["errorCode"] = code.into();
-    }
+    let body = Errors {
+        http_statuscode: i32::from(status.as_u16()),
+        message: message.into(),
+        error_code: code.map(String::from),
+    };
     (status, Json(body)).into_response()
 }
 
@@ -162,11 +152,14 @@ async fn list_files(State(shared): State<AppState>, headers: HeaderMap, query: Q
     };
     let mut collection = Collection::default();
     for file in files(&shared) {
-        collection.insert(file);
+        let id = file.id.to_string();
+        collection.insert(Listed(file, id));
     }
-    let page = collection.page(&params, |f| {
-        after.is_none_or(|a| f.created >= a) && before.is_none_or(|b| f.created < b)
-    });
+    let page = collection
+        .page(&params, |f| {
+            after.is_none_or(|a| f.0.created_at >= a) && before.is_none_or(|b| f.0.created_at < b)
+        })
+        .map(|f| &f.0);
     Json(page.to_body("v2/ConsentFiles")).into_response()
 }
 
@@ -199,7 +192,8 @@ async fn download(
         return forbidden("The signed URL has expired.");
     }
     let id = file.trim_end_matches(".csv").to_owned();
-    let Some(index) = (0..shared.config.consent_file_lines.len()).find(|i| file_id(*i) == id)
+    let Some(index) =
+        (0..shared.config.consent_file_lines.len()).find(|i| file_id(*i).to_string() == id)
     else {
         return (StatusCode::NOT_FOUND, "No such file.").into_response();
     };
