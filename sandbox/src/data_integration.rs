@@ -16,8 +16,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use liveramp::data_integration::types::{
+    Connection, ConnectionType, ErrorMessage, Me, OAuth2Credentials, OAuth2Request,
+};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::activation::page;
 use crate::pagination::Query;
@@ -86,7 +88,10 @@ pub(crate) fn ops() -> Vec<Op> {
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    let body = json!({ "message": message.into(), "status": status.as_u16() });
+    let body = ErrorMessage {
+        message: message.into(),
+        status: Some(i32::from(status.as_u16())),
+    };
     (status, Json(body)).into_response()
 }
 
@@ -109,11 +114,15 @@ const TYPES: &[(&str, &str, bool)] = &[
     ("s3", "Amazon S3", false),
 ];
 
-fn type_json((kind, name, oauth): (&str, &str, bool)) -> Value {
-    json!({ "type": kind, "name": name, "oauth": oauth })
+fn connection_type((kind, name, oauth): (&str, &str, bool)) -> ConnectionType {
+    ConnectionType {
+        type_: kind.into(),
+        name: Some(name.into()),
+        oauth: Some(oauth),
+    }
 }
 
-fn connections() -> Vec<Value> {
+fn connections() -> Vec<Connection> {
     [
         ("fb", "Facebook Ads main"),
         ("mysql", "Orders database"),
@@ -121,13 +130,11 @@ fn connections() -> Vec<Value> {
     ]
     .iter()
     .enumerate()
-    .map(|(i, (kind, name))| {
-        json!({
-            "_id": format!("64b0c0ffee000000000000{:02}", i + 1),
-            "cross_id": format!("64b0cafe000000000000{:04}", i + 1),
-            "connection_name": name,
-            "connection_type": kind,
-        })
+    .map(|(i, (kind, name))| Connection {
+        id: format!("64b0c0ffee000000000000{:02}", i + 1),
+        cross_id: Some(format!("64b0cafe000000000000{:04}", i + 1)),
+        connection_name: (*name).into(),
+        connection_type: (*kind).into(),
     })
     .collect()
 }
@@ -173,7 +180,7 @@ async fn new_pull(State(shared): State<AppState>, headers: HeaderMap, body: Byte
         },
     );
     let auth_uri = shared.url(&AUTHORIZE_PAGE.replace("{pull_id}", &pull_id));
-    Json(json!({ "auth_uri": auth_uri, "pull_id": pull_id })).into_response()
+    Json(OAuth2Request { auth_uri, pull_id }).into_response()
 }
 
 #[derive(Deserialize)]
@@ -199,10 +206,13 @@ async fn credentials(State(shared): State<AppState>, headers: HeaderMap, body: B
         return error(StatusCode::FORBIDDEN, "The pull_id has expired.");
     }
     match pull.outcome {
-        None => Json(json!({
-            "status": 202,
-            "message": "Waiting for the user to complete the authorization at auth_uri.",
-        }))
+        None => Json(OAuth2Credentials {
+            access_token: None,
+            client_id: None,
+            message: Some("Waiting for the user to complete the authorization at auth_uri.".into()),
+            status: Some(202),
+            user_id: None,
+        })
         .into_response(),
         Some(false) => error(StatusCode::FORBIDDEN, "The user denied access."),
         Some(true) => {
@@ -211,13 +221,17 @@ async fn credentials(State(shared): State<AppState>, headers: HeaderMap, body: B
                 .iter()
                 .find(|(t, _, _)| *t == pull.datasource)
                 .map_or("Data source", |(_, n, _)| *n);
-            Json(json!({
-                "access_token": b64(&h),
-                "message": format!("{name} Connected Successfully"),
-                "userId": u64::from_be_bytes([0, 0, h[0], h[1], h[2], h[3], h[4], h[5]]),
-                "status": 200,
-                "clientId": u64::from_be_bytes([0, 0, h[6], h[7], h[8], h[9], h[10], h[11]]),
-            }))
+            Json(OAuth2Credentials {
+                access_token: Some(b64(&h)),
+                message: Some(format!("{name} Connected Successfully")),
+                user_id: Some(i64::from_be_bytes([
+                    0, 0, h[0], h[1], h[2], h[3], h[4], h[5],
+                ])),
+                status: Some(200),
+                client_id: Some(i64::from_be_bytes([
+                    0, 0, h[6], h[7], h[8], h[9], h[10], h[11],
+                ])),
+            })
             .into_response()
         }
     }
@@ -272,8 +286,8 @@ async fn get_connection(
     let found = connections()
         .into_iter()
         .find(|c| match query.first("cross_id") {
-            Some(cross) => c["connection_type"] == id.as_str() && c["cross_id"] == cross,
-            None => c["_id"] == id.as_str(),
+            Some(cross) => c.connection_type == id && c.cross_id.as_deref() == Some(cross),
+            None => c.id == id,
         });
     match found {
         Some(c) => Json(c).into_response(),
@@ -285,7 +299,7 @@ async fn list_types(State(shared): State<AppState>, headers: HeaderMap) -> Respo
     if let Err(r) = guard(&shared, &headers) {
         return r;
     }
-    let types: Vec<Value> = TYPES.iter().map(|t| type_json(*t)).collect();
+    let types: Vec<ConnectionType> = TYPES.iter().map(|t| connection_type(*t)).collect();
     Json(types).into_response()
 }
 
@@ -298,7 +312,7 @@ async fn get_type(
         return r;
     }
     match TYPES.iter().find(|(t, _, _)| *t == kind) {
-        Some(t) => Json(type_json(*t)).into_response(),
+        Some(t) => Json(connection_type(*t)).into_response(),
         None => error(
             StatusCode::NOT_FOUND,
             format!("Connection type {kind} not found."),
@@ -310,11 +324,13 @@ async fn me(State(shared): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(r) = guard(&shared, &headers) {
         return r;
     }
-    Json(json!({
-        "account_id": "5f0c0ffee0000000000000a1",
-        "account_name": "Sandbox Account",
-        "environment_id": "5f0c0ffee0000000000000e1",
-        "scopes": ["connection:list", "connection:edit", "me:list"],
-    }))
+    Json(Me {
+        account_id: Some("5f0c0ffee0000000000000a1".into()),
+        account_name: Some("Sandbox Account".into()),
+        environment_id: Some("5f0c0ffee0000000000000e1".into()),
+        scopes: ["connection:list", "connection:edit", "me:list"]
+            .map(String::from)
+            .into(),
+    })
     .into_response()
 }
