@@ -12,8 +12,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use liveramp::activation_v1::types::{
+    AccountProperty as Property, AccountTemplate, DestinationAccount as Account,
+    DestinationAccountEnvelope, DestinationAccountTemplate, DestinationList, DeviceType,
+    ErrorMessage, OAuthAuthorization, OAuthStatus, TemplateProperty,
+};
+use serde::Deserialize;
 
 use crate::activation::page;
 use crate::pagination::Query;
@@ -44,26 +48,6 @@ struct Authorization {
     account_id: i64,
     redirect_url: String,
     state: Option<String>,
-}
-
-/// `AccountProperty`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Property {
-    name: String,
-    value: String,
-}
-
-/// `DestinationAccount`.
-#[derive(Clone, Debug, Serialize)]
-struct Account {
-    id: i64,
-    destination_id: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    integration_id: Option<i64>,
-    name: String,
-    device_types: Vec<String>,
-    properties: Vec<Property>,
-    oauth_status: String,
 }
 
 impl Data {
@@ -109,7 +93,10 @@ pub(crate) fn ops() -> Vec<Op> {
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "message": message.into() }))).into_response()
+    let body = ErrorMessage {
+        message: message.into(),
+    };
+    (status, Json(body)).into_response()
 }
 
 fn guard(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
@@ -134,9 +121,12 @@ async fn list_destinations(State(shared): State<AppState>, headers: HeaderMap) -
     }
     let list: Vec<_> = destinations()
         .iter()
-        .map(|(id, name)| json!({ "id": id, "name": name }))
+        .map(|(id, name)| liveramp::activation_v1::types::Destination {
+            id: *id,
+            name: (*name).into(),
+        })
         .collect();
-    Json(json!({ "destinations": list })).into_response()
+    Json(DestinationList { destinations: list }).into_response()
 }
 
 async fn template(State(shared): State<AppState>, headers: HeaderMap, query: Query) -> Response {
@@ -155,17 +145,21 @@ async fn template(State(shared): State<AppState>, headers: HeaderMap, query: Que
             format!("Destination {id} not found."),
         );
     };
-    Json(json!({ "account": {
-        "destination_id": id,
-        "name": "",
-        "device_types": ["web", "ios", "android"],
-        "properties": [{
-            "name": "advertiser_id",
-            "needed_for_device_types": ["web", "ios", "android"],
-            "description": "Your advertiser ID at the destination platform.",
-            "value": "",
-        }],
-    }}))
+    let devices = || ["web", "ios", "android"].map(DeviceType::from).to_vec();
+    Json(DestinationAccountTemplate {
+        account: AccountTemplate {
+            destination_id: id,
+            integration_id: None,
+            name: Some(String::new()),
+            device_types: devices(),
+            properties: vec![TemplateProperty {
+                name: "advertiser_id".into(),
+                needed_for_device_types: devices(),
+                description: Some("Your advertiser ID at the destination platform.".into()),
+                value: Some(String::new()),
+            }],
+        },
+    })
     .into_response()
 }
 
@@ -231,20 +225,26 @@ async fn create_account(
         id: state.next_id,
         destination_id: new.destination_id,
         integration_id: new.integration_id,
-        name: new.name,
-        device_types: new.device_types,
+        name: Some(new.name),
+        device_types: new
+            .device_types
+            .iter()
+            .map(|d| DeviceType::from(d.as_str()))
+            .collect(),
         properties: new.properties,
         oauth_status: if new.destination_id == OAUTH_DESTINATION {
-            "oauth_unauthorized".into()
+            OAuthStatus::OauthUnauthorized
         } else {
-            "oauth_not_applicable".into()
+            OAuthStatus::OauthNotApplicable
         },
     };
     state.next_id += 1;
     state.accounts.push(account.clone());
     (
         StatusCode::CREATED,
-        Json(json!({ "destination_account": account })),
+        Json(DestinationAccountEnvelope {
+            destination_account: account,
+        }),
     )
         .into_response()
 }
@@ -259,7 +259,10 @@ async fn get_account(
     }
     let state = lock(&shared.activation_v1);
     match state.accounts.iter().find(|a| a.id == id) {
-        Some(a) => Json(json!({ "destination_account": a })).into_response(),
+        Some(a) => Json(DestinationAccountEnvelope {
+            destination_account: a.clone(),
+        })
+        .into_response(),
         None => error(
             StatusCode::NOT_FOUND,
             format!("Destination account {id} not found."),
@@ -299,7 +302,7 @@ async fn authorize(
             format!("Destination account {id} not found."),
         );
     };
-    if account.oauth_status == "oauth_not_applicable" {
+    if account.oauth_status == OAuthStatus::OauthNotApplicable {
         return error(
             StatusCode::BAD_REQUEST,
             "The destination account does not need an OAuth authorization.",
@@ -315,7 +318,10 @@ async fn authorize(
         },
     );
     let url = shared.url(&AUTHORIZE_PAGE.replace("{id}", &token));
-    Json(json!({ "authorization_url": url })).into_response()
+    Json(OAuthAuthorization {
+        authorization_url: url,
+    })
+    .into_response()
 }
 
 /// The "browser" at the platform's authorization page: authorizes the account (or, with
@@ -342,7 +348,7 @@ async fn authorize_page(
             .iter_mut()
             .find(|a| a.id == authorization.account_id)
     {
-        a.oauth_status = "oauth_authorized".into();
+        a.oauth_status = OAuthStatus::OauthAuthorized;
     }
     let Ok(mut url) = url::Url::parse(&authorization.redirect_url) else {
         return page(StatusCode::BAD_REQUEST, "Invalid redirect URL.");
