@@ -16,7 +16,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde_json::{Map, Value, json};
+use liveramp::abilitec::types::{
+    AbilitecLinks, BatchDocument, BatchResult, ContactFlags, ErrorDetail, ErrorDocument,
+    IdentityDocument, MatchComponent, MatchMetadata, NameMatchIntegrity,
+};
+use serde_json::{Map, Value};
 
 use crate::pagination::Query;
 use crate::signing::hash;
@@ -110,16 +114,19 @@ fn bad(code: &'static str, message: impl Into<String>) -> Failure {
 }
 
 impl Failure {
-    fn document(&self) -> Value {
-        json!({ "error": {
-            "message": self.2,
-            "code": self.1,
-            "requestId": uuid::Uuid::new_v4().to_string(),
-        }})
+    fn detail(&self) -> ErrorDetail {
+        ErrorDetail {
+            message: self.2.clone(),
+            code: self.1.into(),
+            request_id: Some(uuid::Uuid::new_v4().to_string()),
+        }
     }
 
     fn into_response(self) -> Response {
-        (self.0, Json(self.document())).into_response()
+        let body = ErrorDocument {
+            error: self.detail(),
+        };
+        (self.0, Json(body)).into_response()
     }
 }
 
@@ -174,20 +181,29 @@ fn batch(
     if items.is_empty() || items.len() > MAX_BATCH {
         return bad("600-0095", "A batch holds 1 to 1000 items.").into_response();
     }
-    let answers: Vec<Value> = items
+    let answers: Vec<BatchResult> = items
         .iter()
         .map(|item| {
             let result = batch_item(item, matching);
             match result {
-                Ok(document) => json!({ "code": 200, "document": document }),
-                Err(f) => json!({ "code": f.0.as_u16(), "document": f.document() }),
+                Ok(document) => BatchResult {
+                    code: 200,
+                    document,
+                },
+                Err(f) => BatchResult {
+                    code: i32::from(f.0.as_u16()),
+                    document: BatchDocument {
+                        error: Some(f.detail()),
+                        ..BatchDocument::default()
+                    },
+                },
             }
         })
         .collect();
     Json(answers).into_response()
 }
 
-fn batch_item(item: &str, matching: bool) -> Result<Value, Failure> {
+fn batch_item(item: &str, matching: bool) -> Result<BatchDocument, Failure> {
     let (path, raw_query) = item.split_once('?').unwrap_or((item, ""));
     let path = path.trim_start_matches('/');
     let path = path.strip_prefix("v1/").unwrap_or(path);
@@ -202,20 +218,14 @@ fn batch_item(item: &str, matching: bool) -> Result<Value, Failure> {
 }
 
 /// The answer document of one match or lookup.
-fn answer(class: &str, operation: &str, query: &Query) -> Result<Value, Failure> {
-    let key = match class {
-        "people" => "person",
-        "places" => "place",
-        "households" => "household",
-        "entities" => "entity",
-        _ => {
-            return Err(Failure(
-                StatusCode::NOT_FOUND,
-                "600-0030",
-                format!("Unknown document class {class}"),
-            ));
-        }
-    };
+fn answer(class: &str, operation: &str, query: &Query) -> Result<BatchDocument, Failure> {
+    if !["people", "places", "households", "entities"].contains(&class) {
+        return Err(Failure(
+            StatusCode::NOT_FOUND,
+            "600-0030",
+            format!("Unknown document class {class}"),
+        ));
+    }
     let body = if operation == "match" {
         matched(class, query)?
     } else if LOOKUP_TYPES.contains(&operation) {
@@ -227,7 +237,14 @@ fn answer(class: &str, operation: &str, query: &Query) -> Result<Value, Failure>
             format!("Unknown operation {operation}"),
         ));
     };
-    Ok(json!({ key: body }))
+    let mut document = BatchDocument::default();
+    match class {
+        "people" => document.person = Some(body),
+        "places" => document.place = Some(body),
+        "households" => document.household = Some(body),
+        _ => document.entity = Some(body),
+    }
+    Ok(document)
 }
 
 fn normalize(text: &str) -> String {
@@ -252,7 +269,7 @@ fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 
-fn matched(class: &str, q: &Query) -> Result<Value, Failure> {
+fn matched(class: &str, q: &Query) -> Result<IdentityDocument, Failure> {
     let get = |k: &str| q.first(k).map(normalize).filter(|v| !v.is_empty());
     let parts = ["firstName", "middleName", "lastName"];
     let name = match (get("name"), parts.iter().any(|p| get(p).is_some())) {
@@ -383,35 +400,40 @@ fn matched(class: &str, q: &Query) -> Result<Value, Failure> {
         ));
     }
     let seed = hash(&[&format!("{links:?}")]);
-    let mut metadata = json!({
-        "matchComponents": components,
-        "matchConfidence": (1 + seed[1] % 9).to_string(),
-    });
-    if !seed[0].is_multiple_of(4) {
-        metadata["distinctMatch"] = true.into();
-    }
-    if let Some(n) = &name {
-        let complete = n.split(' ').count() >= 2;
-        metadata["nameMatchIntegrity"] = if complete { "complete" } else { "partial" }.into();
-    }
-    let mut document = json!({ "abilitec": links, "matchMetadata": metadata });
-    let mut flags = Map::new();
-    for (present, flag, bit) in [
-        (email.is_some(), "isBestEmailTouchpoint", 1u8),
-        (phone.is_some(), "isBestPhoneTouchpoint", 2),
-        (address.is_some(), "isBestPostalTouchpoint", 4),
-    ] {
-        if present && seed[2] & bit != 0 {
-            flags.insert(flag.into(), true.into());
-        }
-    }
-    if !flags.is_empty() {
-        document["contactFlags"] = flags.into();
-    }
-    Ok(document)
+    let text = |k: &str| links.get(k).and_then(Value::as_str).map(String::from);
+    let flag = |present: bool, bit: u8| (present && seed[2] & bit != 0).then_some(true);
+    let flags = ContactFlags {
+        is_best_email_touchpoint: flag(email.is_some(), 1),
+        is_best_phone_touchpoint: flag(phone.is_some(), 2),
+        is_best_postal_touchpoint: flag(address.is_some(), 4),
+    };
+    let any_flag = flags.is_best_email_touchpoint.is_some()
+        || flags.is_best_phone_touchpoint.is_some()
+        || flags.is_best_postal_touchpoint.is_some();
+    Ok(IdentityDocument {
+        abilitec: Some(AbilitecLinks {
+            consumer_link: text("consumerLink"),
+            address_link: text("addressLink"),
+            household_link: text("householdLink"),
+        }),
+        match_metadata: Some(MatchMetadata {
+            match_components: components.into_iter().map(MatchComponent::from).collect(),
+            match_confidence: Some((1 + seed[1] % 9).to_string()),
+            distinct_match: (!seed[0].is_multiple_of(4)).then_some(true),
+            name_match_integrity: name.as_ref().map(|n| {
+                NameMatchIntegrity::from(if n.split(' ').count() >= 2 {
+                    "complete"
+                } else {
+                    "partial"
+                })
+            }),
+            invalid_parameters: Vec::new(),
+        }),
+        contact_flags: any_flag.then_some(flags),
+    })
 }
 
-fn looked_up(kind: &str, q: &Query) -> Result<Value, Failure> {
+fn looked_up(kind: &str, q: &Query) -> Result<IdentityDocument, Failure> {
     let key = q.first("key").unwrap_or("").trim();
     let hex_len = match kind {
         "md5" => Some(32),
@@ -433,8 +455,13 @@ fn looked_up(kind: &str, q: &Query) -> Result<Value, Failure> {
     } else {
         link(&["consumer", kind, &key])
     };
-    Ok(json!({ "abilitec": {
-        "consumerLink": consumer,
-        "householdLink": link(&["household", &consumer]),
-    }}))
+    Ok(IdentityDocument {
+        abilitec: Some(AbilitecLinks {
+            household_link: Some(link(&["household", &consumer])),
+            consumer_link: Some(consumer),
+            address_link: None,
+        }),
+        match_metadata: None,
+        contact_flags: None,
+    })
 }
