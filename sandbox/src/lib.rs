@@ -15,7 +15,9 @@
 //! # }
 //! ```
 //!
-//! Every API lives under its own prefix of one loopback server (see the `*_url` accessors);
+//! Answers are serialized from the types the `liveramp` crate generates from its specs, so
+//! they cannot drift from them. Every API lives under its own prefix of one loopback server
+//! (see the `*_url` accessors);
 //! the "browser" steps of the OAuth flows are plain GETs of the URLs the APIs hand out;
 //! [`Faults`] injects failures; [`Clock`] moves time forward. The server stops when the
 //! [`Sandbox`] is dropped.
