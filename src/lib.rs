@@ -4,8 +4,14 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod config;
+pub mod error;
 pub mod http;
+pub mod retry;
 pub mod transport;
+pub mod validate;
+
+pub use error::Error;
 
 #[cfg(feature = "abilitec")]
 pub mod abilitec;
@@ -17,3 +23,5 @@ pub mod activation_v1;
 pub mod consent;
 #[cfg(feature = "data-integration")]
 pub mod data_integration;
+
+pub use config::Config;
