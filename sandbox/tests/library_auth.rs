@@ -63,3 +63,27 @@ async fn abilitec_client_credentials_work_and_a_bad_secret_is_invalid_client() {
     assert_eq!(error.status(), Some(400));
     assert_eq!(error.oauth_error(), Some("invalid_client"));
 }
+
+#[tokio::test]
+async fn a_token_expired_at_the_sandbox_is_refreshed_once_by_the_transport() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let credentials =
+        ServiceAccountCredentials::from_json(&sandbox.service_account_json()).unwrap();
+    let tokens = Arc::new(TokenCache::new(PasswordGrant::new(credentials).unwrap()));
+    let transport = Transport::builder().token_source(tokens.clone()).build();
+    let client = liveramp::consent::Client::new_with_client(
+        &sandbox.consent_url(),
+        reqwest::Client::new(),
+        transport,
+    );
+    client.list_consent_files().send().await.unwrap();
+    let first = tokens.token().await.unwrap();
+    sandbox.clock().advance(std::time::Duration::from_secs(601));
+    client.list_consent_files().send().await.unwrap();
+    let second = tokens.token().await.unwrap();
+    assert_ne!(
+        first.expose(),
+        second.expose(),
+        "the rejected token was replaced"
+    );
+}
