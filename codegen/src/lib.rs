@@ -6,6 +6,7 @@
 //! [`operations`]) and returns formatted source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
 //! through [`load`] for lint and documentation.
 
+pub mod catalog;
 mod open_enum;
 pub mod operations;
 
