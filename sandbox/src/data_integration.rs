@@ -222,7 +222,7 @@ async fn credentials(State(shared): State<AppState>, headers: HeaderMap, body: B
                 .find(|(t, _, _)| *t == pull.datasource)
                 .map_or("Data source", |(_, n, _)| *n);
             Json(OAuth2Credentials {
-                access_token: Some(b64(&h)),
+                access_token: Some(b64(&h).into()),
                 message: Some(format!("{name} Connected Successfully")),
                 user_id: Some(i64::from_be_bytes([
                     0, 0, h[0], h[1], h[2], h[3], h[4], h[5],
