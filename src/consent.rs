@@ -3,3 +3,24 @@
 
 include!(concat!(env!("OUT_DIR"), "/consent.rs"));
 crate::transport::impl_client_hooks!(Client);
+
+/// Typed httpmock helpers for this API's operations, for your own tests.
+///
+/// ```
+/// use httpmock::MockServer;
+/// use liveramp::consent::mock::MockServerExt;
+/// use liveramp::consent::types::{ConsentFileList, Pagination};
+///
+/// let server = MockServer::start();
+/// let page = ConsentFileList { v2_consent_files: vec![], pagination: None };
+/// let mock = server.list_consent_files(|when, then| {
+///     when.limit(std::num::NonZeroU32::new(5).unwrap());
+///     then.ok(&page);
+/// });
+/// # let _ = Pagination { after: None, total: None };
+/// # drop(mock);
+/// ```
+#[cfg(feature = "httpmock")]
+pub mod mock {
+    include!(concat!(env!("OUT_DIR"), "/consent_httpmock.rs"));
+}

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod http;
 pub mod poll;
 pub mod transport;
 

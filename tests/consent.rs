@@ -24,7 +24,7 @@ async fn list_consent_files_sends_filters_and_decodes_the_spec_example() {
         .await;
     let client = Client::new_with_client(
         &server.base_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         common::transport(None),
     );
     let after: chrono::DateTime<chrono::Utc> = "2019-11-01T00:00:00Z".parse().unwrap();
@@ -62,7 +62,7 @@ async fn unknown_enum_values_decode_and_round_trip() {
         .await;
     let client = Client::new_with_client(
         &server.base_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         common::transport(None),
     );
     let page = client
@@ -95,7 +95,7 @@ async fn documented_errors_decode_into_the_errors_schema() {
         .await;
     let client = Client::new_with_client(
         &server.base_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         common::transport(None),
     );
     let err = client.list_consent_files().send().await.expect_err("422");

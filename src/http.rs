@@ -1,0 +1,31 @@
+//! The HTTP client every API client and token request is built on.
+//!
+//! TLS comes from one of three features: `rustls-ring` (default: rustls with the ring crypto
+//! provider, the cheapest to build), `rustls-aws-lc` (rustls with aws-lc-rs) or `native-tls`
+//! (the platform's library, OpenSSL on Linux).
+
+/// A `reqwest::ClientBuilder` with the crate's TLS set up; add timeouts and build it.
+///
+/// With `rustls-ring`, this installs ring as the process's default rustls crypto provider when
+/// no provider has been installed yet (an application's own choice is kept).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    #[cfg(feature = "rustls-ring")]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race with another installer is fine: some provider is then installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    reqwest::Client::builder()
+}
+
+/// A client with the crate's TLS and reqwest's defaults otherwise.
+pub fn client() -> Result<reqwest::Client, reqwest::Error> {
+    client_builder().build()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_client_builds_with_the_enabled_tls() {
+        assert!(super::client().is_ok());
+    }
+}
