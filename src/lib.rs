@@ -7,6 +7,7 @@ pub mod auth;
 pub mod http;
 pub mod poll;
 pub mod transport;
+mod url_policy;
 
 #[cfg(feature = "abilitec")]
 pub mod abilitec;

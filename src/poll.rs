@@ -195,6 +195,7 @@ pub struct Poller<F, Fut, C, X> {
     schedule: Schedule,
     polls: u32,
     consecutive_errors: u32,
+    end_at: Option<Instant>,
 }
 
 enum Phase<Fut> {
@@ -238,6 +239,7 @@ where
             phase: Phase::NotStarted,
             polls: 0,
             consecutive_errors: 0,
+            end_at: None,
         }
     }
 }
@@ -255,7 +257,15 @@ impl<F, Fut, C, X> Poller<F, Fut, C, X> {
             schedule: self.schedule,
             polls: self.polls,
             consecutive_errors: self.consecutive_errors,
+            end_at: self.end_at,
         }
+    }
+
+    /// Ends the wait at `at` at the latest, even if the configured deadline is later (for an
+    /// operation that expires at a known instant).
+    pub fn end_by(mut self, at: Instant) -> Self {
+        self.end_at = Some(at);
+        self
     }
 
     /// The configuration in use.
@@ -359,7 +369,10 @@ where
                 Phase::Finished => return Poll::Ready(None),
                 Phase::NotStarted => {
                     let now = Instant::now();
-                    let deadline = now + this.config.deadline.min(FAR_FUTURE);
+                    let mut deadline = now + this.config.deadline.min(FAR_FUTURE);
+                    if let Some(end_at) = this.end_at {
+                        deadline = deadline.min(end_at.max(now));
+                    }
                     let first = this
                         .schedule
                         .jittered(this.config.first_delay, this.config.jitter_fraction());
@@ -491,5 +504,60 @@ where
 
     fn into_future(self) -> Self::IntoFuture {
         self.wait()
+    }
+}
+
+/// Why a flow built on a [`Poller`] (an OAuth authorization, a credentials request) ended
+/// without its result.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FlowError<E> {
+    /// An argument was refused before any request was sent.
+    #[error("invalid request: {0}; nothing was sent")]
+    Invalid(String),
+    /// A request that starts the flow failed.
+    #[error("{0}")]
+    Request(E),
+    /// Waiting for the flow's result failed.
+    #[error("{0}")]
+    Wait(PollError<E>),
+    /// The flow's own validity window ended before its result arrived.
+    #[error("the request's validity window of {validity:?} ended before its result arrived ({polls} polls)")]
+    ValidityExpired {
+        /// The validity window asked for when the flow started.
+        validity: Duration,
+        /// Requests made while waiting.
+        polls: u32,
+    },
+}
+
+impl<E> From<PollError<E>> for FlowError<E> {
+    fn from(error: PollError<E>) -> Self {
+        Self::Wait(error)
+    }
+}
+
+/// Transient or fatal, for an error of a generated client: lost connections, cut bodies and
+/// the statuses 408, 429, 500, 502, 503 and 504 are transient, with the answer's
+/// `Retry-After` (delta-seconds) when it gave one.
+pub fn classify_api_error<B>(error: &progenitor_client::Error<B>) -> ErrorClass {
+    use progenitor_client::Error as E;
+    let (status, headers) = match error {
+        E::CommunicationError(_) | E::ResponseBodyError(_) => {
+            return ErrorClass::Transient { retry_after: None };
+        }
+        E::ErrorResponse(answer) => (answer.status(), answer.headers()),
+        E::UnexpectedResponse(answer) => (answer.status(), answer.headers()),
+        _ => return ErrorClass::Fatal,
+    };
+    if matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504) {
+        let retry_after = headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        ErrorClass::Transient { retry_after }
+    } else {
+        ErrorClass::Fatal
     }
 }

@@ -3,3 +3,6 @@
 
 include!(concat!(env!("OUT_DIR"), "/activation.rs"));
 crate::transport::impl_client_hooks!(Client);
+
+mod oauth;
+pub use oauth::{ConnectionRequest, PendingAuthorization, StartOAuthConnection};

@@ -3,3 +3,6 @@
 
 include!(concat!(env!("OUT_DIR"), "/data_integration.rs"));
 crate::transport::impl_client_hooks!(Client);
+
+mod oauth2;
+pub use oauth2::{PendingCredentials, ProviderCredentials, VALIDITY_SECONDS};
