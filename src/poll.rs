@@ -522,7 +522,9 @@ pub enum FlowError<E> {
     #[error("{0}")]
     Wait(PollError<E>),
     /// The flow's own validity window ended before its result arrived.
-    #[error("the request's validity window of {validity:?} ended before its result arrived ({polls} polls)")]
+    #[error(
+        "the request's validity window of {validity:?} ended before its result arrived ({polls} polls)"
+    )]
     ValidityExpired {
         /// The validity window asked for when the flow started.
         validity: Duration,

@@ -117,7 +117,10 @@ async fn a_first_answer_without_the_url_is_fetched_again() {
     let server = MockServer::start_async().await;
     mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
     let mut without_url = attempt("PENDING");
-    without_url.as_object_mut().unwrap().remove("authorizationUrl");
+    without_url
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizationUrl");
     let mut empty_url = attempt("PENDING");
     empty_url["authorizationUrl"] = "".into();
     let gets = script(
@@ -242,7 +245,10 @@ async fn reauthorization_sends_the_existing_connection_id() {
         &server,
         "GET",
         ATTEMPT_PATH,
-        vec![Answer::ok(attempt("PENDING")), Answer::ok(authorized("conn-old"))],
+        vec![
+            Answer::ok(attempt("PENDING")),
+            Answer::ok(authorized("conn-old")),
+        ],
     )
     .await;
     let pending = client(&server)
@@ -268,7 +274,13 @@ async fn redirect_and_state_are_sent_and_a_plain_http_redirect_is_refused() {
         }),
     )
     .await;
-    script(&server, "GET", ATTEMPT_PATH, vec![Answer::ok(attempt("PENDING"))]).await;
+    script(
+        &server,
+        "GET",
+        ATTEMPT_PATH,
+        vec![Answer::ok(attempt("PENDING"))],
+    )
+    .await;
     let client = client(&server);
     client
         .start_oauth_connection("meta-business")
@@ -286,14 +298,24 @@ async fn redirect_and_state_are_sent_and_a_plain_http_redirect_is_refused() {
         .await
         .unwrap_err();
     assert!(matches!(refused, FlowError::Invalid(_)), "{refused}");
-    assert_eq!(create.calls_async().await, 1, "nothing sent for the refused URL");
+    assert_eq!(
+        create.calls_async().await,
+        1,
+        "nothing sent for the refused URL"
+    );
 }
 
 #[tokio::test]
 async fn dropping_the_wait_stops_the_requests() {
     let server = MockServer::start_async().await;
     mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
-    let gets = script(&server, "GET", ATTEMPT_PATH, vec![Answer::ok(attempt("PENDING"))]).await;
+    let gets = script(
+        &server,
+        "GET",
+        ATTEMPT_PATH,
+        vec![Answer::ok(attempt("PENDING"))],
+    )
+    .await;
     let pending = client(&server)
         .start_oauth_connection("meta-business")
         .url_wait(quick())
@@ -315,7 +337,13 @@ async fn dropping_the_wait_stops_the_requests() {
 async fn never_authorized_ends_at_the_deadline_after_the_expected_polls() {
     let server = MockServer::start_async().await;
     mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
-    let gets = script(&server, "GET", ATTEMPT_PATH, vec![Answer::ok(attempt("PENDING"))]).await;
+    let gets = script(
+        &server,
+        "GET",
+        ATTEMPT_PATH,
+        vec![Answer::ok(attempt("PENDING"))],
+    )
+    .await;
     let mut config = quick();
     config.interval = Duration::from_secs(1);
     config.backoff = 2.0;

@@ -318,7 +318,10 @@ impl ConnectionRequest {
             )));
         }
         if let Some(endpoint) = &integration.o_auth_endpoint_id
-            && self.o_auth_connection_id.as_deref().is_none_or(str::is_empty)
+            && self
+                .o_auth_connection_id
+                .as_deref()
+                .is_none_or(str::is_empty)
         {
             return Err(FlowError::Invalid(format!(
                 "integration {} needs OAuth: authorize endpoint `{endpoint}` with \
@@ -331,10 +334,12 @@ impl ConnectionRequest {
             .properties(
                 self.properties
                     .into_iter()
-                    .map(|(property_key, property_value)| types::IntegrationConnectionProperty {
-                        property_key,
-                        property_value,
-                    })
+                    .map(
+                        |(property_key, property_value)| types::IntegrationConnectionProperty {
+                            property_key,
+                            property_value,
+                        },
+                    )
                     .collect::<Vec<_>>(),
             )
             .device_types(self.device_types)

@@ -1,4 +1,5 @@
 //! httpmock answers in sequence: the n-th matching request gets the n-th scripted answer.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
