@@ -294,6 +294,8 @@ impl ConnectionRequest {
     }
 
     /// The create body for `integration` of `destination_id`, or why it would be refused.
+    // The error is as large as the generated client's, which it wraps.
+    #[allow(clippy::result_large_err)]
     pub fn into_input(
         self,
         destination_id: &str,

@@ -17,6 +17,9 @@ use crate::poll::{
 
 type ApiError = progenitor_client::Error<types::ErrorMessage>;
 
+/// What one poll of the credentials tells: the answer's `message`, or the credentials.
+type CredentialsEvent = PollEvent<Option<String>, ProviderCredentials>;
+
 /// The validity windows the API accepts, in seconds (5 minutes to 12 hours).
 pub const VALIDITY_SECONDS: RangeInclusive<u64> = 300..=43_200;
 
@@ -106,6 +109,8 @@ impl PendingCredentials {
 
     /// The answers' `message`s while the user has not finished, then the credentials; a stream
     /// whose errors are those of [`PendingCredentials::wait`].
+    // The error is as large as the generated client's, which it wraps.
+    #[allow(clippy::result_large_err)]
     pub fn progress(
         self,
     ) -> impl Stream<
@@ -119,9 +124,8 @@ impl PendingCredentials {
 
     fn progress_inner(
         self,
-    ) -> impl Stream<
-        Item = Result<PollEvent<Option<String>, ProviderCredentials>, PollError<ApiError>>,
-    > + std::future::IntoFuture<Output = Result<ProviderCredentials, PollError<ApiError>>>
+    ) -> impl Stream<Item = Result<CredentialsEvent, PollError<ApiError>>>
+    + std::future::IntoFuture<Output = Result<ProviderCredentials, PollError<ApiError>>>
     + Unpin {
         let (client, pull_id) = (self.client, self.pull_id);
         Poller::new(
