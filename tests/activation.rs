@@ -45,7 +45,7 @@ impl<'a> Expected<'a> {
 fn client(server: &MockServer) -> Client {
     Client::new_with_client(
         &server.base_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         common::transport(Some(common::ORG_ID)),
     )
 }

@@ -29,6 +29,21 @@ pub fn example(spec: &str, operation_id: &str, status: u16) -> serde_json::Value
         .unwrap_or_else(|| panic!("{spec}: {operation_id} has no {status} example"))
 }
 
+/// The example request body the spec documents for `operation_id`.
+pub fn request_example(spec: &str, operation_id: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(spec);
+    let doc = liveramp_codegen::load(&path).expect("spec loads");
+    let (_, _, op) = liveramp_codegen::operation(&doc, operation_id)
+        .unwrap_or_else(|| panic!("{spec}: no operation {operation_id}"));
+    let body = op
+        .request_body
+        .as_ref()
+        .and_then(|body| body.as_item())
+        .and_then(|body| body.content.get("application/json"))
+        .and_then(|media| media.example.clone());
+    body.unwrap_or_else(|| panic!("{spec}: {operation_id} has no request example"))
+}
+
 /// `value` with every `null` member removed: the typed clients omit absent optional fields.
 pub fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
     match value {

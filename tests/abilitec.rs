@@ -1,0 +1,322 @@
+//! The AbiliTec client against httpmock: what it sends and what it decodes.
+
+mod common;
+
+use httpmock::prelude::*;
+use liveramp::abilitec::{Client, types};
+use serde::Serialize;
+
+const SPEC: &str = "specs/abilitec.yaml";
+
+fn client(server: &MockServer) -> Client {
+    Client::new_with_client(
+        &server.base_url(),
+        reqwest::Client::new(),
+        common::transport(None),
+    )
+}
+
+/// Mocks a bearer-authenticated `POST path?query` that answers the spec's 200 example of
+/// `operation_id`; returns the mock and that example.
+async fn mock_example<'a>(
+    server: &'a MockServer,
+    operation_id: &str,
+    path: &str,
+    query: &[(&str, &str)],
+) -> (httpmock::Mock<'a>, serde_json::Value) {
+    let body = common::example(SPEC, operation_id, 200);
+    let mock = server
+        .mock_async(|when, then| {
+            let when = when
+                .method(POST)
+                .path(path)
+                .header("authorization", format!("Bearer {}", common::TOKEN))
+                .header_missing("api-version");
+            query
+                .iter()
+                .fold(when, |when, (name, value)| when.query_param(*name, *value));
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+    (mock, body)
+}
+
+/// Asserts that `decoded` serializes back to the example answer it was decoded from.
+fn assert_round_trips<T: Serialize>(decoded: &T, body: &serde_json::Value) {
+    assert_eq!(
+        serde_json::to_value(decoded).unwrap(),
+        common::without_nulls(body)
+    );
+}
+
+#[tokio::test]
+async fn match_people_sends_the_pii_in_the_query() {
+    let server = MockServer::start_async().await;
+    let query = [
+        ("name", "mary robinson"),
+        ("zipCode", "94104"),
+        ("limit", "1"),
+        ("matchLevel", "strict"),
+    ];
+    let (mock, body) = mock_example(&server, "match_people", "/people/match", &query).await;
+    let found = client(&server)
+        .match_people()
+        .name("mary robinson")
+        .zip_code("94104")
+        .limit(1)
+        .match_level(types::MatchLevel::Strict)
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&found, &body);
+    let metadata = found.person.match_metadata.expect("match metadata");
+    assert_eq!(
+        metadata.match_components,
+        [types::MatchComponent::Name, types::MatchComponent::ZipCode]
+    );
+    assert_eq!(
+        metadata.name_match_integrity,
+        Some(types::NameMatchIntegrity::Complete)
+    );
+}
+
+#[tokio::test]
+async fn match_places_sends_a_parsed_address() {
+    let server = MockServer::start_async().await;
+    let query = [
+        ("primaryNumber", "225"),
+        ("street", "bush st"),
+        ("city", "san francisco"),
+        ("state", "CA"),
+    ];
+    let (mock, body) = mock_example(&server, "match_places", "/places/match", &query).await;
+    let found = client(&server)
+        .match_places()
+        .primary_number("225")
+        .street("bush st")
+        .city("san francisco")
+        .state("CA")
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&found, &body);
+    assert!(found.place.abilitec.expect("links").address_link.is_some());
+}
+
+#[tokio::test]
+async fn match_households_sends_a_parsed_name_and_location() {
+    let server = MockServer::start_async().await;
+    let query = [
+        ("lastName", "robinson"),
+        ("latitude", "37.7907"),
+        ("longitude", "-122.4019"),
+    ];
+    let (mock, body) = mock_example(&server, "match_households", "/households/match", &query).await;
+    let found = client(&server)
+        .match_households()
+        .last_name("robinson")
+        .latitude(37.7907)
+        .longitude(-122.4019)
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&found, &body);
+}
+
+#[tokio::test]
+async fn match_entities_sends_email_and_phone() {
+    let server = MockServer::start_async().await;
+    let query = [
+        ("email", "mary.robinson@example.com"),
+        ("phone", "4155550101"),
+    ];
+    let (mock, body) = mock_example(&server, "match_entities", "/entities/match", &query).await;
+    let found = client(&server)
+        .match_entities()
+        .email("mary.robinson@example.com")
+        .phone("4155550101")
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&found, &body);
+    let flags = found.entity.contact_flags.expect("contact flags");
+    assert_eq!(flags.is_best_email_touchpoint, Some(true));
+    assert_eq!(flags.is_best_postal_touchpoint, None);
+}
+
+#[tokio::test]
+async fn invalid_match_parameters_are_refused_before_sending() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await;
+    let bad_zip = client(&server).match_people().zip_code("9410").send().await;
+    assert!(matches!(
+        bad_zip,
+        Err(liveramp::abilitec::Error::InvalidRequest(_))
+    ));
+    let bad_email = client(&server)
+        .match_people()
+        .email("mary@localhost")
+        .send()
+        .await;
+    assert!(matches!(
+        bad_email,
+        Err(liveramp::abilitec::Error::InvalidRequest(_))
+    ));
+    mock.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn lookup_people_puts_the_lookup_type_in_the_path() {
+    let server = MockServer::start_async().await;
+    let key = "9b7ee2211f2658e9889960d8557086eb";
+    let (mock, body) = mock_example(&server, "lookup_people", "/people/md5", &[("key", key)]).await;
+    let found = client(&server)
+        .lookup_people()
+        .lookup_type(types::LookupType::Md5)
+        .key(key)
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&found, &body);
+}
+
+#[tokio::test]
+async fn lookup_places_households_and_entities_use_their_class_paths() {
+    let server = MockServer::start_async().await;
+    let key = "003YUS0309B0QR7T";
+    let lookups = [
+        ("lookup_places", "/places/abilitec"),
+        ("lookup_households", "/households/abilitec"),
+        ("lookup_entities", "/entities/abilitec"),
+    ];
+    let mut mocks = Vec::new();
+    for (operation_id, path) in lookups {
+        mocks.push(mock_example(&server, operation_id, path, &[("key", key)]).await);
+    }
+    let client = client(&server);
+    let kind = types::LookupType::Abilitec;
+    let place = client.lookup_places().lookup_type(kind.clone()).key(key);
+    assert_round_trips(&place.send().await.unwrap().into_inner(), &mocks[0].1);
+    let household = client
+        .lookup_households()
+        .lookup_type(kind.clone())
+        .key(key);
+    assert_round_trips(&household.send().await.unwrap().into_inner(), &mocks[1].1);
+    let entity = client.lookup_entities().lookup_type(kind).key(key);
+    assert_round_trips(&entity.send().await.unwrap().into_inner(), &mocks[2].1);
+    for (mock, _) in &mocks {
+        mock.assert_async().await;
+    }
+}
+
+/// Mocks a batch call that expects the spec's request example and answers its 200 example.
+async fn batch_round_trip(operation_id: &str, path: &str) {
+    let server = MockServer::start_async().await;
+    let request = common::request_example(SPEC, operation_id);
+    let body = common::example(SPEC, operation_id, 200);
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(path)
+                .header("authorization", format!("Bearer {}", common::TOKEN))
+                .json_body(request.clone());
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+    let urls: Vec<String> = serde_json::from_value(request).unwrap();
+    let client = client(&server);
+    let results = match operation_id {
+        "batch_match" => client.batch_match().body(urls).send().await,
+        _ => client.batch_lookup().body(urls).send().await,
+    }
+    .expect("decodes")
+    .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&results, &body);
+    assert_eq!(results.0[0].code, 200);
+    assert!(results.0[0].document.person.is_some());
+    let failed = results.0[1].document.error.as_ref().expect("an error");
+    assert_eq!(failed.code.as_str(), body[1]["document"]["error"]["code"]);
+}
+
+#[tokio::test]
+async fn batch_match_posts_the_urls_and_keeps_per_item_errors() {
+    batch_round_trip("batch_match", "/batch/match").await;
+}
+
+#[tokio::test]
+async fn batch_lookup_posts_the_urls_and_keeps_per_item_errors() {
+    batch_round_trip("batch_lookup", "/batch/lookup").await;
+}
+
+#[tokio::test]
+async fn unknown_enum_values_decode_and_round_trip() {
+    let server = MockServer::start_async().await;
+    let mut body = common::example(SPEC, "match_people", 200);
+    body["person"]["matchMetadata"]["matchComponents"][1] = "ipAddress".into();
+    body["person"]["matchMetadata"]["nameMatchIntegrity"] = "none".into();
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/people/match");
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+    let found = client(&server)
+        .match_people()
+        .name("mary robinson")
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    let metadata = found.person.match_metadata.clone().expect("match metadata");
+    assert_eq!(
+        metadata.match_components[1],
+        types::MatchComponent::Unknown("ipAddress".into())
+    );
+    assert_eq!(
+        metadata.name_match_integrity.as_ref().map(|v| v.as_str()),
+        Some("none")
+    );
+    assert_round_trips(&found, &body);
+}
+
+#[tokio::test]
+async fn documented_errors_decode_into_the_error_document() {
+    let server = MockServer::start_async().await;
+    let body = common::example(SPEC, "match_people", 404);
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/people/match");
+            then.status(404).json_body(body.clone());
+        })
+        .await;
+    let err = client(&server)
+        .match_people()
+        .name("nobody")
+        .send()
+        .await
+        .expect_err("404");
+    match err {
+        liveramp::abilitec::Error::ErrorResponse(answer) => {
+            assert_eq!(answer.status().as_u16(), 404);
+            assert_eq!(answer.error.code.as_str(), "600-0030");
+            assert!(answer.error.request_id.is_some());
+        }
+        other => panic!("expected the error document, got {other:?}"),
+    }
+}
