@@ -22,7 +22,7 @@ const AUTH_URL: &str = "https://www.facebook.com/v19.0/dialog/oauth?client_id=1&
 /// A client whose connection pool sets no timer: with a paused clock, a pending timer would be
 /// fired early while a request waits on the socket.
 fn client(server: &MockServer) -> Client {
-    let http = reqwest::Client::builder()
+    let http = liveramp::http::client_builder()
         .pool_idle_timeout(None)
         .build()
         .unwrap();

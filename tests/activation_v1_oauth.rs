@@ -13,7 +13,7 @@ use serde_json::json;
 fn client(server: &MockServer) -> Client {
     Client::new_with_client(
         &server.base_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         common::transport(None),
     )
 }

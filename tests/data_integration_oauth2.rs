@@ -17,7 +17,7 @@ const TOKEN: &str = "provider-secret-token-123";
 
 /// A client whose connection pool sets no timer (see the Activation OAuth tests).
 fn client(server: &MockServer) -> Client {
-    let http = reqwest::Client::builder()
+    let http = liveramp::http::client_builder()
         .pool_idle_timeout(None)
         .build()
         .unwrap();
