@@ -10,6 +10,26 @@
 //!
 //! `.await` it for the result, or use it as a [`Stream`] of [`PollEvent`]s to see progress.
 //! It spawns nothing: dropping it drops the request in flight and stops polling.
+//!
+//! ```
+//! use liveramp::poll::{ErrorClass, PollConfig, PollState, Poller};
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() {
+//! let mut answers = ["PENDING", "PROCESSING", "DONE"].into_iter();
+//! let poller = Poller::new(
+//!     PollConfig::brief(),
+//!     // One request per poll; here a canned answer.
+//!     move || std::future::ready(Ok::<_, std::io::Error>(answers.next().unwrap_or("DONE"))),
+//!     |status: &str| match status {
+//!         "DONE" => PollState::Done(status.to_owned()),
+//!         "FAILED" => PollState::Failed("the job failed".to_owned()),
+//!         other => PollState::Pending(other.to_owned()),
+//!     },
+//! )
+//! .classify_errors(|_: &std::io::Error| ErrorClass::Transient { retry_after: None });
+//! assert_eq!(poller.await.unwrap(), "DONE");
+//! # }
+//! ```
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
