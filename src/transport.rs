@@ -70,12 +70,11 @@ impl Transport {
         if let Some(tokens) = &self.inner.tokens {
             // Placeholder until the token cache and error plumbing land: a failed token fetch
             // sends the request unauthenticated and the API answers 401.
-            if let Ok(token) = tokens.token().await {
-                if let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                {
-                    value.set_sensitive(true);
-                    request.headers_mut().insert(AUTHORIZATION, value);
-                }
+            if let Ok(token) = tokens.token().await
+                && let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            {
+                value.set_sensitive(true);
+                request.headers_mut().insert(AUTHORIZATION, value);
             }
         }
         client.execute(request).await

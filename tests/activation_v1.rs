@@ -13,7 +13,7 @@ const SPEC: &str = "specs/activation-v1.yaml";
 fn client(server: &MockServer) -> Client {
     Client::new_with_client(
         &server.base_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         Transport::builder().build(),
     )
 }

@@ -11,7 +11,7 @@ const SPEC: &str = "specs/data-integration.yaml";
 fn client(server: &MockServer) -> Client {
     Client::new_with_client(
         &server.base_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         common::transport(None),
     )
 }

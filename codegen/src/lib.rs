@@ -202,7 +202,31 @@ pub fn generate_httpmock(spec: &Path, doc: &OpenAPI, module: &str) -> Result<Str
         .map_err(|e| error(spec, format!("progenitor httpmock: {e}")))?;
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| error(spec, format!("generated httpmock code does not parse: {e}")))?;
-    Ok(prettyplease::unparse(&file))
+    Ok(match_array_query_items(&prettyplease::unparse(&file)))
+}
+
+/// progenitor's httpmock matcher for an array query parameter calls `to_string()` on the whole
+/// `Vec`, which does not compile; match each item as its own `name=value` pair instead, which is
+/// how the clients send arrays (exploded form).
+fn match_array_query_items(code: &str) -> String {
+    code.split("pub fn ")
+        .enumerate()
+        .map(|(i, chunk)| {
+            let prefix = if i == 0 { "" } else { "pub fn " };
+            let header = &chunk[..chunk.find('{').unwrap_or(chunk.len())];
+            let body = if header.contains("::std::vec::Vec<") {
+                chunk
+                    .replace(
+                        "Self(self.0.query_param(",
+                        "Self(value.iter().fold(self.0, |when, item| when.query_param(",
+                    )
+                    .replace(", value.to_string()))", ", item.to_string())))")
+            } else {
+                chunk.to_owned()
+            };
+            format!("{prefix}{body}")
+        })
+        .collect()
 }
 
 /// Loads and generates one API; the build script's whole job for a spec.
