@@ -91,8 +91,8 @@ async fn attempt_reports_pending_then_processing_then_the_connection_id() {
     let client = client(&server);
     let pending = client
         .start_oauth_connection("meta-business")
-        .url_wait(quick())
-        .wait(quick())
+        .url_poll_config(quick())
+        .poll_config(quick())
         .send()
         .await
         .unwrap();
@@ -136,7 +136,7 @@ async fn a_first_answer_without_the_url_is_fetched_again() {
     .await;
     let pending = client(&server)
         .start_oauth_connection("meta-business")
-        .url_wait(quick())
+        .url_poll_config(quick())
         .send()
         .await
         .unwrap();
@@ -163,8 +163,8 @@ async fn a_failed_attempt_returns_its_status_detail() {
     .await;
     let pending = client(&server)
         .start_oauth_connection("meta-business")
-        .url_wait(quick())
-        .wait(quick())
+        .url_poll_config(quick())
+        .poll_config(quick())
         .send()
         .await
         .unwrap();
@@ -195,8 +195,8 @@ async fn unavailable_answers_in_between_are_tolerated() {
     .await;
     let pending = client(&server)
         .start_oauth_connection("meta-business")
-        .url_wait(quick())
-        .wait(quick())
+        .url_poll_config(quick())
+        .poll_config(quick())
         .send()
         .await
         .unwrap();
@@ -217,8 +217,8 @@ async fn too_many_unavailable_answers_return_the_last_error() {
     .await;
     let pending = client(&server)
         .start_oauth_connection("meta-business")
-        .url_wait(quick())
-        .wait(quick())
+        .url_poll_config(quick())
+        .poll_config(quick())
         .send()
         .await
         .unwrap();
@@ -253,8 +253,8 @@ async fn reauthorization_sends_the_existing_connection_id() {
     .await;
     let pending = client(&server)
         .reauthorize_oauth_connection("meta-business", "conn-old")
-        .url_wait(quick())
-        .wait(quick())
+        .url_poll_config(quick())
+        .poll_config(quick())
         .send()
         .await
         .unwrap();
@@ -286,7 +286,7 @@ async fn redirect_and_state_are_sent_and_a_plain_http_redirect_is_refused() {
         .start_oauth_connection("meta-business")
         .redirect_url("https://app.example.com/done")
         .state("session-1")
-        .url_wait(quick())
+        .url_poll_config(quick())
         .send()
         .await
         .unwrap();
@@ -318,8 +318,8 @@ async fn dropping_the_wait_stops_the_requests() {
     .await;
     let pending = client(&server)
         .start_oauth_connection("meta-business")
-        .url_wait(quick())
-        .wait(quick())
+        .url_poll_config(quick())
+        .poll_config(quick())
         .send()
         .await
         .unwrap();
@@ -351,8 +351,8 @@ async fn never_authorized_ends_at_the_deadline_after_the_expected_polls() {
     config.deadline = Duration::from_secs(30);
     let pending = client(&server)
         .start_oauth_connection("meta-business")
-        .url_wait(quick())
-        .wait(config)
+        .url_poll_config(quick())
+        .poll_config(config)
         .send()
         .await
         .unwrap();
@@ -383,8 +383,8 @@ async fn retry_after_is_respected_over_the_interval() {
     config.max_retry_after = Duration::from_secs(60);
     let pending = client(&server)
         .start_oauth_connection("meta-business")
-        .url_wait(quick())
-        .wait(config)
+        .url_poll_config(quick())
+        .poll_config(config)
         .send()
         .await
         .unwrap();

@@ -100,13 +100,13 @@ impl StartOAuthConnection<'_> {
     }
 
     /// Pacing of the fetches that wait for `authorizationUrl` (default [`PollConfig::brief`]).
-    pub fn url_wait(mut self, config: PollConfig) -> Self {
+    pub fn url_poll_config(mut self, config: PollConfig) -> Self {
         self.url_wait = config;
         self
     }
 
     /// Pacing of the wait for the user (default [`PollConfig::interactive`], 10 minutes).
-    pub fn wait(mut self, config: PollConfig) -> Self {
+    pub fn poll_config(mut self, config: PollConfig) -> Self {
         self.wait = config;
         self
     }
