@@ -197,6 +197,29 @@ pub enum PollError<E> {
 /// Longer than any wait; keeps instant arithmetic from overflowing.
 const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
+impl<E> PollError<E> {
+    /// The same outcome with its request error converted by `f`.
+    pub fn map_err<F>(self, f: impl FnOnce(E) -> F) -> PollError<F> {
+        match self {
+            Self::Failed { detail } => PollError::Failed { detail },
+            Self::DeadlineExceeded {
+                waited,
+                polls,
+                last_error,
+            } => PollError::DeadlineExceeded {
+                waited,
+                polls,
+                last_error: last_error.map(f),
+            },
+            Self::TooManyErrors { count, last } => PollError::TooManyErrors {
+                count,
+                last: f(last),
+            },
+            Self::Fatal(error) => PollError::Fatal(f(error)),
+        }
+    }
+}
+
 type DefaultErrorClassifier<E> = fn(&E) -> ErrorClass;
 
 fn all_fatal<E>(_: &E) -> ErrorClass {
