@@ -4,10 +4,15 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod error;
 pub mod http;
 pub mod poll;
+pub mod retry;
 pub mod transport;
 mod url_policy;
+pub mod validate;
+
+pub use error::Error;
 
 #[cfg(feature = "abilitec")]
 pub mod abilitec;

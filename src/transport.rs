@@ -1,23 +1,70 @@
-//! What every generated client carries and runs each request through: the bearer token, the
-//! `LR-Org-ID` header and the removal of progenitor's `api-version` header.
+//! What every generated client runs each request through: spec validation, the bearer token and
+//! `LR-Org-ID` header, retries with backoff under one deadline, refresh-on-401, and a tracing
+//! span per call.
+//!
+//! # How our own failures reach the caller
+//!
+//! progenitor's `ClientHooks::exec` must return `reqwest::Result<Response>`, and `reqwest::Error`
+//! cannot be built by hand. The transport's own failures (an invalid field, no token, the
+//! deadline, the retry budget, a network error after retries, a body that is not JSON) are
+//! therefore shipped as a genuine `reqwest::Error` whose source chain holds the complete
+//! [`crate::Error`]: exec reads a synthetic response whose body stream yields that error, and
+//! returns the `reqwest::Error` reqwest makes of it. The generated code hands it on untouched as
+//! `Error::CommunicationError`, and `impl From<progenitor_client::Error<E>> for liveramp::Error`
+//! takes it back out of the chain, with its own sources intact. Answers are buffered, so a body
+//! torn mid-read is retried like any network failure; the rebuilt response keeps its body in an
+//! extension so an undocumented status can still be read synchronously by that `From` impl.
+//! (Buffering means a streamed success body is held in memory whole; none of the four APIs
+//! streams large bodies through these clients: consent files download from signed URLs.)
+//!
+//! Alternatives weighed: `pre` can only return `Error::InvalidRequest(String)`/`Custom(String)`
+//! (the source and structure are lost); a synthetic answer with an unused status code is
+//! decoded differently by every spec (a `default` response reads its body, ranges may match);
+//! a side table keyed per request leaks when the caller drops the future. The source chain
+//! survives every path of the generated code and needs nothing from the spec.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use bytes::Bytes;
 use progenitor_client::OperationInfo;
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{Method, ResponseBuilderExt, StatusCode};
+use tracing::Instrument;
 
 use crate::auth::TokenSource;
+use crate::error::{BufferedBody, Carried, Error, NetworkKind};
+use crate::retry::{Clock, RetryBudget, RetryPolicy, TokioClock, is_retryable_status};
+use crate::validate::{ApiSpec, OperationSpec};
 
-/// The state a generated client carries: its token source and per-client headers.
+/// The state a generated client carries: its token source, headers, retry policy, retry budget
+/// and clock.
 #[derive(Clone, Debug, Default)]
 pub struct Transport {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     tokens: Option<Arc<dyn TokenSource>>,
     org_id: Option<HeaderValue>,
+    policy: RetryPolicy,
+    budget: Arc<RetryBudget>,
+    clock: Arc<dyn Clock>,
+    validate: bool,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            tokens: None,
+            org_id: None,
+            policy: RetryPolicy::default(),
+            budget: Arc::new(RetryBudget::default()),
+            clock: Arc::new(TokioClock),
+            validate: true,
+        }
+    }
 }
 
 /// Builds a [`Transport`].
@@ -41,6 +88,33 @@ impl TransportBuilder {
         Ok(self)
     }
 
+    /// Retries, timeouts and the deadline ([`RetryPolicy::default`] unless set;
+    /// [`RetryPolicy::no_retry`] switches retrying off).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.inner.policy = policy;
+        self
+    }
+
+    /// The retry budget, to share one between transports ([`RetryBudget::default`], one per
+    /// transport, unless set).
+    pub fn retry_budget(mut self, budget: Arc<RetryBudget>) -> Self {
+        self.inner.budget = budget;
+        self
+    }
+
+    /// The clock deadlines are measured on and backoffs wait with (tokio's unless set).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.inner.clock = clock;
+        self
+    }
+
+    /// Whether requests are checked against the spec's constraints before sending (on by
+    /// default).
+    pub fn validate(mut self, on: bool) -> Self {
+        self.inner.validate = on;
+        self
+    }
+
     /// The finished transport.
     pub fn build(self) -> Transport {
         Transport {
@@ -49,39 +123,325 @@ impl TransportBuilder {
     }
 }
 
+/// An answer read to its end.
+struct Answer {
+    status: StatusCode,
+    version: reqwest::Version,
+    headers: HeaderMap,
+    url: reqwest::Url,
+    body: Bytes,
+}
+
+/// Why retrying stopped.
+enum Stop {
+    /// Out of attempts: the last outcome stands as it is.
+    Attempts,
+    /// The wait would end past the deadline.
+    Deadline,
+    /// The retry budget is spent.
+    Budget,
+}
+
 impl Transport {
-    /// A builder with no auth and no extra headers.
+    /// A builder with no auth, no extra headers and the default retry policy.
     pub fn builder() -> TransportBuilder {
         TransportBuilder::default()
     }
 
-    /// Sends one request of the operation `info`.
+    /// The retry budget this transport spends from.
+    pub fn retry_budget(&self) -> &Arc<RetryBudget> {
+        &self.inner.budget
+    }
+
+    /// Sends one call of the operation `info` of `api`: validates it, then attempts it until it
+    /// succeeds, fails for good, or runs out of attempts, budget or time.
     pub(crate) async fn exec(
         &self,
         client: &reqwest::Client,
-        mut request: reqwest::Request,
-        _info: &OperationInfo,
+        request: reqwest::Request,
+        info: &OperationInfo,
+        api: &'static ApiSpec,
     ) -> reqwest::Result<reqwest::Response> {
-        let headers = request.headers_mut();
-        headers.remove("api-version");
-        if let Some(org_id) = &self.inner.org_id {
-            headers.insert("LR-Org-ID", org_id.clone());
-        }
-        if let Some(tokens) = &self.inner.tokens {
-            // Placeholder until the token cache and error plumbing land: a failed token fetch
-            // sends the request unauthenticated and the API answers 401.
-            if let Ok(token) = tokens.token().await
-                && let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-            {
-                value.set_sensitive(true);
-                request.headers_mut().insert(AUTHORIZATION, value);
+        let span = tracing::info_span!(
+            "liveramp.call",
+            api = api.api,
+            operation_id = info.operation_id,
+            method = %request.method(),
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = self.inner.clock.now();
+        let outcome = self
+            .call(client, request, api.operation(info.operation_id), &span)
+            .instrument(span.clone())
+            .await;
+        let latency = self.inner.clock.now().saturating_duration_since(started);
+        span.record("latency_ms", latency.as_millis() as u64);
+        match outcome {
+            Ok(answer) => Ok(rebuild(answer)),
+            Err(error) => {
+                span.in_scope(|| tracing::debug!(error = %error, "call failed"));
+                ship(error).await
             }
         }
-        client.execute(request).await
+    }
+
+    async fn call(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+        op: Option<&'static OperationSpec>,
+        span: &tracing::Span,
+    ) -> Result<Answer, Error> {
+        let inner = &*self.inner;
+        let policy = &inner.policy;
+        let headers = request.headers_mut();
+        headers.remove("api-version");
+        if let Some(org_id) = &inner.org_id {
+            headers.insert("LR-Org-ID", org_id.clone());
+        }
+        if let (Some(op), true) = (op, inner.validate) {
+            crate::validate::check(op, &request).map_err(|v| Error::InvalidField {
+                field: v.field,
+                reason: v.reason,
+            })?;
+        }
+        let expects_json = request
+            .headers()
+            .get(ACCEPT)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        let idempotent = matches!(
+            *request.method(),
+            Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS
+        ) || op.is_some_and(|o| o.idempotent);
+        let deadline = inner.clock.now() + policy.deadline;
+        let mut pending = Some(request);
+        let (mut attempts, mut retries, mut refreshed) = (0u32, 0u32, false);
+        loop {
+            let left = |clock: &dyn Clock| deadline.saturating_duration_since(clock.now());
+            let out_of_time = |attempts, last| Error::DeadlineExceeded {
+                deadline: policy.deadline,
+                attempts,
+                last,
+            };
+            let token = match &inner.tokens {
+                Some(tokens) => {
+                    let fetched = tokio::time::timeout(left(&*inner.clock), tokens.token()).await;
+                    Some(fetched.map_err(|_| out_of_time(attempts, None))??)
+                }
+                None => None,
+            };
+            // A body that cannot be cloned (a stream) is sent once, with no retry.
+            let Some(mut attempt) = pending
+                .as_ref()
+                .and_then(reqwest::Request::try_clone)
+                .or_else(|| pending.take())
+            else {
+                return Err(Error::Other("the request was already sent".into()));
+            };
+            let can_retry = pending.is_some();
+            if let Some(token) = &token {
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                    .map_err(|_| {
+                        Error::Auth(crate::auth::AuthError::new(
+                            "the access token is not a valid header value",
+                        ))
+                    })?;
+                value.set_sensitive(true);
+                attempt.headers_mut().insert(AUTHORIZATION, value);
+            }
+            let left_now = left(&*inner.clock);
+            if left_now.is_zero() {
+                return Err(out_of_time(attempts, None));
+            }
+            let clamped = left_now < policy.attempt_timeout;
+            *attempt.timeout_mut() = Some(policy.attempt_timeout.min(left_now));
+            attempts += 1;
+            span.record("attempt", attempts);
+            let last = match send(client, attempt).await {
+                Ok(answer) => {
+                    span.record("status", answer.status.as_u16());
+                    let status = answer.status;
+                    if let (StatusCode::UNAUTHORIZED, Some(token), Some(tokens), false) =
+                        (status, &token, &inner.tokens, refreshed)
+                    {
+                        tracing::debug!(attempt = attempts, "401: refreshing the token once");
+                        tokens.invalidate(token);
+                        refreshed = true;
+                        if can_retry {
+                            continue;
+                        }
+                    }
+                    if !(is_retryable_status(status) && idempotent && can_retry) {
+                        if status.is_success() {
+                            inner.budget.refund();
+                        }
+                        return finish(answer, expects_json, op);
+                    }
+                    let wait = crate::retry::retry_after(&answer.headers, inner.clock.wall());
+                    match self.backoff(retries, wait, false, deadline) {
+                        Ok(delay) => {
+                            tracing::debug!(
+                                attempt = attempts,
+                                status = status.as_u16(),
+                                delay_ms = delay.as_millis() as u64,
+                                "retrying"
+                            );
+                            inner.clock.sleep(delay).await;
+                            retries += 1;
+                            continue;
+                        }
+                        Err(Stop::Attempts) => return finish(answer, expects_json, op),
+                        Err(stop) => {
+                            return Err(self.stopped(stop, answer_error(&answer), attempts));
+                        }
+                    }
+                }
+                Err(error) => error,
+            };
+            let kind = NetworkKind::of(&last);
+            let error = Error::network(last, attempts);
+            if kind == NetworkKind::Timeout && clamped {
+                return Err(out_of_time(attempts, Some(Box::new(error))));
+            }
+            let retryable = kind == NetworkKind::Connect || idempotent;
+            if !(retryable && can_retry) {
+                return Err(error);
+            }
+            match self.backoff(retries, None, kind == NetworkKind::Timeout, deadline) {
+                Ok(delay) => {
+                    tracing::debug!(attempt = attempts, reason = %kind, delay_ms = delay.as_millis() as u64, "retrying");
+                    inner.clock.sleep(delay).await;
+                    retries += 1;
+                }
+                Err(Stop::Attempts) => return Err(error),
+                Err(stop) => return Err(self.stopped(stop, error, attempts)),
+            }
+        }
+    }
+
+    /// The wait before the next retry, or why there is none: out of attempts, out of budget, or
+    /// a retry that would not have `min_attempt_time` left after its wait.
+    fn backoff(
+        &self,
+        retries: u32,
+        retry_after: Option<Duration>,
+        after_timeout: bool,
+        deadline: tokio::time::Instant,
+    ) -> Result<Duration, Stop> {
+        let inner = &*self.inner;
+        if retries + 1 >= inner.policy.max_attempts {
+            return Err(Stop::Attempts);
+        }
+        let delay = inner.policy.backoff(retries + 1, retry_after);
+        let needed = delay.saturating_add(inner.policy.min_attempt_time);
+        if needed > deadline.saturating_duration_since(inner.clock.now()) {
+            return Err(Stop::Deadline);
+        }
+        if !inner.budget.try_spend(after_timeout) {
+            return Err(Stop::Budget);
+        }
+        Ok(delay)
+    }
+
+    /// The error of a call that stopped retrying after `attempts`, `last` being its last failure.
+    fn stopped(&self, stop: Stop, last: Error, attempts: u32) -> Error {
+        match stop {
+            Stop::Attempts => last,
+            Stop::Deadline => Error::DeadlineExceeded {
+                deadline: self.inner.policy.deadline,
+                attempts,
+                last: Some(Box::new(last)),
+            },
+            Stop::Budget => Error::RetryBudgetExhausted {
+                attempts,
+                last: Box::new(last),
+            },
+        }
     }
 }
 
-/// Routes a generated `Client`'s requests through its [`Transport`].
+/// Sends one attempt and reads the whole answer, so a body cut off mid-read fails the attempt.
+async fn send(client: &reqwest::Client, request: reqwest::Request) -> reqwest::Result<Answer> {
+    let response = client.execute(request).await?;
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let url = response.url().clone();
+    let body = response.bytes().await?;
+    Ok(Answer {
+        status,
+        version,
+        headers,
+        url,
+        body,
+    })
+}
+
+fn answer_error(answer: &Answer) -> Error {
+    Error::from_answer(answer.status, &answer.headers, &answer.body)
+}
+
+/// The final answer for the generated code, unless its body is not the JSON it should be: a
+/// page from a proxy, malformed JSON, or nothing where the spec documents a document. Those
+/// become our own error here, where the status is still known.
+fn finish(answer: Answer, expects_json: bool, op: Option<&OperationSpec>) -> Result<Answer, Error> {
+    if !expects_json {
+        return Ok(answer);
+    }
+    let body = answer.body.trim_ascii();
+    if body.is_empty() {
+        let success = answer.status.is_success();
+        let json_success = op.is_some_and(|o| o.json_success);
+        return match (success, answer.status) {
+            (true, StatusCode::NO_CONTENT) => Ok(answer),
+            (true, status) if json_success => Err(Error::EmptyBody { status }),
+            (true, _) => Ok(answer),
+            (false, _) => Err(answer_error(&answer)),
+        };
+    }
+    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        return Err(answer_error(&answer));
+    }
+    Ok(answer)
+}
+
+/// A `reqwest::Response` holding the buffered answer (its body also kept as an extension).
+fn rebuild(answer: Answer) -> reqwest::Response {
+    let mut builder = http::Response::builder()
+        .status(answer.status)
+        .version(answer.version)
+        .url(answer.url)
+        .extension(BufferedBody(answer.body.clone()));
+    if let Some(headers) = builder.headers_mut() {
+        *headers = answer.headers;
+    }
+    match builder.body(answer.body) {
+        Ok(response) => reqwest::Response::from(response),
+        // The parts above come from a response that was valid a moment ago.
+        Err(_) => reqwest::Response::from(http::Response::new(Bytes::new())),
+    }
+}
+
+/// Wraps `error` in a `reqwest::Error` (see the module docs): reading a body whose stream yields
+/// `error` makes reqwest produce one with `error` in its source chain.
+async fn ship(error: Error) -> reqwest::Result<reqwest::Response> {
+    let carried = Carried::new(error);
+    let stream = futures::stream::once(std::future::ready(Err::<Bytes, Carried>(carried)));
+    let failing = reqwest::Response::from(http::Response::new(reqwest::Body::wrap_stream(stream)));
+    failing.bytes().await?;
+    // Unreachable: a body made of one error cannot be read successfully.
+    Ok(reqwest::Response::from(
+        http::Response::builder()
+            .status(StatusCode::INTERNAL_SERVER_ERROR)
+            .body(Bytes::new())
+            .unwrap_or_default(),
+    ))
+}
+
+/// Routes a generated `Client`'s requests through its [`Transport`], with the operation table
+/// generated beside it (`OPERATION_SPECS`).
 macro_rules! impl_client_hooks {
     ($client:ty) => {
         impl ::progenitor_client::ClientHooks<$crate::transport::Transport> for $client {
@@ -90,9 +450,14 @@ macro_rules! impl_client_hooks {
                 request: ::reqwest::Request,
                 info: &::progenitor_client::OperationInfo,
             ) -> ::reqwest::Result<::reqwest::Response> {
-                self.inner.exec(&self.client, request, info).await
+                self.inner
+                    .exec(&self.client, request, info, &OPERATION_SPECS)
+                    .await
             }
         }
     };
 }
 pub(crate) use impl_client_hooks;
+
+#[cfg(test)]
+mod tests;

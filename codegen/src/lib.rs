@@ -2,10 +2,12 @@
 //!
 //! One code path turns `specs/<api>.yaml` into Rust: [`generate`] parses a spec, runs
 //! progenitor with the crate's settings, makes every string enum open (see [`open_enum`]) and
-//! returns formatted source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
+//! appends the operation table the transport validates and retries by (see
+//! [`operations`]) and returns formatted source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
 //! through [`load`] for lint and documentation.
 
 mod open_enum;
+pub mod operations;
 
 pub use openapiv3;
 
@@ -189,6 +191,10 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
             .map_err(|e| error(spec, format!("open enum {}: {e}", open.name)))?;
         types.1.extend(item.items);
     }
+    let table = operations::table_source(module, &operations::operation_specs(doc));
+    let table: syn::File = syn::parse_str(&table)
+        .map_err(|e| error(spec, format!("operation table does not parse: {e}")))?;
+    file.items.extend(table.items);
     // progenitor's usage snippets are fragments, not doctests: show them as text.
     Ok(prettyplease::unparse(&file).replace("```ignore", "```text"))
 }

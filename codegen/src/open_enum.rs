@@ -158,7 +158,7 @@ mod tests {
         let e = OpenEnum {
             name: "Clash".into(),
             description: None,
-            values: vec!["A_B".into(), "AB".into()],
+            values: vec!["a_b".into(), "A_B".into()],
         };
         assert!(e.tokens().unwrap_err().contains("taken"));
         let unknown = OpenEnum {

@@ -57,3 +57,4 @@ pub fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
     }
 }
 pub mod peers;
+pub mod raw_tcp;

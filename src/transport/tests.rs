@@ -1,0 +1,157 @@
+//! Which requests are retried, by method and by the spec's `x-idempotent` mark.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use httpmock::prelude::*;
+use progenitor_client::OperationInfo;
+
+use super::Transport;
+use crate::error::{Error, NetworkKind};
+use crate::retry::RecordingClock;
+use crate::validate::{ApiSpec, Constraint, OperationSpec, Place, Rule};
+
+static API: ApiSpec = ApiSpec {
+    api: "test",
+    operations: &[
+        OperationSpec {
+            operation_id: "create",
+            idempotent: false,
+            json_success: true,
+            constraints: &[Constraint {
+                place: Place::Body(&["segments"]),
+                rule: Rule::MaxItems(2),
+            }],
+        },
+        OperationSpec {
+            operation_id: "lookup",
+            idempotent: true,
+            json_success: true,
+            constraints: &[],
+        },
+    ],
+};
+
+async fn post(
+    base_url: &str,
+    operation_id: &'static str,
+    body: serde_json::Value,
+) -> (Result<reqwest::Response, Error>, RecordingClock) {
+    let clock = RecordingClock::default();
+    let transport = Transport::builder().clock(Arc::new(clock.clone())).build();
+    let client = crate::http::client().unwrap();
+    let request = client
+        .post(format!("{base_url}/x"))
+        .header("accept", "application/json")
+        .json(&body)
+        .build()
+        .unwrap();
+    let info = OperationInfo { operation_id };
+    let result = transport
+        .exec(&client, request, &info, &API)
+        .await
+        .map_err(|e| Error::from(progenitor_client::Error::<()>::CommunicationError(e)));
+    (result, clock)
+}
+
+#[tokio::test]
+async fn a_post_answered_500_is_not_retried() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(500)
+                .json_body(serde_json::json!({"message": "boom"}));
+        })
+        .await;
+    let (result, clock) = post(&server.base_url(), "create", serde_json::json!({})).await;
+    assert_eq!(result.unwrap().status().as_u16(), 500);
+    assert_eq!(mock.calls_async().await, 1);
+    assert!(clock.sleeps().is_empty());
+}
+
+#[tokio::test]
+async fn a_post_marked_idempotent_is_retried() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(503)
+                .json_body(serde_json::json!({"message": "busy"}));
+        })
+        .await;
+    let (result, clock) = post(&server.base_url(), "lookup", serde_json::json!({})).await;
+    assert_eq!(result.unwrap().status().as_u16(), 503);
+    assert_eq!(mock.calls_async().await, 3);
+    assert_eq!(clock.sleeps().len(), 2);
+}
+
+#[tokio::test]
+async fn a_post_that_could_not_connect_is_retried() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let (result, clock) = post(&base_url, "create", serde_json::json!({})).await;
+    match result.unwrap_err() {
+        Error::Network { kind, attempts, .. } => {
+            assert_eq!(kind, NetworkKind::Connect);
+            assert_eq!(attempts, 3);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(clock.sleeps().len(), 2);
+}
+
+#[tokio::test]
+async fn a_post_reset_before_its_answer_is_not_retried() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = tokio::spawn(async move {
+        let mut count = 0;
+        while let Ok(Ok((mut stream, _))) =
+            tokio::time::timeout(Duration::from_millis(300), listener.accept()).await
+        {
+            let mut buf = [0u8; 1024];
+            let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut buf).await;
+            #[allow(deprecated)]
+            let _ = stream.set_linger(Some(Duration::ZERO));
+            drop(stream);
+            count += 1;
+        }
+        count
+    });
+    let (result, clock) = post(&base_url, "create", serde_json::json!({})).await;
+    let error = result.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Network {
+                kind: NetworkKind::Request,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(clock.sleeps().is_empty());
+    assert_eq!(accepted.await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_body_breaking_the_spec_is_refused_before_sending() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(201);
+        })
+        .await;
+    let body = serde_json::json!({"segments": [1, 2, 3]});
+    let (result, _) = post(&server.base_url(), "create", body).await;
+    let error = result.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid request: `segments` must hold at most 2 items (got 3); nothing was sent"
+    );
+    assert_eq!(mock.calls_async().await, 0);
+}

@@ -1,0 +1,421 @@
+//! Checks a request against its operation's documented constraints before anything is sent.
+//!
+//! The constraints are generated from each spec (`liveramp-codegen`'s `operations` module): the
+//! `minimum`/`maximum`/`minLength`/`maxLength`/`pattern`/`format: email` of query parameters and
+//! of JSON (or form) body fields, and the `minItems`/`maxItems` of body arrays. A failed check
+//! names the field, says what the spec allows, and no request leaves the process.
+
+use std::borrow::Cow;
+
+/// Every operation of one API, as generated from its spec.
+#[derive(Debug)]
+pub struct ApiSpec {
+    /// The API's module name, e.g. `consent`.
+    pub api: &'static str,
+    /// Its operations, in spec order.
+    pub operations: &'static [OperationSpec],
+}
+
+impl ApiSpec {
+    /// The operation with this `operationId`.
+    pub fn operation(&self, operation_id: &str) -> Option<&'static OperationSpec> {
+        self.operations
+            .iter()
+            .find(|op| op.operation_id == operation_id)
+    }
+}
+
+/// What the transport knows of one operation.
+#[derive(Debug)]
+pub struct OperationSpec {
+    /// Its `operationId`.
+    pub operation_id: &'static str,
+    /// Marked `x-idempotent: true` in the spec: safe to retry whatever its method.
+    pub idempotent: bool,
+    /// Its success answer is a JSON document.
+    pub json_success: bool,
+    /// Its documented constraints.
+    pub constraints: &'static [Constraint],
+}
+
+/// Where a constrained value sits in a request.
+#[derive(Debug)]
+pub enum Place {
+    /// A query parameter (each value, when repeated).
+    Query(&'static str),
+    /// A path into the body; `*` stands for every item of an array.
+    Body(&'static [&'static str]),
+}
+
+/// What a value must satisfy.
+#[derive(Debug)]
+pub enum Rule {
+    /// At least (exclusive: more than) this number.
+    Minimum(f64, bool),
+    /// At most (exclusive: less than) this number.
+    Maximum(f64, bool),
+    /// At least this many characters.
+    MinLength(usize),
+    /// At most this many characters.
+    MaxLength(usize),
+    /// At least this many items.
+    MinItems(usize),
+    /// At most this many items.
+    MaxItems(usize),
+    /// Matches this ECMA 262 pattern.
+    Pattern(&'static str),
+    /// Looks like an email address: something, `@`, a domain with a dot.
+    Email,
+}
+
+/// A rule at a place.
+#[derive(Debug)]
+pub struct Constraint {
+    /// Where the value is.
+    pub place: Place,
+    /// What it must satisfy.
+    pub rule: Rule,
+}
+
+/// A value that breaks a documented constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The field, e.g. `limit` or `integrationID` or `items[3].email`.
+    pub field: String,
+    /// What the spec allows and what was given.
+    pub reason: String,
+}
+
+/// Checks `request` against `op`'s constraints; the first violation found.
+pub fn check(op: &OperationSpec, request: &reqwest::Request) -> Result<(), Violation> {
+    if op.constraints.is_empty() {
+        return Ok(());
+    }
+    let query: Vec<(Cow<'_, str>, Cow<'_, str>)> = request.url().query_pairs().collect();
+    let body = body_value(request);
+    for constraint in op.constraints {
+        match constraint.place {
+            Place::Query(name) => {
+                for (_, value) in query.iter().filter(|(k, _)| k == name) {
+                    check_text(name.to_string(), value, &constraint.rule)?;
+                }
+            }
+            Place::Body(path) => {
+                if let Some(body) = &body {
+                    check_at(body, path, String::new(), &constraint.rule)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The body as JSON: parsed from a JSON body, or built from a form body's fields.
+fn body_value(request: &reqwest::Request) -> Option<serde_json::Value> {
+    let bytes = request.body()?.as_bytes()?;
+    let content_type = request
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let fields = url_form_pairs(bytes)
+            .map(|(k, v)| (k, typed_text(&v)))
+            .collect::<serde_json::Map<_, _>>();
+        return Some(serde_json::Value::Object(fields));
+    }
+    serde_json::from_slice(bytes).ok()
+}
+
+/// The fields of a form body, decoded by `reqwest::Url`'s form decoder through a throwaway URL.
+fn url_form_pairs(bytes: &[u8]) -> impl Iterator<Item = (String, String)> {
+    let text = String::from_utf8_lossy(bytes);
+    let pairs: Vec<(String, String)> = reqwest::Url::parse("http://form.invalid/")
+        .map(|mut url| {
+            url.set_query(Some(&text));
+            url.query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    pairs.into_iter()
+}
+
+/// A form field as the JSON value it stands for: a number when it reads as one.
+fn typed_text(text: &str) -> serde_json::Value {
+    text.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map(serde_json::Value::Number)
+        .unwrap_or_else(|| serde_json::Value::String(text.to_string()))
+}
+
+fn check_at(
+    value: &serde_json::Value,
+    path: &[&str],
+    field: String,
+    rule: &Rule,
+) -> Result<(), Violation> {
+    let Some((head, rest)) = path.split_first() else {
+        return check_value(field, value, rule);
+    };
+    if *head == "*" {
+        if let Some(items) = value.as_array() {
+            for (i, item) in items.iter().enumerate() {
+                check_at(item, rest, format!("{field}[{i}]"), rule)?;
+            }
+        }
+        return Ok(());
+    }
+    match value.get(head) {
+        Some(inner) if !inner.is_null() => {
+            let field = if field.is_empty() {
+                (*head).to_string()
+            } else {
+                format!("{field}.{head}")
+            };
+            check_at(inner, rest, field, rule)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_value(field: String, value: &serde_json::Value, rule: &Rule) -> Result<(), Violation> {
+    let field = if field.is_empty() {
+        "body".to_string()
+    } else {
+        field
+    };
+    match (value, rule) {
+        (serde_json::Value::Array(items), Rule::MinItems(n)) if items.len() < *n => {
+            Err(Violation {
+                field,
+                reason: format!("must hold at least {n} items (got {})", items.len()),
+            })
+        }
+        (serde_json::Value::Array(items), Rule::MaxItems(n)) if items.len() > *n => {
+            Err(Violation {
+                field,
+                reason: format!("must hold at most {n} items (got {})", items.len()),
+            })
+        }
+        (serde_json::Value::Number(n), rule) => match n.as_f64() {
+            Some(n) => check_number(field, n, rule),
+            None => Ok(()),
+        },
+        (serde_json::Value::String(s), rule) => check_text(field, s, rule),
+        _ => Ok(()),
+    }
+}
+
+fn check_text(field: String, text: &str, rule: &Rule) -> Result<(), Violation> {
+    let chars = text.chars().count();
+    let fail = |reason: String| {
+        Err(Violation {
+            field: field.clone(),
+            reason,
+        })
+    };
+    match rule {
+        Rule::Minimum(..) | Rule::Maximum(..) => match text.parse::<f64>() {
+            Ok(n) => check_number(field, n, rule),
+            Err(_) => Ok(()),
+        },
+        Rule::MinLength(n) if chars < *n => {
+            fail(format!("must be at least {n} characters (got {chars})"))
+        }
+        Rule::MaxLength(n) if chars > *n => {
+            fail(format!("must be at most {n} characters (got {chars})"))
+        }
+        // A pattern the regex engine cannot compile is not enforced: the server still checks.
+        Rule::Pattern(pattern) => match regress::Regex::new(pattern) {
+            Ok(re) if re.find(text).is_none() => {
+                fail(format!("must match the pattern `{pattern}`"))
+            }
+            _ => Ok(()),
+        },
+        Rule::Email if !looks_like_email(text) => {
+            fail("must be an email address (name@domain.tld)".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_number(field: String, n: f64, rule: &Rule) -> Result<(), Violation> {
+    let shown = |v: f64| {
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            format!("{}", v as i64)
+        } else {
+            v.to_string()
+        }
+    };
+    let fail = |bound: &str, v: f64| {
+        Err(Violation {
+            field: field.clone(),
+            reason: format!("must be {bound} {} (got {})", shown(v), shown(n)),
+        })
+    };
+    match *rule {
+        Rule::Minimum(min, false) if n < min => fail("at least", min),
+        Rule::Minimum(min, true) if n <= min => fail("more than", min),
+        Rule::Maximum(max, false) if n > max => fail("at most", max),
+        Rule::Maximum(max, true) if n >= max => fail("less than", max),
+        _ => Ok(()),
+    }
+}
+
+/// The documented shape: a local part, `@`, and a domain holding a dot that neither starts nor
+/// ends it.
+fn looks_like_email(text: &str) -> bool {
+    match text.rsplit_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !text.chars().any(char::is_whitespace)
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CREATE: OperationSpec = OperationSpec {
+        operation_id: "create",
+        idempotent: false,
+        json_success: true,
+        constraints: &[
+            Constraint {
+                place: Place::Body(&["integrationID"]),
+                rule: Rule::MinItems(2),
+            },
+            Constraint {
+                place: Place::Body(&["integrationID"]),
+                rule: Rule::MaxItems(2),
+            },
+            Constraint {
+                place: Place::Body(&["validity_duration"]),
+                rule: Rule::Minimum(300.0, false),
+            },
+            Constraint {
+                place: Place::Body(&["validity_duration"]),
+                rule: Rule::Maximum(43200.0, false),
+            },
+            Constraint {
+                place: Place::Body(&["people", "*", "email"]),
+                rule: Rule::Email,
+            },
+            Constraint {
+                place: Place::Body(&[]),
+                rule: Rule::MaxItems(1000),
+            },
+        ],
+    };
+
+    const MATCH: OperationSpec = OperationSpec {
+        operation_id: "match",
+        idempotent: false,
+        json_success: true,
+        constraints: &[
+            Constraint {
+                place: Place::Query("zipCode"),
+                rule: Rule::Pattern("^([0-9]{5}|[0-9]{9}|[0-9]{11})$"),
+            },
+            Constraint {
+                place: Place::Query("state"),
+                rule: Rule::MaxLength(2),
+            },
+            Constraint {
+                place: Place::Query("limit"),
+                rule: Rule::Maximum(10.0, false),
+            },
+        ],
+    };
+
+    fn post(body: serde_json::Value) -> reqwest::Request {
+        crate::http::client()
+            .unwrap()
+            .post("https://api.example.com/x")
+            .json(&body)
+            .build()
+            .unwrap()
+    }
+
+    fn get(query: &str) -> reqwest::Request {
+        crate::http::client()
+            .unwrap()
+            .get(format!("https://api.example.com/x?{query}"))
+            .build()
+            .unwrap()
+    }
+
+    fn violation(op: &OperationSpec, request: reqwest::Request) -> Violation {
+        check(op, &request).unwrap_err()
+    }
+
+    #[test]
+    fn body_numbers_and_item_counts_are_bounded() {
+        let ok = serde_json::json!({"integrationID": ["d", "i"], "validity_duration": 300});
+        assert_eq!(check(&CREATE, &post(ok)), Ok(()));
+        let v = violation(&CREATE, post(serde_json::json!({"integrationID": ["d"]})));
+        assert_eq!(v.field, "integrationID");
+        assert_eq!(v.reason, "must hold at least 2 items (got 1)");
+        let v = violation(
+            &CREATE,
+            post(serde_json::json!({"validity_duration": 43201})),
+        );
+        assert_eq!(v.field, "validity_duration");
+        assert_eq!(v.reason, "must be at most 43200 (got 43201)");
+        let v = violation(&CREATE, post(serde_json::json!({"validity_duration": 299})));
+        assert_eq!(v.reason, "must be at least 300 (got 299)");
+    }
+
+    #[test]
+    fn array_items_and_top_level_batches_are_checked() {
+        let body = serde_json::json!({"people": [{"email": "a@b.co"}, {"email": "nobody"}]});
+        let v = violation(&CREATE, post(body));
+        assert_eq!(v.field, "people[1].email");
+        let batch = serde_json::Value::Array(vec!["/people/match?name=x".into(); 1001]);
+        let v = violation(&CREATE, post(batch));
+        assert_eq!(v.field, "body");
+        assert_eq!(v.reason, "must hold at most 1000 items (got 1001)");
+    }
+
+    #[test]
+    fn query_patterns_lengths_and_ranges_are_checked() {
+        assert_eq!(
+            check(&MATCH, &get("zipCode=941071234&state=CA&limit=10")),
+            Ok(())
+        );
+        let v = violation(&MATCH, get("zipCode=94107f"));
+        assert_eq!(v.field, "zipCode");
+        assert!(v.reason.contains("pattern"), "{}", v.reason);
+        assert_eq!(violation(&MATCH, get("state=CAL")).field, "state");
+        assert_eq!(violation(&MATCH, get("limit=11")).field, "limit");
+    }
+
+    #[test]
+    fn form_bodies_are_checked_like_json() {
+        let request = crate::http::client()
+            .unwrap()
+            .post("https://api.example.com/x")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("validity_duration=100")
+            .build()
+            .unwrap();
+        assert_eq!(violation(&CREATE, request).field, "validity_duration");
+    }
+
+    #[test]
+    fn email_shape() {
+        for good in ["a@b.co", "first.last+tag@mail.example.com"] {
+            assert!(looks_like_email(good), "{good}");
+        }
+        for bad in ["", "a", "a@b", "@b.co", "a@.co", "a@b.", "a b@c.co"] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! A loopback HTTP/1.1 server that misbehaves on purpose: it resets connections, cuts bodies
+//! short, answers late, or sends arbitrary bytes, as told per request.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the server does with one request.
+#[derive(Clone, Debug)]
+pub enum Act {
+    /// Resets the connection (RST) without answering.
+    Reset,
+    /// Sends a head promising `declared` body bytes, then `sent` of them, then closes.
+    CutBody { declared: usize, sent: Vec<u8> },
+    /// Waits, then answers.
+    Late(Duration, Vec<u8>),
+    /// Answers these bytes as they are.
+    Raw(Vec<u8>),
+}
+
+/// A full HTTP/1.1 answer with `status` and a JSON body.
+pub fn json(status: u16, body: &str) -> Vec<u8> {
+    answer(status, "application/json", body.as_bytes())
+}
+
+/// A full HTTP/1.1 answer; the connection is closed after it.
+pub fn answer(status: u16, content_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// A running server; request `n` (from 0) gets `acts[min(n, len - 1)]`.
+pub struct RawServer {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    hits: Arc<AtomicUsize>,
+    acts: Arc<Mutex<Vec<Act>>>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl RawServer {
+    /// Starts serving `acts` (at least one).
+    pub async fn start(acts: Vec<Act>) -> RawServer {
+        assert!(!acts.is_empty());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let hits = Arc::new(AtomicUsize::new(0));
+        let acts = Arc::new(Mutex::new(acts));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (h, a, r) = (hits.clone(), acts.clone(), requests.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (h, a, r) = (h.clone(), a.clone(), r.clone());
+                tokio::spawn(async move { serve(stream, h, a, r).await });
+            }
+        });
+        RawServer {
+            base_url,
+            hits,
+            acts,
+            requests,
+        }
+    }
+
+    /// How many requests arrived.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    /// Replaces the script and resets the count.
+    pub fn set(&self, acts: Vec<Act>) {
+        *self.acts.lock().unwrap() = acts;
+        self.hits.store(0, Ordering::SeqCst);
+    }
+
+    /// The heads of the requests received, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    hits: Arc<AtomicUsize>,
+    acts: Arc<Mutex<Vec<Act>>>,
+    requests: Arc<Mutex<Vec<String>>>,
+) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    requests
+        .lock()
+        .unwrap()
+        .push(String::from_utf8_lossy(&head).into_owned());
+    let n = hits.fetch_add(1, Ordering::SeqCst);
+    let act = {
+        let acts = acts.lock().unwrap();
+        acts[n.min(acts.len() - 1)].clone()
+    };
+    match act {
+        Act::Reset => {
+            // SO_LINGER 0: the peer sees a reset rather than an orderly close.
+            #[allow(deprecated)]
+            let _ = stream.set_linger(Some(Duration::ZERO));
+            drop(stream);
+        }
+        Act::CutBody { declared, sent } => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {declared}\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&sent).await;
+            let _ = stream.flush().await;
+        }
+        Act::Late(delay, bytes) => {
+            tokio::time::sleep(delay).await;
+            let _ = stream.write_all(&bytes).await;
+        }
+        Act::Raw(bytes) => {
+            let _ = stream.write_all(&bytes).await;
+            let _ = stream.flush().await;
+        }
+    }
+}
