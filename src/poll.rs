@@ -36,12 +36,15 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use futures::Stream;
 use futures::stream::FusedStream;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
+
+use crate::retry::{Clock, Sleep, TokioClock};
 
 /// How a [`Poller`] paces its requests and when it gives up.
 #[derive(Clone, Debug, PartialEq)]
@@ -234,7 +237,8 @@ pub struct Poller<F, Fut, C, X> {
     classify: C,
     classify_error: X,
     phase: Phase<Fut>,
-    sleep: Pin<Box<Sleep>>,
+    clock: Arc<dyn Clock>,
+    sleep: Option<Sleep>,
     schedule: Schedule,
     polls: u32,
     consecutive_errors: u32,
@@ -266,9 +270,11 @@ where
     /// A poller that runs `request` for each poll and `classify` on each answer; every request
     /// error is fatal until [`Poller::classify_errors`] says otherwise.
     pub fn new(config: PollConfig, request: F, classify: C) -> Self {
-        let now = Instant::now();
+        let clock: Arc<dyn Clock> = Arc::new(TokioClock);
+        let now = clock.now();
         Poller {
-            sleep: Box::pin(tokio::time::sleep_until(now)),
+            clock,
+            sleep: None,
             schedule: Schedule {
                 started: now,
                 deadline: now,
@@ -296,12 +302,20 @@ impl<F, Fut, C, X> Poller<F, Fut, C, X> {
             classify: self.classify,
             classify_error,
             phase: self.phase,
+            clock: self.clock,
             sleep: self.sleep,
             schedule: self.schedule,
             polls: self.polls,
             consecutive_errors: self.consecutive_errors,
             end_at: self.end_at,
         }
+    }
+
+    /// Measures time and waits on `clock` (tokio's unless set), e.g. a client's
+    /// [`crate::transport::Transport::clock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Ends the wait at `at` at the latest, even if the configured deadline is later (for an
@@ -368,7 +382,7 @@ where
     /// Schedules the next poll after `delay` (jittered), or at least `retry_after` (capped), never
     /// past the deadline. Returns `false` when the deadline has already been reached.
     fn schedule_next(&mut self, retry_after: Option<Duration>) -> bool {
-        let now = Instant::now();
+        let now = self.clock.now();
         if now >= self.schedule.deadline {
             return false;
         }
@@ -379,17 +393,18 @@ where
         if let Some(retry_after) = retry_after {
             delay = delay.max(retry_after.min(self.config.max_retry_after));
         }
-        let at = now
-            .checked_add(delay)
-            .map_or(self.schedule.deadline, |at| at.min(self.schedule.deadline));
-        self.sleep.as_mut().reset(at);
+        let delay = delay.min(self.schedule.deadline.saturating_duration_since(now));
+        self.sleep = Some(self.clock.sleep(delay));
         self.phase = Phase::Waiting;
         true
     }
 
     fn deadline_error(&self, last_error: Option<E>) -> PollError<E> {
         PollError::DeadlineExceeded {
-            waited: Instant::now().saturating_duration_since(self.schedule.started),
+            waited: self
+                .clock
+                .now()
+                .saturating_duration_since(self.schedule.started),
             polls: self.polls,
             last_error,
         }
@@ -411,7 +426,7 @@ where
             match &mut this.phase {
                 Phase::Finished => return Poll::Ready(None),
                 Phase::NotStarted => {
-                    let now = Instant::now();
+                    let now = this.clock.now();
                     let mut deadline = now + this.config.deadline.min(FAR_FUTURE);
                     if let Some(end_at) = this.end_at {
                         deadline = deadline.min(end_at.max(now));
@@ -421,14 +436,17 @@ where
                         .jittered(this.config.first_delay, this.config.jitter_fraction());
                     this.schedule.started = now;
                     this.schedule.deadline = deadline;
-                    let at = now
-                        .checked_add(first)
-                        .map_or(deadline, |at| at.min(deadline));
-                    this.sleep.as_mut().reset(at);
+                    this.sleep = Some(
+                        this.clock
+                            .sleep(first.min(deadline.saturating_duration_since(now))),
+                    );
                     this.phase = Phase::Waiting;
                 }
                 Phase::Waiting => {
-                    ready!(this.sleep.as_mut().poll(cx));
+                    if let Some(sleep) = &mut this.sleep {
+                        ready!(sleep.as_mut().poll(cx));
+                    }
+                    this.sleep = None;
                     this.polls += 1;
                     this.phase = Phase::Requesting(Box::pin((this.request)()));
                 }

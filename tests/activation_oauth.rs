@@ -6,12 +6,16 @@ mod common;
 #[path = "common/script.rs"]
 mod script;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use httpmock::prelude::*;
 use liveramp::activation::{Client, ConnectionRequest, types};
+use liveramp::auth::StaticToken;
 use liveramp::poll::{FlowError, PollConfig, PollError, PollEvent};
+use liveramp::retry::{RecordingClock, RetryPolicy};
+use liveramp::transport::Transport;
 use script::{Answer, script};
 use serde_json::{Value, json};
 
@@ -19,18 +23,25 @@ const ATTEMPT_ID: &str = "123e4567-e89b-12d3-a456-426655440000";
 const ATTEMPT_PATH: &str = "/v2/oauth-connection-attempts/123e4567-e89b-12d3-a456-426655440000";
 const AUTH_URL: &str = "https://www.facebook.com/v19.0/dialog/oauth?client_id=1&state=x";
 
-/// A client whose connection pool sets no timer: with a paused clock, a pending timer would be
-/// fired early while a request waits on the socket.
-fn client(server: &MockServer) -> Client {
-    let http = liveramp::http::client_builder()
-        .pool_idle_timeout(None)
-        .build()
-        .unwrap();
+/// A client that never retries (the poller's tolerance is under test) and waits on `clock`.
+fn client_with(server: &MockServer, clock: RecordingClock) -> Client {
+    let transport = Transport::builder()
+        .token_source(Arc::new(StaticToken::new(common::TOKEN)))
+        .org_id(common::ORG_ID)
+        .unwrap()
+        .retry_policy(RetryPolicy::no_retry())
+        .clock(Arc::new(clock))
+        .build();
     Client::new_with_client(
         &server.base_url(),
-        http,
-        common::transport(Some(common::ORG_ID)),
+        liveramp::http::client().unwrap(),
+        transport,
     )
+}
+
+/// A client on a recording clock: waits return at once and are recorded.
+fn client(server: &MockServer) -> Client {
+    client_with(server, RecordingClock::default())
 }
 
 fn attempt(status: &str) -> Value {
@@ -333,7 +344,7 @@ async fn dropping_the_wait_stops_the_requests() {
     assert_eq!(gets.requests(), seen, "no request after the drop");
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn never_authorized_ends_at_the_deadline_after_the_expected_polls() {
     let server = MockServer::start_async().await;
     mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
@@ -349,7 +360,8 @@ async fn never_authorized_ends_at_the_deadline_after_the_expected_polls() {
     config.backoff = 2.0;
     config.max_interval = Duration::from_secs(8);
     config.deadline = Duration::from_secs(30);
-    let pending = client(&server)
+    let clock = RecordingClock::default();
+    let pending = client_with(&server, clock.clone())
         .start_oauth_connection("meta-business")
         .url_poll_config(quick())
         .poll_config(config)
@@ -362,9 +374,26 @@ async fn never_authorized_ends_at_the_deadline_after_the_expected_polls() {
     }
     // The URL fetch, then polls at 0, 1, 3, 7, 15, 23 and 30 s.
     assert_eq!(gets.requests(), 8);
+    let secs = |s| Duration::from_secs(s);
+    let sleeps = clock.sleeps();
+    assert_eq!(
+        sleeps[..7],
+        [
+            Duration::ZERO,
+            Duration::ZERO,
+            secs(1),
+            secs(2),
+            secs(4),
+            secs(8),
+            secs(8)
+        ]
+    );
+    // The last wait stops at the deadline (30 s less the little real time the requests took).
+    assert!(sleeps[7] <= secs(7) && sleeps[7] > secs(6), "{sleeps:?}");
+    assert_eq!(sleeps.len(), 8);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn retry_after_is_respected_over_the_interval() {
     let server = MockServer::start_async().await;
     mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
@@ -381,19 +410,19 @@ async fn retry_after_is_respected_over_the_interval() {
     .await;
     let mut config = quick();
     config.max_retry_after = Duration::from_secs(60);
-    let pending = client(&server)
+    let clock = RecordingClock::default();
+    let pending = client_with(&server, clock.clone())
         .start_oauth_connection("meta-business")
         .url_poll_config(quick())
         .poll_config(config)
         .send()
         .await
         .unwrap();
-    let started = tokio::time::Instant::now();
     assert_eq!(pending.wait().await.unwrap(), "conn-9");
-    let waited = started.elapsed();
-    assert!(
-        (Duration::from_secs(20)..Duration::from_secs(21)).contains(&waited),
-        "waited {waited:?}"
+    // URL fetch at once, first poll at once, then the 20 s asked for instead of 10 ms.
+    assert_eq!(
+        clock.sleeps(),
+        [Duration::ZERO, Duration::ZERO, Duration::from_secs(20)]
     );
 }
 

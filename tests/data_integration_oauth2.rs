@@ -5,23 +5,37 @@ mod common;
 #[path = "common/script.rs"]
 mod script;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use httpmock::prelude::*;
+use liveramp::auth::StaticToken;
 use liveramp::data_integration::Client;
 use liveramp::poll::{FlowError, PollConfig, PollError};
+use liveramp::retry::{RecordingClock, RetryPolicy};
+use liveramp::transport::Transport;
 use script::{Answer, script};
 use serde_json::json;
 
 const TOKEN: &str = "provider-secret-token-123";
 
-/// A client whose connection pool sets no timer (see the Activation OAuth tests).
+/// A client that never retries and waits on `clock`.
+fn client_with(server: &MockServer, clock: RecordingClock) -> Client {
+    let transport = Transport::builder()
+        .token_source(Arc::new(StaticToken::new(common::TOKEN)))
+        .retry_policy(RetryPolicy::no_retry())
+        .clock(Arc::new(clock))
+        .build();
+    Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        transport,
+    )
+}
+
+/// A client on a recording clock: waits return at once and are recorded.
 fn client(server: &MockServer) -> Client {
-    let http = liveramp::http::client_builder()
-        .pool_idle_timeout(None)
-        .build()
-        .unwrap();
-    Client::new_with_client(&server.base_url(), http, common::transport(None))
+    client_with(server, RecordingClock::default())
 }
 
 async fn mock_start(server: &MockServer, validity: u64) -> httpmock::Mock<'_> {
@@ -86,7 +100,7 @@ async fn validity_outside_300_to_43200_seconds_is_refused_before_sending() {
     assert_eq!(mock.calls_async().await, 2);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn credentials_arrive_after_the_user_consents_and_stay_redacted() {
     let server = MockServer::start_async().await;
     let start = mock_start(&server, 300).await;
@@ -124,7 +138,7 @@ async fn credentials_arrive_after_the_user_consents_and_stay_redacted() {
     assert_eq!(polls.requests(), 3);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn the_wait_ends_with_the_validity_window() {
     let server = MockServer::start_async().await;
     mock_start(&server, 300).await;
@@ -146,7 +160,7 @@ async fn the_wait_ends_with_the_validity_window() {
     assert_eq!(polls.requests(), 11);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_refusal_in_the_answer_ends_the_wait_with_its_message() {
     let server = MockServer::start_async().await;
     mock_start(&server, 300).await;

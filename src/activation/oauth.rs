@@ -139,6 +139,7 @@ impl StartOAuthConnection<'_> {
                 }
             },
         )
+        .clock(self.client.inner.clock().clone())
         .classify_errors(|error: &ApiError| match error {
             // A first answer without its `authorizationUrl` does not decode: fetch it again.
             progenitor_client::Error::InvalidResponsePayload(..) => {
@@ -205,11 +206,13 @@ impl PendingAuthorization {
         Item = Result<PollEvent<types::OAuthConnectionAttemptStatus, String>, PollError<ApiError>>,
     > + std::future::IntoFuture<Output = Result<String, PollError<ApiError>>>
     + Unpin {
+        let clock = self.client.inner.clock().clone();
         Poller::new(
             self.config,
             fetch_attempt(self.client, self.attempt_id),
             classify_attempt,
         )
+        .clock(clock)
         .classify_errors(classify_api_error)
     }
 }

@@ -41,7 +41,7 @@ impl Client {
         }
         let validity_duration = i32::try_from(seconds)
             .map_err(|_| FlowError::Invalid("validity_duration out of range".to_owned()))?;
-        let started = Instant::now();
+        let started = self.inner.clock().now();
         let answer = self
             .create_oauth2_request()
             .body(types::NewOAuth2Request {
@@ -127,6 +127,7 @@ impl PendingCredentials {
     ) -> impl Stream<Item = Result<CredentialsEvent, PollError<ApiError>>>
     + std::future::IntoFuture<Output = Result<ProviderCredentials, PollError<ApiError>>>
     + Unpin {
+        let clock = self.client.inner.clock().clone();
         let (client, pull_id) = (self.client, self.pull_id);
         Poller::new(
             self.config,
@@ -144,6 +145,7 @@ impl PendingCredentials {
             classify_credentials,
         )
         .classify_errors(classify_api_error)
+        .clock(clock)
         .end_by(self.expires)
     }
 }
