@@ -13,11 +13,13 @@ use std::fmt;
 use futures::Stream;
 
 use super::{Client, types};
+use crate::Error;
 use crate::poll::{
     ErrorClass, FlowError, PollConfig, PollError, PollEvent, PollState, Poller, classify_api_error,
 };
 
-/// The error of one Activation call.
+/// The error of one Activation call, as the generated client gives it (with its headers, for
+/// `Retry-After`); the flows hand out [`Error`].
 type ApiError = progenitor_client::Error<types::StandardError>;
 
 impl Client {
@@ -58,14 +60,14 @@ impl Client {
         destination_id: &str,
         integration: &types::Integration,
         request: ConnectionRequest,
-    ) -> Result<String, FlowError<ApiError>> {
+    ) -> Result<String, FlowError<Error>> {
         let input = request.into_input(destination_id, integration)?;
         let created = self
             .create_integration_connection()
             .body(input)
             .send()
             .await
-            .map_err(FlowError::Request)?;
+            .map_err(|e| FlowError::Request(Error::from(e)))?;
         Ok(created.into_inner().id)
     }
 }
@@ -112,7 +114,7 @@ impl StartOAuthConnection<'_> {
     }
 
     /// Posts the attempt and fetches it until it carries its `authorizationUrl`.
-    pub async fn send(self) -> Result<PendingAuthorization, FlowError<ApiError>> {
+    pub async fn send(self) -> Result<PendingAuthorization, FlowError<Error>> {
         if let Some(url) = &self.input.redirect_url {
             crate::url_policy::check_https_or_loopback(url, "redirect URL")
                 .map_err(FlowError::Invalid)?;
@@ -123,7 +125,7 @@ impl StartOAuthConnection<'_> {
             .body(self.input)
             .send()
             .await
-            .map_err(FlowError::Request)?
+            .map_err(|e| FlowError::Request(Error::from(e)))?
             .into_inner()
             .id;
         let attempt = Poller::new(
@@ -147,7 +149,8 @@ impl StartOAuthConnection<'_> {
             }
             other => classify_api_error(other),
         })
-        .await?;
+        .await
+        .map_err(|e| FlowError::Wait(e.map_err(Error::from)))?;
         Ok(PendingAuthorization {
             client: self.client.clone(),
             attempt_id,
@@ -194,17 +197,22 @@ impl PendingAuthorization {
 
     /// Waits for the user: the `oAuthConnectionID` once the attempt is `AUTHORIZED`, its
     /// `statusDetail` in [`PollError::Failed`] if it is `FAILED`.
-    pub async fn wait(self) -> Result<String, PollError<ApiError>> {
-        self.progress().await
+    pub async fn wait(self) -> Result<String, PollError<Error>> {
+        self.poller().await.map_err(|e| e.map_err(Error::from))
     }
 
     /// The attempt's `PENDING`/`PROCESSING` statuses as they are seen, then the
-    /// `oAuthConnectionID`; also awaitable for the ID alone.
-    pub fn progress(
+    /// `oAuthConnectionID`; its errors are those of [`PendingAuthorization::wait`].
+    pub fn progress(self) -> impl Stream<Item = Result<AttemptEvent, PollError<Error>>> + Unpin {
+        use futures::StreamExt;
+        self.poller()
+            .map(|item| item.map_err(|e| e.map_err(Error::from)))
+    }
+
+    fn poller(
         self,
-    ) -> impl Stream<
-        Item = Result<PollEvent<types::OAuthConnectionAttemptStatus, String>, PollError<ApiError>>,
-    > + std::future::IntoFuture<Output = Result<String, PollError<ApiError>>>
+    ) -> impl Stream<Item = Result<AttemptEvent, PollError<ApiError>>>
+    + std::future::IntoFuture<Output = Result<String, PollError<ApiError>>>
     + Unpin {
         let clock = self.client.inner.clock().clone();
         Poller::new(
@@ -216,6 +224,9 @@ impl PendingAuthorization {
         .classify_errors(classify_api_error)
     }
 }
+
+/// What one fetch of an attempt tells: its status, or the `oAuthConnectionID`.
+type AttemptEvent = PollEvent<types::OAuthConnectionAttemptStatus, String>;
 
 /// A closure fetching the attempt `attempt_id`, one request per call.
 fn fetch_attempt(
@@ -303,7 +314,7 @@ impl ConnectionRequest {
         self,
         destination_id: &str,
         integration: &types::Integration,
-    ) -> Result<types::IntegrationConnectionInput, FlowError<ApiError>> {
+    ) -> Result<types::IntegrationConnectionInput, FlowError<Error>> {
         let missing: Vec<&str> = integration
             .required_properties
             .iter()

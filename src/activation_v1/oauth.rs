@@ -14,8 +14,6 @@ use subtle::ConstantTimeEq;
 use super::{Client, types};
 use crate::poll::FlowError;
 
-type ApiError = progenitor_client::Error<types::ErrorMessage>;
-
 impl types::OAuthStatus {
     /// Whether the customer must authorize LiveRamp: any status but `oauth_not_applicable`.
     pub fn needs_authorization(&self) -> bool {
@@ -30,7 +28,7 @@ impl Client {
         &self,
         account_id: i64,
         redirect_url: &str,
-    ) -> Result<AccountAuthorization, FlowError<ApiError>> {
+    ) -> Result<AccountAuthorization, FlowError<crate::Error>> {
         crate::url_policy::check_https_or_loopback(redirect_url, "redirect URL")
             .map_err(FlowError::Invalid)?;
         let state = OAuthState::generate();
@@ -43,7 +41,7 @@ impl Client {
             })
             .send()
             .await
-            .map_err(FlowError::Request)?
+            .map_err(|e| FlowError::Request(crate::Error::from(e)))?
             .into_inner();
         Ok(AccountAuthorization {
             authorization_url: answer.authorization_url,

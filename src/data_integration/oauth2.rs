@@ -10,6 +10,7 @@ use futures::Stream;
 use tokio::time::Instant;
 
 use super::{Client, types};
+use crate::Error;
 use crate::auth::AccessToken;
 use crate::poll::{
     FlowError, PollConfig, PollError, PollEvent, PollState, Poller, classify_api_error,
@@ -30,7 +31,7 @@ impl Client {
         &self,
         datasource_id: &str,
         validity: Duration,
-    ) -> Result<PendingCredentials, FlowError<ApiError>> {
+    ) -> Result<PendingCredentials, FlowError<Error>> {
         let seconds = validity.as_secs();
         if validity.subsec_nanos() != 0 || !VALIDITY_SECONDS.contains(&seconds) {
             return Err(FlowError::Invalid(format!(
@@ -50,7 +51,7 @@ impl Client {
             })
             .send()
             .await
-            .map_err(FlowError::Request)?
+            .map_err(|e| FlowError::Request(Error::from(e)))?
             .into_inner();
         Ok(PendingCredentials {
             client: self.clone(),
@@ -100,7 +101,7 @@ impl PendingCredentials {
     }
 
     /// Waits for the credentials; [`FlowError::ValidityExpired`] once the window has ended.
-    pub async fn wait(self) -> Result<ProviderCredentials, FlowError<ApiError>> {
+    pub async fn wait(self) -> Result<ProviderCredentials, FlowError<Error>> {
         let validity = self.validity;
         self.progress_inner()
             .await
@@ -113,9 +114,8 @@ impl PendingCredentials {
     #[allow(clippy::result_large_err)]
     pub fn progress(
         self,
-    ) -> impl Stream<
-        Item = Result<PollEvent<Option<String>, ProviderCredentials>, FlowError<ApiError>>,
-    > + Unpin {
+    ) -> impl Stream<Item = Result<PollEvent<Option<String>, ProviderCredentials>, FlowError<Error>>>
+    + Unpin {
         use futures::StreamExt;
         let validity = self.validity;
         self.progress_inner()
@@ -151,10 +151,10 @@ impl PendingCredentials {
 }
 
 /// A deadline that ended the wait is the end of the validity window.
-fn expired_or(error: PollError<ApiError>, validity: Duration) -> FlowError<ApiError> {
+fn expired_or(error: PollError<ApiError>, validity: Duration) -> FlowError<Error> {
     match error {
         PollError::DeadlineExceeded { polls, .. } => FlowError::ValidityExpired { validity, polls },
-        other => FlowError::Wait(other),
+        other => FlowError::Wait(other.map_err(Error::from)),
     }
 }
 
