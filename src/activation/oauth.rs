@@ -308,7 +308,7 @@ impl ConnectionRequest {
     }
 
     /// The create body for `integration` of `destination_id`, or why it would be refused.
-    // The error is as large as the generated client's, which it wraps.
+    // The crate's Error is large; boxing it here alone would make the flows inconsistent.
     #[allow(clippy::result_large_err)]
     pub fn into_input(
         self,

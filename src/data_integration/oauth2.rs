@@ -110,7 +110,7 @@ impl PendingCredentials {
 
     /// The answers' `message`s while the user has not finished, then the credentials; a stream
     /// whose errors are those of [`PendingCredentials::wait`].
-    // The error is as large as the generated client's, which it wraps.
+    // The crate's Error is large; boxing it here alone would make the flows inconsistent.
     #[allow(clippy::result_large_err)]
     pub fn progress(
         self,
