@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod config;
 pub mod error;
 pub mod http;
 pub mod poll;
@@ -24,3 +25,5 @@ pub mod activation_v1;
 pub mod consent;
 #[cfg(feature = "data-integration")]
 pub mod data_integration;
+
+pub use config::Config;

@@ -211,3 +211,17 @@ async fn the_documented_429_decodes_into_the_error_message_schema() {
         other => panic!("expected the ErrorMessage body, got {other:?}"),
     }
 }
+
+#[test]
+fn provider_access_tokens_are_redacted_in_debug() {
+    let body = common::example("specs/data-integration.yaml", "get_oauth2_credentials", 200);
+    let credentials: liveramp::data_integration::types::OAuth2Credentials =
+        serde_json::from_value(body.clone()).unwrap();
+    let token = body["access_token"].as_str().unwrap();
+    assert!(!format!("{credentials:?}").contains(token));
+    assert_eq!(
+        credentials.access_token.as_ref().map(|t| t.expose()),
+        Some(token)
+    );
+    assert_eq!(serde_json::to_value(&credentials).unwrap(), body);
+}

@@ -6,6 +6,7 @@
 //! [`operations`]) and returns formatted source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
 //! through [`load`] for lint and documentation.
 
+pub mod catalog;
 mod open_enum;
 pub mod operations;
 
@@ -135,6 +136,32 @@ pub fn string_enums(doc: &OpenAPI) -> Vec<OpenEnum> {
         .collect()
 }
 
+/// The named component schemas that hold secrets (`type: string, format: password`); they are
+/// generated as the crate's redacting `auth::Secret`.
+pub fn secret_strings(doc: &OpenAPI) -> Vec<String> {
+    let Some(components) = &doc.components else {
+        return Vec::new();
+    };
+    components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| match schema {
+            ReferenceOr::Item(schema) => match &schema.schema_kind {
+                SchemaKind::Type(Type::String(s))
+                    if s.format
+                        == openapiv3::VariantOrUnknownOrEmpty::Item(
+                            openapiv3::StringFormat::Password,
+                        ) =>
+                {
+                    Some(name.clone())
+                }
+                _ => None,
+            },
+            ReferenceOr::Reference { .. } => None,
+        })
+        .collect()
+}
+
 /// The progenitor settings every API is generated with.
 ///
 /// `module` is the crate module the code is included into; open enums are referred to by their
@@ -153,6 +180,9 @@ pub fn settings(doc: &OpenAPI, module: &str) -> GenerationSettings {
             format!("crate::{module}::types::{}", open.rust_name()),
             [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
         );
+    }
+    for secret in secret_strings(doc) {
+        settings.with_replacement(&secret, "crate::auth::Secret", std::iter::empty());
     }
     settings
 }

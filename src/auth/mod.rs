@@ -1,68 +1,36 @@
 //! Credentials and access tokens.
 //!
 //! A [`TokenSource`] hands out bearer tokens; the transport asks it for one before each request
-//! and tells it when the API rejected one.
+//! and tells it when the API rejected one. [`TokenCache`] is the source to use for OAuth grants
+//! ([`PasswordGrant`] for service accounts, [`ClientCredentialsGrant`] for AbiliTec);
+//! [`StaticToken`] serves a fixed token. Secrets live in [`Secret`] and [`AccessToken`], which
+//! print `[redacted]`.
+
+mod cache;
+mod credentials;
+mod endpoint;
+mod error;
+mod grant;
+mod jwt;
+mod secret;
+mod token;
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use cache::{CachePolicy, Fetch, TokenCache};
+pub use credentials::{
+    CREDENTIALS_ENV, ClientCredentials, SERVICE_ACCOUNT_TYPE, ServiceAccountCredentials,
+};
+pub use endpoint::DEFAULT_TOKEN_TIMEOUT;
+pub use error::{AuthError, AuthErrorKind, PERMANENT_OAUTH_ERRORS};
+pub use grant::{ClientCredentialsGrant, PasswordGrant};
+pub use secret::Secret;
+pub use token::{AccessToken, FetchedToken};
+
 /// A boxed future, as returned by [`TokenSource::token`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A bearer access token. Its value never appears in `Debug` or `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AccessToken {
-    value: String,
-}
-
-impl AccessToken {
-    /// Wraps a token value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self {
-            value: value.into(),
-        }
-    }
-
-    /// The token value, for the `Authorization` header.
-    pub fn expose(&self) -> &str {
-        &self.value
-    }
-}
-
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AccessToken([redacted])")
-    }
-}
-
-impl fmt::Display for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-/// Why no token could be had.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct AuthError {
-    message: String,
-}
-
-impl AuthError {
-    /// An error with a message that holds no secret.
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-        }
-    }
-
-    /// Whether trying again later may succeed (an outage), as opposed to a permanent refusal
-    /// (bad credentials).
-    pub fn is_transient(&self) -> bool {
-        false
-    }
-}
 
 /// Hands out bearer tokens. Implement it to plug in your own source (a cache shared by many
 /// processes, a secrets manager).

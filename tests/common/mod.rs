@@ -56,5 +56,6 @@ pub fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
         other => other.clone(),
     }
 }
+pub mod fake_fetch;
 pub mod peers;
 pub mod raw_tcp;

@@ -1,0 +1,281 @@
+//! One POST to an OAuth token endpoint, and the reading of its answer.
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER};
+use reqwest::{Client, Url};
+use serde_json::Value;
+
+use super::error::PERMANENT_OAUTH_ERRORS;
+use super::{AccessToken, AuthError, AuthErrorKind, FetchedToken};
+
+/// The default timeout of one token request.
+pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// OAuth error codes that mean "try again later".
+const TRANSIENT_OAUTH_ERRORS: [&str; 2] = ["temporarily_unavailable", "server_error"];
+
+/// The longest OAuth `error_description` kept in an error.
+const MAX_DESCRIPTION_CHARS: usize = 300;
+
+/// A token endpoint with its own HTTP client: a timeout, no redirects, https unless loopback.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenEndpoint {
+    client: Client,
+    url: Url,
+}
+
+impl TokenEndpoint {
+    /// An endpoint at `url` whose requests time out after `timeout`.
+    pub(crate) fn new(url: &str, timeout: Duration) -> Result<Self, AuthError> {
+        let url = crate::config::check_url(url)?;
+        let client = crate::http::client_builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| {
+                AuthError::config("cannot build the token endpoint's HTTP client").with_source(e)
+            })?;
+        Ok(Self { client, url })
+    }
+
+    /// The endpoint's URL.
+    pub(crate) fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// POSTs the form `fields` and reads the token out of the answer.
+    pub(crate) async fn request(&self, fields: &[(&str, &str)]) -> Result<FetchedToken, AuthError> {
+        let response = self
+            .client
+            .post(self.url.clone())
+            .header(ACCEPT, "application/json")
+            .form(fields)
+            .send()
+            .await
+            .map_err(|e| self.network_error(&e, None).with_source(e))?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.network_error(&e, Some(status)).with_source(e))?;
+        interpret(&self.url, status, &body).map_err(|e| e.with_retry_after(retry_after))
+    }
+
+    /// [`request`](Self::request) with owned field values.
+    pub(crate) async fn request_owned(
+        &self,
+        fields: Vec<(&'static str, String)>,
+    ) -> Result<FetchedToken, AuthError> {
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.request(&borrowed).await
+    }
+
+    fn network_error(&self, error: &reqwest::Error, status: Option<u16>) -> AuthError {
+        let what = if error.is_timeout() {
+            "timed out"
+        } else if error.is_connect() {
+            "could not connect"
+        } else if status.is_some() {
+            "answer was cut off"
+        } else {
+            "request failed"
+        };
+        let message = match status {
+            Some(status) => format!("token endpoint {}: {what} (HTTP {status})", self.url),
+            None => format!("token endpoint {}: {what}", self.url),
+        };
+        let error = AuthError::of(AuthErrorKind::Network, message);
+        match status {
+            Some(status) => error.with_status(status),
+            None => error,
+        }
+    }
+}
+
+/// The seconds of a `Retry-After: <seconds>` header.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+/// Reads a token endpoint's answer: a bearer token, or the error it describes.
+pub(crate) fn interpret(url: &Url, status: u16, body: &[u8]) -> Result<FetchedToken, AuthError> {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let object = json.as_ref().and_then(Value::as_object);
+    let oauth_code = object
+        .and_then(|o| o.get("error"))
+        .and_then(Value::as_str)
+        .map(|code| clean(code, 64));
+    let oauth_description = object
+        .and_then(|o| o.get("error_description"))
+        .and_then(Value::as_str)
+        .map(|d| clean(d, MAX_DESCRIPTION_CHARS));
+    let oauth_suffix = match (&oauth_code, &oauth_description) {
+        (Some(code), Some(description)) => format!(", {code}: {description}"),
+        (Some(code), None) => format!(", {code}"),
+        _ => String::new(),
+    };
+
+    if !(200..300).contains(&status) {
+        let transient_code = oauth_code
+            .as_deref()
+            .is_some_and(|c| TRANSIENT_OAUTH_ERRORS.contains(&c));
+        let (kind, what) = match status {
+            408 | 429 | 500..=599 => (AuthErrorKind::Unavailable, "is unavailable"),
+            _ if transient_code => (AuthErrorKind::Unavailable, "is unavailable"),
+            300..=399 => (
+                AuthErrorKind::Rejected,
+                "redirected (redirects are not followed)",
+            ),
+            _ => (AuthErrorKind::Rejected, "refused the request"),
+        };
+        return Err(AuthError::of(
+            kind,
+            format!("token endpoint {url} {what} (HTTP {status}{oauth_suffix})"),
+        )
+        .with_status(status)
+        .with_oauth(oauth_code, oauth_description));
+    }
+
+    let invalid = |problem: &str| {
+        AuthError::of(
+            AuthErrorKind::InvalidResponse,
+            format!("token endpoint {url} answered HTTP {status} {problem}"),
+        )
+        .with_status(status)
+    };
+    let Some(object) = object else {
+        return Err(invalid("with a body that is not a JSON object"));
+    };
+    if let Some(code) = &oauth_code {
+        let kind = if PERMANENT_OAUTH_ERRORS.contains(&code.as_str()) {
+            AuthErrorKind::Rejected
+        } else if TRANSIENT_OAUTH_ERRORS.contains(&code.as_str()) {
+            AuthErrorKind::Unavailable
+        } else {
+            AuthErrorKind::InvalidResponse
+        };
+        return Err(AuthError::of(
+            kind,
+            format!("token endpoint {url} answered HTTP {status} with an error{oauth_suffix}"),
+        )
+        .with_status(status)
+        .with_oauth(oauth_code, oauth_description));
+    }
+    let token = match object.get("access_token") {
+        Some(Value::String(token)) if !token.is_empty() => AccessToken::new(token.clone()),
+        _ => return Err(invalid("without an access_token")),
+    };
+    match object.get("token_type") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(Value::String(t)) => {
+            return Err(invalid(&format!(
+                "with token_type `{}`, not Bearer",
+                clean(t, 40)
+            )));
+        }
+        Some(_) => return Err(invalid("with a token_type that is not a string")),
+    }
+    let expires_in = match object.get("expires_in") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => match s.trim().parse::<f64>() {
+            Ok(seconds) => Some(seconds),
+            Err(_) => return Err(invalid("with an expires_in that is not a number")),
+        },
+        Some(_) => return Err(invalid("with an expires_in that is not a number")),
+    };
+    let expires_in = match expires_in {
+        None => None,
+        Some(seconds) if seconds.is_finite() => {
+            Some(Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::MAX))
+        }
+        Some(_) => return Err(invalid("with an expires_in that is not a number")),
+    };
+    Ok(FetchedToken::new(token, expires_in))
+}
+
+/// `text` without control characters, cut to `max` characters.
+fn clean(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("https://sso.example.com/token").unwrap()
+    }
+
+    #[test]
+    fn expires_in_may_be_a_number_or_a_numeric_string() {
+        for body in [
+            r#"{"access_token":"t","token_type":"Bearer","expires_in":600}"#,
+            r#"{"access_token":"t","token_type":"bearer","expires_in":"600"}"#,
+            r#"{"access_token":"t","token_type":"BEARER","expires_in":" 600.0 "}"#,
+        ] {
+            let fetched = interpret(&url(), 200, body.as_bytes()).unwrap();
+            assert_eq!(fetched.expires_in, Some(Duration::from_secs(600)), "{body}");
+            assert_eq!(fetched.token.expose(), "t");
+        }
+        let fetched = interpret(&url(), 200, br#"{"access_token":"t"}"#).unwrap();
+        assert_eq!(fetched.expires_in, None);
+        let fetched = interpret(&url(), 200, br#"{"access_token":"t","expires_in":-5}"#).unwrap();
+        assert_eq!(fetched.expires_in, Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn malformed_success_answers_are_clear_errors() {
+        for (body, needle) in [
+            (r#"{"token_type":"Bearer"}"#, "without an access_token"),
+            (r#"{"access_token":""}"#, "without an access_token"),
+            (
+                r#"{"access_token":"t","token_type":"mac"}"#,
+                "token_type `mac`",
+            ),
+            (r#"{"access_token":"t","expires_in":"soon"}"#, "expires_in"),
+            ("<html>oops</html>", "not a JSON object"),
+        ] {
+            let error = interpret(&url(), 200, body.as_bytes()).unwrap_err();
+            assert_eq!(error.kind(), AuthErrorKind::InvalidResponse, "{body}");
+            assert!(!error.is_transient());
+            assert!(error.to_string().contains(needle), "{error}");
+        }
+    }
+
+    #[test]
+    fn an_error_body_with_status_200_is_an_error() {
+        let body = br#"{"error":"invalid_grant","error_description":"bad password"}"#;
+        let error = interpret(&url(), 200, body).unwrap_err();
+        assert_eq!(error.kind(), AuthErrorKind::Rejected);
+        assert_eq!(error.oauth_error(), Some("invalid_grant"));
+        assert_eq!(error.oauth_description(), Some("bad password"));
+        let body = br#"{"error":"temporarily_unavailable"}"#;
+        assert!(interpret(&url(), 200, body).unwrap_err().is_transient());
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        for status in [408, 429, 500, 502, 503, 504] {
+            let error = interpret(&url(), status, b"").unwrap_err();
+            assert!(error.is_transient(), "{status}");
+            assert_eq!(error.status(), Some(status));
+        }
+        for status in [302, 400, 401, 403, 404] {
+            let error = interpret(&url(), status, b"<html/>").unwrap_err();
+            assert!(!error.is_transient(), "{status}");
+        }
+        let error = interpret(&url(), 400, br#"{"error":"server_error"}"#).unwrap_err();
+        assert!(error.is_transient());
+    }
+}

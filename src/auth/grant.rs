@@ -1,0 +1,103 @@
+//! The two OAuth grants LiveRamp uses: password (service accounts) and client credentials
+//! (AbiliTec). Each is a [`Fetch`]: put it in a [`TokenCache`](super::TokenCache).
+
+use std::time::Duration;
+
+use super::endpoint::{DEFAULT_TOKEN_TIMEOUT, TokenEndpoint};
+use super::{
+    AuthError, BoxFuture, ClientCredentials, Fetch, FetchedToken, ServiceAccountCredentials,
+};
+
+/// The password grant of a service account: `grant_type=password`, `username=<account_id>`,
+/// `password=<secret_key>`, `scope=openid`, `client_id`, `response_type=token`, form-encoded,
+/// POSTed to the credentials' `token_uri`.
+#[derive(Debug, Clone)]
+pub struct PasswordGrant {
+    endpoint: TokenEndpoint,
+    credentials: ServiceAccountCredentials,
+}
+
+impl PasswordGrant {
+    /// The grant for `credentials`, with the default 30 s request timeout. Fails when the
+    /// `token_uri` is not https (loopback excepted).
+    pub fn new(credentials: ServiceAccountCredentials) -> Result<Self, AuthError> {
+        Self::with_timeout(credentials, DEFAULT_TOKEN_TIMEOUT)
+    }
+
+    /// The grant for `credentials`, each token request timing out after `timeout`.
+    pub fn with_timeout(
+        credentials: ServiceAccountCredentials,
+        timeout: Duration,
+    ) -> Result<Self, AuthError> {
+        let endpoint = TokenEndpoint::new(credentials.token_uri(), timeout)?;
+        Ok(Self {
+            endpoint,
+            credentials,
+        })
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> &str {
+        self.endpoint.url().as_str()
+    }
+}
+
+impl Fetch for PasswordGrant {
+    fn fetch(&self) -> BoxFuture<'_, Result<FetchedToken, AuthError>> {
+        let c = &self.credentials;
+        Box::pin(self.endpoint.request_owned(vec![
+            ("grant_type", "password".to_owned()),
+            ("username", c.account_id().to_owned()),
+            ("password", c.secret_key().expose().to_owned()),
+            ("scope", "openid".to_owned()),
+            ("client_id", c.client_id().to_owned()),
+            ("response_type", "token".to_owned()),
+        ]))
+    }
+}
+
+/// The client-credentials grant (AbiliTec): `client_id`, `client_secret`,
+/// `grant_type=client_credentials`, form-encoded. There is no refresh token: each fetch is a
+/// new grant.
+#[derive(Debug, Clone)]
+pub struct ClientCredentialsGrant {
+    endpoint: TokenEndpoint,
+    credentials: ClientCredentials,
+}
+
+impl ClientCredentialsGrant {
+    /// The grant at `token_url` with the default 30 s request timeout. Fails when `token_url`
+    /// is not https (loopback excepted).
+    pub fn new(token_url: &str, credentials: ClientCredentials) -> Result<Self, AuthError> {
+        Self::with_timeout(token_url, credentials, DEFAULT_TOKEN_TIMEOUT)
+    }
+
+    /// The grant at `token_url`, each token request timing out after `timeout`.
+    pub fn with_timeout(
+        token_url: &str,
+        credentials: ClientCredentials,
+        timeout: Duration,
+    ) -> Result<Self, AuthError> {
+        let endpoint = TokenEndpoint::new(token_url, timeout)?;
+        Ok(Self {
+            endpoint,
+            credentials,
+        })
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> &str {
+        self.endpoint.url().as_str()
+    }
+}
+
+impl Fetch for ClientCredentialsGrant {
+    fn fetch(&self) -> BoxFuture<'_, Result<FetchedToken, AuthError>> {
+        let c = &self.credentials;
+        Box::pin(self.endpoint.request_owned(vec![
+            ("client_id", c.client_id().to_owned()),
+            ("client_secret", c.client_secret().expose().to_owned()),
+            ("grant_type", "client_credentials".to_owned()),
+        ]))
+    }
+}

@@ -1,0 +1,68 @@
+//! Access tokens as handed out and as fetched.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+/// A bearer access token. Its value never appears in `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    value: String,
+}
+
+impl AccessToken {
+    /// Wraps a token value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+        }
+    }
+
+    /// The token value, for the `Authorization` header.
+    pub fn expose(&self) -> &str {
+        &self.value
+    }
+
+    /// The `exp` claim when the token is a JWT (read without checking the signature).
+    pub fn jwt_expiry(&self) -> Option<SystemTime> {
+        super::jwt::expiry(&self.value)
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken([redacted])")
+    }
+}
+
+impl fmt::Display for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A token as a [`Fetch`](super::Fetch) returns it: the token and the lifetime the server
+/// announced (`expires_in`), if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedToken {
+    /// The access token.
+    pub token: AccessToken,
+    /// The `expires_in` of the answer. The cache also reads a JWT's `exp`; the earlier wins.
+    pub expires_in: Option<Duration>,
+}
+
+impl FetchedToken {
+    /// A token with the lifetime `expires_in`.
+    pub fn new(token: AccessToken, expires_in: Option<Duration>) -> Self {
+        Self { token, expires_in }
+    }
+
+    /// How long the token lives from `now`: the earlier of `expires_in` and the JWT `exp`;
+    /// `None` when neither is known.
+    pub fn lifetime(&self, now: SystemTime) -> Option<Duration> {
+        let from_jwt = super::jwt::remaining(self.token.expose(), now);
+        match (self.expires_in, from_jwt) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Every public auth type and error, formatted with `{:?}` (and `{}` where it has it), shows
+//! no secret.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use httpmock::prelude::*;
+use liveramp::Config;
+use liveramp::auth::{
+    AccessToken, AuthError, AuthErrorKind, CachePolicy, ClientCredentials, ClientCredentialsGrant,
+    Fetch, FetchedToken, PasswordGrant, Secret, ServiceAccountCredentials, StaticToken, TokenCache,
+    TokenSource,
+};
+
+const SECRET_KEY: &str = "SECRET-KEY-vdmAe8Pzxf6lW5";
+const CLIENT_SECRET: &str = "CLIENT-SECRET-b6e2807e";
+const ACCESS_TOKEN: &str = "ACCESS-TOKEN-eyJraWQiOiJn";
+const API_TOKEN: &str = "API-TOKEN-rivery-1234";
+const API_KEY: &str = "API-KEY-v1-5678";
+const SECRETS: [&str; 5] = [SECRET_KEY, CLIENT_SECRET, ACCESS_TOKEN, API_TOKEN, API_KEY];
+
+fn assert_clean(what: &str, shown: &str) {
+    for secret in SECRETS {
+        assert!(!shown.contains(secret), "{what} shows a secret: {shown}");
+    }
+}
+
+fn debug(what: &str, value: &dyn std::fmt::Debug) {
+    assert_clean(what, &format!("{value:?}"));
+    assert_clean(what, &format!("{value:#?}"));
+}
+
+fn both(what: &str, value: &(impl std::fmt::Debug + std::fmt::Display)) {
+    debug(what, value);
+    assert_clean(what, &value.to_string());
+}
+
+#[tokio::test]
+async fn no_public_auth_type_or_error_shows_a_secret() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/ok");
+            then.status(200).json_body(serde_json::json!({
+                "access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 600
+            }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/refused");
+            then.status(401).json_body(serde_json::json!({
+                "error": "invalid_client", "error_description": "Client authentication failed"
+            }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/bad-type");
+            then.status(200).json_body(serde_json::json!({
+                "access_token": ACCESS_TOKEN, "token_type": "mac"
+            }));
+        })
+        .await;
+
+    let secret = Secret::new(SECRET_KEY);
+    both("Secret", &secret);
+    let token = AccessToken::new(ACCESS_TOKEN);
+    both("AccessToken", &token);
+    debug(
+        "FetchedToken",
+        &FetchedToken::new(token.clone(), Some(Duration::from_secs(600))),
+    );
+    debug("StaticToken", &StaticToken::new(ACCESS_TOKEN));
+
+    let service_account =
+        ServiceAccountCredentials::new("svc@x", SECRET_KEY, "liveramp-api", server.url("/ok"));
+    debug("ServiceAccountCredentials", &service_account);
+    let client = ClientCredentials::new("client", CLIENT_SECRET);
+    debug("ClientCredentials", &client);
+
+    let password = PasswordGrant::new(service_account.clone()).unwrap();
+    debug("PasswordGrant", &password);
+    let client_grant = ClientCredentialsGrant::new(&server.url("/ok"), client.clone()).unwrap();
+    debug("ClientCredentialsGrant", &client_grant);
+
+    let cache = TokenCache::new(password);
+    assert_eq!(cache.token().await.unwrap().expose(), ACCESS_TOKEN);
+    debug("TokenCache", &cache);
+    debug("CachePolicy", &CachePolicy::default());
+    let source: Arc<dyn TokenSource> = Arc::new(cache);
+    debug("dyn TokenSource", &source);
+
+    let mut errors: Vec<(&str, AuthError)> = vec![
+        ("AuthError::new", AuthError::new("plain")),
+        (
+            "refused",
+            ClientCredentialsGrant::new(&server.url("/refused"), client.clone())
+                .unwrap()
+                .fetch()
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "bad token_type",
+            ClientCredentialsGrant::new(&server.url("/bad-type"), client.clone())
+                .unwrap()
+                .fetch()
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "credentials",
+            ServiceAccountCredentials::from_json(&format!(
+                r#"{{"type":"serviceAccount/v2","secret_key":"{SECRET_KEY}"}}"#
+            ))
+            .unwrap_err(),
+        ),
+        (
+            "url",
+            ClientCredentialsGrant::new(
+                &format!("https://client:{CLIENT_SECRET}@example.com/token"),
+                client.clone(),
+            )
+            .unwrap_err(),
+        ),
+    ];
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    errors.push((
+        "network",
+        PasswordGrant::new(ServiceAccountCredentials::new(
+            "svc@x",
+            SECRET_KEY,
+            "liveramp-api",
+            format!("http://127.0.0.1:{port}/token"),
+        ))
+        .unwrap()
+        .fetch()
+        .await
+        .unwrap_err(),
+    ));
+    for (what, error) in &errors {
+        both(what, error);
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            assert_clean(what, &format!("{inner} {inner:?}"));
+            source = inner.source();
+        }
+    }
+    debug("AuthErrorKind", &AuthErrorKind::Rejected);
+
+    let config = Config::from_vars([
+        ("LIVERAMP_ABILITEC_CLIENT_ID", "client"),
+        ("LIVERAMP_ABILITEC_CLIENT_SECRET", CLIENT_SECRET),
+        ("LIVERAMP_DATA_INTEGRATION_TOKEN", API_TOKEN),
+        ("LIVERAMP_ACTIVATION_V1_API_KEY", API_KEY),
+        ("LIVERAMP_ABILITEC_TOKEN_URL", &server.url("/ok")),
+    ])
+    .unwrap()
+    .with_credentials(service_account);
+    config.abilitec_tokens().unwrap().token().await.unwrap();
+    config
+        .service_account_tokens()
+        .unwrap()
+        .token()
+        .await
+        .unwrap();
+    debug("Config", &config);
+}

@@ -1,0 +1,158 @@
+//! `cargo xtask test`: every check CI runs, each announced on one line: the specs first (lint,
+//! generated docs, Redocly), then the code (fmt, clippy, tests).
+
+use std::path::Path;
+use std::process::Command;
+
+use liveramp_codegen::APIS;
+
+/// Where the npm test peers are pinned and installed.
+const PEERS: &str = "tests/peers";
+/// The lockfile hash the installed `node_modules` was made from.
+const STAMP: &str = "tests/peers/node_modules/.liveramp-lock-hash";
+
+/// Runs every check; stops at the first that fails.
+pub fn run() -> Result<(), String> {
+    step("cargo xtask lint");
+    crate::lint_command(&[])?;
+    step("cargo xtask regen --check");
+    crate::regen::run(true)?;
+    npm_peers()?;
+    redocly()?;
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    cargo(&["test", "--workspace", "--all-features", "--locked"])
+}
+
+fn step(what: &str) {
+    println!("xtask: running {what}");
+}
+
+fn cargo(args: &[&str]) -> Result<(), String> {
+    step(&format!("cargo {}", args.join(" ")));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed", args.join(" ")))
+    }
+}
+
+/// Installs the pinned npm peers with `npm ci` unless `node_modules` matches the lockfile.
+fn npm_peers() -> Result<(), String> {
+    for tool in ["node", "npm"] {
+        let found = Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            return Err(format!(
+                "`{tool}` is missing: the tests run third-party servers (Prism, \
+                 oauth2-mock-server) and Redocly from npm; install Node.js 20 or later with npm"
+            ));
+        }
+    }
+    let lock = std::fs::read(format!("{PEERS}/package-lock.json"))
+        .map_err(|e| format!("cannot read {PEERS}/package-lock.json: {e}"))?;
+    let manifest = std::fs::read(format!("{PEERS}/package.json"))
+        .map_err(|e| format!("cannot read {PEERS}/package.json: {e}"))?;
+    let hash = format!("{:016x}", fnv1a(&[&manifest, &lock]));
+    let installed = std::fs::read_to_string(STAMP).unwrap_or_default();
+    if installed.trim() == hash {
+        println!("xtask: npm peers in {PEERS}/node_modules match the lockfile");
+        return Ok(());
+    }
+    let args = ["ci", "--prefix", PEERS, "--no-audit", "--no-fund"];
+    step(&format!("npm {}", args.join(" ")));
+    let status = Command::new("npm")
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run npm: {e}"))?;
+    if !status.success() {
+        return Err(format!("`npm {}` failed", args.join(" ")));
+    }
+    std::fs::write(STAMP, hash).map_err(|e| format!("cannot write {STAMP}: {e}"))
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint of the lockfile (not a security measure).
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in parts.iter().flat_map(|p| p.iter()) {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// Redocly's `recommended` ruleset as a second opinion: 0 errors and 0 warnings on every spec.
+fn redocly() -> Result<(), String> {
+    let bin = Path::new(PEERS).join("node_modules/.bin/redocly");
+    for api in APIS {
+        step(&format!("redocly lint --extends recommended {}", api.spec));
+        let output = Command::new(&bin)
+            .args([
+                "lint",
+                "--extends",
+                "recommended",
+                "--format",
+                "json",
+                api.spec,
+            ])
+            .env("REDOCLY_TELEMETRY", "off")
+            .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let report: serde_json::Value = stdout
+            .find('{')
+            .and_then(|start| serde_json::from_str(&stdout[start..]).ok())
+            .ok_or_else(|| {
+                format!(
+                    "redocly gave no JSON report for {}: {}",
+                    api.spec,
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            })?;
+        let count = |key: &str| report["totals"][key].as_u64().unwrap_or(u64::MAX);
+        let (errors, warnings) = (count("errors"), count("warnings"));
+        if errors != 0 || warnings != 0 {
+            for problem in report["problems"].as_array().into_iter().flatten() {
+                let at = problem["location"][0]["pointer"].as_str().unwrap_or("/");
+                println!(
+                    "{}: {at}: {} ({})",
+                    api.spec,
+                    problem["message"].as_str().unwrap_or("?"),
+                    problem["ruleId"].as_str().unwrap_or("?")
+                );
+            }
+            return Err(format!(
+                "redocly: {} has {errors} errors and {warnings} warnings",
+                api.spec
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_lockfile_fingerprint_changes_with_any_byte() {
+        let a = super::fnv1a(&[b"{}", b"lock"]);
+        assert_eq!(a, super::fnv1a(&[b"{}", b"lock"]));
+        assert_ne!(a, super::fnv1a(&[b"{}", b"lokc"]));
+    }
+}
