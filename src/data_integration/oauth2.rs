@@ -165,8 +165,8 @@ fn classify_credentials(
     answer: types::OAuth2Credentials,
 ) -> PollState<Option<String>, ProviderCredentials> {
     match answer.access_token {
-        Some(token) if !token.is_empty() => PollState::Done(ProviderCredentials {
-            access_token: AccessToken::new(token),
+        Some(token) if !token.expose().is_empty() => PollState::Done(ProviderCredentials {
+            access_token: AccessToken::new(token.expose()),
             message: answer.message,
             user_id: answer.user_id,
             client_id: answer.client_id,
