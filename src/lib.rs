@@ -6,8 +6,10 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod poll;
 pub mod retry;
 pub mod transport;
+mod url_policy;
 pub mod validate;
 
 pub use error::Error;
