@@ -1,5 +1,4 @@
-//! Typed clients for the LiveRamp Activation, Consent Files and AbiliTec APIs and the Data
-//! Integration legacy API.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -7,8 +6,10 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod poll;
 pub mod retry;
 pub mod transport;
+mod url_policy;
 pub mod validate;
 
 pub use error::Error;

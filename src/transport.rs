@@ -148,6 +148,11 @@ impl Transport {
         TransportBuilder::default()
     }
 
+    /// The clock this transport measures deadlines on; flows that poll wait on it too.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
     /// The retry budget this transport spends from.
     pub fn retry_budget(&self) -> &Arc<RetryBudget> {
         &self.inner.budget

@@ -22,6 +22,9 @@ pub enum ActivationCommand {
     /// Integration connections: list, get, create, delete.
     #[command(subcommand)]
     Connections(ConnectionsCommand),
+    /// OAuth connections: authorize LiveRamp on a platform.
+    #[command(subcommand)]
+    Oauth(crate::activation_oauth::OauthCommand),
 }
 
 /// The `activation connections` subcommands.
@@ -97,6 +100,9 @@ pub async fn run(
             out.emit(&integrations?, |list| lines(list, human_integration));
         }
         ActivationCommand::Connections(command) => connections(&client, command, out).await?,
+        ActivationCommand::Oauth(command) => {
+            crate::activation_oauth::run(command, &client, out).await?
+        }
     }
     Ok(())
 }

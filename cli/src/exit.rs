@@ -150,6 +150,34 @@ pub fn api_error<E: serde::Serialize>(error: progenitor_client::Error<E>) -> Cli
     CliError::new(classify(&error), error)
 }
 
+/// A library error, classified.
+pub fn lib_error(error: liveramp::Error) -> CliError {
+    CliError::new(classify(&error), error)
+}
+
+/// A flow's error (an OAuth attempt, a credentials request), classified.
+pub fn flow_error(error: liveramp::poll::FlowError<liveramp::Error>) -> CliError {
+    use liveramp::poll::FlowError;
+    match error {
+        FlowError::Invalid(message) => CliError::usage(format!("invalid request: {message}")),
+        FlowError::Request(error) => lib_error(error),
+        FlowError::Wait(error) => poll_error(error),
+        other => CliError::new(Failure::Generic, other.to_string()),
+    }
+}
+
+/// A wait's error, classified.
+pub fn poll_error(error: liveramp::poll::PollError<liveramp::Error>) -> CliError {
+    use liveramp::poll::PollError;
+    match error {
+        PollError::Fatal(error) | PollError::TooManyErrors { last: error, .. } => lib_error(error),
+        PollError::Failed { detail } => {
+            CliError::new(Failure::Api, format!("the operation failed: {detail}"))
+        }
+        other => CliError::new(Failure::Generic, other.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

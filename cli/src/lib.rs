@@ -5,13 +5,17 @@
 
 pub mod abilitec;
 pub mod activation;
+pub mod activation_oauth;
 pub mod auth;
 pub mod browser;
 pub mod config;
 pub mod consent;
+pub mod data_integration;
+pub mod demo;
 pub mod exit;
 pub mod output;
 pub mod pages;
+pub mod sandbox;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -53,6 +57,17 @@ pub enum Command {
     /// Credentials: check that each configured one gets a token.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// Data Integration: OAuth2 credentials for a data source.
+    #[command(subcommand)]
+    DataIntegration(data_integration::DataIntegrationCommand),
+    /// Runs the sandbox of every API on 127.0.0.1 until Ctrl-C and prints its environment.
+    Sandbox {
+        /// The port (0: any free port).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Walks through every API's main flow against an in-process sandbox.
+    Demo,
     /// Consent Files: list them, sync them into a directory.
     #[command(subcommand)]
     Consent(consent::ConsentCommand),
@@ -97,6 +112,11 @@ fn run(cli: Cli, out: Output) -> Result<(), CliError> {
             Command::Activation(command) => activation::run(command, &config()?, out).await,
             Command::Abilitec(command) => abilitec::run(command, &config()?, out).await,
             Command::Auth(command) => auth::run(command, &config()?, out).await,
+            Command::DataIntegration(command) => {
+                data_integration::run(command, &config()?, out).await
+            }
+            Command::Sandbox { port } => sandbox::run(*port, out).await,
+            Command::Demo => demo::run(out).await,
             Command::Consent(command) => consent::run(command, &config()?, out).await,
         }
     })

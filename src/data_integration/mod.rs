@@ -10,3 +10,6 @@ crate::transport::impl_client_hooks!(Client);
 pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/data_integration_httpmock.rs"));
 }
+
+mod oauth2;
+pub use oauth2::{PendingCredentials, ProviderCredentials, VALIDITY_SECONDS};

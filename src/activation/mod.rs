@@ -10,3 +10,6 @@ crate::transport::impl_client_hooks!(Client);
 pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/activation_httpmock.rs"));
 }
+
+mod oauth;
+pub use oauth::{ConnectionRequest, PendingAuthorization, StartOAuthConnection};

@@ -1,0 +1,413 @@
+//! Every `liveramp` command end to end against the sandbox, `--json` output parsed.
+
+use std::collections::BTreeMap;
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use liveramp_sandbox::{RouteMatch, Sandbox};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+/// A sandbox and the environment that points the CLI at it.
+struct Harness {
+    sandbox: Sandbox,
+    dir: tempfile::TempDir,
+    env: BTreeMap<&'static str, String>,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let sandbox = Sandbox::start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let env =
+            liveramp_cli::sandbox::environment(&sandbox, &dir.path().join("credentials.json"))
+                .unwrap();
+        Self { sandbox, dir, env }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_liveramp"));
+        for (name, _) in std::env::vars() {
+            if name.starts_with("LIVERAMP_") {
+                command.env_remove(name);
+            }
+        }
+        command
+            .args(args)
+            .envs(&self.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().await.unwrap()
+    }
+
+    /// Runs `args` with `--json`, expects success, parses stdout.
+    async fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let output = self.run(&all).await;
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&output.stdout))
+        })
+    }
+
+    /// Runs a command that prints a URL to open on stderr, opens it like a browser, and
+    /// returns the command's JSON output.
+    async fn with_browser(&self, args: &[&str]) -> (String, Value) {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let mut child = self.command(&all).spawn().unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let line = lines.next_line().await.unwrap().expect("a URL on stderr");
+                if line.starts_with("http") {
+                    return line;
+                }
+            }
+        })
+        .await
+        .unwrap();
+        let page = reqwest::get(&url).await.unwrap();
+        assert!(page.status().is_success(), "{}", page.status());
+        let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(output.status.success());
+        (url, serde_json::from_slice(&output.stdout).unwrap())
+    }
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_check_gets_a_token_with_each_credential() {
+    let h = Harness::start().await;
+    let checks = h.json(&["auth", "check"]).await;
+    let by_name: BTreeMap<_, _> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["credential"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(by_name["service-account"], "ok");
+    assert_eq!(by_name["abilitec"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_check_with_a_wrong_secret_exits_three_without_showing_it() {
+    let h = Harness::start().await;
+    let path = h.dir.path().join("wrong.json");
+    let mut credentials: Value = serde_json::from_str(&h.sandbox.service_account_json()).unwrap();
+    credentials["secret_key"] = "not-the-secret-key-1234".into();
+    std::fs::write(&path, credentials.to_string()).unwrap();
+    let output = h
+        .command(&["auth", "check"])
+        .env("LIVERAMP_CREDENTIALS", &path)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!all.contains("not-the-secret-key-1234"), "{all}");
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activation_destinations_integrations_and_connections() {
+    let h = Harness::start().await;
+    let destinations = h.json(&["activation", "destinations"]).await;
+    let destination_ids = ids(&destinations);
+    assert!(!destination_ids.is_empty());
+    let unique: std::collections::BTreeSet<_> = destination_ids.iter().collect();
+    assert_eq!(unique.len(), destination_ids.len(), "every page once");
+
+    // An integration without OAuth, to connect directly.
+    let mut plain = None;
+    for destination in &destination_ids {
+        let integrations = h
+            .json(&[
+                "activation",
+                "integrations",
+                "--destination-id",
+                destination,
+            ])
+            .await;
+        if let Some(found) = integrations
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i.get("oAuthEndpointID").is_none())
+        {
+            plain = Some((destination.clone(), found.clone()));
+            break;
+        }
+    }
+    let (destination, integration) = plain.expect("an integration without OAuth");
+    let mut args: Vec<String> = [
+        "activation",
+        "connections",
+        "create",
+        "--destination-id",
+        &destination,
+        "--integration-id",
+        integration["id"].as_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for property in integration["requiredProperties"].as_array().unwrap() {
+        args.push("--property".into());
+        args.push(format!("{}=value", property["name"].as_str().unwrap()));
+    }
+    for device_type in integration["deviceTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(1)
+    {
+        args.push("--device-type".into());
+        args.push(device_type.as_str().unwrap().to_owned());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let created = h.json(&args).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let listed = h.json(&["activation", "connections", "list"]).await;
+    assert!(ids(&listed).contains(&id));
+    let got = h.json(&["activation", "connections", "get", &id]).await;
+    assert_eq!(got["id"], id.as_str());
+    assert_eq!(got["integrationID"][0], destination.as_str());
+    let deleted = h.json(&["activation", "connections", "delete", &id]).await;
+    assert_eq!(deleted["id"], id.as_str());
+    let missing = h.run(&["activation", "connections", "get", &id]).await;
+    assert_eq!(
+        missing.status.code(),
+        Some(4),
+        "a deleted connection is a 404"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activation_oauth_connect_prints_the_url_and_the_new_connection() {
+    let h = Harness::start().await;
+    let mut endpoint = None;
+    for destination in ids(&h.json(&["activation", "destinations"]).await) {
+        let integrations = h
+            .json(&[
+                "activation",
+                "integrations",
+                "--destination-id",
+                &destination,
+            ])
+            .await;
+        if let Some(id) = integrations
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|i| i["oAuthEndpointID"].as_str())
+        {
+            endpoint = Some(id.to_owned());
+            break;
+        }
+    }
+    let endpoint = endpoint.expect("an integration with OAuth");
+    let (url, connected) = h
+        .with_browser(&["activation", "oauth", "connect", "--endpoint-id", &endpoint])
+        .await;
+    assert_eq!(connected["authorizationUrl"], url.as_str());
+    assert!(url.starts_with(h.sandbox.url()));
+    let id = connected["oAuthConnectionID"].as_str().unwrap();
+    assert!(!id.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_list_and_a_sync_cut_by_a_fault_then_finished() {
+    let h = Harness::start().await;
+    let files = h.json(&["consent", "list"]).await;
+    let file_ids = ids(&files);
+    assert!(file_ids.len() >= 2);
+
+    let dir = h.dir.path().join("consent");
+    let dir_arg = dir.to_str().unwrap();
+    h.sandbox
+        .faults()
+        .drop_mid_body(RouteMatch::operation("download_consent_file"), 1);
+    let cut = h.run(&["consent", "sync", "--dir", dir_arg]).await;
+    assert_eq!(
+        cut.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
+
+    let report = h.json(&["consent", "sync", "--dir", dir_arg]).await;
+    assert_eq!(report["listed"], file_ids.len());
+    let again = h.json(&["consent", "sync", "--dir", dir_arg]).await;
+    assert_eq!(again["downloaded"].as_array().unwrap().len(), 0);
+    assert_eq!(again["alreadySynced"], file_ids.len());
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let mut expected: Vec<_> = file_ids.iter().map(|id| format!("{id}.csv")).collect();
+    expected.push("consent-manifest.json".to_owned());
+    expected.sort();
+    assert_eq!(names, expected, "every file once, no partial file");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abilitec_match_answers_a_consumer_link_and_refuses_a_bad_email() {
+    let h = Harness::start().await;
+    let args = [
+        "abilitec",
+        "match",
+        "--name",
+        "Jane Doe",
+        "--street-address",
+        "100 Main St",
+        "--city",
+        "Little Rock",
+        "--state",
+        "AR",
+        "--zip-code",
+        "72201",
+    ];
+    let first = h.json(&args).await;
+    let link = first["document"]["person"]["abilitec"]["consumerLink"].clone();
+    assert!(link.is_string(), "{first}");
+    assert_eq!(
+        h.json(&args).await["document"],
+        first["document"],
+        "deterministic"
+    );
+
+    let bad = h
+        .run(&["abilitec", "match", "--email", "not-an-email"])
+        .await;
+    assert!(matches!(bad.status.code(), Some(2 | 4)), "{bad:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_integration_oauth_waits_for_the_browser() {
+    let h = Harness::start().await;
+    let (url, received) = h
+        .with_browser(&[
+            "data-integration",
+            "oauth",
+            "--datasource",
+            "fb",
+            "--validity",
+            "300",
+        ])
+        .await;
+    assert_eq!(received["authUri"], url.as_str());
+    assert_eq!(received["accessTokenReceived"], true);
+    let shown = received.to_string();
+    assert!(!shown.contains("access_token\""), "{shown}");
+
+    let refused = h
+        .run(&[
+            "data-integration",
+            "oauth",
+            "--datasource",
+            "fb",
+            "--validity",
+            "5",
+        ])
+        .await;
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "validity below 300 s is refused"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_command_serves_until_stopped() {
+    let h = Harness::start().await;
+    let mut child = h
+        .command(&["--json", "sandbox", "--port", "0"])
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let started: Value = serde_json::from_str(&line).unwrap();
+    let env: BTreeMap<String, String> = serde_json::from_value(started["env"].clone()).unwrap();
+    assert!(env["LIVERAMP_CONSENT_URL"].starts_with(started["url"].as_str().unwrap()));
+
+    let listed = Command::new(env!("CARGO_BIN_EXE_liveramp"))
+        .args(["--json", "consent", "list"])
+        .envs(&env)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let files: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert!(!files.as_array().unwrap().is_empty());
+    child.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_walks_through_every_api() {
+    let h = Harness::start().await;
+    let steps = h.json(&["demo"]).await;
+    let apis: std::collections::BTreeSet<_> = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["api"].as_str().unwrap().to_owned())
+        .collect();
+    for api in [
+        "token",
+        "activation",
+        "activation oauth",
+        "browser",
+        "consent",
+        "consent sync",
+        "abilitec",
+        "data integration",
+    ] {
+        assert!(apis.contains(api), "{api} missing from {apis:?}");
+    }
+    let text = h.run(&["demo"]).await;
+    assert!(text.status.success());
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("oAuthConnectionID"), "{text}");
+    assert!(!text.contains(h.sandbox.data_integration_token()));
+}

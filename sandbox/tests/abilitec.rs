@@ -1,0 +1,140 @@
+//! AbiliTec: deterministic answers, batch order, error documents.
+
+mod common;
+
+use liveramp_sandbox::Sandbox;
+use serde_json::{Value, json};
+
+async fn call(
+    sandbox: &Sandbox,
+    http: &reqwest::Client,
+    token: &str,
+    path_and_query: &str,
+) -> (u16, Value) {
+    let response = http
+        .post(format!("{}{path_and_query}", sandbox.abilitec_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_same_input_gives_the_same_links_in_every_sandbox() {
+    let (sandbox, http) = common::start().await;
+    let other = Sandbox::start().await.unwrap();
+    let query = "/people/match?name=Jane%20Doe&streetAddress=1%20Main%20St&zipCode=72201&email=jane@example.com";
+    let token = common::abilitec_token(&sandbox, &http).await;
+    let (status, first) = call(&sandbox, &http, &token, query).await;
+    assert_eq!(status, 200);
+    let (_, again) = call(&sandbox, &http, &token, query).await;
+    let other_token = common::abilitec_token(&other, &http).await;
+    let (_, elsewhere) = call(&other, &http, &other_token, query).await;
+    assert_eq!(first, again);
+    assert_eq!(first, elsewhere);
+    let links = &first["person"]["abilitec"];
+    for key in ["consumerLink", "addressLink", "householdLink"] {
+        assert_eq!(links[key].as_str().unwrap().len(), 16, "{key}");
+    }
+    let (_, someone_else) = call(
+        &sandbox,
+        &http,
+        &token,
+        "/people/match?name=John%20Roe&email=john@example.com",
+    )
+    .await;
+    assert_ne!(
+        someone_else["person"]["abilitec"]["consumerLink"],
+        links["consumerLink"]
+    );
+    // Case and spacing do not change the match.
+    let (_, shouted) = call(&sandbox, &http, &token, "/people/match?name=JANE%20%20DOE&streetAddress=1%20main%20st&zipCode=72201&email=JANE@example.com").await;
+    assert_eq!(shouted["person"]["abilitec"], first["person"]["abilitec"]);
+}
+
+#[tokio::test]
+async fn invalid_parameters_get_the_error_document() {
+    let (sandbox, http) = common::start().await;
+    let token = common::abilitec_token(&sandbox, &http).await;
+    let (status, body) = call(
+        &sandbox,
+        &http,
+        &token,
+        "/people/match?name=Jane&zipCode=1234",
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "600-0043");
+    assert!(body["error"]["message"].is_string());
+    assert!(body["error"]["requestId"].is_string());
+    let (status, body) = call(&sandbox, &http, &token, "/people/match?email=nodomain@x").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("600-0044"))
+    );
+    let (status, _) = call(&sandbox, &http, &token, "/martians/match?name=X").await;
+    assert_eq!(status, 404);
+    let (status, body) = call(
+        &sandbox,
+        &http,
+        "expired-or-made-up",
+        "/people/match?name=Jane",
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(body["error"]["code"].is_string());
+}
+
+#[tokio::test]
+async fn batches_answer_in_request_order_with_200_even_when_items_fail() {
+    let (sandbox, http) = common::start().await;
+    let token = common::abilitec_token(&sandbox, &http).await;
+    let items = json!([
+        "/people/match?name=Jane%20Doe&email=jane@example.com",
+        "/people/match?name=Jane&zipCode=12",
+        "/people/match?name=John%20Roe&phone=5015550100",
+    ]);
+    let response = http
+        .post(format!("{}/batch/match", sandbox.abilitec_url()))
+        .bearer_auth(&token)
+        .json(&items)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answers: Vec<Value> = response.json().await.unwrap();
+    let codes: Vec<u64> = answers
+        .iter()
+        .map(|a| a["code"].as_u64().unwrap())
+        .collect();
+    assert_eq!(codes, vec![200, 400, 200]);
+    assert_eq!(answers[1]["document"]["error"]["code"], "600-0043");
+    for (i, item) in [0, 2].into_iter().zip([
+        "/people/match?name=Jane%20Doe&email=jane@example.com",
+        "/people/match?name=John%20Roe&phone=5015550100",
+    ]) {
+        let (_, single) = call(&sandbox, &http, &token, item).await;
+        assert_eq!(
+            answers[i]["document"], single,
+            "batch item {i} equals the single answer"
+        );
+    }
+    let lookups = json!([
+        "/people/sha256?key=".to_owned() + &"a".repeat(64),
+        "/people/md5?key=short"
+    ]);
+    let answers: Vec<Value> = http
+        .post(format!("{}/batch/lookup", sandbox.abilitec_url()))
+        .bearer_auth(&token)
+        .json(&lookups)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answers[0]["code"], 200);
+    assert_eq!(answers[1]["code"], 400);
+    assert_eq!(answers[1]["document"]["error"]["code"], "600-0031");
+}

@@ -1,0 +1,370 @@
+//! OAuth connections: authorize LiveRamp on a platform, then connect an integration with it.
+//!
+//! [`Client::start_oauth_connection`] posts an OAuth connection attempt for an integration's
+//! `oAuthEndpointID`, fetches the attempt for its `authorizationUrl` and hands back a
+//! [`PendingAuthorization`]: send the user to [`PendingAuthorization::authorization_url`], then
+//! [`PendingAuthorization::wait`] for the `oAuthConnectionID` or follow
+//! [`PendingAuthorization::progress`]. [`Client::create_connection_from_integration`] checks an
+//! integration's requirements before it creates a connection to it.
+#![warn(missing_docs)]
+
+use std::fmt;
+
+use futures::Stream;
+
+use super::{Client, types};
+use crate::Error;
+use crate::poll::{
+    ErrorClass, FlowError, PollConfig, PollError, PollEvent, PollState, Poller, classify_api_error,
+};
+
+/// The error of one Activation call, as the generated client gives it (with its headers, for
+/// `Retry-After`); the flows hand out [`Error`].
+type ApiError = progenitor_client::Error<types::StandardError>;
+
+impl Client {
+    /// Starts an OAuth connection for `o_auth_endpoint_id`, an integration's `oAuthEndpointID`.
+    pub fn start_oauth_connection(
+        &self,
+        o_auth_endpoint_id: impl Into<String>,
+    ) -> StartOAuthConnection<'_> {
+        StartOAuthConnection {
+            client: self,
+            input: types::OAuthConnectionAttemptInput {
+                o_auth_endpoint_id: o_auth_endpoint_id.into(),
+                o_auth_connection_id: None,
+                redirect_url: None,
+                state: None,
+            },
+            url_wait: PollConfig::brief(),
+            wait: PollConfig::interactive(),
+        }
+    }
+
+    /// Re-authorizes the existing OAuth connection `o_auth_connection_id` of
+    /// `o_auth_endpoint_id` (expired or revoked consent, changed password).
+    pub fn reauthorize_oauth_connection(
+        &self,
+        o_auth_endpoint_id: impl Into<String>,
+        o_auth_connection_id: impl Into<String>,
+    ) -> StartOAuthConnection<'_> {
+        self.start_oauth_connection(o_auth_endpoint_id)
+            .reauthorize(o_auth_connection_id)
+    }
+
+    /// Creates a connection to `integration` of destination `destination_id`, after checking
+    /// locally that `request` gives every required property and, when the integration needs
+    /// OAuth, an `oAuthConnectionID`. Returns the new connection's ID.
+    pub async fn create_connection_from_integration(
+        &self,
+        destination_id: &str,
+        integration: &types::Integration,
+        request: ConnectionRequest,
+    ) -> Result<String, FlowError<Error>> {
+        let input = request.into_input(destination_id, integration)?;
+        let created = self
+            .create_integration_connection()
+            .body(input)
+            .send()
+            .await
+            .map_err(|e| FlowError::Request(Error::from(e)))?;
+        Ok(created.into_inner().id)
+    }
+}
+
+/// Starts an OAuth connection attempt; see [`Client::start_oauth_connection`].
+#[derive(Debug)]
+#[must_use = "nothing is sent until `send` is awaited"]
+pub struct StartOAuthConnection<'a> {
+    client: &'a Client,
+    input: types::OAuthConnectionAttemptInput,
+    url_wait: PollConfig,
+    wait: PollConfig,
+}
+
+impl StartOAuthConnection<'_> {
+    /// Where the user's browser goes once the flow is complete (https, or http on loopback).
+    pub fn redirect_url(mut self, redirect_url: impl Into<String>) -> Self {
+        self.input.redirect_url = Some(redirect_url.into());
+        self
+    }
+
+    /// An opaque value of yours, kept on the attempt.
+    pub fn state(mut self, state: impl Into<String>) -> Self {
+        self.input.state = Some(state.into());
+        self
+    }
+
+    /// Re-authorizes this existing OAuth connection instead of creating a new one.
+    pub fn reauthorize(mut self, o_auth_connection_id: impl Into<String>) -> Self {
+        self.input.o_auth_connection_id = Some(o_auth_connection_id.into());
+        self
+    }
+
+    /// Pacing of the fetches that wait for `authorizationUrl` (default [`PollConfig::brief`]).
+    pub fn url_poll_config(mut self, config: PollConfig) -> Self {
+        self.url_wait = config;
+        self
+    }
+
+    /// Pacing of the wait for the user (default [`PollConfig::interactive`], 10 minutes).
+    pub fn poll_config(mut self, config: PollConfig) -> Self {
+        self.wait = config;
+        self
+    }
+
+    /// Posts the attempt and fetches it until it carries its `authorizationUrl`.
+    pub async fn send(self) -> Result<PendingAuthorization, FlowError<Error>> {
+        if let Some(url) = &self.input.redirect_url {
+            crate::url_policy::check_https_or_loopback(url, "redirect URL")
+                .map_err(FlowError::Invalid)?;
+        }
+        let attempt_id = self
+            .client
+            .create_oauth_connection_attempt()
+            .body(self.input)
+            .send()
+            .await
+            .map_err(|e| FlowError::Request(Error::from(e)))?
+            .into_inner()
+            .id;
+        let attempt = Poller::new(
+            self.url_wait,
+            fetch_attempt(self.client.clone(), attempt_id.clone()),
+            |attempt: types::OAuthConnectionAttempt| {
+                if attempt.status == types::OAuthConnectionAttemptStatus::Failed {
+                    PollState::Failed(failure_detail(&attempt))
+                } else if attempt.authorization_url.trim().is_empty() {
+                    PollState::Pending(())
+                } else {
+                    PollState::Done(attempt)
+                }
+            },
+        )
+        .clock(self.client.inner.clock().clone())
+        .classify_errors(|error: &ApiError| match error {
+            // A first answer without its `authorizationUrl` does not decode: fetch it again.
+            progenitor_client::Error::InvalidResponsePayload(..) => {
+                ErrorClass::Transient { retry_after: None }
+            }
+            other => classify_api_error(other),
+        })
+        .await
+        .map_err(|e| FlowError::Wait(e.map_err(Error::from)))?;
+        Ok(PendingAuthorization {
+            client: self.client.clone(),
+            attempt_id,
+            authorization_url: attempt.authorization_url,
+            status: attempt.status,
+            config: self.wait,
+        })
+    }
+}
+
+/// An OAuth connection attempt waiting for the user to authorize LiveRamp.
+pub struct PendingAuthorization {
+    client: Client,
+    attempt_id: String,
+    authorization_url: String,
+    status: types::OAuthConnectionAttemptStatus,
+    config: PollConfig,
+}
+
+impl fmt::Debug for PendingAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingAuthorization")
+            .field("attempt_id", &self.attempt_id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingAuthorization {
+    /// The platform's login page: send the user there.
+    pub fn authorization_url(&self) -> &str {
+        &self.authorization_url
+    }
+
+    /// The attempt's ID.
+    pub fn attempt_id(&self) -> &str {
+        &self.attempt_id
+    }
+
+    /// The attempt's status when its URL was fetched.
+    pub fn status(&self) -> &types::OAuthConnectionAttemptStatus {
+        &self.status
+    }
+
+    /// Waits for the user: the `oAuthConnectionID` once the attempt is `AUTHORIZED`, its
+    /// `statusDetail` in [`PollError::Failed`] if it is `FAILED`.
+    pub async fn wait(self) -> Result<String, PollError<Error>> {
+        self.poller().await.map_err(|e| e.map_err(Error::from))
+    }
+
+    /// The attempt's `PENDING`/`PROCESSING` statuses as they are seen, then the
+    /// `oAuthConnectionID`; its errors are those of [`PendingAuthorization::wait`].
+    pub fn progress(self) -> impl Stream<Item = Result<AttemptEvent, PollError<Error>>> + Unpin {
+        use futures::StreamExt;
+        self.poller()
+            .map(|item| item.map_err(|e| e.map_err(Error::from)))
+    }
+
+    fn poller(
+        self,
+    ) -> impl Stream<Item = Result<AttemptEvent, PollError<ApiError>>>
+    + std::future::IntoFuture<Output = Result<String, PollError<ApiError>>>
+    + Unpin {
+        let clock = self.client.inner.clock().clone();
+        Poller::new(
+            self.config,
+            fetch_attempt(self.client, self.attempt_id),
+            classify_attempt,
+        )
+        .clock(clock)
+        .classify_errors(classify_api_error)
+    }
+}
+
+/// What one fetch of an attempt tells: its status, or the `oAuthConnectionID`.
+type AttemptEvent = PollEvent<types::OAuthConnectionAttemptStatus, String>;
+
+/// A closure fetching the attempt `attempt_id`, one request per call.
+fn fetch_attempt(
+    client: Client,
+    attempt_id: String,
+) -> impl FnMut() -> futures::future::BoxFuture<'static, Result<types::OAuthConnectionAttempt, ApiError>>
++ Unpin {
+    move || {
+        let client = client.clone();
+        let attempt_id = attempt_id.clone();
+        Box::pin(async move {
+            client
+                .get_oauth_connection_attempt()
+                .attempt_id(attempt_id.as_str())
+                .send()
+                .await
+                .map(progenitor_client::ResponseValue::into_inner)
+        })
+    }
+}
+
+/// `AUTHORIZED` with its `oAuthConnectionID` is done, `FAILED` failed, anything else pending.
+fn classify_attempt(
+    attempt: types::OAuthConnectionAttempt,
+) -> PollState<types::OAuthConnectionAttemptStatus, String> {
+    use types::OAuthConnectionAttemptStatus as Status;
+    match (&attempt.status, &attempt.o_auth_connection_id) {
+        (Status::Authorized, Some(id)) if !id.is_empty() => PollState::Done(id.clone()),
+        (Status::Failed, _) => PollState::Failed(failure_detail(&attempt)),
+        _ => PollState::Pending(attempt.status),
+    }
+}
+
+fn failure_detail(attempt: &types::OAuthConnectionAttempt) -> String {
+    match &attempt.status_detail {
+        Some(detail) if !detail.trim().is_empty() => detail.clone(),
+        _ => "FAILED without a statusDetail".to_owned(),
+    }
+}
+
+/// What a new integration connection gives: property values, device types and, for an
+/// integration with an `oAuthEndpointID`, the `oAuthConnectionID` to deliver with.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectionRequest {
+    properties: Vec<(String, String)>,
+    device_types: Vec<types::DeviceType>,
+    o_auth_connection_id: Option<String>,
+    distribution_manager_name: Option<String>,
+}
+
+impl ConnectionRequest {
+    /// An empty request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets property `key` (a `requiredProperties` name) to `value`.
+    pub fn property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.push((key.into(), value.into()));
+        self
+    }
+
+    /// Adds a device type to match segments to.
+    pub fn device_type(mut self, device_type: types::DeviceType) -> Self {
+        self.device_types.push(device_type);
+        self
+    }
+
+    /// The OAuth connection to deliver with (from [`PendingAuthorization::wait`]).
+    pub fn o_auth_connection_id(mut self, id: impl Into<String>) -> Self {
+        self.o_auth_connection_id = Some(id.into());
+        self
+    }
+
+    /// Also creates a distribution manager of this name on the new connection.
+    pub fn distribution_manager_name(mut self, name: impl Into<String>) -> Self {
+        self.distribution_manager_name = Some(name.into());
+        self
+    }
+
+    /// The create body for `integration` of `destination_id`, or why it would be refused.
+    // The crate's Error is large; boxing it here alone would make the flows inconsistent.
+    #[allow(clippy::result_large_err)]
+    pub fn into_input(
+        self,
+        destination_id: &str,
+        integration: &types::Integration,
+    ) -> Result<types::IntegrationConnectionInput, FlowError<Error>> {
+        let missing: Vec<&str> = integration
+            .required_properties
+            .iter()
+            .map(|required| required.name.as_str())
+            .filter(|name| {
+                !self
+                    .properties
+                    .iter()
+                    .any(|(key, value)| key == name && !value.trim().is_empty())
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(FlowError::Invalid(format!(
+                "integration {} requires the properties {} without a value",
+                integration.id,
+                missing.join(", ")
+            )));
+        }
+        if let Some(endpoint) = &integration.o_auth_endpoint_id
+            && self
+                .o_auth_connection_id
+                .as_deref()
+                .is_none_or(str::is_empty)
+        {
+            return Err(FlowError::Invalid(format!(
+                "integration {} needs OAuth: authorize endpoint `{endpoint}` with \
+                 start_oauth_connection and pass the oAuthConnectionID",
+                integration.id
+            )));
+        }
+        let body = types::IntegrationConnectionInput::builder()
+            .integration_id([destination_id.to_owned(), integration.id.clone()])
+            .properties(
+                self.properties
+                    .into_iter()
+                    .map(
+                        |(property_key, property_value)| types::IntegrationConnectionProperty {
+                            property_key,
+                            property_value,
+                        },
+                    )
+                    .collect::<Vec<_>>(),
+            )
+            .device_types(self.device_types)
+            .o_auth_connection_id(self.o_auth_connection_id);
+        let body = match self.distribution_manager_name {
+            Some(name) => body.distribution_manager_name(Some(name)),
+            None => body,
+        };
+        body.try_into()
+            .map_err(|e: types::error::ConversionError| FlowError::Invalid(e.to_string()))
+    }
+}

@@ -1,0 +1,199 @@
+//! OAuth2 credentials for a new connection: start a request, let the user consent at
+//! `auth_uri`, then poll for the provider's credentials within the request's validity window.
+#![warn(missing_docs)]
+
+use std::fmt;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use futures::Stream;
+use tokio::time::Instant;
+
+use super::{Client, types};
+use crate::Error;
+use crate::auth::AccessToken;
+use crate::poll::{
+    FlowError, PollConfig, PollError, PollEvent, PollState, Poller, classify_api_error,
+};
+
+type ApiError = progenitor_client::Error<types::ErrorMessage>;
+
+/// What one poll of the credentials tells: the answer's `message`, or the credentials.
+type CredentialsEvent = PollEvent<Option<String>, ProviderCredentials>;
+
+/// The validity windows the API accepts, in seconds (5 minutes to 12 hours).
+pub const VALIDITY_SECONDS: RangeInclusive<u64> = 300..=43_200;
+
+impl Client {
+    /// Starts an OAuth2 credentials request for data source `datasource_id`, valid for
+    /// `validity` (whole seconds within [`VALIDITY_SECONDS`], checked before sending).
+    pub async fn request_oauth2_credentials(
+        &self,
+        datasource_id: &str,
+        validity: Duration,
+    ) -> Result<PendingCredentials, FlowError<Error>> {
+        let seconds = validity.as_secs();
+        if validity.subsec_nanos() != 0 || !VALIDITY_SECONDS.contains(&seconds) {
+            return Err(FlowError::Invalid(format!(
+                "validity_duration must be whole seconds within {}..={}, got {validity:?}",
+                VALIDITY_SECONDS.start(),
+                VALIDITY_SECONDS.end()
+            )));
+        }
+        let validity_duration = i32::try_from(seconds)
+            .map_err(|_| FlowError::Invalid("validity_duration out of range".to_owned()))?;
+        let started = self.inner.clock().now();
+        let answer = self
+            .create_oauth2_request()
+            .body(types::NewOAuth2Request {
+                datasource_id: datasource_id.to_owned(),
+                validity_duration,
+            })
+            .send()
+            .await
+            .map_err(|e| FlowError::Request(Error::from(e)))?
+            .into_inner();
+        Ok(PendingCredentials {
+            client: self.clone(),
+            auth_uri: answer.auth_uri,
+            pull_id: answer.pull_id,
+            validity,
+            expires: started + validity,
+            config: PollConfig::interactive(),
+        })
+    }
+}
+
+/// A credentials request waiting for the user's consent at [`PendingCredentials::auth_uri`].
+pub struct PendingCredentials {
+    client: Client,
+    auth_uri: String,
+    pull_id: String,
+    validity: Duration,
+    expires: Instant,
+    config: PollConfig,
+}
+
+impl fmt::Debug for PendingCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingCredentials")
+            .field("validity", &self.validity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingCredentials {
+    /// The provider's consent page: open it in a browser.
+    pub fn auth_uri(&self) -> &str {
+        &self.auth_uri
+    }
+
+    /// The validity window asked for.
+    pub fn validity(&self) -> Duration {
+        self.validity
+    }
+
+    /// Paces the polling (default [`PollConfig::interactive`]); its deadline is always cut to
+    /// the end of the validity window.
+    pub fn poll_config(mut self, config: PollConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Waits for the credentials; [`FlowError::ValidityExpired`] once the window has ended.
+    pub async fn wait(self) -> Result<ProviderCredentials, FlowError<Error>> {
+        let validity = self.validity;
+        self.progress_inner()
+            .await
+            .map_err(|error| expired_or(error, validity))
+    }
+
+    /// The answers' `message`s while the user has not finished, then the credentials; a stream
+    /// whose errors are those of [`PendingCredentials::wait`].
+    // The crate's Error is large; boxing it here alone would make the flows inconsistent.
+    #[allow(clippy::result_large_err)]
+    pub fn progress(
+        self,
+    ) -> impl Stream<Item = Result<PollEvent<Option<String>, ProviderCredentials>, FlowError<Error>>>
+    + Unpin {
+        use futures::StreamExt;
+        let validity = self.validity;
+        self.progress_inner()
+            .map(move |item| item.map_err(|error| expired_or(error, validity)))
+    }
+
+    fn progress_inner(
+        self,
+    ) -> impl Stream<Item = Result<CredentialsEvent, PollError<ApiError>>>
+    + std::future::IntoFuture<Output = Result<ProviderCredentials, PollError<ApiError>>>
+    + Unpin {
+        let clock = self.client.inner.clock().clone();
+        let (client, pull_id) = (self.client, self.pull_id);
+        Poller::new(
+            self.config,
+            move || {
+                let (client, pull_id) = (client.clone(), pull_id.clone());
+                Box::pin(async move {
+                    client
+                        .get_oauth2_credentials()
+                        .body(types::OAuth2CredentialsQuery { pull_id })
+                        .send()
+                        .await
+                        .map(progenitor_client::ResponseValue::into_inner)
+                })
+            },
+            classify_credentials,
+        )
+        .classify_errors(classify_api_error)
+        .clock(clock)
+        .end_by(self.expires)
+    }
+}
+
+/// A deadline that ended the wait is the end of the validity window.
+fn expired_or(error: PollError<ApiError>, validity: Duration) -> FlowError<Error> {
+    match error {
+        PollError::DeadlineExceeded { polls, .. } => FlowError::ValidityExpired { validity, polls },
+        other => FlowError::Wait(other.map_err(Error::from)),
+    }
+}
+
+/// Done once an `access_token` arrives; a 4xx `status` without one (other than 404, 408 and
+/// 429) is a refusal; anything else is still pending. The statuses of unfinished requests are
+/// not documented: this reading is inferred.
+fn classify_credentials(
+    answer: types::OAuth2Credentials,
+) -> PollState<Option<String>, ProviderCredentials> {
+    match answer.access_token {
+        Some(token) if !token.expose().is_empty() => PollState::Done(ProviderCredentials {
+            access_token: AccessToken::new(token.expose()),
+            message: answer.message,
+            user_id: answer.user_id,
+            client_id: answer.client_id,
+        }),
+        _ => match answer.status {
+            Some(status) if (400..500).contains(&status) && ![404, 408, 429].contains(&status) => {
+                PollState::Failed(
+                    answer
+                        .message
+                        .unwrap_or_else(|| format!("refused with status {status}")),
+                )
+            }
+            _ => PollState::Pending(answer.message),
+        },
+    }
+}
+
+/// The provider's credentials; the access token never appears in `Debug`.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ProviderCredentials {
+    /// The provider's access token, for the new connection's `credentials`.
+    pub access_token: AccessToken,
+    /// A human-readable outcome.
+    pub message: Option<String>,
+    /// The user's ID at the provider.
+    pub user_id: Option<i64>,
+    /// The ID of the provider's OAuth2 client.
+    pub client_id: Option<i64>,
+}
