@@ -100,7 +100,9 @@ async fn walk(
             destinations.len(),
             destinations
                 .iter()
+                .take(3)
                 .map(|d| d.name.as_str())
+                .chain((destinations.len() > 3).then_some("..."))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

@@ -79,7 +79,12 @@ impl Harness {
         })
         .await
         .unwrap();
-        let page = reqwest::get(&url).await.unwrap();
+        let page = liveramp::http::client()
+            .unwrap()
+            .get(&url)
+            .send()
+            .await
+            .unwrap();
         assert!(page.status().is_success(), "{}", page.status());
         let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
             .await
