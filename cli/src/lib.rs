@@ -121,3 +121,8 @@ fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         }
     })
 }
+
+/// The guide to testing with the sandbox (`docs/sandbox.md`), compiled here so that its
+/// examples stay true.
+#[doc = include_str!("../../docs/sandbox.md")]
+pub mod sandbox_guide {}
