@@ -9,7 +9,6 @@ pub mod http;
 pub mod poll;
 pub mod retry;
 pub mod transport;
-mod url_policy;
 pub mod validate;
 
 pub use error::Error;

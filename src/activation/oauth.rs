@@ -116,8 +116,8 @@ impl StartOAuthConnection<'_> {
     /// Posts the attempt and fetches it until it carries its `authorizationUrl`.
     pub async fn send(self) -> Result<PendingAuthorization, FlowError<Error>> {
         if let Some(url) = &self.input.redirect_url {
-            crate::url_policy::check_https_or_loopback(url, "redirect URL")
-                .map_err(FlowError::Invalid)?;
+            crate::config::check_url(url)
+                .map_err(|e| FlowError::Invalid(format!("redirect URL: {e}")))?;
         }
         let attempt_id = self
             .client

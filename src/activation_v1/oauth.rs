@@ -29,8 +29,8 @@ impl Client {
         account_id: i64,
         redirect_url: &str,
     ) -> Result<AccountAuthorization, FlowError<crate::Error>> {
-        crate::url_policy::check_https_or_loopback(redirect_url, "redirect URL")
-            .map_err(FlowError::Invalid)?;
+        crate::config::check_url(redirect_url)
+            .map_err(|e| FlowError::Invalid(format!("redirect URL: {e}")))?;
         let state = OAuthState::generate();
         let answer = self
             .perform_oauth_authorization()

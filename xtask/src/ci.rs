@@ -30,7 +30,62 @@ pub fn run() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
+    only_enabled_apis_are_generated()?;
     cargo(&["test", "--workspace", "--all-features", "--locked"])
+}
+
+/// `--no-default-features --features consent` must generate the consent client and nothing else.
+fn only_enabled_apis_are_generated() -> Result<(), String> {
+    let args = [
+        "check",
+        "--package",
+        "liveramp",
+        "--no-default-features",
+        "--features",
+        "consent,rustls-ring",
+        "--locked",
+        "--message-format=json",
+    ];
+    step(&format!(
+        "cargo {} (only the consent client is generated)",
+        args.join(" ")
+    ));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`cargo {}` failed:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let out_dir = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "build-script-executed")
+        .filter(|m| {
+            m["package_id"]
+                .as_str()
+                .is_some_and(|id| id.contains("#liveramp@"))
+        })
+        .find_map(|m| m["out_dir"].as_str().map(str::to_owned))
+        .ok_or("cargo did not report the liveramp build script's OUT_DIR")?;
+    let mut generated: Vec<String> = std::fs::read_dir(&out_dir)
+        .map_err(|e| format!("cannot read {out_dir}: {e}"))?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".rs"))
+        .collect();
+    generated.sort();
+    if generated == ["consent.rs"] {
+        Ok(())
+    } else {
+        Err(format!(
+            "with only the consent feature, {out_dir} holds {generated:?} instead of [\"consent.rs\"]"
+        ))
+    }
 }
 
 fn step(what: &str) {
