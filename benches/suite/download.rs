@@ -18,7 +18,7 @@ use crate::stats::Rounds;
 /// The body size.
 const BYTES: u64 = 1 << 30;
 /// Rounds per variant.
-const ROUNDS: usize = 4;
+const ROUNDS: usize = 6;
 /// Set in a child: which variant to run (`raw` or `library`).
 pub const CHILD_ENV: &str = "LIVERAMP_BENCH_DOWNLOAD";
 /// Set in a child: the server's base URL.

@@ -16,7 +16,7 @@ use crate::stats::Rounds;
 /// Calls per variant over all rounds.
 const CALLS: usize = 10_000;
 /// Rounds each variant is split into.
-const ROUNDS: usize = 10;
+const ROUNDS: usize = 50;
 /// Calls in flight for the concurrent figure.
 const IN_FLIGHT: usize = 64;
 

@@ -39,14 +39,16 @@ impl Rounds {
             .collect()
     }
 
-    /// "median ratio (min–max over N rounds)".
+    /// "median of the round ratios (their min–max, quartiles, N); ratio of the medians".
     pub fn ratio_summary(&self) -> String {
         let ratios = self.ratios();
         let (lo, hi) = spread(&ratios);
+        let (q1, q3) = quartiles(&ratios);
         format!(
-            "{:.3}x (rounds {lo:.3}–{hi:.3}, n={})",
+            "{:.3}x (rounds {lo:.3}–{hi:.3}, quartiles {q1:.3}–{q3:.3}, n={}; ratio of medians {:.3}x)",
             median(&ratios),
-            ratios.len()
+            ratios.len(),
+            median(&self.measured) / median(&self.baseline),
         )
     }
 }
@@ -69,4 +71,14 @@ pub fn spread(values: &[f64]) -> (f64, f64) {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(*v), hi.max(*v))
         })
+}
+
+/// The first and third quartiles of `values` (nearest rank).
+pub fn quartiles(values: &[f64]) -> (f64, f64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => (0.0, 0.0),
+        n => (sorted[n / 4], sorted[(3 * n) / 4]),
+    }
 }
