@@ -38,6 +38,7 @@ struct Callers {
     raw: reqwest::Client,
     url: String,
     library: liveramp::consent::Client,
+    unvalidated: liveramp::consent::Client,
     limit: NonZeroU32,
 }
 
@@ -51,10 +52,23 @@ impl Callers {
             .with_service_account_tokens(Arc::new(TokenCache::new(InstantEndpoint)))
             .consent()
             .expect("consent client");
+        // The same client and transport with spec validation off, to tell its share.
+        let transport = liveramp::transport::Transport::builder()
+            .token_source(Arc::new(TokenCache::new(InstantEndpoint)))
+            .validate(false)
+            .build();
+        let unvalidated = liveramp::consent::Client::new_with_client(
+            &server.base(),
+            liveramp::http::client_builder()
+                .build()
+                .expect("unvalidated client"),
+            transport,
+        );
         Self {
             raw,
             url: format!("{}/v2/consent-files?limit=10", server.base()),
             library,
+            unvalidated,
             limit: NonZeroU32::new(10).expect("nonzero"),
         }
     }
@@ -78,10 +92,18 @@ impl Callers {
 
     /// The library: the generated client through the transport.
     async fn library_call(&self) -> usize {
-        let page = self
-            .library
+        Self::list(&self.library, self.limit).await
+    }
+
+    /// The library with spec validation off.
+    async fn unvalidated_call(&self) -> usize {
+        Self::list(&self.unvalidated, self.limit).await
+    }
+
+    async fn list(client: &liveramp::consent::Client, limit: NonZeroU32) -> usize {
+        let page = client
             .list_consent_files()
-            .limit(self.limit)
+            .limit(limit)
             .send()
             .await
             .expect("library call");
@@ -142,4 +164,44 @@ pub fn run(server: &Server) {
             per_call(&rounds.measured),
         );
     }
+    let validation = Rounds::run(
+        ROUNDS,
+        || runtime.block_on(timed(per_round, 1, || callers.unvalidated_call())),
+        || runtime.block_on(timed(per_round, 1, || callers.library_call())),
+    );
+    println!(
+        "share of spec validation, sequential: library / library without validation: {}",
+        validation.ratio_summary()
+    );
+    let page = crate::server::consent_page();
+    let parse = Rounds::run(
+        ROUNDS,
+        || {
+            parse_time(&page, |b| {
+                serde_json::from_slice::<ConsentFileList>(b).is_ok()
+            })
+        },
+        || {
+            parse_time(&page, |b| {
+                serde_json::from_slice::<serde::de::IgnoredAny>(b).is_ok()
+            })
+        },
+    );
+    println!(
+        "the transport's JSON check of a success body (IgnoredAny) vs the typed decode of it: {}; \
+         median {:.1} µs vs {:.1} µs",
+        parse.ratio_summary(),
+        crate::stats::median(&parse.measured) * 1e6,
+        crate::stats::median(&parse.baseline) * 1e6,
+    );
+}
+
+/// Seconds per parse of `page` by `parse`, over 1,000 parses.
+fn parse_time(page: &str, parse: impl Fn(&[u8]) -> bool) -> f64 {
+    const PARSES: u32 = 1_000;
+    let started = Instant::now();
+    for _ in 0..PARSES {
+        assert!(parse(std::hint::black_box(page.as_bytes())));
+    }
+    started.elapsed().as_secs_f64() / f64::from(PARSES)
 }
