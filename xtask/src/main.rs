@@ -3,7 +3,10 @@
 //! - `cargo xtask lint [spec...]`: checks the specs (default: every spec of the crate).
 //! - `cargo xtask regen [--check]`: writes `docs/operations.md`, or checks it is fresh.
 //! - `cargo xtask test`: every check CI runs.
+//! - `cargo xtask bench`: every benchmark: `cargo bench --bench suite`, then `bench-build`.
+//! - `cargo xtask bench-build`: build-time figures (see `BENCHMARKS.md`).
 
+mod bench_build;
 mod ci;
 mod diff;
 mod lint;
@@ -15,7 +18,8 @@ use std::process::ExitCode;
 
 use liveramp_codegen::{APIS, Api};
 
-const USAGE: &str = "usage: cargo xtask <lint [spec...] | regen [--check] | test>";
+const USAGE: &str =
+    "usage: cargo xtask <lint [spec...] | regen [--check] | test | bench | bench-build>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +35,8 @@ fn main() -> ExitCode {
             _ => Err(USAGE.to_owned()),
         },
         Some("test") if args.len() == 1 => ci::run(),
+        Some("bench") if args.len() == 1 => bench_build::run_all(),
+        Some("bench-build") if args.len() == 1 => bench_build::run(),
         _ => Err(USAGE.to_owned()),
     };
     match result {

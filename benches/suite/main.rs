@@ -1,0 +1,57 @@
+//! Every runtime benchmark of the crate, each figure a ratio against a baseline measured in the
+//! same run, in interleaved rounds: per-call overhead of the typed client, token cache figures,
+//! and a 1 GiB consent file download. Run with `cargo bench --bench suite`; build figures come
+//! from `cargo xtask bench-build`. Results and the machine they ran on: `BENCHMARKS.md`.
+
+mod download;
+mod overhead;
+mod server;
+mod stats;
+mod tokens;
+
+fn main() {
+    // A child process measuring one download.
+    if let Ok(variant) = std::env::var(download::CHILD_ENV) {
+        download::child_main(&variant);
+        return;
+    }
+    let only = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_default();
+    println!("liveramp bench suite: {}", machine());
+    let server = server::Server::start();
+    if only.is_empty() || only == "overhead" {
+        overhead::run(&server);
+    }
+    if only.is_empty() || only == "tokens" {
+        tokens::run();
+    }
+    if only.is_empty() || only == "download" {
+        download::run(&server);
+    }
+}
+
+/// nproc, CPU model, memory and load average, from `/proc`.
+fn machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(str::trim)
+        .unwrap_or("unknown");
+    let memory = read("/proc/meminfo")
+        .lines()
+        .find(|l| l.starts_with("MemTotal"))
+        .map(|l| l.trim_start_matches("MemTotal:").trim().to_owned())
+        .unwrap_or_default();
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    let load = read("/proc/loadavg");
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    format!(
+        "{cpus} CPUs ({model}), {memory} memory, load average {}",
+        load.join(" ")
+    )
+}

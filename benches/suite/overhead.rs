@@ -1,0 +1,207 @@
+//! Per-call overhead of the typed consent client (cached token source, transport with
+//! validation and retries) against a raw reqwest call to the same loopback server decoding the
+//! same generated type.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use liveramp::auth::{AccessToken, AuthError, BoxFuture, Fetch, FetchedToken, TokenCache};
+use liveramp::consent::types::ConsentFileList;
+
+use crate::server::Server;
+use crate::stats::Rounds;
+
+/// Calls per variant over all rounds.
+const CALLS: usize = 10_000;
+/// Rounds each variant is split into.
+const ROUNDS: usize = 50;
+/// Calls in flight for the concurrent figure.
+const IN_FLIGHT: usize = 64;
+
+/// A token endpoint that answers at once; the cache serves it warm after the first call.
+#[derive(Debug)]
+struct InstantEndpoint;
+
+impl Fetch for InstantEndpoint {
+    fn fetch(&self) -> BoxFuture<'_, Result<FetchedToken, AuthError>> {
+        Box::pin(std::future::ready(Ok(FetchedToken::new(
+            AccessToken::new("bench-access-token"),
+            Some(Duration::from_secs(3600)),
+        ))))
+    }
+}
+
+/// The two ways of listing consent files.
+struct Callers {
+    raw: reqwest::Client,
+    url: String,
+    library: liveramp::consent::Client,
+    unvalidated: liveramp::consent::Client,
+    limit: NonZeroU32,
+}
+
+impl Callers {
+    fn new(server: &Server) -> Self {
+        let raw = liveramp::http::client_builder()
+            .build()
+            .expect("raw reqwest client");
+        let library = liveramp::Config::new()
+            .with_consent_url(server.base())
+            .with_service_account_tokens(Arc::new(TokenCache::new(InstantEndpoint)))
+            .consent()
+            .expect("consent client");
+        // The same client and transport with spec validation off, to tell its share.
+        let transport = liveramp::transport::Transport::builder()
+            .token_source(Arc::new(TokenCache::new(InstantEndpoint)))
+            .validate(false)
+            .build();
+        let unvalidated = liveramp::consent::Client::new_with_client(
+            &server.base(),
+            liveramp::http::client_builder()
+                .build()
+                .expect("unvalidated client"),
+            transport,
+        );
+        Self {
+            raw,
+            url: format!("{}/v2/consent-files?limit=10", server.base()),
+            library,
+            unvalidated,
+            limit: NonZeroU32::new(10).expect("nonzero"),
+        }
+    }
+
+    /// The baseline: reqwest, the same bearer header and Accept, and the body decoded into the
+    /// same generated type.
+    async fn raw_call(&self) -> usize {
+        let response = self
+            .raw
+            .get(&self.url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .bearer_auth("bench-access-token")
+            .send()
+            .await
+            .expect("raw call");
+        assert!(response.status().is_success());
+        let body = response.bytes().await.expect("raw body");
+        let page: ConsentFileList = serde_json::from_slice(&body).expect("raw decode");
+        page.v2_consent_files.len()
+    }
+
+    /// The library: the generated client through the transport.
+    async fn library_call(&self) -> usize {
+        Self::list(&self.library, self.limit).await
+    }
+
+    /// The library with spec validation off.
+    async fn unvalidated_call(&self) -> usize {
+        Self::list(&self.unvalidated, self.limit).await
+    }
+
+    async fn list(client: &liveramp::consent::Client, limit: NonZeroU32) -> usize {
+        let page = client
+            .list_consent_files()
+            .limit(limit)
+            .send()
+            .await
+            .expect("library call");
+        page.into_inner().v2_consent_files.len()
+    }
+}
+
+/// Seconds for `calls` calls of `call`, `in_flight` at a time.
+async fn timed<F, Fut>(calls: usize, in_flight: usize, call: F) -> f64
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let started = Instant::now();
+    let files: usize = futures::stream::iter((0..calls).map(|_| call()))
+        .buffer_unordered(in_flight)
+        .fold(0, |sum, n| async move { sum + n })
+        .await;
+    assert_eq!(files, calls * 10, "every call read the whole page");
+    started.elapsed().as_secs_f64()
+}
+
+/// Prints the overhead ratios, sequential and `IN_FLIGHT` in flight.
+pub fn run(server: &Server) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    let callers = Callers::new(server);
+    let per_round = CALLS / ROUNDS;
+    println!(
+        "## per-call overhead: typed consent client + cached token + transport vs raw reqwest \
+         ({} byte JSON page, {CALLS} calls per variant in {ROUNDS} interleaved rounds)",
+        crate::server::consent_page().len()
+    );
+    // Warm both connection pools and the token cache.
+    runtime.block_on(async {
+        timed(IN_FLIGHT * 2, IN_FLIGHT, || callers.raw_call()).await;
+        timed(IN_FLIGHT * 2, IN_FLIGHT, || callers.library_call()).await;
+    });
+    for in_flight in [1, IN_FLIGHT] {
+        let rounds = Rounds::run(
+            ROUNDS,
+            || runtime.block_on(timed(per_round, in_flight, || callers.raw_call())),
+            || runtime.block_on(timed(per_round, in_flight, || callers.library_call())),
+        );
+        let per_call = |v: &[f64]| crate::stats::median(v) / per_round as f64 * 1e6;
+        println!(
+            "overhead, {}: {} (goal <= 1.05x); median per call: raw {:.1} µs, library {:.1} µs",
+            if in_flight == 1 {
+                "sequential".to_owned()
+            } else {
+                format!("{in_flight} in flight")
+            },
+            rounds.ratio_summary(),
+            per_call(&rounds.baseline),
+            per_call(&rounds.measured),
+        );
+    }
+    let validation = Rounds::run(
+        ROUNDS,
+        || runtime.block_on(timed(per_round, 1, || callers.unvalidated_call())),
+        || runtime.block_on(timed(per_round, 1, || callers.library_call())),
+    );
+    println!(
+        "share of spec validation, sequential: library / library without validation: {}",
+        validation.ratio_summary()
+    );
+    let page = crate::server::consent_page();
+    let parse = Rounds::run(
+        ROUNDS,
+        || {
+            parse_time(&page, |b| {
+                serde_json::from_slice::<ConsentFileList>(b).is_ok()
+            })
+        },
+        || {
+            parse_time(&page, |b| {
+                serde_json::from_slice::<serde::de::IgnoredAny>(b).is_ok()
+            })
+        },
+    );
+    println!(
+        "the transport's JSON check of a success body (IgnoredAny) vs the typed decode of it: {}; \
+         median {:.1} µs vs {:.1} µs",
+        parse.ratio_summary(),
+        crate::stats::median(&parse.measured) * 1e6,
+        crate::stats::median(&parse.baseline) * 1e6,
+    );
+}
+
+/// Seconds per parse of `page` by `parse`, over 1,000 parses.
+fn parse_time(page: &str, parse: impl Fn(&[u8]) -> bool) -> f64 {
+    const PARSES: u32 = 1_000;
+    let started = Instant::now();
+    for _ in 0..PARSES {
+        assert!(parse(std::hint::black_box(page.as_bytes())));
+    }
+    started.elapsed().as_secs_f64() / f64::from(PARSES)
+}

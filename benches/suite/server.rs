@@ -1,0 +1,122 @@
+//! A minimal HTTP/1.1 keep-alive server on loopback, on its own thread and runtime: `GET` of a
+//! path containing `consent-files` answers a fixed JSON page; `GET /file?bytes=N` streams `N`
+//! bytes with a `Content-Length`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The chunk the file route writes, repeated.
+const CHUNK: usize = 256 * 1024;
+
+/// A running server; it lives as long as the process.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+/// A consent-file list page of ten files, built from the spec's example (about 4 KiB).
+pub fn consent_page() -> String {
+    let files: Vec<String> = (0..10)
+        .map(|i| {
+            format!(
+                r#"{{"id":"c0442751-d144-493d-a40c-a408588f92{i:02}","identifierType":"MUID","muidDeviceType":"IDFA","muidFormat":"RAW","requestType":"OPT_OUT","dataController":{{"controllerSpecifier":"SEAT_ID","controllerID":"E334032B-F985-4017-B273-7B5704E8AD30","liverampControlled":false}},"fileURL":"https://storage.liveramp.com/consent/c0442751-{i}.csv?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=consent%40liveramp.iam.gserviceaccount.com&X-Goog-Expires=3600&X-Goog-Signature=ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56","createdAt":"2019-11-26T21:37:19Z"}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"v2/ConsentFiles":[{}],"_pagination":{{"after":"c0442751-d144-493d-a40c-a408588f9209","total":240}}}}"#,
+        files.join(",")
+    )
+}
+
+impl Server {
+    /// Starts the server on a free loopback port.
+    pub fn start() -> Self {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        std_listener.set_nonblocking(true).expect("nonblocking");
+        let addr = std_listener.local_addr().expect("local addr");
+        let page: Arc<[u8]> = consent_page().into_bytes().into();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("server runtime");
+            runtime.block_on(async move {
+                let listener = TcpListener::from_std(std_listener).expect("listener");
+                let chunk: Arc<[u8]> = vec![b'x'; CHUNK].into();
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(serve(stream, page.clone(), chunk.clone()));
+                }
+            });
+        });
+        Self { addr }
+    }
+
+    /// `http://127.0.0.1:port`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Answers every request of one connection until the peer closes it.
+async fn serve(mut stream: TcpStream, page: Arc<[u8]>, chunk: Arc<[u8]>) {
+    let mut buf = Vec::with_capacity(4096);
+    let mut read = [0u8; 4096];
+    loop {
+        let end = loop {
+            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break pos + 4;
+            }
+            match stream.read(&mut read).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&read[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+        buf.drain(..end);
+        let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+        let written = if target.starts_with("/file") {
+            let bytes: u64 = target
+                .split("bytes=")
+                .nth(1)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            send_file(&mut stream, bytes, &chunk).await
+        } else if target.contains("consent-files") {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                page.len()
+            );
+            let mut out = head.into_bytes();
+            out.extend_from_slice(&page);
+            stream.write_all(&out).await
+        } else {
+            stream
+                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                .await
+        };
+        if written.is_err() {
+            return;
+        }
+    }
+}
+
+async fn send_file(stream: &mut TcpStream, bytes: u64, chunk: &[u8]) -> std::io::Result<()> {
+    let head =
+        format!("HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: {bytes}\r\n\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        stream.write_all(&chunk[..n]).await?;
+        left -= n as u64;
+    }
+    Ok(())
+}
