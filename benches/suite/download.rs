@@ -2,15 +2,11 @@
 //! streaming path against raw reqwest streaming. Each download runs in a child process of this
 //! binary so each variant's peak (`VmHWM`) is its own.
 //!
-//! The library path is the consent client's own HTTP client (`Config::consent()` then
-//! `ClientInfo::client()`), a GET with a 6-hour request timeout and each chunk read under a
-//! 60-second idle timeout: the calls `consent::Client::download_consent_file` makes (its
-//! branch has not landed here yet; switch to it once it has).
+//! The library path is `consent::Client::download_consent_file` on a client from
+//! `Config::consent()`, read chunk by chunk to the end.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-use progenitor_client::ClientInfo;
+use std::time::Instant;
 
 use crate::server::Server;
 use crate::stats::Rounds;
@@ -129,21 +125,22 @@ async fn library(base: &str, url: &str) -> (f64, u64) {
         )))
         .consent()
         .expect("consent client");
+    let file: liveramp::consent::types::ConsentFile = serde_json::from_value(serde_json::json!({
+        "id": "c0442751-d144-493d-a40c-a408588f929a",
+        "identifierType": "MUID",
+        "requestType": "OPT_OUT",
+        "dataController": {"liverampControlled": false},
+        "fileURL": url,
+        "createdAt": "2019-11-26T21:37:19Z",
+    }))
+    .expect("a consent file");
     let started = Instant::now();
-    let mut response = consent
-        .client()
-        .get(url)
-        .timeout(Duration::from_secs(6 * 60 * 60))
-        .send()
+    let mut body = consent
+        .download_consent_file(&file)
         .await
-        .expect("send");
-    assert!(response.status().is_success());
+        .expect("download starts");
     let mut bytes = 0u64;
-    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(60), response.chunk())
-        .await
-        .expect("no stall")
-        .expect("chunk")
-    {
+    while let Some(chunk) = body.chunk().await.expect("chunk") {
         bytes += chunk.len() as u64;
     }
     (started.elapsed().as_secs_f64(), bytes)
