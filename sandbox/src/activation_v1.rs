@@ -116,9 +116,7 @@ fn destinations() -> [(i64, &'static str); 2] {
 }
 
 async fn list_destinations(State(shared): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let list: Vec<_> = destinations()
         .iter()
         .map(|(id, name)| liveramp::activation_v1::types::Destination {
@@ -130,9 +128,7 @@ async fn list_destinations(State(shared): State<AppState>, headers: HeaderMap) -
 }
 
 async fn template(State(shared): State<AppState>, headers: HeaderMap, query: Query) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let Some(id) = query.first("destination_id") else {
         return error(StatusCode::BAD_REQUEST, "destination_id is required.");
     };
@@ -182,9 +178,7 @@ async fn create_account(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let request: CreateRequest = match parse_json(&body) {
         Ok(r) => r,
         Err(m) => return error(StatusCode::BAD_REQUEST, m),
@@ -254,9 +248,7 @@ async fn get_account(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let state = lock(&shared.activation_v1);
     match state.accounts.iter().find(|a| a.id == id) {
         Some(a) => Json(DestinationAccountEnvelope {
@@ -282,9 +274,7 @@ async fn authorize(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let request: AuthorizeRequest = match parse_json(&body) {
         Ok(r) => r,
         Err(m) => return error(StatusCode::BAD_REQUEST, m),

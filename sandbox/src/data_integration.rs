@@ -146,9 +146,7 @@ struct NewPull {
 }
 
 async fn new_pull(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let invalid = |m: &str| error(StatusCode::TOO_MANY_REQUESTS, format!("invalid param: {m}"));
     let request: NewPull = match parse_json(&body) {
         Ok(r) => r,
@@ -189,9 +187,7 @@ struct CredentialsRequest {
 }
 
 async fn credentials(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let request: CredentialsRequest = match parse_json(&body) {
         Ok(r) => r,
         Err(m) => return error(StatusCode::FORBIDDEN, m),
@@ -267,9 +263,7 @@ async fn authorize_page(
 }
 
 async fn list_connections(State(shared): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     Json(connections()).into_response()
 }
 
@@ -280,9 +274,7 @@ async fn get_connection(
     Path(id): Path<String>,
     query: Query,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let found = connections()
         .into_iter()
         .find(|c| match query.first("cross_id") {
@@ -296,9 +288,7 @@ async fn get_connection(
 }
 
 async fn list_types(State(shared): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let types: Vec<ConnectionType> = TYPES.iter().map(|t| connection_type(*t)).collect();
     Json(types).into_response()
 }
@@ -308,9 +298,7 @@ async fn get_type(
     headers: HeaderMap,
     Path(kind): Path<String>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     match TYPES.iter().find(|(t, _, _)| *t == kind) {
         Some(t) => Json(connection_type(*t)).into_response(),
         None => error(
@@ -321,9 +309,7 @@ async fn get_type(
 }
 
 async fn me(State(shared): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     Json(Me {
         account_id: Some("5f0c0ffee0000000000000a1".into()),
         account_name: Some("Sandbox Account".into()),

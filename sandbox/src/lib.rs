@@ -26,6 +26,16 @@
 // Handlers return early with a ready `Response` as their error, the usual axum idiom.
 #![allow(clippy::result_large_err)]
 
+/// Evaluates a `Result<T, Response>`: the value, or returns the ready error answer from the handler.
+macro_rules! or_return {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(answer) => return answer,
+        }
+    };
+}
+
 mod abilitec;
 mod activation;
 mod activation_v1;

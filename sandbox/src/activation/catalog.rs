@@ -60,13 +60,8 @@ async fn list_destinations(
     headers: HeaderMap,
     query: Query,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
-    let params = match page_params(&query) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    or_return!(guard(&shared, &headers));
+    let params = or_return!(page_params(&query));
     let state = lock(&shared.activation);
     list(
         "v2/Destinations",
@@ -79,9 +74,7 @@ async fn get_destination(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let state = lock(&shared.activation);
     match state.destinations.get(&id) {
         Some(d) => Json(d).into_response(),
@@ -95,13 +88,8 @@ async fn list_integrations(
     Path(destination): Path<String>,
     query: Query,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
-    let params = match page_params(&query) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    or_return!(guard(&shared, &headers));
+    let params = or_return!(page_params(&query));
     let kind = query.first("type");
     if kind.is_some_and(|k| !["ONBOARDING", "FULFILLMENT", "DATA_STORE"].contains(&k)) {
         return invalid("type must be ONBOARDING, FULFILLMENT or DATA_STORE");
@@ -128,9 +116,7 @@ async fn get_integration(
     headers: HeaderMap,
     Path((destination, id)): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let state = lock(&shared.activation);
     match state.integrations.get(&id) {
         Some(i) if i.destination_id == destination => Json(&i.output).into_response(),
@@ -143,13 +129,8 @@ async fn list_segments(
     headers: HeaderMap,
     query: Query,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
-    let params = match page_params(&query) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    or_return!(guard(&shared, &headers));
+    let params = or_return!(page_params(&query));
     let filter = match (query.first("fieldName"), query.first("valueName")) {
         (Some(f), Some(v)) => Some((f, v)),
         (None, None) => None,
@@ -167,9 +148,7 @@ async fn get_segment(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let state = lock(&shared.activation);
     match state.segments.get(&id) {
         Some(s) => Json(s).into_response(),
@@ -184,13 +163,8 @@ async fn list_segment_statuses(
     headers: HeaderMap,
     query: Query,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
-    let params = match page_params(&query) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    or_return!(guard(&shared, &headers));
+    let params = or_return!(page_params(&query));
     let ids = query.all("segmentIDs");
     if ids.is_empty() {
         return invalid("segmentIDs is required");
@@ -249,13 +223,8 @@ async fn list_deliveries(
     headers: HeaderMap,
     query: Query,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
-    let params = match page_params(&query) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    or_return!(guard(&shared, &headers));
+    let params = or_return!(page_params(&query));
     let connection = query.first("integrationConnectionID");
     let segments = query.all("segmentIDs");
     let now = shared.clock.unix();

@@ -122,9 +122,7 @@ async fn create_connection(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let input: ConnectionInput = match parse_json(&body) {
         Ok(i) => i,
         Err(m) => return invalid(m),
@@ -150,10 +148,7 @@ async fn create_connection(
             ));
         }
     };
-    let oauth_status = match check_connection(&state, &integration, &input) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let oauth_status = or_return!(check_connection(&state, &integration, &input));
     let id = uuid::Uuid::new_v4().to_string();
     state.connections.insert(IntegrationConnection {
         id: id.clone(),
@@ -184,13 +179,8 @@ async fn list_connections(
     headers: HeaderMap,
     query: Query,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
-    let params = match page_params(&query) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    or_return!(guard(&shared, &headers));
+    let params = or_return!(page_params(&query));
     let state = lock(&shared.activation);
     list(
         "v2/IntegrationConnections",
@@ -203,9 +193,7 @@ async fn get_connection(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let state = lock(&shared.activation);
     match state.connections.get(&id) {
         Some(c) => Json(c).into_response(),
@@ -219,9 +207,7 @@ async fn update_connection(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let input: ConnectionInput = match parse_json(&body) {
         Ok(i) => i,
         Err(m) => return invalid(m),
@@ -234,10 +220,7 @@ async fn update_connection(
     let Some(integration) = state.integrations.get(&existing.integration_id[1]).cloned() else {
         return not_found("Integration", &existing.integration_id[1]);
     };
-    let oauth_status = match check_connection(&state, &integration, &input) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let oauth_status = or_return!(check_connection(&state, &integration, &input));
     if let Some(c) = state.connections.get_mut(&id) {
         c.o_auth_connection_id = input.oauth_connection_id;
         c.properties = input.properties.unwrap_or_default();
@@ -253,9 +236,7 @@ async fn delete_connection(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     match lock(&shared.activation).connections.remove(&id) {
         Some(_) => StatusCode::OK.into_response(),
         None => not_found("v2/IntegrationConnection", &id),
@@ -326,9 +307,7 @@ async fn create_manager(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let input: ManagerInput = match parse_json(&body) {
         Ok(i) => i,
         Err(m) => return invalid(m),
@@ -368,13 +347,8 @@ async fn list_managers(
     headers: HeaderMap,
     query: Query,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
-    let params = match page_params(&query) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    or_return!(guard(&shared, &headers));
+    let params = or_return!(page_params(&query));
     let connection = query.first("integrationConnectionID");
     let state = lock(&shared.activation);
     let page = state.managers.page(&params, |m| {
@@ -388,9 +362,7 @@ async fn get_manager(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     match lock(&shared.activation).managers.get(&id) {
         Some(m) => Json(m).into_response(),
         None => not_found("v2/DistributionManager", &id),
@@ -403,9 +375,7 @@ async fn update_manager(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let input: ManagerInput = match parse_json(&body) {
         Ok(i) => i,
         Err(m) => return invalid(m),
@@ -435,9 +405,7 @@ async fn delete_manager(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let mut state = lock(&shared.activation);
     match state.managers.remove(&id) {
         Some(_) => {
@@ -488,9 +456,7 @@ async fn create_segment_configs(
     Path(manager_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let inputs: Vec<SegmentConfigInput> = match parse_json(&body) {
         Ok(i) => i,
         Err(m) => return invalid(m),
@@ -583,9 +549,7 @@ async fn delete_segment_configs(
     Path(manager_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let inputs: Vec<IdInput> = match parse_json(&body) {
         Ok(i) => i,
         Err(m) => return invalid(m),
@@ -645,13 +609,8 @@ async fn list_segment_configs(
     Path(manager_id): Path<String>,
     query: Query,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
-    let params = match page_params(&query) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    or_return!(guard(&shared, &headers));
+    let params = or_return!(page_params(&query));
     let state = lock(&shared.activation);
     if state.managers.get(&manager_id).is_none() {
         return not_found("v2/DistributionManager", &manager_id);
@@ -667,9 +626,7 @@ async fn get_segment_config(
     headers: HeaderMap,
     Path((manager_id, id)): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let state = lock(&shared.activation);
     match state.segment_configs.get(&id) {
         Some(c) if c.distribution_manager_id == manager_id => Json(c).into_response(),

@@ -67,9 +67,7 @@ async fn create_attempt(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let input: AttemptInput = match parse_json(&body) {
         Ok(i) => i,
         Err(m) => return invalid(m),
@@ -123,9 +121,7 @@ async fn get_attempt(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     let now = now(&shared);
     let mut state = lock(&shared.activation);
     let Some(attempt) = state.attempts.get(&id).cloned() else {
@@ -185,13 +181,8 @@ async fn list_oauth_connections(
     headers: HeaderMap,
     query: Query,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
-    let params = match page_params(&query) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    or_return!(guard(&shared, &headers));
+    let params = or_return!(page_params(&query));
     let endpoint = query.first("oAuthEndpointID");
     let state = lock(&shared.activation);
     let page = state.oauth_connections.page(&params, |c| {
@@ -205,9 +196,7 @@ async fn get_oauth_connection(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = guard(&shared, &headers) {
-        return r;
-    }
+    or_return!(guard(&shared, &headers));
     match lock(&shared.activation).oauth_connections.get(&id) {
         Some(c) => Json(c).into_response(),
         None => not_found("v2/OauthConnection", &id),
