@@ -47,7 +47,8 @@ pub enum Error {
     /// The answer's body is not what the spec documents.
     #[error("{}", decode_message(*.status, .excerpt, .source))]
     Decode {
-        /// The answer's status, when known.
+        /// The answer's status; `None` for a success answer that opened like a JSON document
+        /// but did not decode into the documented type.
         status: Option<StatusCode>,
         /// The start of the body, secrets removed.
         excerpt: String,

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http_body_util::BodyExt;
 use progenitor_client::OperationInfo;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, ResponseBuilderExt, StatusCode};
@@ -247,8 +248,9 @@ impl Transport {
             };
             let can_retry = pending.is_some();
             if let Some(token) = &token {
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                    .map_err(|_| {
+                let value = [b"Bearer ", token.expose().as_bytes()].concat();
+                let mut value =
+                    HeaderValue::from_maybe_shared(Bytes::from(value)).map_err(|_| {
                         Error::Auth(crate::auth::AuthError::new(
                             "the access token is not a valid header value",
                         ))
@@ -370,15 +372,14 @@ impl Transport {
 /// Sends one attempt and reads the whole answer, so a body cut off mid-read fails the attempt.
 async fn send(client: &reqwest::Client, request: reqwest::Request) -> reqwest::Result<Answer> {
     let response = client.execute(request).await?;
-    let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
     let url = response.url().clone();
-    let body = response.bytes().await?;
+    // Taken apart rather than read through `Response::bytes`, so the headers move, not copy.
+    let (parts, body) = http::Response::from(response).into_parts();
+    let body = body.collect().await?.to_bytes();
     Ok(Answer {
-        status,
-        version,
-        headers,
+        status: parts.status,
+        version: parts.version,
+        headers: parts.headers,
         url,
         body,
     })
@@ -390,7 +391,8 @@ fn answer_error(answer: &Answer) -> Error {
 
 /// The final answer for the generated code, unless its body is not the JSON it should be: a
 /// page from a proxy, malformed JSON, or nothing where the spec documents a document. Those
-/// become our own error here, where the status is still known.
+/// become our own error here, where the status is still known; a success body that opens like
+/// a JSON document is checked only by the typed decode that follows.
 fn finish(answer: Answer, expects_json: bool, op: Option<&OperationSpec>) -> Result<Answer, Error> {
     if !expects_json {
         return Ok(answer);
@@ -405,6 +407,11 @@ fn finish(answer: Answer, expects_json: bool, op: Option<&OperationSpec>) -> Res
             (true, _) => Ok(answer),
             (false, _) => Err(answer_error(&answer)),
         };
+    }
+    // A success that opens like a JSON document is left to the generated client's typed decode
+    // (whose failure becomes `Error::Decode`): checking it here would parse every page twice.
+    if answer.status.is_success() && matches!(body.first(), Some(b'{' | b'[')) {
+        return Ok(answer);
     }
     if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
         return Err(answer_error(&answer));

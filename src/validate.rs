@@ -6,6 +6,8 @@
 //! names the field, says what the spec allows, and no request leaves the process.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// Every operation of one API, as generated from its spec.
 #[derive(Debug)]
@@ -97,7 +99,7 @@ pub fn check(op: &OperationSpec, request: &reqwest::Request) -> Result<(), Viola
         match constraint.place {
             Place::Query(name) => {
                 for (_, value) in query.iter().filter(|(k, _)| k == name) {
-                    check_text(name.to_string(), value, &constraint.rule)?;
+                    check_text(name, value, &constraint.rule)?;
                 }
             }
             Place::Body(path) => {
@@ -157,7 +159,7 @@ fn check_at(
     rule: &Rule,
 ) -> Result<(), Violation> {
     let Some((head, rest)) = path.split_first() else {
-        return check_value(field, value, rule);
+        return check_value(&field, value, rule);
     };
     if *head == "*" {
         if let Some(items) = value.as_array() {
@@ -180,22 +182,18 @@ fn check_at(
     }
 }
 
-fn check_value(field: String, value: &serde_json::Value, rule: &Rule) -> Result<(), Violation> {
-    let field = if field.is_empty() {
-        "body".to_string()
-    } else {
-        field
-    };
+fn check_value(field: &str, value: &serde_json::Value, rule: &Rule) -> Result<(), Violation> {
+    let field = if field.is_empty() { "body" } else { field };
     match (value, rule) {
         (serde_json::Value::Array(items), Rule::MinItems(n)) if items.len() < *n => {
             Err(Violation {
-                field,
+                field: field.to_owned(),
                 reason: format!("must hold at least {n} items (got {})", items.len()),
             })
         }
         (serde_json::Value::Array(items), Rule::MaxItems(n)) if items.len() > *n => {
             Err(Violation {
-                field,
+                field: field.to_owned(),
                 reason: format!("must hold at most {n} items (got {})", items.len()),
             })
         }
@@ -208,11 +206,11 @@ fn check_value(field: String, value: &serde_json::Value, rule: &Rule) -> Result<
     }
 }
 
-fn check_text(field: String, text: &str, rule: &Rule) -> Result<(), Violation> {
+fn check_text(field: &str, text: &str, rule: &Rule) -> Result<(), Violation> {
     let chars = text.chars().count();
     let fail = |reason: String| {
         Err(Violation {
-            field: field.clone(),
+            field: field.to_owned(),
             reason,
         })
     };
@@ -228,8 +226,8 @@ fn check_text(field: String, text: &str, rule: &Rule) -> Result<(), Violation> {
             fail(format!("must be at most {n} characters (got {chars})"))
         }
         // A pattern the regex engine cannot compile is not enforced: the server still checks.
-        Rule::Pattern(pattern) => match regress::Regex::new(pattern) {
-            Ok(re) if re.find(text).is_none() => {
+        Rule::Pattern(pattern) => match compiled(pattern) {
+            Some(re) if re.find(text).is_none() => {
                 fail(format!("must match the pattern `{pattern}`"))
             }
             _ => Ok(()),
@@ -241,7 +239,7 @@ fn check_text(field: String, text: &str, rule: &Rule) -> Result<(), Violation> {
     }
 }
 
-fn check_number(field: String, n: f64, rule: &Rule) -> Result<(), Violation> {
+fn check_number(field: &str, n: f64, rule: &Rule) -> Result<(), Violation> {
     let shown = |v: f64| {
         if v.fract() == 0.0 && v.abs() < 1e15 {
             format!("{}", v as i64)
@@ -251,7 +249,7 @@ fn check_number(field: String, n: f64, rule: &Rule) -> Result<(), Violation> {
     };
     let fail = |bound: &str, v: f64| {
         Err(Violation {
-            field: field.clone(),
+            field: field.to_owned(),
             reason: format!("must be {bound} {} (got {})", shown(v), shown(n)),
         })
     };
@@ -262,6 +260,21 @@ fn check_number(field: String, n: f64, rule: &Rule) -> Result<(), Violation> {
         Rule::Maximum(max, true) if n >= max => fail("less than", max),
         _ => Ok(()),
     }
+}
+
+/// The spec's `pattern`, compiled once per process; `None` when the regex engine cannot compile
+/// it.
+fn compiled(pattern: &'static str) -> Option<Arc<regress::Regex>> {
+    static COMPILED: OnceLock<Mutex<HashMap<&'static str, Option<Arc<regress::Regex>>>>> =
+        OnceLock::new();
+    let mut compiled = COMPILED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    compiled
+        .entry(pattern)
+        .or_insert_with(|| regress::Regex::new(pattern).ok().map(Arc::new))
+        .clone()
 }
 
 /// The documented shape: a local part, `@`, and a domain holding a dot that neither starts nor

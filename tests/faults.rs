@@ -582,6 +582,35 @@ async fn malformed_json_keeps_the_status_and_an_excerpt() {
 }
 
 #[tokio::test]
+async fn a_success_body_cut_short_inside_its_json_is_a_decode_error() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET);
+            then.status(200)
+                .header("content-type", "application/json")
+                .body("{\"v2/ConsentFiles\": [");
+        })
+        .await;
+    let clock = RecordingClock::default();
+    let err = list(&client(&server.base_url(), builder(&clock).build()))
+        .await
+        .unwrap_err();
+    match &err {
+        liveramp::Error::Decode {
+            status, excerpt, ..
+        } => {
+            // Left to the typed decode, which does not know the status.
+            assert_eq!(*status, None);
+            assert_eq!(excerpt, "{\"v2/ConsentFiles\": [");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("is not valid JSON"), "{err}");
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
 async fn json_of_the_wrong_shape_is_a_decode_error() {
     let server = MockServer::start_async().await;
     server

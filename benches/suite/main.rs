@@ -15,6 +15,15 @@ fn main() {
         download::child_main(&variant);
         return;
     }
+    // One variant of the overhead figure alone, for a profiler: `profile raw|library CALLS`.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [mode, variant, calls] = args.as_slice()
+        && mode == "profile"
+    {
+        let server = server::Server::start();
+        overhead::profile(&server, variant, calls.parse().unwrap_or(1000));
+        return;
+    }
     let only = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))

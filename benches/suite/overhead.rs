@@ -196,6 +196,29 @@ pub fn run(server: &Server) {
     );
 }
 
+/// Runs `calls` sequential calls of one variant (`raw` or `library`) after a warm-up, for a
+/// profiler (`valgrind --tool=callgrind`) to count.
+pub fn profile(server: &Server, variant: &str, calls: usize) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    let callers = Callers::new(server);
+    runtime.block_on(async {
+        match variant {
+            "raw" => {
+                timed(8, 1, || callers.raw_call()).await;
+                timed(calls, 1, || callers.raw_call()).await
+            }
+            _ => {
+                timed(8, 1, || callers.library_call()).await;
+                timed(calls, 1, || callers.library_call()).await
+            }
+        }
+    });
+}
+
 /// Seconds per parse of `page` by `parse`, over 1,000 parses.
 fn parse_time(page: &str, parse: impl Fn(&[u8]) -> bool) -> f64 {
     const PARSES: u32 = 1_000;
