@@ -9,12 +9,19 @@
 /// With `rustls-ring`, this installs ring as the process's default rustls crypto provider when
 /// no provider has been installed yet (an application's own choice is kept).
 pub fn client_builder() -> reqwest::ClientBuilder {
+    install_tls_provider();
+    reqwest::Client::builder()
+}
+
+/// With `rustls-ring`, installs ring as the process's default rustls crypto provider unless one
+/// is installed already, so that any `reqwest::Client` built afterwards (the generated clients'
+/// own `Client::new` among them) has TLS.
+pub(crate) fn install_tls_provider() {
     #[cfg(feature = "rustls-ring")]
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Losing a race with another installer is fine: some provider is then installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
-    reqwest::Client::builder()
 }
 
 /// A client with the crate's TLS and reqwest's defaults otherwise.

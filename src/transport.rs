@@ -40,9 +40,16 @@ use crate::validate::{ApiSpec, OperationSpec};
 
 /// The state a generated client carries: its token source, headers, retry policy, retry budget
 /// and clock.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Transport {
     inner: Arc<Inner>,
+}
+
+impl Default for Transport {
+    /// No auth, no extra headers and the default retry policy (as [`Transport::builder`]).
+    fn default() -> Self {
+        Self::builder().build()
+    }
 }
 
 #[derive(Debug)]
@@ -145,7 +152,11 @@ enum Stop {
 
 impl Transport {
     /// A builder with no auth, no extra headers and the default retry policy.
+    ///
+    /// Installs the crate's TLS provider (see [`crate::http::client_builder`]), so the generated
+    /// `Client::new(base_url, transport)` builds its own HTTP client without panicking.
     pub fn builder() -> TransportBuilder {
+        crate::http::install_tls_provider();
         TransportBuilder::default()
     }
 
