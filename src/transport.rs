@@ -189,10 +189,13 @@ impl Transport {
             latency_ms = tracing::field::Empty,
         );
         let started = self.inner.clock.now();
-        let outcome = self
-            .call(client, request, api.operation(info.operation_id), &span)
-            .instrument(span.clone())
-            .await;
+        // Boxed: the attempt loop's state is kilobytes, and every future a caller moves (into a
+        // `FuturesUnordered`, a spawned task, a `Box`) would otherwise copy all of it.
+        let outcome = Box::pin(
+            self.call(client, request, api.operation(info.operation_id), &span)
+                .instrument(span.clone()),
+        )
+        .await;
         let latency = self.inner.clock.now().saturating_duration_since(started);
         span.record("latency_ms", latency.as_millis() as u64);
         match outcome {

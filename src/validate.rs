@@ -5,7 +5,6 @@
 //! of JSON (or form) body fields, and the `minItems`/`maxItems` of body arrays. A failed check
 //! names the field, says what the spec allows, and no request leaves the process.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -93,17 +92,17 @@ pub fn check(op: &OperationSpec, request: &reqwest::Request) -> Result<(), Viola
     if op.constraints.is_empty() {
         return Ok(());
     }
-    let query: Vec<(Cow<'_, str>, Cow<'_, str>)> = request.url().query_pairs().collect();
-    let body = body_value(request);
+    // The body is parsed only for an operation that constrains it, and only once.
+    let mut body: Option<Option<serde_json::Value>> = None;
     for constraint in op.constraints {
         match constraint.place {
             Place::Query(name) => {
-                for (_, value) in query.iter().filter(|(k, _)| k == name) {
-                    check_text(name, value, &constraint.rule)?;
+                for (_, value) in request.url().query_pairs().filter(|(k, _)| k == name) {
+                    check_text(name, &value, &constraint.rule)?;
                 }
             }
             Place::Body(path) => {
-                if let Some(body) = &body {
+                if let Some(body) = body.get_or_insert_with(|| body_value(request)) {
                     check_at(body, path, String::new(), &constraint.rule)?;
                 }
             }
@@ -215,7 +214,7 @@ fn check_text(field: &str, text: &str, rule: &Rule) -> Result<(), Violation> {
         })
     };
     match rule {
-        Rule::Minimum(..) | Rule::Maximum(..) => match text.parse::<f64>() {
+        Rule::Minimum(..) | Rule::Maximum(..) => match parse_number(text) {
             Ok(n) => check_number(field, n, rule),
             Err(_) => Ok(()),
         },
@@ -236,6 +235,14 @@ fn check_text(field: &str, text: &str, rule: &Rule) -> Result<(), Violation> {
             fail("must be an email address (name@domain.tld)".into())
         }
         _ => Ok(()),
+    }
+}
+
+/// A query value as a number: integers (the common case) without the float parser.
+fn parse_number(text: &str) -> Result<f64, std::num::ParseFloatError> {
+    match text.parse::<i64>() {
+        Ok(n) => Ok(n as f64),
+        Err(_) => text.parse::<f64>(),
     }
 }
 

@@ -205,6 +205,11 @@ pub fn profile(server: &Server, variant: &str, calls: usize) {
         .build()
         .expect("client runtime");
     let callers = Callers::new(server);
+    eprintln!(
+        "call future sizes: raw {} bytes, library {} bytes",
+        std::mem::size_of_val(&callers.raw_call()),
+        std::mem::size_of_val(&callers.library_call())
+    );
     runtime.block_on(async {
         match variant {
             "raw" => {
