@@ -4,6 +4,7 @@
 //! from `cargo xtask bench-build`. Results and the machine they ran on: `BENCHMARKS.md`.
 
 mod download;
+mod instructions;
 mod overhead;
 mod server;
 mod stats;
@@ -32,6 +33,9 @@ fn main() {
     let server = server::Server::start();
     if only.is_empty() || only == "overhead" {
         overhead::run(&server);
+    }
+    if only.is_empty() || only == "instructions" {
+        instructions::run();
     }
     if only.is_empty() || only == "tokens" {
         tokens::run();

@@ -173,26 +173,10 @@ pub fn run(server: &Server) {
         "share of spec validation, sequential: library / library without validation: {}",
         validation.ratio_summary()
     );
-    let page = crate::server::consent_page();
-    let parse = Rounds::run(
-        ROUNDS,
-        || {
-            parse_time(&page, |b| {
-                serde_json::from_slice::<ConsentFileList>(b).is_ok()
-            })
-        },
-        || {
-            parse_time(&page, |b| {
-                serde_json::from_slice::<serde::de::IgnoredAny>(b).is_ok()
-            })
-        },
-    );
     println!(
-        "the transport's JSON check of a success body (IgnoredAny) vs the typed decode of it: {}; \
-         median {:.1} µs vs {:.1} µs",
-        parse.ratio_summary(),
-        crate::stats::median(&parse.measured) * 1e6,
-        crate::stats::median(&parse.baseline) * 1e6,
+        "size of one call's future: raw {} bytes, library {} bytes (what moving it copies)",
+        std::mem::size_of_val(&callers.raw_call()),
+        std::mem::size_of_val(&callers.library_call())
     );
 }
 
@@ -205,11 +189,6 @@ pub fn profile(server: &Server, variant: &str, calls: usize) {
         .build()
         .expect("client runtime");
     let callers = Callers::new(server);
-    eprintln!(
-        "call future sizes: raw {} bytes, library {} bytes",
-        std::mem::size_of_val(&callers.raw_call()),
-        std::mem::size_of_val(&callers.library_call())
-    );
     runtime.block_on(async {
         match variant {
             "raw" => {
@@ -222,14 +201,4 @@ pub fn profile(server: &Server, variant: &str, calls: usize) {
             }
         }
     });
-}
-
-/// Seconds per parse of `page` by `parse`, over 1,000 parses.
-fn parse_time(page: &str, parse: impl Fn(&[u8]) -> bool) -> f64 {
-    const PARSES: u32 = 1_000;
-    let started = Instant::now();
-    for _ in 0..PARSES {
-        assert!(parse(std::hint::black_box(page.as_bytes())));
-    }
-    started.elapsed().as_secs_f64() / f64::from(PARSES)
 }

@@ -1,0 +1,74 @@
+//! The per-call overhead counted in instructions rather than seconds: each variant runs in a
+//! child process of this binary under `valgrind --tool=callgrind`, once with few calls and once
+//! with many, and the difference divided by the extra calls is its cost per call (start-up,
+//! warm-up and the server's set-up cancel out). Instruction counts do not depend on what else
+//! the machine is doing, which on a shared machine makes this the steadier of the two figures;
+//! they do not see cache misses, system calls or waiting, which the timed figure does.
+
+use std::process::Command;
+
+use crate::stats::Rounds;
+
+/// Calls in the short and the long run of a variant.
+const SHORT: usize = 500;
+const LONG: usize = 2_500;
+/// Rounds of (raw, library), alternating which goes first.
+const ROUNDS: usize = 2;
+
+/// Instructions of one `profile <variant> <calls>` child, as callgrind reports them.
+fn instructions(variant: &str, calls: usize) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let out_file = std::env::temp_dir().join(format!(
+        "liveramp-bench-callgrind-{}-{variant}-{calls}",
+        std::process::id()
+    ));
+    let output = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
+        .arg(exe)
+        .args(["profile", variant, &calls.to_string()])
+        .output()
+        .ok()?;
+    let _ = std::fs::remove_file(&out_file);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    stderr
+        .lines()
+        .find_map(|line| line.split("Collected :").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// Instructions per call of `variant`.
+fn per_call(variant: &str) -> f64 {
+    match (instructions(variant, SHORT), instructions(variant, LONG)) {
+        (Some(short), Some(long)) => (long - short) / (LONG - SHORT) as f64,
+        _ => f64::NAN,
+    }
+}
+
+/// Prints the instruction ratio, or why it was skipped.
+pub fn run() {
+    println!(
+        "## per-call overhead in instructions (callgrind; {LONG} minus {SHORT} sequential calls \
+         per variant, {ROUNDS} interleaved rounds)"
+    );
+    let found = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        println!("skipped: valgrind is not installed");
+        return;
+    }
+    let rounds = Rounds::run(ROUNDS, || per_call("raw"), || per_call("library"));
+    if rounds.ratios().iter().any(|r| !r.is_finite()) {
+        println!("skipped: a callgrind run failed");
+        return;
+    }
+    println!(
+        "overhead in instructions, sequential: {} (goal <= 1.05x); median per call: raw {:.0}, \
+         library {:.0} instructions",
+        rounds.ratio_summary(),
+        crate::stats::median(&rounds.baseline),
+        crate::stats::median(&rounds.measured),
+    );
+}
