@@ -272,8 +272,9 @@ fn check_number(field: &str, n: f64, rule: &Rule) -> Result<(), Violation> {
 /// The spec's `pattern`, compiled once per process; `None` when the regex engine cannot compile
 /// it.
 fn compiled(pattern: &'static str) -> Option<Arc<regress::Regex>> {
-    static COMPILED: OnceLock<Mutex<HashMap<&'static str, Option<Arc<regress::Regex>>>>> =
-        OnceLock::new();
+    /// Each pattern seen so far, compiled (`None`: the engine could not compile it).
+    type Compiled = HashMap<&'static str, Option<Arc<regress::Regex>>>;
+    static COMPILED: OnceLock<Mutex<Compiled>> = OnceLock::new();
     let mut compiled = COMPILED
         .get_or_init(Mutex::default)
         .lock()
