@@ -165,6 +165,27 @@ impl Transport {
         &self.inner.clock
     }
 
+    /// The same transport making one attempt per call (refreshing a rejected token still
+    /// retries once), for calls whose caller retries on its own, such as a poller: nested
+    /// retries would multiply the requests of every failed poll. Shares the token source, org
+    /// ID, retry budget and clock.
+    pub(crate) fn single_attempt(&self) -> Transport {
+        let inner = &*self.inner;
+        Transport {
+            inner: Arc::new(Inner {
+                tokens: inner.tokens.clone(),
+                org_id: inner.org_id.clone(),
+                policy: RetryPolicy {
+                    max_attempts: 1,
+                    ..inner.policy.clone()
+                },
+                budget: inner.budget.clone(),
+                clock: inner.clock.clone(),
+                validate: inner.validate,
+            }),
+        }
+    }
+
     /// The retry budget this transport spends from.
     pub fn retry_budget(&self) -> &Arc<RetryBudget> {
         &self.inner.budget

@@ -245,6 +245,44 @@ async fn too_many_unavailable_answers_return_the_last_error() {
 }
 
 #[tokio::test]
+async fn a_retrying_client_still_makes_one_request_per_poll() {
+    let server = MockServer::start_async().await;
+    mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
+    let gets = script(
+        &server,
+        "GET",
+        ATTEMPT_PATH,
+        vec![Answer::ok(attempt("PENDING")), Answer::unavailable(None)],
+    )
+    .await;
+    // The default policy retries a 503 up to three attempts per call.
+    let transport = Transport::builder()
+        .token_source(Arc::new(StaticToken::new(common::TOKEN)))
+        .org_id(common::ORG_ID)
+        .unwrap()
+        .clock(Arc::new(RecordingClock::default()))
+        .build();
+    let client = Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        transport,
+    );
+    let pending = client
+        .start_oauth_connection("meta-business")
+        .url_poll_config(quick())
+        .poll_config(quick())
+        .send()
+        .await
+        .unwrap();
+    match pending.wait().await {
+        Err(PollError::TooManyErrors { count, .. }) => assert_eq!(count, 4),
+        other => panic!("expected TooManyErrors, got {other:?}"),
+    }
+    // The URL fetch, then one request per poll: the poller alone retries.
+    assert_eq!(gets.requests(), 5);
+}
+
+#[tokio::test]
 async fn reauthorization_sends_the_existing_connection_id() {
     let server = MockServer::start_async().await;
     let create = mock_create(

@@ -161,6 +161,41 @@ async fn the_wait_ends_with_the_validity_window() {
 }
 
 #[tokio::test]
+async fn a_retrying_client_still_makes_one_request_per_poll() {
+    let server = MockServer::start_async().await;
+    mock_start(&server, 300).await;
+    let polls = script(
+        &server,
+        "POST",
+        "/oauth2/credentials",
+        vec![waiting(), Answer::unavailable(None)],
+    )
+    .await;
+    // The default policy retries a 503 of this idempotent POST up to three attempts per call.
+    let transport = Transport::builder()
+        .token_source(Arc::new(StaticToken::new(common::TOKEN)))
+        .clock(Arc::new(RecordingClock::default()))
+        .build();
+    let client = Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        transport,
+    );
+    let pending = client
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap();
+    let mut config = every_30s();
+    config.max_transient_errors = 2;
+    match pending.poll_config(config).wait().await {
+        Err(FlowError::Wait(PollError::TooManyErrors { count, .. })) => assert_eq!(count, 3),
+        other => panic!("expected TooManyErrors, got {other:?}"),
+    }
+    // One request per poll: the poller alone retries.
+    assert_eq!(polls.requests(), 4);
+}
+
+#[tokio::test]
 async fn a_refusal_in_the_answer_ends_the_wait_with_its_message() {
     let server = MockServer::start_async().await;
     mock_start(&server, 300).await;

@@ -234,6 +234,12 @@ fn fetch_attempt(
     attempt_id: String,
 ) -> impl FnMut() -> futures::future::BoxFuture<'static, Result<types::OAuthConnectionAttempt, ApiError>>
 + Unpin {
+    // One attempt per fetch: the poller tolerates and paces transient failures itself.
+    let client = Client::new_with_client(
+        &client.baseurl,
+        client.client.clone(),
+        client.inner.single_attempt(),
+    );
     move || {
         let client = client.clone();
         let attempt_id = attempt_id.clone();

@@ -128,7 +128,13 @@ impl PendingCredentials {
     + std::future::IntoFuture<Output = Result<ProviderCredentials, PollError<ApiError>>>
     + Unpin {
         let clock = self.client.inner.clock().clone();
-        let (client, pull_id) = (self.client, self.pull_id);
+        // One attempt per fetch: the poller tolerates and paces transient failures itself.
+        let client = Client::new_with_client(
+            &self.client.baseurl,
+            self.client.client.clone(),
+            self.client.inner.single_attempt(),
+        );
+        let pull_id = self.pull_id;
         Poller::new(
             self.config,
             move || {
