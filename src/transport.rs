@@ -210,17 +210,26 @@ impl Transport {
             latency_ms = tracing::field::Empty,
         );
         let started = self.inner.clock.now();
+        let op = api.operation(info.operation_id);
         // Boxed: the attempt loop's state is kilobytes, and every future a caller moves (into a
         // `FuturesUnordered`, a spawned task, a `Box`) would otherwise copy all of it.
         let outcome = Box::pin(
-            self.call(client, request, api.operation(info.operation_id), &span)
+            self.call(client, request, op, &span)
                 .instrument(span.clone()),
         )
         .await;
         let latency = self.inner.clock.now().saturating_duration_since(started);
         span.record("latency_ms", latency.as_millis() as u64);
         match outcome {
-            Ok(answer) => Ok(rebuild(answer)),
+            Ok(answer) => {
+                // Only an undocumented status reaches the caller's error handling as a response
+                // whose body must still be readable (see `BufferedBody`).
+                let undocumented = op.is_none_or(|o| {
+                    o.documented
+                        .is_some_and(|codes| !codes.contains(&answer.status.as_u16()))
+                });
+                Ok(rebuild(answer, undocumented))
+            }
             Err(error) => {
                 span.in_scope(|| tracing::debug!(error = %error, "call failed"));
                 ship(error).await
@@ -454,13 +463,16 @@ fn finish(answer: Answer, expects_json: bool, op: Option<&OperationSpec>) -> Res
     Ok(answer)
 }
 
-/// A `reqwest::Response` holding the buffered answer (its body also kept as an extension).
-fn rebuild(answer: Answer) -> reqwest::Response {
+/// A `reqwest::Response` holding the buffered answer, its body also kept as an extension when
+/// `keep_body` (an undocumented status, which the generated code hands on unread).
+fn rebuild(answer: Answer, keep_body: bool) -> reqwest::Response {
     let mut builder = http::Response::builder()
         .status(answer.status)
         .version(answer.version)
-        .url(answer.url)
-        .extension(BufferedBody(answer.body.clone()));
+        .url(answer.url);
+    if keep_body {
+        builder = builder.extension(BufferedBody(answer.body.clone()));
+    }
     if let Some(headers) = builder.headers_mut() {
         *headers = answer.headers;
     }

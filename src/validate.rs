@@ -35,6 +35,8 @@ pub struct OperationSpec {
     pub idempotent: bool,
     /// Its success answer is a JSON document.
     pub json_success: bool,
+    /// The status codes it documents; `None` when a `default` or a range covers every other.
+    pub documented: Option<&'static [u16]>,
     /// Its documented constraints.
     pub constraints: &'static [Constraint],
 }
@@ -308,6 +310,7 @@ mod tests {
         operation_id: "create",
         idempotent: false,
         json_success: true,
+        documented: Some(&[200]),
         constraints: &[
             Constraint {
                 place: Place::Body(&["integrationID"]),
@@ -340,6 +343,7 @@ mod tests {
         operation_id: "match",
         idempotent: false,
         json_success: true,
+        documented: Some(&[200]),
         constraints: &[
             Constraint {
                 place: Place::Query("zipCode"),

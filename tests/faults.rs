@@ -611,6 +611,25 @@ async fn a_success_body_cut_short_inside_its_json_is_a_decode_error() {
 }
 
 #[tokio::test]
+async fn an_undocumented_status_keeps_its_error_document() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET);
+            then.status(409)
+                .json_body(serde_json::json!({"httpStatuscode": 409, "message": "busy elsewhere"}));
+        })
+        .await;
+    let clock = RecordingClock::default();
+    let err = list(&client(&server.base_url(), builder(&clock).build()))
+        .await
+        .unwrap_err();
+    let api = err.api_error().expect("the API's error document");
+    assert_eq!(api.status.as_u16(), 409);
+    assert!(err.to_string().contains("busy elsewhere"), "{err}");
+}
+
+#[tokio::test]
 async fn json_of_the_wrong_shape_is_a_decode_error() {
     let server = MockServer::start_async().await;
     server
