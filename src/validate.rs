@@ -5,6 +5,7 @@
 //! of JSON (or form) body fields, and the `minItems`/`maxItems` of body arrays. A failed check
 //! names the field, says what the spec allows, and no request leaves the process.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -99,7 +100,7 @@ pub fn check(op: &OperationSpec, request: &reqwest::Request) -> Result<(), Viola
     for constraint in op.constraints {
         match constraint.place {
             Place::Query(name) => {
-                for (_, value) in request.url().query_pairs().filter(|(k, _)| k == name) {
+                for value in query_values(request.url().query(), name) {
                     check_text(name, &value, &constraint.rule)?;
                 }
             }
@@ -111,6 +112,23 @@ pub fn check(op: &OperationSpec, request: &reqwest::Request) -> Result<(), Viola
         }
     }
     Ok(())
+}
+
+/// The values of the query parameter `name`, decoded; a pair with nothing to decode is read in
+/// place.
+fn query_values<'a>(query: Option<&'a str>, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> {
+    query
+        .into_iter()
+        .flat_map(|query| query.split('&'))
+        .filter_map(move |pair| {
+            if pair.contains(['%', '+']) {
+                let (key, value) = url::form_urlencoded::parse(pair.as_bytes()).next()?;
+                (key == name).then(|| Cow::Owned(value.into_owned()))
+            } else {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (key == name).then_some(Cow::Borrowed(value))
+            }
+        })
 }
 
 /// The body as JSON: parsed from a JSON body, or built from a form body's fields.
@@ -420,6 +438,21 @@ mod tests {
         assert!(v.reason.contains("pattern"), "{}", v.reason);
         assert_eq!(violation(&MATCH, get("state=CAL")).field, "state");
         assert_eq!(violation(&MATCH, get("limit=11")).field, "limit");
+    }
+
+    #[test]
+    fn query_values_are_decoded_only_where_encoded() {
+        fn values<'a>(query: &'a str, name: &'a str) -> Vec<Cow<'a, str>> {
+            query_values(Some(query), name).collect()
+        }
+        assert_eq!(values("a=1&b=2&a=3", "a"), ["1", "3"]);
+        assert_eq!(values("a%3D=x&a=y+z&a=%C3%A9", "a"), ["y z", "é"]);
+        assert_eq!(values("name%20x=1&flag", "name x"), ["1"]);
+        assert_eq!(values("flag&a=", "flag"), [""]);
+        assert!(query_values(None, "a").next().is_none());
+        assert!(matches!(values("a=1", "a")[0], Cow::Borrowed(_)));
+        // An encoded value is checked decoded: `%31%31` is 11, over the maximum.
+        assert_eq!(violation(&MATCH, get("limit=%31%31")).field, "limit");
     }
 
     #[test]
