@@ -37,18 +37,22 @@ pub fn check_url(url: &str) -> Result<Url, AuthError> {
             "a URL must not carry a user name or password",
         ));
     }
-    let loopback = match parsed.host() {
+    match parsed.scheme() {
+        "https" if parsed.host().is_some() => Ok(parsed),
+        "http" if is_loopback(&parsed) => Ok(parsed),
+        _ => Err(AuthError::config(format!(
+            "`{parsed}` must be an https URL (plain http is allowed only to loopback)"
+        ))),
+    }
+}
+
+/// Whether `url`'s host is `localhost` or a loopback address.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
         Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
-    };
-    match parsed.scheme() {
-        "https" if parsed.host().is_some() => Ok(parsed),
-        "http" if loopback => Ok(parsed),
-        _ => Err(AuthError::config(format!(
-            "`{parsed}` must be an https URL (plain http is allowed only to loopback)"
-        ))),
     }
 }
 

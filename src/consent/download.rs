@@ -5,7 +5,6 @@
 //! The body arrives chunk by chunk, so memory stays flat whatever the file size.
 #![warn(missing_docs)]
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -109,26 +108,15 @@ impl ConsentFileBody {
     }
 }
 
-/// `raw` parsed, if it is https or http to a loopback host.
+/// `raw` parsed, if it is https or http to a loopback host. Unlike `config::check_url`, its
+/// errors never quote the URL: a signed URL's query is a credential.
 fn signed_url(raw: &str) -> Result<Url, DownloadError> {
     let url = Url::parse(raw).map_err(|_| DownloadError::InvalidUrl)?;
     match url.scheme() {
         "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
+        "http" if crate::config::is_loopback(&url) => Ok(url),
         "http" => Err(DownloadError::InsecureUrl),
         _ => Err(DownloadError::InvalidUrl),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host_str() {
-        Some("localhost") => true,
-        Some(host) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
     }
 }
 
