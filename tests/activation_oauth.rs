@@ -23,13 +23,13 @@ const ATTEMPT_ID: &str = "123e4567-e89b-12d3-a456-426655440000";
 const ATTEMPT_PATH: &str = "/v2/oauth-connection-attempts/123e4567-e89b-12d3-a456-426655440000";
 const AUTH_URL: &str = "https://www.facebook.com/v19.0/dialog/oauth?client_id=1&state=x";
 
-/// A client that never retries (the poller's tolerance is under test) and waits on `clock`.
-fn client_with(server: &MockServer, clock: RecordingClock) -> Client {
+/// A client retrying by `policy` and waiting on `clock`.
+fn client_with(server: &MockServer, clock: RecordingClock, policy: RetryPolicy) -> Client {
     let transport = Transport::builder()
         .token_source(Arc::new(StaticToken::new(common::TOKEN)))
         .org_id(common::ORG_ID)
         .unwrap()
-        .retry_policy(RetryPolicy::no_retry())
+        .retry_policy(policy)
         .clock(Arc::new(clock))
         .build();
     Client::new_with_client(
@@ -39,9 +39,10 @@ fn client_with(server: &MockServer, clock: RecordingClock) -> Client {
     )
 }
 
-/// A client on a recording clock: waits return at once and are recorded.
+/// A client that never retries (the poller's tolerance is under test), on a recording clock:
+/// waits return at once and are recorded.
 fn client(server: &MockServer) -> Client {
-    client_with(server, RecordingClock::default())
+    client_with(server, RecordingClock::default(), RetryPolicy::no_retry())
 }
 
 fn attempt(status: &str) -> Value {
@@ -256,17 +257,7 @@ async fn a_retrying_client_still_makes_one_request_per_poll() {
     )
     .await;
     // The default policy retries a 503 up to three attempts per call.
-    let transport = Transport::builder()
-        .token_source(Arc::new(StaticToken::new(common::TOKEN)))
-        .org_id(common::ORG_ID)
-        .unwrap()
-        .clock(Arc::new(RecordingClock::default()))
-        .build();
-    let client = Client::new_with_client(
-        &server.base_url(),
-        liveramp::http::client().unwrap(),
-        transport,
-    );
+    let client = client_with(&server, RecordingClock::default(), RetryPolicy::default());
     let pending = client
         .start_oauth_connection("meta-business")
         .url_poll_config(quick())
@@ -399,7 +390,7 @@ async fn never_authorized_ends_at_the_deadline_after_the_expected_polls() {
     config.max_interval = Duration::from_secs(8);
     config.deadline = Duration::from_secs(30);
     let clock = RecordingClock::default();
-    let pending = client_with(&server, clock.clone())
+    let pending = client_with(&server, clock.clone(), RetryPolicy::no_retry())
         .start_oauth_connection("meta-business")
         .url_poll_config(quick())
         .poll_config(config)
@@ -449,7 +440,7 @@ async fn retry_after_is_respected_over_the_interval() {
     let mut config = quick();
     config.max_retry_after = Duration::from_secs(60);
     let clock = RecordingClock::default();
-    let pending = client_with(&server, clock.clone())
+    let pending = client_with(&server, clock.clone(), RetryPolicy::no_retry())
         .start_oauth_connection("meta-business")
         .url_poll_config(quick())
         .poll_config(config)

@@ -19,11 +19,11 @@ use serde_json::json;
 
 const TOKEN: &str = "provider-secret-token-123";
 
-/// A client that never retries and waits on `clock`.
-fn client_with(server: &MockServer, clock: RecordingClock) -> Client {
+/// A client retrying by `policy` and waiting on `clock`.
+fn client_with(server: &MockServer, clock: RecordingClock, policy: RetryPolicy) -> Client {
     let transport = Transport::builder()
         .token_source(Arc::new(StaticToken::new(common::TOKEN)))
-        .retry_policy(RetryPolicy::no_retry())
+        .retry_policy(policy)
         .clock(Arc::new(clock))
         .build();
     Client::new_with_client(
@@ -33,9 +33,10 @@ fn client_with(server: &MockServer, clock: RecordingClock) -> Client {
     )
 }
 
-/// A client on a recording clock: waits return at once and are recorded.
+/// A client that never retries (the poller's tolerance is under test), on a recording clock:
+/// waits return at once and are recorded.
 fn client(server: &MockServer) -> Client {
-    client_with(server, RecordingClock::default())
+    client_with(server, RecordingClock::default(), RetryPolicy::no_retry())
 }
 
 async fn mock_start(server: &MockServer, validity: u64) -> httpmock::Mock<'_> {
@@ -172,15 +173,7 @@ async fn a_retrying_client_still_makes_one_request_per_poll() {
     )
     .await;
     // The default policy retries a 503 of this idempotent POST up to three attempts per call.
-    let transport = Transport::builder()
-        .token_source(Arc::new(StaticToken::new(common::TOKEN)))
-        .clock(Arc::new(RecordingClock::default()))
-        .build();
-    let client = Client::new_with_client(
-        &server.base_url(),
-        liveramp::http::client().unwrap(),
-        transport,
-    );
+    let client = client_with(&server, RecordingClock::default(), RetryPolicy::default());
     let pending = client
         .request_oauth2_credentials("fb", Duration::from_secs(300))
         .await
