@@ -276,10 +276,15 @@ impl Transport {
                 last,
             };
             let token = match &inner.tokens {
-                Some(tokens) => {
-                    let fetched = tokio::time::timeout(left(&*inner.clock), tokens.token()).await;
-                    Some(fetched.map_err(|_| out_of_time(attempts, None))??)
-                }
+                // A warm cache answers without a future or a timer.
+                Some(tokens) => match tokens.ready_token() {
+                    Some(token) => Some(token),
+                    None => {
+                        let fetched =
+                            tokio::time::timeout(left(&*inner.clock), tokens.token()).await;
+                        Some(fetched.map_err(|_| out_of_time(attempts, None))??)
+                    }
+                },
                 None => None,
             };
             // A body that cannot be cloned (a stream) is sent once, with no retry.
@@ -292,15 +297,12 @@ impl Transport {
             };
             let can_retry = pending.is_some();
             if let Some(token) = &token {
-                let value = [b"Bearer ", token.expose().as_bytes()].concat();
-                let mut value =
-                    HeaderValue::from_maybe_shared(Bytes::from(value)).map_err(|_| {
-                        Error::Auth(crate::auth::AuthError::new(
-                            "the access token is not a valid header value",
-                        ))
-                    })?;
-                value.set_sensitive(true);
-                attempt.headers_mut().insert(AUTHORIZATION, value);
+                let value = token.bearer_header().ok_or_else(|| {
+                    Error::Auth(crate::auth::AuthError::new(
+                        "the access token is not a valid header value",
+                    ))
+                })?;
+                attempt.headers_mut().insert(AUTHORIZATION, value.clone());
             }
             let left_now = left(&*inner.clock);
             if left_now.is_zero() {

@@ -58,6 +58,28 @@ async fn a_600_s_token_is_refreshed_60_to_75_s_ahead_while_still_served() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_ready_token_is_only_one_not_yet_due_for_refresh_and_asking_fetches_nothing() {
+    let origin = Instant::now();
+    let fake = FakeFetch::new(Duration::ZERO, |n| opaque(&format!("t{n}"), 600));
+    let counters = fake.counters.clone();
+    let cache = TokenCache::new(fake);
+    assert!(cache.ready_token().is_none(), "cold");
+    settle().await;
+    assert_eq!(counters.started(), 0, "asking a cold cache starts no fetch");
+    assert_eq!(cache.token().await.unwrap().expose(), "t1");
+    assert_eq!(cache.ready_token().unwrap().expose(), "t1");
+    at(origin, 540.1).await;
+    // Due for refresh: the caller must go through `token()`, which starts it.
+    assert!(cache.ready_token().is_none());
+    settle().await;
+    assert_eq!(counters.started(), 1);
+    assert_eq!(cache.token().await.unwrap().expose(), "t1");
+    settle().await;
+    assert_eq!(counters.started(), 2);
+    assert_eq!(cache.ready_token().unwrap().expose(), "t2");
+}
+
+#[tokio::test(start_paused = true)]
 async fn short_lifetimes_refresh_a_tenth_ahead() {
     let origin = Instant::now();
     let fake = FakeFetch::new(Duration::ZERO, |n| opaque(&format!("t{n}"), 20));

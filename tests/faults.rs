@@ -826,3 +826,25 @@ async fn validation_can_be_switched_off() {
         "the API answered 422 Unprocessable Entity [INVALID_PARAMETER]: limit must be between 1 and 100."
     );
 }
+
+#[tokio::test]
+async fn a_token_that_cannot_be_a_header_fails_without_sending_or_showing_it() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET);
+            then.status(200);
+        })
+        .await;
+    let transport = Transport::builder()
+        .token_source(Arc::new(StaticToken::new("secret\ntoken")))
+        .build();
+    let err = list(&client(&server.base_url(), transport))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, liveramp::Error::Auth(_)), "{err:?}");
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("not a valid header value"), "{shown}");
+    assert!(!shown.contains("secret"), "{shown}");
+    assert_eq!(mock.calls_async().await, 0);
+}

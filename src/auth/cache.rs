@@ -315,6 +315,16 @@ impl<F: Fetch> TokenSource for TokenCache<F> {
         }
     }
 
+    fn ready_token(&self) -> Option<AccessToken> {
+        let now = Instant::now();
+        let state = self.shared.lock();
+        state
+            .current
+            .as_ref()
+            .filter(|c| now < c.refresh_at)
+            .map(|c| c.token.clone())
+    }
+
     fn invalidate(&self, rejected: &AccessToken) {
         let mut state = self.shared.lock();
         if state

@@ -38,6 +38,12 @@ pub trait TokenSource: Send + Sync + fmt::Debug + 'static {
     /// A token valid now, from the cache or freshly fetched.
     fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>>;
 
+    /// A token valid now, when one is at hand without waiting or fetching (a warm cache); the
+    /// transport asks this first and falls back to [`token`](Self::token). `None` by default.
+    fn ready_token(&self) -> Option<AccessToken> {
+        None
+    }
+
     /// The API answered 401 to `rejected`: forget it if it is still the current token.
     fn invalidate(&self, rejected: &AccessToken) {
         let _ = rejected;
@@ -58,5 +64,9 @@ impl StaticToken {
 impl TokenSource for StaticToken {
     fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
         Box::pin(std::future::ready(Ok(self.0.clone())))
+    }
+
+    fn ready_token(&self) -> Option<AccessToken> {
+        Some(self.0.clone())
     }
 }

@@ -1,32 +1,66 @@
 //! Access tokens as handed out and as fetched.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// A bearer access token. Its value never appears in `Debug` or `Display`.
-#[derive(Clone, PartialEq, Eq)]
+use bytes::Bytes;
+use reqwest::header::HeaderValue;
+
+/// A bearer access token. Its value never appears in `Debug` or `Display`. Cloning it is a
+/// reference count: a cache hands out the same token to every call.
+#[derive(Clone)]
 pub struct AccessToken {
-    value: String,
+    inner: Arc<Held>,
+}
+
+/// The value and its ready-made `Authorization` header.
+struct Held {
+    value: Box<str>,
+    /// `Bearer <value>`, marked sensitive; `None` when the value cannot be a header.
+    bearer: Option<HeaderValue>,
 }
 
 impl AccessToken {
     /// Wraps a token value.
     pub fn new(value: impl Into<String>) -> Self {
+        let value: Box<str> = value.into().into_boxed_str();
+        let bearer =
+            HeaderValue::from_maybe_shared(Bytes::from([b"Bearer ", value.as_bytes()].concat()))
+                .ok()
+                .map(|mut header| {
+                    header.set_sensitive(true);
+                    header
+                });
         Self {
-            value: value.into(),
+            inner: Arc::new(Held { value, bearer }),
         }
     }
 
     /// The token value, for the `Authorization` header.
     pub fn expose(&self) -> &str {
-        &self.value
+        &self.inner.value
+    }
+
+    /// `Authorization: Bearer <token>` as a sensitive header value, built once per token;
+    /// `None` when the token holds characters a header cannot.
+    pub(crate) fn bearer_header(&self) -> Option<&HeaderValue> {
+        self.inner.bearer.as_ref()
     }
 
     /// The `exp` claim when the token is a JWT (read without checking the signature).
     pub fn jwt_expiry(&self) -> Option<SystemTime> {
-        super::jwt::expiry(&self.value)
+        super::jwt::expiry(&self.inner.value)
     }
 }
+
+impl PartialEq for AccessToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.value == other.inner.value
+    }
+}
+
+impl Eq for AccessToken {}
 
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
