@@ -794,6 +794,22 @@ async fn abilitec_answers_conform() {
             ),]))
             .send()
     );
+    // A miss is the documented 404 error document.
+    let unknown = "0".repeat(64);
+    match client
+        .lookup_people()
+        .lookup_type(kind.clone())
+        .key(&unknown)
+        .send()
+        .await
+    {
+        Err(abilitec::Error::ErrorResponse(answer)) => {
+            assert_eq!(answer.status(), 404);
+            assert_eq!(violations(answer.headers()), None);
+            assert_eq!(answer.into_inner().error.code, "600-0030");
+        }
+        other => panic!("a lookup of an unknown key answered {other:?}"),
+    }
     check.finish(&[]);
 }
 
