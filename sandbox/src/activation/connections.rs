@@ -102,13 +102,13 @@ fn check_connection(
             missing.join(", ")
         )));
     }
-    match (&integration.o_auth_endpoint_id, &input.oauth_connection_id) {
+    match (&integration.oauth_endpoint_id, &input.oauth_connection_id) {
         (None, _) => Ok(OAuthStatus::NotApplicable),
         (Some(_), None) => Err(invalid(
             "oAuthConnectionID is required: the integration has an oAuthEndpointID",
         )),
         (Some(endpoint), Some(id)) => match state.oauth_connections.get(id) {
-            Some(c) if &c.o_auth_endpoint_id == endpoint => Ok(OAuthStatus::Authorized),
+            Some(c) if &c.oauth_endpoint_id == endpoint => Ok(OAuthStatus::Authorized),
             Some(_) => Err(invalid(format!(
                 "oAuthConnectionID {id} belongs to another oAuthEndpointID"
             ))),
@@ -153,7 +153,7 @@ async fn create_connection(
     state.connections.insert(IntegrationConnection {
         id: id.clone(),
         integration_id,
-        o_auth_connection_id: input.oauth_connection_id,
+        oauth_connection_id: input.oauth_connection_id,
         properties: input.properties.unwrap_or_default(),
         device_types: device_types(input.device_types),
         created_at: now,
@@ -222,7 +222,7 @@ async fn update_connection(
     };
     let oauth_status = or_return!(check_connection(&state, &integration, &input));
     if let Some(c) = state.connections.get_mut(&id) {
-        c.o_auth_connection_id = input.oauth_connection_id;
+        c.oauth_connection_id = input.oauth_connection_id;
         c.properties = input.properties.unwrap_or_default();
         c.device_types = device_types(input.device_types);
         c.updated_at = now;
