@@ -111,7 +111,7 @@ async fn list_deliveries_sends_filters_and_exploded_segment_ids() {
         .limit(25)
         .after("cursor-1")
         .integration_connection_id("ic-1")
-        .segment_i_ds(vec!["21984472".to_owned(), "21984473".to_owned()])
+        .segment_ids(vec!["21984472".to_owned(), "21984473".to_owned()])
         .send()
         .await
         .unwrap()
@@ -216,7 +216,7 @@ async fn get_destination_integration_exposes_its_oauth_endpoint() {
     mock.assert_async().await;
     assert_round_trips(&integration, &answer);
     assert_eq!(
-        integration.o_auth_endpoint_id.as_deref(),
+        integration.oauth_endpoint_id.as_deref(),
         Some("meta-business")
     );
 }
@@ -474,7 +474,7 @@ async fn create_integration_connection_sends_the_integration_pair() {
         .create_integration_connection()
         .body(types::IntegrationConnectionInput {
             integration_id: ["1204".into(), "5530".into()],
-            o_auth_connection_id: Some("oc-1".into()),
+            oauth_connection_id: Some("oc-1".into()),
             properties: vec![types::IntegrationConnectionProperty {
                 property_key: "adAccountId".into(),
                 property_value: "act_1".into(),
@@ -549,7 +549,7 @@ async fn update_integration_connection_sends_the_body() {
         .update_integration_connection()
         .integration_connection_id("ic-1")
         .body(types::IntegrationConnectionUpdate {
-            o_auth_connection_id: Some("oc-2".into()),
+            oauth_connection_id: Some("oc-2".into()),
             properties: vec![types::IntegrationConnectionProperty {
                 property_key: "adAccountId".into(),
                 property_value: "act_2".into(),
@@ -592,7 +592,7 @@ async fn list_oauth_connections_filters_by_endpoint() {
         .list_oauth_connections()
         .limit(10)
         .after("c7")
-        .o_auth_endpoint_id("meta-business")
+        .oauth_endpoint_id("meta-business")
         .send()
         .await
         .unwrap()
@@ -632,10 +632,10 @@ async fn create_oauth_connection_attempt_for_a_reauthorization() {
     let created = client(&server)
         .create_oauth_connection_attempt()
         .body(types::OAuthConnectionAttemptInput {
-            o_auth_endpoint_id: "meta-business".into(),
+            oauth_endpoint_id: "meta-business".into(),
             redirect_url: Some("https://app.example.com/done".into()),
             state: Some("s-1".into()),
-            o_auth_connection_id: Some("oc-1".into()),
+            oauth_connection_id: Some("oc-1".into()),
         })
         .send()
         .await
@@ -728,7 +728,7 @@ async fn list_segment_statuses_sends_type_and_exploded_ids() {
         .limit(10)
         .after("c9")
         .segment_type(types::SegmentType::Onboarding)
-        .segment_i_ds(vec!["21984472".to_owned(), "21984473".to_owned()])
+        .segment_ids(vec!["21984472".to_owned(), "21984473".to_owned()])
         .send()
         .await
         .unwrap()

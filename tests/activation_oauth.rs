@@ -485,7 +485,7 @@ async fn a_connection_missing_a_property_or_its_oauth_id_is_refused_before_sendi
     let client = client(&server);
     let missing_property = ConnectionRequest::new()
         .property("adAccountId", "act_1")
-        .o_auth_connection_id("conn-42");
+        .oauth_connection_id("conn-42");
     let error = client
         .create_connection_from_integration("1180", &integration(true), missing_property)
         .await
@@ -531,7 +531,7 @@ async fn a_complete_connection_request_is_sent() {
         .property("adAccountId", "act_1")
         .property("pixelId", "px_1")
         .device_type(types::DeviceType::Pii)
-        .o_auth_connection_id("conn-42");
+        .oauth_connection_id("conn-42");
     let id = client(&server)
         .create_connection_from_integration("1180", &integration(true), request)
         .await

@@ -226,7 +226,7 @@ pub async fn create_connection(
             .iter()
             .map(|t| types::DeviceType::from(t.to_uppercase()))
             .collect(),
-        o_auth_connection_id: create.oauth_connection_id.clone(),
+        oauth_connection_id: create.oauth_connection_id.clone(),
         distribution_manager_name: create.distribution_manager_name.clone(),
     };
     Ok(client
@@ -249,7 +249,7 @@ fn human_integration(integration: &types::Integration) -> String {
         .map(|p| p.name.as_str())
         .collect();
     let oauth = integration
-        .o_auth_endpoint_id
+        .oauth_endpoint_id
         .as_deref()
         .map(|id| format!("  oauth endpoint {id}"))
         .unwrap_or_default();
@@ -270,7 +270,7 @@ fn human_integration(integration: &types::Integration) -> String {
 fn human_connection(connection: &types::IntegrationConnection) -> String {
     let [destination, integration] = &connection.integration_id;
     let oauth = connection
-        .o_auth_connection_id
+        .oauth_connection_id
         .as_deref()
         .map(|id| format!("  oauth connection {id}"))
         .unwrap_or_default();

@@ -35,7 +35,7 @@ pub struct Connected {
     pub authorization_url: String,
     /// The authorized OAuth connection, for `connections create --oauth-connection-id`.
     #[serde(rename = "oAuthConnectionID")]
-    pub o_auth_connection_id: String,
+    pub oauth_connection_id: String,
 }
 
 /// Runs an `activation oauth` subcommand.
@@ -71,8 +71,8 @@ pub async fn run(
     let connected = Connected {
         attempt_id,
         authorization_url,
-        o_auth_connection_id: id.map_err(poll_error)?,
+        oauth_connection_id: id.map_err(poll_error)?,
     };
-    out.emit(&connected, |c| c.o_auth_connection_id.clone());
+    out.emit(&connected, |c| c.oauth_connection_id.clone());
     Ok(())
 }

@@ -113,7 +113,7 @@ async fn walk(
         let integrations = crate::activation::integrations(&activation, &destination.id).await?;
         if let Some(integration) = integrations
             .into_iter()
-            .find(|i| i.o_auth_endpoint_id.is_some())
+            .find(|i| i.oauth_endpoint_id.is_some())
         {
             found = Some((destination.clone(), integration));
             break;
@@ -125,7 +125,7 @@ async fn walk(
             "the sandbox has no integration with an OAuth endpoint",
         ));
     };
-    let endpoint = integration.o_auth_endpoint_id.clone().unwrap_or_default();
+    let endpoint = integration.oauth_endpoint_id.clone().unwrap_or_default();
     steps.push(
         "activation",
         format!(
@@ -155,15 +155,15 @@ async fn walk(
         "the simulated browser opened the consent page and granted access".to_owned(),
         Value::Null,
     );
-    let o_auth_connection_id = pending.wait().await.map_err(poll_error)?;
+    let oauth_connection_id = pending.wait().await.map_err(poll_error)?;
     steps.push(
         "activation oauth",
-        format!("authorized: oAuthConnectionID {o_auth_connection_id}"),
-        json!({ "oAuthConnectionID": o_auth_connection_id }),
+        format!("authorized: oAuthConnectionID {oauth_connection_id}"),
+        json!({ "oAuthConnectionID": oauth_connection_id }),
     );
 
     // An integration connection with it.
-    let mut request = ConnectionRequest::new().o_auth_connection_id(o_auth_connection_id.clone());
+    let mut request = ConnectionRequest::new().oauth_connection_id(oauth_connection_id.clone());
     for property in &integration.required_properties {
         request = request.property(property.name.clone(), format!("demo-{}", property.name));
     }

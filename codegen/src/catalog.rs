@@ -54,8 +54,8 @@ pub struct OperationRow {
     pub source: Source,
 }
 
-/// The Rust method name progenitor gives an `operationId`: snake case, with a trailing `_` when
-/// that is a Rust keyword.
+/// The Rust method name the generated client has for an `operationId`: snake case (tidied by
+/// [`crate::names::tidy_name`]), with a trailing `_` when that is a Rust keyword.
 pub fn rust_method_name(operation_id: &str) -> String {
     const KEYWORDS: &[&str] = &[
         "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
@@ -64,7 +64,8 @@ pub fn rust_method_name(operation_id: &str) -> String {
         "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final",
         "gen", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
     ];
-    let name = operation_id.to_snake_case();
+    let snake = operation_id.to_snake_case();
+    let name = crate::names::tidy_name(&snake).unwrap_or(snake);
     if KEYWORDS.contains(&name.as_str()) {
         format!("{name}_")
     } else {

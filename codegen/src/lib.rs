@@ -1,12 +1,14 @@
 //! Code generation for the `liveramp` crate, shared by its build script and its xtask.
 //!
 //! One code path turns `specs/<api>.yaml` into Rust: [`generate`] parses a spec, runs
-//! progenitor with the crate's settings, makes every string enum open (see [`open_enum`]) and
+//! progenitor with the crate's settings, makes every string enum open (see [`open_enum`]),
 //! appends the operation table the transport validates and retries by (see
-//! [`operations`]) and returns formatted source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
+//! [`operations`]), tidies names such as `segment_i_ds` (see [`names`]) and returns formatted
+//! source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
 //! through [`load`] for lint and documentation.
 
 pub mod catalog;
+pub mod names;
 mod open_enum;
 pub mod operations;
 
@@ -226,7 +228,8 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
         .map_err(|e| error(spec, format!("operation table does not parse: {e}")))?;
     file.items.extend(table.items);
     // progenitor's usage snippets are fragments, not doctests: show them as text.
-    Ok(prettyplease::unparse(&file).replace("```ignore", "```text"))
+    let code = prettyplease::unparse(&file).replace("```ignore", "```text");
+    Ok(names::tidy_names(&code))
 }
 
 /// Generates the typed httpmock helpers of one API (`when`/`then` extensions per operation) for
@@ -238,7 +241,8 @@ pub fn generate_httpmock(spec: &Path, doc: &OpenAPI, module: &str) -> Result<Str
         .map_err(|e| error(spec, format!("progenitor httpmock: {e}")))?;
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| error(spec, format!("generated httpmock code does not parse: {e}")))?;
-    Ok(match_array_query_items(&prettyplease::unparse(&file)))
+    let code = match_array_query_items(&prettyplease::unparse(&file));
+    Ok(names::tidy_names(&code))
 }
 
 /// progenitor's httpmock matcher for an array query parameter calls `to_string()` on the whole
@@ -303,4 +307,51 @@ pub fn response_example(
         }
     };
     response.content.get("application/json")?.example.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /deliveries:
+    get:
+      operationId: list_deliveries
+      parameters:
+        - name: segmentIDs
+          in: query
+          schema: {type: array, items: {type: string}}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Delivery'}
+components:
+  schemas:
+    Delivery:
+      type: object
+      required: [oAuthEndpointID]
+      properties:
+        oAuthEndpointID: {type: string}
+"#;
+
+    #[test]
+    fn generated_names_are_tidied_and_wire_names_kept() {
+        let spec = std::path::Path::new("t.yaml");
+        let doc = crate::parse(spec, SPEC).unwrap();
+        for code in [
+            crate::generate(spec, &doc, "t").unwrap(),
+            crate::generate_httpmock(spec, &doc, "t").unwrap(),
+        ] {
+            assert!(!code.contains("segment_i_ds"), "{code}");
+            assert!(code.contains("pub fn segment_ids"), "{code}");
+        }
+        let code = crate::generate(spec, &doc, "t").unwrap();
+        assert!(!code.contains("o_auth"), "{code}");
+        assert!(code.contains("pub oauth_endpoint_id: ::std::string::String"));
+        assert!(code.contains(r#"rename = "oAuthEndpointID""#));
+        assert!(code.contains(r#"QueryParam::new("segmentIDs""#));
+    }
 }

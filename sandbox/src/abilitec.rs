@@ -8,8 +8,10 @@
 //! lookup key, 600-0040 nothing to match on, 600-0041 `name` together with its parts,
 //! 600-0042 invalid `state`, 600-0043 invalid `zipCode`, 600-0044 invalid `email`, 600-0045
 //! invalid `phone`, 600-0050 invalid `limit`, 600-0060 invalid `matchLevel`, 600-0095 batch
-//! size not 1..=1000; 404 600-0030 unknown document class, 404 600-0117 opted-out consumer
-//! (the email `opted-out@example.com`); 401 000-0401 missing, invalid or expired token.
+//! size not 1..=1000; 404 600-0030 no document found (an unknown document class, or an
+//! identity the sandbox does not know: see [`unknown_key`] and [`NOT_FOUND_EMAIL`]), 404
+//! 600-0117 opted-out consumer (the email `opted-out@example.com`); 405 600-0052 a method the
+//! path does not answer; 401 000-0401 missing, invalid or expired token.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -29,6 +31,10 @@ use crate::tokens::{self, Audience};
 
 /// The email the sandbox treats as opted out.
 const OPTED_OUT_EMAIL: &str = "opted-out@example.com";
+/// The email of a person the sandbox does not know: matches on it find no document.
+const NOT_FOUND_EMAIL: &str = "not-found@example.com";
+/// The prefix of every link the sandbox issues.
+const LINK_PREFIX: &str = "XY";
 /// The largest batch.
 const MAX_BATCH: usize = 1000;
 const LOOKUP_TYPES: &[&str] = &["er", "md5", "sha256", "sha1", "abilitec"];
@@ -111,6 +117,25 @@ struct Failure(StatusCode, &'static str, String);
 
 fn bad(code: &'static str, message: impl Into<String>) -> Failure {
     Failure(StatusCode::BAD_REQUEST, code, message.into())
+}
+
+/// 404 600-0030, the API's answer when no document matches.
+fn no_document() -> Failure {
+    Failure(
+        StatusCode::NOT_FOUND,
+        "600-0030",
+        "No document was found.".into(),
+    )
+}
+
+/// The answer to a method a path does not take: 405 600-0052 (axum adds the `Allow` header).
+pub(crate) async fn method_not_allowed() -> Response {
+    Failure(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "600-0052",
+        "The method is not allowed.".into(),
+    )
+    .into_response()
 }
 
 impl Failure {
@@ -262,7 +287,7 @@ fn link(parts: &[&str]) -> String {
         .iter()
         .map(|b| DIGITS[usize::from(*b) % DIGITS.len()] as char)
         .collect();
-    format!("XY{tail}")
+    format!("{LINK_PREFIX}{tail}")
 }
 
 fn digits(text: &str) -> String {
@@ -323,6 +348,9 @@ fn matched(class: &str, q: &Query) -> Result<IdentityDocument, Failure> {
                 "600-0117",
                 "The consumer has opted out.".into(),
             ));
+        }
+        if e == NOT_FOUND_EMAIL {
+            return Err(no_document());
         }
     }
     let phone = match (get("phone"), get("areaCode")) {
@@ -433,6 +461,13 @@ fn matched(class: &str, q: &Query) -> Result<IdentityDocument, Failure> {
     })
 }
 
+/// Whether a valid lookup key names nobody the sandbox knows: a key of only `0`s, or an
+/// `abilitec` link the sandbox never issues (one not starting with [`LINK_PREFIX`]).
+fn unknown_key(kind: &str, key: &str) -> bool {
+    key.chars().all(|c| c == '0')
+        || (kind == "abilitec" && !key.to_uppercase().starts_with(LINK_PREFIX))
+}
+
 fn looked_up(kind: &str, q: &Query) -> Result<IdentityDocument, Failure> {
     let key = q.first("key").unwrap_or("").trim();
     let hex_len = match kind {
@@ -448,6 +483,9 @@ fn looked_up(kind: &str, q: &Query) -> Result<IdentityDocument, Failure> {
     };
     if !valid {
         return Err(bad("600-0031", format!("key is not a valid {kind} key.")));
+    }
+    if unknown_key(kind, key) {
+        return Err(no_document());
     }
     let key = key.to_lowercase();
     let consumer = if kind == "abilitec" {

@@ -133,23 +133,31 @@ fn router(shared: AppState) -> (Router, OperationTable) {
     ops.extend(activation::ops());
     ops.extend(activation_v1::ops());
     ops.extend(consent::ops());
-    ops.extend(abilitec::ops());
     ops.extend(data_integration::ops());
+    let abilitec_ops = abilitec::ops();
     let table = OperationTable(Arc::new(
         ops.iter()
+            .chain(&abilitec_ops)
             .map(|op| (op.name, op.method.clone(), op.path))
             .collect(),
     ));
-    let mut api = Router::new();
-    for op in ops {
-        api = api.route(op.path, op.route);
-    }
-    let api = api.route_layer(axum::middleware::from_fn_with_state(
-        (shared.clone(), table.clone()),
-        faults::middleware,
-    ));
+    // AbiliTec answers a wrong method with its own error document.
+    let abilitec_api =
+        routes(abilitec_ops).method_not_allowed_fallback(abilitec::method_not_allowed);
+    let api = routes(ops)
+        .merge(abilitec_api)
+        .route_layer(axum::middleware::from_fn_with_state(
+            (shared.clone(), table.clone()),
+            faults::middleware,
+        ));
     let router = api.merge(admin::routes(table.clone())).with_state(shared);
     (router, table)
+}
+
+/// A router of these operations.
+fn routes(ops: Vec<state::Op>) -> Router<AppState> {
+    ops.into_iter()
+        .fold(Router::new(), |api, op| api.route(op.path, op.route))
 }
 
 impl Sandbox {

@@ -138,3 +138,92 @@ async fn batches_answer_in_request_order_with_200_even_when_items_fail() {
     assert_eq!(answers[1]["code"], 400);
     assert_eq!(answers[1]["document"]["error"]["code"], "600-0031");
 }
+
+#[tokio::test]
+async fn unknown_identities_answer_404_no_document_found() {
+    let (sandbox, http) = common::start().await;
+    let token = common::abilitec_token(&sandbox, &http).await;
+    let misses = [
+        "/people/match?name=Nobody%20Known&email=not-found@example.com".to_owned(),
+        format!("/people/sha256?key={}", "0".repeat(64)),
+        format!("/households/md5?key={}", "0".repeat(32)),
+        format!("/places/sha1?key={}", "0".repeat(40)),
+        "/entities/er?key=0".to_owned(),
+        "/people/abilitec?key=0000000000000000".to_owned(),
+        // A link the sandbox never issues: its links all start with `XY`.
+        "/people/abilitec?key=003YUS0209B0QRPZ".to_owned(),
+    ];
+    for miss in &misses {
+        let (status, body) = call(&sandbox, &http, &token, miss).await;
+        assert_eq!(status, 404, "{miss}");
+        assert_eq!(body["error"]["code"], "600-0030", "{miss}");
+        assert!(body["error"]["requestId"].is_string(), "{miss}");
+    }
+    // A link the sandbox issued is found again.
+    let (_, matched) = call(
+        &sandbox,
+        &http,
+        &token,
+        "/people/match?name=Jane%20Doe&email=jane@example.com",
+    )
+    .await;
+    let link = matched["person"]["abilitec"]["consumerLink"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, found) = call(
+        &sandbox,
+        &http,
+        &token,
+        &format!("/people/abilitec?key={link}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(found["person"]["abilitec"]["consumerLink"], link.as_str());
+    // In a batch, a miss is one item answered 404 among found ones.
+    let answers: Vec<Value> = http
+        .post(format!("{}/batch/lookup", sandbox.abilitec_url()))
+        .bearer_auth(&token)
+        .json(&json!([
+            format!("/people/sha256?key={}", "0".repeat(64)),
+            format!("/people/sha256?key={}", "a".repeat(64)),
+        ]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answers[0]["code"], 404);
+    assert_eq!(answers[0]["document"]["error"]["code"], "600-0030");
+    assert_eq!(answers[1]["code"], 200);
+}
+
+#[tokio::test]
+async fn a_wrong_method_gets_the_405_error_document() {
+    let (sandbox, http) = common::start().await;
+    let token = common::abilitec_token(&sandbox, &http).await;
+    let wrong = [
+        (reqwest::Method::PUT, "/people/match?name=Jane%20Doe"),
+        (reqwest::Method::DELETE, "/people/sha256?key=ab"),
+        (reqwest::Method::GET, "/batch/match"),
+        (reqwest::Method::PATCH, "/martians/match"),
+    ];
+    for (method, path) in wrong {
+        let response = http
+            .request(method.clone(), format!("{}{path}", sandbox.abilitec_url()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{method} {path}");
+        assert!(
+            response.headers().contains_key("allow"),
+            "{method} {path} says which methods are allowed"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "600-0052", "{method} {path}");
+        assert!(body["error"]["message"].is_string());
+        assert!(body["error"]["requestId"].is_string());
+    }
+}

@@ -378,3 +378,93 @@ async fn deliveries_progress_with_the_sandbox_clock() {
     let later = common::activation_json(&sandbox, &http, &token, query, 200).await;
     assert_eq!(statuses(&later), vec!["DELIVERED", "DELIVERED"]);
 }
+
+#[tokio::test]
+async fn deleting_a_connection_removes_its_managers_and_their_segment_configs() {
+    let (sandbox, http) = common::start().await;
+    let token = common::service_token(&sandbox, &http).await;
+    let second = post(
+        &sandbox,
+        &http,
+        &token,
+        "/v2/distribution-managers",
+        json!({ "name": "Second manager", "integrationConnectionID": "ic-0001" }),
+    )
+    .await;
+    assert_eq!(second.status(), 201);
+    let second = second.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    common::activation_json(
+        &sandbox,
+        &http,
+        &token,
+        "/v2/distribution-managers/dm-0001/segment-configs/sc-0001",
+        200,
+    )
+    .await;
+
+    let deleted = common::activation(
+        &sandbox,
+        &http,
+        &token,
+        Method::DELETE,
+        "/v2/integration-connections/ic-0001",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(deleted.status(), 200);
+
+    for manager in ["dm-0001", second.as_str()] {
+        let path = format!("/v2/distribution-managers/{manager}");
+        common::activation_json(&sandbox, &http, &token, &path, 404).await;
+        common::activation_json(
+            &sandbox,
+            &http,
+            &token,
+            &format!("{path}/segment-configs"),
+            404,
+        )
+        .await;
+    }
+    common::activation_json(
+        &sandbox,
+        &http,
+        &token,
+        "/v2/distribution-managers/dm-0001/segment-configs/sc-0001",
+        404,
+    )
+    .await;
+    let managers =
+        common::activation_json(&sandbox, &http, &token, "/v2/distribution-managers", 200).await;
+    assert!(
+        managers["v2/DistributionManagers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["integrationConnectionID"] != "ic-0001"),
+        "{managers}"
+    );
+    // The segments it distributed are no longer synced anywhere.
+    let statuses = common::activation_json(
+        &sandbox,
+        &http,
+        &token,
+        "/v2/segment-statuses?segmentIDs=seg-001",
+        200,
+    )
+    .await;
+    let status = &statuses["v2/SegmentStatuses"][0];
+    assert_eq!(
+        status["taxonomy"]["taxonomySyncStatus"], "NEVER_SYNCED",
+        "{statuses}"
+    );
+    assert!(
+        status
+            .get("integrationConnectionID")
+            .is_none_or(Value::is_null),
+        "{statuses}"
+    );
+}

@@ -80,7 +80,7 @@ async fn every_catalog_answer_decodes_into_the_generated_types() {
         .send()
         .await
         .unwrap();
-    assert!(oauth.o_auth_endpoint_id.is_some());
+    assert!(oauth.oauth_endpoint_id.is_some());
 
     let segments = client
         .list_segments()
@@ -100,7 +100,7 @@ async fn every_catalog_answer_decodes_into_the_generated_types() {
     let statuses = client
         .list_segment_statuses()
         .segment_type(types::SegmentType::Onboarding)
-        .segment_i_ds(vec!["seg-001".to_owned(), "seg-019".to_owned()])
+        .segment_ids(vec!["seg-001".to_owned(), "seg-019".to_owned()])
         .send()
         .await
         .unwrap()
@@ -130,8 +130,8 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
     let attempt_id = client
         .create_oauth_connection_attempt()
         .body(types::OAuthConnectionAttemptInput {
-            o_auth_endpoint_id: "oauth-sandbox-social".into(),
-            o_auth_connection_id: None,
+            oauth_endpoint_id: "oauth-sandbox-social".into(),
+            oauth_connection_id: None,
             redirect_url: None,
             state: Some("s".into()),
         })
@@ -169,14 +169,14 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
         authorized.status,
         types::OAuthConnectionAttemptStatus::Authorized
     );
-    let oauth_id = authorized.o_auth_connection_id.clone().unwrap();
+    let oauth_id = authorized.oauth_connection_id.clone().unwrap();
     let oauth = client
         .get_oauth_connection()
         .oauth_connection_id(&oauth_id)
         .send()
         .await
         .unwrap();
-    assert_eq!(oauth.o_auth_endpoint_id, "oauth-sandbox-social");
+    assert_eq!(oauth.oauth_endpoint_id, "oauth-sandbox-social");
     let listed = client
         .list_oauth_connections()
         .send()
@@ -189,7 +189,7 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
         .create_integration_connection()
         .body(types::IntegrationConnectionInput {
             integration_id: ["101".into(), "1011".into()],
-            o_auth_connection_id: Some(oauth_id.clone()),
+            oauth_connection_id: Some(oauth_id.clone()),
             properties: vec![types::IntegrationConnectionProperty {
                 property_key: "adAccountId".into(),
                 property_value: "act_1".into(),
@@ -216,7 +216,7 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
         .update_integration_connection()
         .integration_connection_id(&connection_id)
         .body(types::IntegrationConnectionUpdate {
-            o_auth_connection_id: Some(oauth_id),
+            oauth_connection_id: Some(oauth_id),
             properties: connection.properties.clone(),
             device_types: vec![types::DeviceType::Web, types::DeviceType::Ios],
         })

@@ -349,7 +349,7 @@ async fn activation_answers_conform() {
         client
             .list_segment_statuses()
             .segment_type(types::SegmentType::Onboarding)
-            .segment_i_ds(vec!["seg-001".to_owned(), "seg-019".to_owned()])
+            .segment_ids(vec!["seg-001".to_owned(), "seg-019".to_owned()])
             .send()
     );
     call!(
@@ -369,8 +369,8 @@ async fn activation_answers_conform() {
         client
             .create_oauth_connection_attempt()
             .body(types::OAuthConnectionAttemptInput {
-                o_auth_endpoint_id: "oauth-sandbox-social".into(),
-                o_auth_connection_id: None,
+                oauth_endpoint_id: "oauth-sandbox-social".into(),
+                oauth_connection_id: None,
                 redirect_url: None,
                 state: Some("s".into()),
             })
@@ -402,7 +402,7 @@ async fn activation_answers_conform() {
                 .attempt_id(attempt_id)
                 .send()
         );
-        oauth_id = check.need(read).o_auth_connection_id;
+        oauth_id = check.need(read).oauth_connection_id;
     }
     let oauth_id = check.need(oauth_id);
     call!(
@@ -429,7 +429,7 @@ async fn activation_answers_conform() {
             .create_integration_connection()
             .body(types::IntegrationConnectionInput {
                 integration_id: ["101".into(), "1011".into()],
-                o_auth_connection_id: Some(oauth_id.clone()),
+                oauth_connection_id: Some(oauth_id.clone()),
                 properties: vec![types::IntegrationConnectionProperty {
                     property_key: "adAccountId".into(),
                     property_value: "act_1".into(),
@@ -458,7 +458,7 @@ async fn activation_answers_conform() {
             .update_integration_connection()
             .integration_connection_id(&connection_id)
             .body(types::IntegrationConnectionUpdate {
-                o_auth_connection_id: Some(oauth_id),
+                oauth_connection_id: Some(oauth_id),
                 properties,
                 device_types: vec![types::DeviceType::Web, types::DeviceType::Ios],
             })
@@ -794,6 +794,22 @@ async fn abilitec_answers_conform() {
             ),]))
             .send()
     );
+    // A miss is the documented 404 error document.
+    let unknown = "0".repeat(64);
+    match client
+        .lookup_people()
+        .lookup_type(kind.clone())
+        .key(&unknown)
+        .send()
+        .await
+    {
+        Err(abilitec::Error::ErrorResponse(answer)) => {
+            assert_eq!(answer.status(), 404);
+            assert_eq!(violations(answer.headers()), None);
+            assert_eq!(answer.into_inner().error.code, "600-0030");
+        }
+        other => panic!("a lookup of an unknown key answered {other:?}"),
+    }
     check.finish(&[]);
 }
 

@@ -23,16 +23,16 @@ use crate::poll::{
 type ApiError = progenitor_client::Error<types::StandardError>;
 
 impl Client {
-    /// Starts an OAuth connection for `o_auth_endpoint_id`, an integration's `oAuthEndpointID`.
+    /// Starts an OAuth connection for `oauth_endpoint_id`, an integration's `oAuthEndpointID`.
     pub fn start_oauth_connection(
         &self,
-        o_auth_endpoint_id: impl Into<String>,
+        oauth_endpoint_id: impl Into<String>,
     ) -> StartOAuthConnection<'_> {
         StartOAuthConnection {
             client: self,
             input: types::OAuthConnectionAttemptInput {
-                o_auth_endpoint_id: o_auth_endpoint_id.into(),
-                o_auth_connection_id: None,
+                oauth_endpoint_id: oauth_endpoint_id.into(),
+                oauth_connection_id: None,
                 redirect_url: None,
                 state: None,
             },
@@ -41,15 +41,15 @@ impl Client {
         }
     }
 
-    /// Re-authorizes the existing OAuth connection `o_auth_connection_id` of
-    /// `o_auth_endpoint_id` (expired or revoked consent, changed password).
+    /// Re-authorizes the existing OAuth connection `oauth_connection_id` of
+    /// `oauth_endpoint_id` (expired or revoked consent, changed password).
     pub fn reauthorize_oauth_connection(
         &self,
-        o_auth_endpoint_id: impl Into<String>,
-        o_auth_connection_id: impl Into<String>,
+        oauth_endpoint_id: impl Into<String>,
+        oauth_connection_id: impl Into<String>,
     ) -> StartOAuthConnection<'_> {
-        self.start_oauth_connection(o_auth_endpoint_id)
-            .reauthorize(o_auth_connection_id)
+        self.start_oauth_connection(oauth_endpoint_id)
+            .reauthorize(oauth_connection_id)
     }
 
     /// Creates a connection to `integration` of destination `destination_id`, after checking
@@ -96,8 +96,8 @@ impl StartOAuthConnection<'_> {
     }
 
     /// Re-authorizes this existing OAuth connection instead of creating a new one.
-    pub fn reauthorize(mut self, o_auth_connection_id: impl Into<String>) -> Self {
-        self.input.o_auth_connection_id = Some(o_auth_connection_id.into());
+    pub fn reauthorize(mut self, oauth_connection_id: impl Into<String>) -> Self {
+        self.input.oauth_connection_id = Some(oauth_connection_id.into());
         self
     }
 
@@ -259,7 +259,7 @@ fn classify_attempt(
     attempt: types::OAuthConnectionAttempt,
 ) -> PollState<types::OAuthConnectionAttemptStatus, String> {
     use types::OAuthConnectionAttemptStatus as Status;
-    match (&attempt.status, &attempt.o_auth_connection_id) {
+    match (&attempt.status, &attempt.oauth_connection_id) {
         (Status::Authorized, Some(id)) if !id.is_empty() => PollState::Done(id.clone()),
         (Status::Failed, _) => PollState::Failed(failure_detail(&attempt)),
         _ => PollState::Pending(attempt.status),
@@ -279,7 +279,7 @@ fn failure_detail(attempt: &types::OAuthConnectionAttempt) -> String {
 pub struct ConnectionRequest {
     properties: Vec<(String, String)>,
     device_types: Vec<types::DeviceType>,
-    o_auth_connection_id: Option<String>,
+    oauth_connection_id: Option<String>,
     distribution_manager_name: Option<String>,
 }
 
@@ -302,8 +302,8 @@ impl ConnectionRequest {
     }
 
     /// The OAuth connection to deliver with (from [`PendingAuthorization::wait`]).
-    pub fn o_auth_connection_id(mut self, id: impl Into<String>) -> Self {
-        self.o_auth_connection_id = Some(id.into());
+    pub fn oauth_connection_id(mut self, id: impl Into<String>) -> Self {
+        self.oauth_connection_id = Some(id.into());
         self
     }
 
@@ -339,9 +339,9 @@ impl ConnectionRequest {
                 missing.join(", ")
             )));
         }
-        if let Some(endpoint) = &integration.o_auth_endpoint_id
+        if let Some(endpoint) = &integration.oauth_endpoint_id
             && self
-                .o_auth_connection_id
+                .oauth_connection_id
                 .as_deref()
                 .is_none_or(str::is_empty)
         {
@@ -365,7 +365,7 @@ impl ConnectionRequest {
                     .collect::<Vec<_>>(),
             )
             .device_types(self.device_types)
-            .o_auth_connection_id(self.o_auth_connection_id);
+            .oauth_connection_id(self.oauth_connection_id);
         let body = match self.distribution_manager_name {
             Some(name) => body.distribution_manager_name(Some(name)),
             None => body,

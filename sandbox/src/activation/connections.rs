@@ -102,13 +102,13 @@ fn check_connection(
             missing.join(", ")
         )));
     }
-    match (&integration.o_auth_endpoint_id, &input.oauth_connection_id) {
+    match (&integration.oauth_endpoint_id, &input.oauth_connection_id) {
         (None, _) => Ok(OAuthStatus::NotApplicable),
         (Some(_), None) => Err(invalid(
             "oAuthConnectionID is required: the integration has an oAuthEndpointID",
         )),
         (Some(endpoint), Some(id)) => match state.oauth_connections.get(id) {
-            Some(c) if &c.o_auth_endpoint_id == endpoint => Ok(OAuthStatus::Authorized),
+            Some(c) if &c.oauth_endpoint_id == endpoint => Ok(OAuthStatus::Authorized),
             Some(_) => Err(invalid(format!(
                 "oAuthConnectionID {id} belongs to another oAuthEndpointID"
             ))),
@@ -153,7 +153,7 @@ async fn create_connection(
     state.connections.insert(IntegrationConnection {
         id: id.clone(),
         integration_id,
-        o_auth_connection_id: input.oauth_connection_id,
+        oauth_connection_id: input.oauth_connection_id,
         properties: input.properties.unwrap_or_default(),
         device_types: device_types(input.device_types),
         created_at: now,
@@ -222,7 +222,7 @@ async fn update_connection(
     };
     let oauth_status = or_return!(check_connection(&state, &integration, &input));
     if let Some(c) = state.connections.get_mut(&id) {
-        c.o_auth_connection_id = input.oauth_connection_id;
+        c.oauth_connection_id = input.oauth_connection_id;
         c.properties = input.properties.unwrap_or_default();
         c.device_types = device_types(input.device_types);
         c.updated_at = now;
@@ -237,10 +237,20 @@ async fn delete_connection(
     Path(id): Path<String>,
 ) -> Response {
     or_return!(guard(&shared, &headers));
-    match lock(&shared.activation).connections.remove(&id) {
-        Some(_) => StatusCode::OK.into_response(),
-        None => not_found("v2/IntegrationConnection", &id),
+    let mut state = lock(&shared.activation);
+    if state.connections.remove(&id).is_none() {
+        return not_found("v2/IntegrationConnection", &id);
     }
+    let managers: Vec<String> = state
+        .managers
+        .iter()
+        .filter(|m| m.integration_connection_id == id)
+        .map(|m| m.id.clone())
+        .collect();
+    for manager in managers {
+        remove_manager(&mut state, &manager);
+    }
+    StatusCode::OK.into_response()
 }
 
 #[derive(Deserialize)]
@@ -406,22 +416,25 @@ async fn delete_manager(
     Path(id): Path<String>,
 ) -> Response {
     or_return!(guard(&shared, &headers));
-    let mut state = lock(&shared.activation);
-    match state.managers.remove(&id) {
-        Some(_) => {
-            let configs: Vec<String> = state
-                .segment_configs
-                .iter()
-                .filter(|c| c.distribution_manager_id == id)
-                .map(|c| c.id.clone())
-                .collect();
-            for c in configs {
-                state.segment_configs.remove(&c);
-            }
-            StatusCode::OK.into_response()
-        }
+    match remove_manager(&mut lock(&shared.activation), &id) {
+        Some(_) => StatusCode::OK.into_response(),
         None => not_found("v2/DistributionManager", &id),
     }
+}
+
+/// Removes a distribution manager and its segment configs; answers the manager if it existed.
+fn remove_manager(state: &mut Activation, id: &str) -> Option<DistributionManager> {
+    let manager = state.managers.remove(id)?;
+    let configs: Vec<String> = state
+        .segment_configs
+        .iter()
+        .filter(|c| c.distribution_manager_id == id)
+        .map(|c| c.id.clone())
+        .collect();
+    for config in configs {
+        state.segment_configs.remove(&config);
+    }
+    Some(manager)
 }
 
 #[derive(Deserialize)]

@@ -206,7 +206,7 @@ impl Data {
                     type_: IntegrationType::from(kind),
                     device_types: all_devices.iter().map(|d| DeviceType::from(*d)).collect(),
                     required_properties: required,
-                    o_auth_endpoint_id: endpoint.map(String::from),
+                    oauth_endpoint_id: endpoint.map(String::from),
                     unavailable_reason: unavailable.map(String::from),
                 },
             });
@@ -221,7 +221,7 @@ impl Data {
                     type_: IntegrationType::Onboarding,
                     device_types: vec![DeviceType::Web],
                     required_properties: vec![prop("accountId", "Your account ID.")],
-                    o_auth_endpoint_id: None,
+                    oauth_endpoint_id: None,
                     unavailable_reason: None,
                 },
             });
@@ -266,7 +266,7 @@ impl Data {
         self.connections.insert(IntegrationConnection {
             id: "ic-0001".into(),
             integration_id: ["102".into(), "1021".into()],
-            o_auth_connection_id: None,
+            oauth_connection_id: None,
             properties: vec![
                 property("seatId", "seat-42"),
                 property("advertiserName", "Sandbox Advertiser"),

@@ -84,13 +84,13 @@ async fn create_attempt(
     if !state
         .integrations
         .iter()
-        .any(|i| i.output.o_auth_endpoint_id.as_deref() == Some(endpoint.as_str()))
+        .any(|i| i.output.oauth_endpoint_id.as_deref() == Some(endpoint.as_str()))
     {
         return invalid(format!("oAuthEndpointID {endpoint} does not exist"));
     }
     if let Some(id) = &input.oauth_connection_id {
         match state.oauth_connections.get(id) {
-            Some(c) if c.o_auth_endpoint_id == endpoint => {}
+            Some(c) if c.oauth_endpoint_id == endpoint => {}
             _ => {
                 return invalid(format!(
                     "oAuthConnectionID {id} is not a connection of {endpoint}"
@@ -108,8 +108,8 @@ async fn create_attempt(
             status_detail: None,
             redirect_url: input.redirect_url,
             state: input.state,
-            o_auth_endpoint_id: endpoint,
-            o_auth_connection_id: input.oauth_connection_id,
+            oauth_endpoint_id: endpoint,
+            oauth_connection_id: input.oauth_connection_id,
         },
         outcome: None,
     });
@@ -143,10 +143,10 @@ fn settle(state: &mut Activation, id: &str, outcome: Outcome, now: DateTime<Utc>
         Outcome::Denied => (
             Status::Failed,
             Some("The user denied access at the destination platform (access_denied).".into()),
-            attempt.o_auth_connection_id.clone(),
+            attempt.oauth_connection_id.clone(),
         ),
         Outcome::Authorized => {
-            let connection = match &attempt.o_auth_connection_id {
+            let connection = match &attempt.oauth_connection_id {
                 Some(existing) => {
                     if let Some(c) = state.oauth_connections.get_mut(existing) {
                         c.updated_at = now;
@@ -157,8 +157,8 @@ fn settle(state: &mut Activation, id: &str, outcome: Outcome, now: DateTime<Utc>
                     let new_id = uuid::Uuid::new_v4().to_string();
                     state.oauth_connections.insert(OauthConnection {
                         id: new_id.clone(),
-                        name: format!("Sandbox authorization for {}", attempt.o_auth_endpoint_id),
-                        o_auth_endpoint_id: attempt.o_auth_endpoint_id.clone(),
+                        name: format!("Sandbox authorization for {}", attempt.oauth_endpoint_id),
+                        oauth_endpoint_id: attempt.oauth_endpoint_id.clone(),
                         created_at: now,
                         updated_at: now,
                     });
@@ -171,7 +171,7 @@ fn settle(state: &mut Activation, id: &str, outcome: Outcome, now: DateTime<Utc>
     if let Some(a) = state.attempts.get_mut(id) {
         a.output.status = status;
         a.output.status_detail = detail;
-        a.output.o_auth_connection_id = connection;
+        a.output.oauth_connection_id = connection;
         a.outcome = None;
     }
 }
@@ -186,7 +186,7 @@ async fn list_oauth_connections(
     let endpoint = query.first("oAuthEndpointID");
     let state = lock(&shared.activation);
     let page = state.oauth_connections.page(&params, |c| {
-        endpoint.is_none_or(|e| c.o_auth_endpoint_id == e)
+        endpoint.is_none_or(|e| c.oauth_endpoint_id == e)
     });
     list("v2/OauthConnections", &page)
 }
