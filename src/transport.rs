@@ -246,10 +246,8 @@ impl Transport {
     ) -> Result<Answer, Error> {
         let inner = &*self.inner;
         let policy = &inner.policy;
-        let headers = request.headers_mut();
-        headers.remove("api-version");
         if let Some(org_id) = &inner.org_id {
-            headers.insert("LR-Org-ID", org_id.clone());
+            request.headers_mut().insert("LR-Org-ID", org_id.clone());
         }
         if let (Some(op), true) = (op, inner.validate) {
             crate::validate::check(op, &request).map_err(|v| Error::InvalidField {
