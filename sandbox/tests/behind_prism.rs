@@ -14,12 +14,9 @@ use std::net::{TcpListener, TcpStream};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use liveramp::auth::StaticToken;
-use liveramp::transport::Transport;
-use liveramp::{abilitec, activation, activation_v1, consent, data_integration};
+use liveramp::{abilitec, activation, activation_v1, data_integration};
 use liveramp_sandbox::{FaultAction, FaultRule, RouteMatch, Sandbox};
 
 /// The repository root (the sandbox crate lives in `sandbox/`).
@@ -183,10 +180,48 @@ macro_rules! call {
     };
 }
 
-fn bearer(token: &str) -> Transport {
-    Transport::builder()
-        .token_source(Arc::new(StaticToken::new(token)))
-        .build()
+/// The service-account credentials file a deployment would hold, removed when dropped.
+struct CredentialsFile(PathBuf);
+
+impl Drop for CredentialsFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The settings a deployment would give, as environment variables: the sandbox's credentials
+/// file and keys, and the API under test (`url_var`, e.g. `LIVERAMP_CONSENT_URL`) at its Prism
+/// proxy. Clients come from `Config`, with the tokens, headers and transport it sets up.
+fn config(sandbox: &Sandbox, url_var: &str, proxy: &Proxy) -> (liveramp::Config, CredentialsFile) {
+    let file = CredentialsFile(std::env::temp_dir().join(format!(
+        "liveramp-prism-{}-{}.json",
+        std::process::id(),
+        sandbox.addr().port()
+    )));
+    std::fs::write(&file.0, sandbox.service_account_json()).unwrap();
+    let vars = [
+        ("LIVERAMP_CREDENTIALS", file.0.display().to_string()),
+        ("LIVERAMP_ORG_ID", sandbox.org_id().to_owned()),
+        (
+            "LIVERAMP_ABILITEC_CLIENT_ID",
+            sandbox.abilitec_client_id().to_owned(),
+        ),
+        (
+            "LIVERAMP_ABILITEC_CLIENT_SECRET",
+            sandbox.abilitec_client_secret().to_owned(),
+        ),
+        ("LIVERAMP_ABILITEC_TOKEN_URL", sandbox.abilitec_token_url()),
+        (
+            "LIVERAMP_DATA_INTEGRATION_TOKEN",
+            sandbox.data_integration_token().to_owned(),
+        ),
+        (
+            "LIVERAMP_ACTIVATION_V1_API_KEY",
+            sandbox.activation_v1_api_key().to_owned(),
+        ),
+        (url_var, proxy.url()),
+    ];
+    (liveramp::Config::from_vars(vars).unwrap(), file)
 }
 
 fn limit(n: u32) -> NonZeroU32 {
@@ -246,9 +281,8 @@ async fn prism_reports_an_answer_that_breaks_the_spec() {
 async fn consent_answers_conform() {
     let sandbox = Sandbox::start().await.unwrap();
     let proxy = Proxy::start("specs/consent.yaml", &sandbox.consent_url());
-    let token = common::service_token(&sandbox, &common::client()).await;
-    let client =
-        consent::Client::new_with_client(&proxy.url(), reqwest::Client::new(), bearer(&token));
+    let (config, _file) = config(&sandbox, "LIVERAMP_CONSENT_URL", &proxy);
+    let client = config.consent().unwrap();
     let mut check = Check::new("specs/consent.yaml");
     let first = call!(
         check,
@@ -277,14 +311,8 @@ async fn activation_answers_conform() {
     use activation::types;
     let sandbox = Sandbox::start().await.unwrap();
     let proxy = Proxy::start("specs/activation.yaml", &sandbox.activation_url());
-    let token = common::service_token(&sandbox, &common::client()).await;
-    let transport = Transport::builder()
-        .token_source(Arc::new(StaticToken::new(token)))
-        .org_id(sandbox.org_id())
-        .unwrap()
-        .build();
-    let client =
-        activation::Client::new_with_client(&proxy.url(), reqwest::Client::new(), transport);
+    let (config, _file) = config(&sandbox, "LIVERAMP_ACTIVATION_URL", &proxy);
+    let client = config.activation().unwrap();
     let mut check = Check::new("specs/activation.yaml");
 
     let page = call!(
@@ -594,16 +622,8 @@ async fn activation_v1_answers_conform() {
     use activation_v1::types;
     let sandbox = Sandbox::start().await.unwrap();
     let proxy = Proxy::start("specs/activation-v1.yaml", &sandbox.activation_v1_url());
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        "x-api-key",
-        sandbox.activation_v1_api_key().parse().unwrap(),
-    );
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap();
-    let client = activation_v1::Client::new_with_client(&proxy.url(), http, Transport::default());
+    let (config, _file) = config(&sandbox, "LIVERAMP_ACTIVATION_V1_URL", &proxy);
+    let client = config.activation_v1().unwrap();
     let mut check = Check::new("specs/activation-v1.yaml");
 
     let destinations = call!(
@@ -684,9 +704,8 @@ async fn abilitec_answers_conform() {
     use abilitec::types;
     let sandbox = Sandbox::start().await.unwrap();
     let proxy = Proxy::start("specs/abilitec.yaml", &sandbox.abilitec_url());
-    let token = common::abilitec_token(&sandbox, &common::client()).await;
-    let client =
-        abilitec::Client::new_with_client(&proxy.url(), reqwest::Client::new(), bearer(&token));
+    let (config, _file) = config(&sandbox, "LIVERAMP_ABILITEC_URL", &proxy);
+    let client = config.abilitec().unwrap();
     let mut check = Check::new("specs/abilitec.yaml");
     let email: types::EmailAddress = "jane@example.com".parse().unwrap();
     let zip: types::ZipCode = "72201".parse().unwrap();
@@ -821,11 +840,8 @@ async fn data_integration_answers_conform() {
         "specs/data-integration.yaml",
         &sandbox.data_integration_url(),
     );
-    let client = data_integration::Client::new_with_client(
-        &proxy.url(),
-        reqwest::Client::new(),
-        bearer(sandbox.data_integration_token()),
-    );
+    let (config, _file) = config(&sandbox, "LIVERAMP_DATA_INTEGRATION_URL", &proxy);
+    let client = config.data_integration().unwrap();
     let mut check = Check::new("specs/data-integration.yaml");
 
     let pull = call!(
