@@ -1,9 +1,10 @@
 //! Code generation for the `liveramp` crate, shared by its build script and its xtask.
 //!
 //! One code path turns `specs/<api>.yaml` into Rust: [`generate`] parses a spec, runs
-//! progenitor with the crate's settings, makes every string enum open (see [`open_enum`]),
-//! appends the operation table the transport validates and retries by (see
-//! [`operations`]), tidies names such as `segment_i_ds` (see [`names`]) and returns formatted
+//! progenitor with the crate's settings, makes every string enum open (an `Unknown(String)`
+//! variant keeps values the spec does not list), appends the operation table the transport
+//! validates and retries by (see [`operations`]), drops progenitor's `api-version` header (see
+//! [`headers`]), tidies names such as `segment_i_ds` (see [`names`]) and returns formatted
 //! source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
 //! through [`load`] for lint and documentation.
 

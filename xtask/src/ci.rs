@@ -31,6 +31,7 @@ pub fn run() -> Result<(), String> {
         "warnings",
     ])?;
     only_enabled_apis_are_generated()?;
+    docs()?;
     cargo(&["test", "--workspace", "--all-features", "--locked"])?;
     // With `--all-features` reqwest brings its own TLS provider; a user's default build does not.
     cargo(&[
@@ -96,6 +97,33 @@ fn only_enabled_apis_are_generated() -> Result<(), String> {
         Err(format!(
             "with only the consent feature, {out_dir} holds {generated:?} instead of [\"consent.rs\"]"
         ))
+    }
+}
+
+/// The API documentation builds without a warning (broken or private intra-doc links).
+fn docs() -> Result<(), String> {
+    let args = [
+        "doc",
+        "--workspace",
+        "--lib",
+        "--no-deps",
+        "--all-features",
+        "--locked",
+    ];
+    step(&format!(
+        "RUSTDOCFLAGS=\"-D warnings\" cargo {}",
+        args.join(" ")
+    ));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(args)
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("the documentation has warnings (`cargo doc` above)".into())
     }
 }
 
