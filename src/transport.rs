@@ -499,6 +499,23 @@ async fn ship(error: Error) -> reqwest::Result<reqwest::Response> {
     ))
 }
 
+/// Optional query parameters for the generated clients' request builders.
+pub(crate) trait OptionalQuery {
+    /// Adds the query parameter `name` unless `value` is `None`. The generated clients send
+    /// every optional query parameter through it: reqwest rewrites the URL's query even for a
+    /// parameter that serializes to nothing.
+    fn optional_query<T: serde::Serialize>(self, name: &str, value: &Option<T>) -> Self;
+}
+
+impl OptionalQuery for reqwest::RequestBuilder {
+    fn optional_query<T: serde::Serialize>(self, name: &str, value: &Option<T>) -> Self {
+        match value {
+            Some(_) => self.query(&progenitor_client::QueryParam::new(name, value)),
+            None => self,
+        }
+    }
+}
+
 /// Routes a generated `Client`'s requests through its [`Transport`], with the operation table
 /// generated beside it (`OPERATION_SPECS`).
 macro_rules! impl_client_hooks {

@@ -16,6 +16,7 @@ async fn list_consent_files_sends_filters_and_decodes_the_spec_example() {
                 .query_param("limit", "5")
                 .query_param("after", "cursor-1")
                 .query_param("createdAfter", "2019-11-01T00:00:00Z")
+                .query_param_missing("createdBefore")
                 .header("authorization", format!("Bearer {}", common::TOKEN))
                 .header_missing("lr-org-id")
                 .header_missing("api-version");

@@ -4,7 +4,7 @@
 //! progenitor with the crate's settings, makes every string enum open (an `Unknown(String)`
 //! variant keeps values the spec does not list), appends the operation table the transport
 //! validates and retries by (see [`operations`]), drops progenitor's `api-version` header (see
-//! [`headers`]), tidies names such as `segment_i_ds` (see [`names`]) and returns formatted
+//! [`headers`]), skips unset optional query parameters (see [`query`]), tidies names such as `segment_i_ds` (see [`names`]) and returns formatted
 //! source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
 //! through [`load`] for lint and documentation.
 
@@ -13,6 +13,7 @@ pub mod headers;
 pub mod names;
 mod open_enum;
 pub mod operations;
+pub mod query;
 
 pub use openapiv3;
 
@@ -236,6 +237,7 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
              expects: update that step",
         ));
     }
+    query::skip_unset_queries(&mut file);
     // progenitor's usage snippets are fragments, not doctests: show them as text.
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
     Ok(names::tidy_names(&code))
@@ -361,6 +363,6 @@ components:
         assert!(!code.contains("o_auth"), "{code}");
         assert!(code.contains("pub oauth_endpoint_id: ::std::string::String"));
         assert!(code.contains(r#"rename = "oAuthEndpointID""#));
-        assert!(code.contains(r#"QueryParam::new("segmentIDs""#));
+        assert!(code.contains(r#"optional_query("segmentIDs""#), "{code}");
     }
 }
