@@ -180,27 +180,19 @@ macro_rules! call {
     };
 }
 
-/// The service-account credentials file a deployment would hold, removed when dropped.
-struct CredentialsFile(PathBuf);
-
-impl Drop for CredentialsFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// The settings a deployment would give, as environment variables: the sandbox's credentials
-/// file and keys, and the API under test (`url_var`, e.g. `LIVERAMP_CONSENT_URL`) at its Prism
-/// proxy. Clients come from `Config`, with the tokens, headers and transport it sets up.
-fn config(sandbox: &Sandbox, url_var: &str, proxy: &Proxy) -> (liveramp::Config, CredentialsFile) {
-    let file = CredentialsFile(std::env::temp_dir().join(format!(
-        "liveramp-prism-{}-{}.json",
-        std::process::id(),
-        sandbox.addr().port()
-    )));
-    std::fs::write(&file.0, sandbox.service_account_json()).unwrap();
+/// file (returned: it lives as long as the caller keeps it) and keys, and the API under test
+/// (`url_var`, e.g. `LIVERAMP_CONSENT_URL`) at its Prism proxy. Clients come from `Config`,
+/// with the tokens, headers and transport it sets up.
+fn config(
+    sandbox: &Sandbox,
+    url_var: &str,
+    proxy: &Proxy,
+) -> (liveramp::Config, tempfile::NamedTempFile) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), sandbox.service_account_json()).unwrap();
     let vars = [
-        ("LIVERAMP_CREDENTIALS", file.0.display().to_string()),
+        ("LIVERAMP_CREDENTIALS", file.path().display().to_string()),
         ("LIVERAMP_ORG_ID", sandbox.org_id().to_owned()),
         (
             "LIVERAMP_ABILITEC_CLIENT_ID",

@@ -457,6 +457,33 @@ fn item_status(id: &str, status: StatusCode, code: &str, message: &str) -> Segme
     }
 }
 
+/// The items of a segment-config batch: at most `MAX_SEGMENT_CONFIGS`.
+fn segment_batch<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, Response> {
+    let items: Vec<T> = parse_json(body).map_err(invalid)?;
+    if items.len() > MAX_SEGMENT_CONFIGS {
+        return Err(invalid("at most 500 segment configs per request"));
+    }
+    Ok(items)
+}
+
+/// The distribution manager `id` and the device types of its integration connection.
+fn manager_with_devices(
+    state: &Activation,
+    id: &str,
+) -> Result<(DistributionManager, Vec<DeviceType>), Response> {
+    let manager = state
+        .managers
+        .get(id)
+        .cloned()
+        .ok_or_else(|| not_found("v2/DistributionManager", id))?;
+    let devices = state
+        .connections
+        .get(&manager.integration_connection_id)
+        .map(|c| c.device_types.clone())
+        .unwrap_or_default();
+    Ok((manager, devices))
+}
+
 fn multi_status(items: Vec<SegmentConfigResult>) -> Response {
     (StatusCode::MULTI_STATUS, Json(items)).into_response()
 }
@@ -470,23 +497,10 @@ async fn create_segment_configs(
     body: Bytes,
 ) -> Response {
     or_return!(guard(&shared, &headers));
-    let inputs: Vec<SegmentConfigInput> = match parse_json(&body) {
-        Ok(i) => i,
-        Err(m) => return invalid(m),
-    };
-    if inputs.len() > MAX_SEGMENT_CONFIGS {
-        return invalid("at most 500 segment configs per request");
-    }
+    let inputs: Vec<SegmentConfigInput> = or_return!(segment_batch(&body));
     let now = shared.clock.unix();
     let mut state = lock(&shared.activation);
-    let Some(manager) = state.managers.get(&manager_id).cloned() else {
-        return not_found("v2/DistributionManager", &manager_id);
-    };
-    let devices = state
-        .connections
-        .get(&manager.integration_connection_id)
-        .map(|c| c.device_types.clone())
-        .unwrap_or_default();
+    let (manager, devices) = or_return!(manager_with_devices(&state, &manager_id));
     let mut answers = Vec::with_capacity(inputs.len());
     for input in inputs {
         let segment = input.segment_id.unwrap_or_default();
@@ -563,23 +577,10 @@ async fn delete_segment_configs(
     body: Bytes,
 ) -> Response {
     or_return!(guard(&shared, &headers));
-    let inputs: Vec<IdInput> = match parse_json(&body) {
-        Ok(i) => i,
-        Err(m) => return invalid(m),
-    };
-    if inputs.len() > MAX_SEGMENT_CONFIGS {
-        return invalid("at most 500 segment configs per request");
-    }
+    let inputs: Vec<IdInput> = or_return!(segment_batch(&body));
     let now = shared.clock.unix();
     let mut state = lock(&shared.activation);
-    let Some(manager) = state.managers.get(&manager_id).cloned() else {
-        return not_found("v2/DistributionManager", &manager_id);
-    };
-    let devices = state
-        .connections
-        .get(&manager.integration_connection_id)
-        .map(|c| c.device_types.clone())
-        .unwrap_or_default();
+    let (manager, devices) = or_return!(manager_with_devices(&state, &manager_id));
     let mut answers = Vec::with_capacity(inputs.len());
     for input in inputs {
         let id = input.id.unwrap_or_default();
