@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use httpmock::prelude::*;
-use liveramp::activation::{Client, ConnectionRequest, types};
+use liveramp::activation::{Client, ConnectionRequest, PendingAuthorization, types};
 use liveramp::auth::StaticToken;
 use liveramp::poll::{FlowError, PollConfig, PollError, PollEvent};
 use liveramp::retry::{RecordingClock, RetryPolicy};
@@ -72,6 +72,17 @@ fn quick() -> PollConfig {
     config
 }
 
+/// Starts an attempt for `meta-business` with quick URL polling, waiting by `wait` afterwards.
+async fn start(client: &Client, wait: PollConfig) -> PendingAuthorization {
+    client
+        .start_oauth_connection("meta-business")
+        .url_poll_config(quick())
+        .poll_config(wait)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn mock_create<'s>(server: &'s MockServer, body: Value) -> httpmock::Mock<'s> {
     server
         .mock_async(|when, then| {
@@ -101,13 +112,7 @@ async fn attempt_reports_pending_then_processing_then_the_connection_id() {
     )
     .await;
     let client = client(&server);
-    let pending = client
-        .start_oauth_connection("meta-business")
-        .url_poll_config(quick())
-        .poll_config(quick())
-        .send()
-        .await
-        .unwrap();
+    let pending = start(&client, quick()).await;
     create.assert_async().await;
     assert_eq!(pending.authorization_url(), AUTH_URL);
     assert_eq!(pending.attempt_id(), ATTEMPT_ID);
@@ -173,13 +178,7 @@ async fn a_failed_attempt_returns_its_status_detail() {
         ],
     )
     .await;
-    let pending = client(&server)
-        .start_oauth_connection("meta-business")
-        .url_poll_config(quick())
-        .poll_config(quick())
-        .send()
-        .await
-        .unwrap();
+    let pending = start(&client(&server), quick()).await;
     match pending.wait().await {
         Err(PollError::Failed { detail }) => assert_eq!(detail, "The user denied access"),
         other => panic!("expected Failed, got {other:?}"),
@@ -205,13 +204,7 @@ async fn unavailable_answers_in_between_are_tolerated() {
         ],
     )
     .await;
-    let pending = client(&server)
-        .start_oauth_connection("meta-business")
-        .url_poll_config(quick())
-        .poll_config(quick())
-        .send()
-        .await
-        .unwrap();
+    let pending = start(&client(&server), quick()).await;
     assert_eq!(pending.wait().await.unwrap(), "conn-7");
     assert_eq!(gets.requests(), 6);
 }
@@ -227,13 +220,7 @@ async fn too_many_unavailable_answers_return_the_last_error() {
         vec![Answer::ok(attempt("PENDING")), Answer::unavailable(None)],
     )
     .await;
-    let pending = client(&server)
-        .start_oauth_connection("meta-business")
-        .url_poll_config(quick())
-        .poll_config(quick())
-        .send()
-        .await
-        .unwrap();
+    let pending = start(&client(&server), quick()).await;
     match pending.wait().await {
         Err(PollError::TooManyErrors { count, last }) => {
             assert_eq!(count, 4);
@@ -258,13 +245,7 @@ async fn a_retrying_client_still_makes_one_request_per_poll() {
     .await;
     // The default policy retries a 503 up to three attempts per call.
     let client = client_with(&server, RecordingClock::default(), RetryPolicy::default());
-    let pending = client
-        .start_oauth_connection("meta-business")
-        .url_poll_config(quick())
-        .poll_config(quick())
-        .send()
-        .await
-        .unwrap();
+    let pending = start(&client, quick()).await;
     match pending.wait().await {
         Err(PollError::TooManyErrors { count, .. }) => assert_eq!(count, 4),
         other => panic!("expected TooManyErrors, got {other:?}"),
@@ -356,13 +337,7 @@ async fn dropping_the_wait_stops_the_requests() {
         vec![Answer::ok(attempt("PENDING"))],
     )
     .await;
-    let pending = client(&server)
-        .start_oauth_connection("meta-business")
-        .url_poll_config(quick())
-        .poll_config(quick())
-        .send()
-        .await
-        .unwrap();
+    let pending = start(&client(&server), quick()).await;
     let mut progress = pending.progress();
     progress.next().await.unwrap().unwrap();
     progress.next().await.unwrap().unwrap();
@@ -390,13 +365,11 @@ async fn never_authorized_ends_at_the_deadline_after_the_expected_polls() {
     config.max_interval = Duration::from_secs(8);
     config.deadline = Duration::from_secs(30);
     let clock = RecordingClock::default();
-    let pending = client_with(&server, clock.clone(), RetryPolicy::no_retry())
-        .start_oauth_connection("meta-business")
-        .url_poll_config(quick())
-        .poll_config(config)
-        .send()
-        .await
-        .unwrap();
+    let pending = start(
+        &client_with(&server, clock.clone(), RetryPolicy::no_retry()),
+        config,
+    )
+    .await;
     match pending.wait().await {
         Err(PollError::DeadlineExceeded { polls, .. }) => assert_eq!(polls, 7),
         other => panic!("expected DeadlineExceeded, got {other:?}"),
@@ -440,13 +413,11 @@ async fn retry_after_is_respected_over_the_interval() {
     let mut config = quick();
     config.max_retry_after = Duration::from_secs(60);
     let clock = RecordingClock::default();
-    let pending = client_with(&server, clock.clone(), RetryPolicy::no_retry())
-        .start_oauth_connection("meta-business")
-        .url_poll_config(quick())
-        .poll_config(config)
-        .send()
-        .await
-        .unwrap();
+    let pending = start(
+        &client_with(&server, clock.clone(), RetryPolicy::no_retry()),
+        config,
+    )
+    .await;
     assert_eq!(pending.wait().await.unwrap(), "conn-9");
     // URL fetch at once, first poll at once, then the 20 s asked for instead of 10 ms.
     assert_eq!(
