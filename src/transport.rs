@@ -52,7 +52,7 @@ impl Default for Transport {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Inner {
     tokens: Option<Arc<dyn TokenSource>>,
     org_id: Option<HeaderValue>,
@@ -170,19 +170,10 @@ impl Transport {
     /// retries would multiply the requests of every failed poll. Shares the token source, org
     /// ID, retry budget and clock.
     pub(crate) fn single_attempt(&self) -> Transport {
-        let inner = &*self.inner;
+        let mut inner = Inner::clone(&self.inner);
+        inner.policy.max_attempts = 1;
         Transport {
-            inner: Arc::new(Inner {
-                tokens: inner.tokens.clone(),
-                org_id: inner.org_id.clone(),
-                policy: RetryPolicy {
-                    max_attempts: 1,
-                    ..inner.policy.clone()
-                },
-                budget: inner.budget.clone(),
-                clock: inner.clock.clone(),
-                validate: inner.validate,
-            }),
+            inner: Arc::new(inner),
         }
     }
 

@@ -111,6 +111,16 @@ struct State {
     last_fetch_start: Option<Instant>,
 }
 
+impl State {
+    /// The current token if it is not yet due for refresh at `now`.
+    fn fresh(&self, now: Instant) -> Option<AccessToken> {
+        self.current
+            .as_ref()
+            .filter(|c| now < c.refresh_at)
+            .map(|c| c.token.clone())
+    }
+}
+
 struct Current {
     token: AccessToken,
     refresh_at: Instant,
@@ -170,8 +180,8 @@ impl<F: Fetch> TokenCache<F> {
     fn lookup(&self) -> Lookup {
         let now = Instant::now();
         let mut state = self.shared.lock();
-        if let Some(current) = state.current.as_ref().filter(|c| now < c.refresh_at) {
-            return Lookup::Ready(Ok(current.token.clone()));
+        if let Some(token) = state.fresh(now) {
+            return Lookup::Ready(Ok(token));
         }
         let valid = state
             .current
@@ -316,13 +326,7 @@ impl<F: Fetch> TokenSource for TokenCache<F> {
     }
 
     fn ready_token(&self) -> Option<AccessToken> {
-        let now = Instant::now();
-        let state = self.shared.lock();
-        state
-            .current
-            .as_ref()
-            .filter(|c| now < c.refresh_at)
-            .map(|c| c.token.clone())
+        self.shared.lock().fresh(Instant::now())
     }
 
     fn invalidate(&self, rejected: &AccessToken) {
