@@ -126,13 +126,28 @@ where
     started.elapsed().as_secs_f64()
 }
 
-/// Prints the overhead ratios, sequential and `IN_FLIGHT` in flight.
-pub fn run(server: &Server) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// The callers' runtime: tokio's multi-thread runtime with one worker.
+fn client_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
-        .expect("client runtime");
+        .expect("client runtime")
+}
+
+/// `calls` sequential calls of `call` after eight to warm up.
+async fn warm_then_time<F, Fut>(calls: usize, call: F) -> f64
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    timed(8, 1, &call).await;
+    timed(calls, 1, call).await
+}
+
+/// Prints the overhead ratios, sequential and `IN_FLIGHT` in flight.
+pub fn run(server: &Server) {
+    let runtime = client_runtime();
     let callers = Callers::new(server);
     let per_round = CALLS / ROUNDS;
     println!(
@@ -183,22 +198,12 @@ pub fn run(server: &Server) {
 /// Runs `calls` sequential calls of one variant (`raw` or `library`) after a warm-up, for a
 /// profiler (`valgrind --tool=callgrind`) to count.
 pub fn profile(server: &Server, variant: &str, calls: usize) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("client runtime");
+    let runtime = client_runtime();
     let callers = Callers::new(server);
     runtime.block_on(async {
         match variant {
-            "raw" => {
-                timed(8, 1, || callers.raw_call()).await;
-                timed(calls, 1, || callers.raw_call()).await
-            }
-            _ => {
-                timed(8, 1, || callers.library_call()).await;
-                timed(calls, 1, || callers.library_call()).await
-            }
+            "raw" => warm_then_time(calls, || callers.raw_call()).await,
+            _ => warm_then_time(calls, || callers.library_call()).await,
         }
     });
 }

@@ -119,24 +119,30 @@ pub fn parse(spec: &Path, text: &str) -> Result<OpenAPI, Error> {
     Ok(doc)
 }
 
-/// The named component schemas that are string enums, in spec order.
-pub fn string_enums(doc: &OpenAPI) -> Vec<OpenEnum> {
-    let Some(components) = &doc.components else {
-        return Vec::new();
-    };
-    components
-        .schemas
+/// The named component schemas of `type: string`, in spec order.
+fn string_schemas(
+    doc: &OpenAPI,
+) -> impl Iterator<Item = (&String, &openapiv3::Schema, &openapiv3::StringType)> {
+    doc.components
         .iter()
+        .flat_map(|components| components.schemas.iter())
         .filter_map(|(name, schema)| match schema {
             ReferenceOr::Item(schema) => match &schema.schema_kind {
-                SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => Some(OpenEnum {
-                    name: name.clone(),
-                    description: schema.schema_data.description.clone(),
-                    values: s.enumeration.iter().flatten().cloned().collect(),
-                }),
+                SchemaKind::Type(Type::String(s)) => Some((name, schema, s)),
                 _ => None,
             },
             ReferenceOr::Reference { .. } => None,
+        })
+}
+
+/// The named component schemas that are string enums, in spec order.
+pub fn string_enums(doc: &OpenAPI) -> Vec<OpenEnum> {
+    string_schemas(doc)
+        .filter(|(_, _, s)| !s.enumeration.is_empty())
+        .map(|(name, schema, s)| OpenEnum {
+            name: name.clone(),
+            description: schema.schema_data.description.clone(),
+            values: s.enumeration.iter().flatten().cloned().collect(),
         })
         .collect()
 }
@@ -144,26 +150,11 @@ pub fn string_enums(doc: &OpenAPI) -> Vec<OpenEnum> {
 /// The named component schemas that hold secrets (`type: string, format: password`); they are
 /// generated as the crate's redacting `auth::Secret`.
 pub fn secret_strings(doc: &OpenAPI) -> Vec<String> {
-    let Some(components) = &doc.components else {
-        return Vec::new();
-    };
-    components
-        .schemas
-        .iter()
-        .filter_map(|(name, schema)| match schema {
-            ReferenceOr::Item(schema) => match &schema.schema_kind {
-                SchemaKind::Type(Type::String(s))
-                    if s.format
-                        == openapiv3::VariantOrUnknownOrEmpty::Item(
-                            openapiv3::StringFormat::Password,
-                        ) =>
-                {
-                    Some(name.clone())
-                }
-                _ => None,
-            },
-            ReferenceOr::Reference { .. } => None,
+    string_schemas(doc)
+        .filter(|(_, _, s)| {
+            s.format == openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Password)
         })
+        .map(|(name, _, _)| name.clone())
         .collect()
 }
 
