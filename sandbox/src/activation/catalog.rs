@@ -10,7 +10,7 @@ use chrono::DateTime;
 use super::model::{
     Delivery, DeliveryOutput, DeliveryStatus, SegmentStatus, TaxonomyStatus, TaxonomySyncStatus,
 };
-use super::{guard, invalid, list, not_found, page_params};
+use super::{found, guard, invalid, list, not_found, page_params};
 use crate::pagination::Query;
 use crate::state::{AppState, Op, lock};
 
@@ -76,10 +76,7 @@ async fn get_destination(
 ) -> Response {
     or_return!(guard(&shared, &headers));
     let state = lock(&shared.activation);
-    match state.destinations.get(&id) {
-        Some(d) => Json(d).into_response(),
-        None => not_found("v2/Destination", &id),
-    }
+    found(state.destinations.get(&id), "v2/Destination", &id)
 }
 
 async fn list_integrations(
@@ -150,10 +147,7 @@ async fn get_segment(
 ) -> Response {
     or_return!(guard(&shared, &headers));
     let state = lock(&shared.activation);
-    match state.segments.get(&id) {
-        Some(s) => Json(s).into_response(),
-        None => not_found("v2/Segment", &id),
-    }
+    found(state.segments.get(&id), "v2/Segment", &id)
 }
 
 /// One status per requested segment: `SYNCED` where a segment config carries a destination

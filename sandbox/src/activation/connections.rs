@@ -14,7 +14,8 @@ use super::model::{
     Property, SegmentConfig, SegmentConfigResult, SegmentType,
 };
 use super::{
-    Data as Activation, created, guard, invalid, list, not_found, now, page_params, standard_error,
+    Data as Activation, created, found, guard, invalid, list, not_found, now, page_params,
+    standard_error,
 };
 use crate::pagination::Query;
 use crate::state::{AppState, Op, lock, parse_json};
@@ -195,10 +196,7 @@ async fn get_connection(
 ) -> Response {
     or_return!(guard(&shared, &headers));
     let state = lock(&shared.activation);
-    match state.connections.get(&id) {
-        Some(c) => Json(c).into_response(),
-        None => not_found("v2/IntegrationConnection", &id),
-    }
+    found(state.connections.get(&id), "v2/IntegrationConnection", &id)
 }
 
 async fn update_connection(
@@ -373,10 +371,11 @@ async fn get_manager(
     Path(id): Path<String>,
 ) -> Response {
     or_return!(guard(&shared, &headers));
-    match lock(&shared.activation).managers.get(&id) {
-        Some(m) => Json(m).into_response(),
-        None => not_found("v2/DistributionManager", &id),
-    }
+    found(
+        lock(&shared.activation).managers.get(&id),
+        "v2/DistributionManager",
+        &id,
+    )
 }
 
 async fn update_manager(

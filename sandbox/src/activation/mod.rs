@@ -60,6 +60,14 @@ fn standard_error(status: StatusCode, code: &str, message: impl Into<String>) ->
     }
 }
 
+/// `item` as JSON, or the 404 for the `what` with `id`.
+fn found<T: serde::Serialize>(item: Option<&T>, what: &str, id: &str) -> Response {
+    match item {
+        Some(item) => Json(item).into_response(),
+        None => not_found(what, id),
+    }
+}
+
 fn not_found(what: &str, id: &str) -> Response {
     error(
         StatusCode::NOT_FOUND,

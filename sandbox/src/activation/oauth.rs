@@ -18,7 +18,9 @@ use super::model::{
     AttemptOutput, OAuthConnectionAttemptStatus as Status, OauthConnection, OauthConnectionAttempt,
     Outcome,
 };
-use super::{Data as Activation, created, guard, invalid, list, not_found, now, page_params};
+use super::{
+    Data as Activation, created, found, guard, invalid, list, not_found, now, page_params,
+};
 use crate::pagination::Query;
 use crate::state::{AppState, Op, lock, parse_json};
 
@@ -197,10 +199,11 @@ async fn get_oauth_connection(
     Path(id): Path<String>,
 ) -> Response {
     or_return!(guard(&shared, &headers));
-    match lock(&shared.activation).oauth_connections.get(&id) {
-        Some(c) => Json(c).into_response(),
-        None => not_found("v2/OauthConnection", &id),
-    }
+    found(
+        lock(&shared.activation).oauth_connections.get(&id),
+        "v2/OauthConnection",
+        &id,
+    )
 }
 
 /// The "browser" visiting the authorization URL: grants access (or denies it with
