@@ -215,10 +215,7 @@ impl Transport {
             Ok(answer) => {
                 // Only an undocumented status reaches the caller's error handling as a response
                 // whose body must still be readable (see `BufferedBody`).
-                let undocumented = op.is_none_or(|o| {
-                    o.documented
-                        .is_some_and(|codes| !codes.contains(&answer.status.as_u16()))
-                });
+                let undocumented = !op.is_some_and(|o| o.documents(answer.status.as_u16()));
                 Ok(rebuild(answer, undocumented))
             }
             Err(error) => {

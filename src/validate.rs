@@ -42,6 +42,13 @@ pub struct OperationSpec {
     pub constraints: &'static [Constraint],
 }
 
+impl OperationSpec {
+    /// Whether the spec documents an answer with `status` for this operation.
+    pub fn documents(&self, status: u16) -> bool {
+        self.documented.is_none_or(|codes| codes.contains(&status))
+    }
+}
+
 /// Where a constrained value sits in a request.
 #[derive(Debug)]
 pub enum Place {
