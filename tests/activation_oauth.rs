@@ -6,16 +6,13 @@ mod common;
 #[path = "common/script.rs"]
 mod script;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use httpmock::prelude::*;
 use liveramp::activation::{Client, ConnectionRequest, PendingAuthorization, types};
-use liveramp::auth::StaticToken;
 use liveramp::poll::{FlowError, PollConfig, PollError, PollEvent};
 use liveramp::retry::{RecordingClock, RetryPolicy};
-use liveramp::transport::Transport;
 use script::{Answer, script};
 use serde_json::{Value, json};
 
@@ -25,13 +22,7 @@ const AUTH_URL: &str = "https://www.facebook.com/v19.0/dialog/oauth?client_id=1&
 
 /// A client retrying by `policy` and waiting on `clock`.
 fn client_with(server: &MockServer, clock: RecordingClock, policy: RetryPolicy) -> Client {
-    let transport = Transport::builder()
-        .token_source(Arc::new(StaticToken::new(common::TOKEN)))
-        .org_id(common::ORG_ID)
-        .unwrap()
-        .retry_policy(policy)
-        .clock(Arc::new(clock))
-        .build();
+    let transport = common::transport_on(Some(common::ORG_ID), clock, policy);
     Client::new_with_client(
         &server.base_url(),
         liveramp::http::client().unwrap(),

@@ -5,15 +5,12 @@ mod common;
 #[path = "common/script.rs"]
 mod script;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use httpmock::prelude::*;
-use liveramp::auth::StaticToken;
 use liveramp::data_integration::Client;
 use liveramp::poll::{FlowError, PollConfig, PollError};
 use liveramp::retry::{RecordingClock, RetryPolicy};
-use liveramp::transport::Transport;
 use script::{Answer, script};
 use serde_json::json;
 
@@ -21,11 +18,7 @@ const TOKEN: &str = "provider-secret-token-123";
 
 /// A client retrying by `policy` and waiting on `clock`.
 fn client_with(server: &MockServer, clock: RecordingClock, policy: RetryPolicy) -> Client {
-    let transport = Transport::builder()
-        .token_source(Arc::new(StaticToken::new(common::TOKEN)))
-        .retry_policy(policy)
-        .clock(Arc::new(clock))
-        .build();
+    let transport = common::transport_on(None, clock, policy);
     Client::new_with_client(
         &server.base_url(),
         liveramp::http::client().unwrap(),

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use liveramp::auth::StaticToken;
-use liveramp::transport::Transport;
+use liveramp::retry::{RecordingClock, RetryPolicy};
+use liveramp::transport::{Transport, TransportBuilder};
 
 /// The bearer token every test client sends.
 pub const TOKEN: &str = "test-access-token";
@@ -14,10 +15,22 @@ pub const ORG_ID: &str = "org-0001";
 
 /// A transport with a static bearer token and, when given, an org ID.
 pub fn transport(org_id: Option<&str>) -> Transport {
+    bearer(org_id).build()
+}
+
+/// The same as [`transport`], retrying by `policy` and waiting on `clock`.
+pub fn transport_on(org_id: Option<&str>, clock: RecordingClock, policy: RetryPolicy) -> Transport {
+    bearer(org_id)
+        .retry_policy(policy)
+        .clock(Arc::new(clock))
+        .build()
+}
+
+fn bearer(org_id: Option<&str>) -> TransportBuilder {
     let builder = Transport::builder().token_source(Arc::new(StaticToken::new(TOKEN)));
     match org_id {
-        Some(org) => builder.org_id(org).expect("valid org id").build(),
-        None => builder.build(),
+        Some(org) => builder.org_id(org).expect("valid org id"),
+        None => builder,
     }
 }
 
