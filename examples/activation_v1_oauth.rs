@@ -1,32 +1,22 @@
 //! Starts the OAuth authorization of a v1.1 destination account, then checks the redirect the
 //! browser came back with.
 //!
+//! Settings come from `Config::from_env` (`LIVERAMP_ACTIVATION_V1_API_KEY`, and
+//! `LIVERAMP_ACTIVATION_V1_URL` to point it elsewhere):
+//!
 //! ```sh
-//! LIVERAMP_V1_BASE_URL=https://api.liveramp.com LIVERAMP_API_KEY=... \
+//! LIVERAMP_ACTIVATION_V1_API_KEY=... \
 //!   cargo run --example activation_v1_oauth -- <account id> <redirect url>
 //! ```
 //! Then paste the full URL the browser was sent back to.
 
-use std::sync::Arc;
-
-use liveramp::activation_v1::Client;
-use liveramp::auth::StaticToken;
-use liveramp::transport::Transport;
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let base_url = std::env::var("LIVERAMP_V1_BASE_URL")
-        .unwrap_or_else(|_| "https://api.liveramp.com".to_owned());
-    let api_key = std::env::var("LIVERAMP_API_KEY")?;
+    let client = liveramp::Config::from_env()?.activation_v1()?;
     let mut args = std::env::args().skip(1);
     let usage = "usage: activation_v1_oauth <account id> <redirect url>";
     let account_id: i64 = args.next().ok_or(usage)?.parse()?;
     let redirect_url = args.next().ok_or(usage)?;
-
-    let transport = Transport::builder()
-        .token_source(Arc::new(StaticToken::new(api_key)))
-        .build();
-    let client = Client::new_with_client(&base_url, liveramp::http::client()?, transport);
 
     let account = client
         .get_destination_account()

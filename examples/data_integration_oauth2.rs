@@ -1,37 +1,36 @@
 //! Requests OAuth2 credentials for a Data Integration data source and waits for the user.
 //!
+//! Settings come from `Config::from_env` (`LIVERAMP_DATA_INTEGRATION_TOKEN`, and
+//! `LIVERAMP_DATA_INTEGRATION_URL` to point it elsewhere):
+//!
 //! ```sh
-//! DATA_INTEGRATION_BASE_URL=https://console.rivery.io/api DATA_INTEGRATION_TOKEN=... \
+//! LIVERAMP_DATA_INTEGRATION_TOKEN=... \
 //!   cargo run --example data_integration_oauth2 -- <datasource id> [<validity seconds>]
 //! ```
 
-use std::sync::Arc;
 use std::time::Duration;
-
-use liveramp::auth::StaticToken;
-use liveramp::data_integration::Client;
-use liveramp::transport::Transport;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let base_url = std::env::var("DATA_INTEGRATION_BASE_URL")
-        .unwrap_or_else(|_| "https://console.rivery.io/api".to_owned());
-    let token = std::env::var("DATA_INTEGRATION_TOKEN")?;
+    let client = liveramp::Config::from_env()?.data_integration()?;
     let mut args = std::env::args().skip(1);
     let datasource = args
         .next()
         .ok_or("usage: data_integration_oauth2 <datasource id> [<seconds>]")?;
     let validity: u64 = args.next().map_or(Ok(600), |s| s.parse())?;
 
-    let transport = Transport::builder()
-        .token_source(Arc::new(StaticToken::new(token)))
-        .build();
-    let client = Client::new_with_client(&base_url, liveramp::http::client()?, transport);
-
     let pending = client
         .request_oauth2_credentials(&datasource, Duration::from_secs(validity))
         .await?;
-    println!("Open this page and consent:\n  {}", pending.auth_uri());
+    if let Some(uri) = pending.auth_uri() {
+        println!("Open this page and consent:\n  {uri}");
+    }
+    // Another process can take over the wait from these two values.
+    println!(
+        "pull ID {} (valid until {:?})",
+        pending.pull_id(),
+        pending.expires_at()
+    );
     let credentials = pending.wait().await?;
     println!(
         "credentials received ({}); the access token is {:?}",

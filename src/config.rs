@@ -13,6 +13,7 @@ use crate::auth::{
     AuthError, CachePolicy, ClientCredentials, ClientCredentialsGrant, DEFAULT_TOKEN_TIMEOUT,
     PasswordGrant, Secret, ServiceAccountCredentials, TokenCache, TokenSource,
 };
+use crate::retry::{RetryBudget, RetryPolicy};
 
 /// The production base URL of the Activation API v2.
 pub const ACTIVATION_URL: &str = "https://api.liveramp.com/activation";
@@ -63,21 +64,29 @@ enum ServiceAccount {
     Loaded(ServiceAccountCredentials),
 }
 
-/// Base URLs and credentials for every API, and a constructor for each API's client.
+/// Base URLs, credentials and the plumbing every API client shares, and a constructor for each
+/// API's client.
 ///
 /// Settings come from the environment ([`Config::from_env`]), from a map
-/// ([`Config::from_vars`]) or from the `with_*` methods. Token sources are built once per
-/// `Config` (and its clones) and shared by the clients made from it.
+/// ([`Config::from_vars`]) or from the `with_*` methods. All clients built from one `Config`
+/// and its clones share one HTTP client (one TLS setup, one connection pool), one token cache
+/// per credential and one retry budget; changing a setting that one of them depends on gives
+/// the changed `Config` its own.
 ///
 /// ```no_run
 /// # #[cfg(feature = "consent")]
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let config = liveramp::Config::from_env()?; // LIVERAMP_CREDENTIALS=credentials.json
+/// use std::time::Duration;
+///
+/// let config = liveramp::Config::from_env()? // LIVERAMP_CREDENTIALS=credentials.json
+///     .with_timeout(Duration::from_secs(20))
+///     .with_user_agent("my-service/1.2");
 /// let consent = config.consent()?;
 /// let files = consent.list_consent_files().send().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Config {
     activation_url: String,
     activation_v1_url: String,
@@ -85,6 +94,7 @@ pub struct Config {
     abilitec_url: String,
     abilitec_token_url: String,
     data_integration_url: String,
+    token_url: Option<String>,
     service_account: Option<ServiceAccount>,
     org_id: Option<String>,
     abilitec: Option<ClientCredentials>,
@@ -92,9 +102,21 @@ pub struct Config {
     activation_v1_api_key: Option<Secret>,
     token_timeout: Duration,
     cache_policy: CachePolicy,
+    retry_policy: RetryPolicy,
+    max_body_bytes: usize,
+    user_agent: String,
+    own_http_client: Option<reqwest::Client>,
+    http_client: Arc<OnceLock<reqwest::Client>>,
+    retry_budget: Arc<RetryBudget>,
     service_account_tokens: Arc<OnceLock<Arc<dyn TokenSource>>>,
     abilitec_tokens: Arc<OnceLock<Arc<dyn TokenSource>>>,
 }
+
+/// The User-Agent sent by default: `liveramp-rust/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("liveramp-rust/", env!("CARGO_PKG_VERSION"));
+
+/// How many redirects an API call follows, all to the origin it was sent to.
+const MAX_REDIRECTS: usize = 5;
 
 impl Default for Config {
     fn default() -> Self {
@@ -105,6 +127,7 @@ impl Default for Config {
             abilitec_url: ABILITEC_URL.to_owned(),
             abilitec_token_url: ABILITEC_TOKEN_URL.to_owned(),
             data_integration_url: DATA_INTEGRATION_URL.to_owned(),
+            token_url: None,
             service_account: None,
             org_id: None,
             abilitec: None,
@@ -112,6 +135,12 @@ impl Default for Config {
             activation_v1_api_key: None,
             token_timeout: DEFAULT_TOKEN_TIMEOUT,
             cache_policy: CachePolicy::default(),
+            retry_policy: RetryPolicy::default(),
+            max_body_bytes: crate::transport::DEFAULT_MAX_BODY_BYTES,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            own_http_client: None,
+            http_client: Arc::default(),
+            retry_budget: Arc::default(),
             service_account_tokens: Arc::default(),
             abilitec_tokens: Arc::default(),
         }
@@ -142,6 +171,7 @@ impl Config {
     /// | `LIVERAMP_DATA_INTEGRATION_TOKEN` | Data Integration API token |
     /// | `LIVERAMP_ACTIVATION_V1_API_KEY` | Activation v1 `x-api-key` |
     /// | `LIVERAMP_ACTIVATION_URL`, `LIVERAMP_ACTIVATION_V1_URL`, `LIVERAMP_CONSENT_URL`, `LIVERAMP_ABILITEC_URL`, `LIVERAMP_ABILITEC_TOKEN_URL`, `LIVERAMP_DATA_INTEGRATION_URL` | base URLs |
+    /// | `LIVERAMP_TOKEN_URL` | the service account's token endpoint, instead of the credentials file's `token_uri` |
     ///
     /// URLs are checked here (https unless loopback); the credentials file is read when a
     /// client that needs it is built.
@@ -157,6 +187,10 @@ impl Config {
             .collect();
         let get = |name: &str| vars.get(name).map(|v| v.trim().to_owned());
         let mut config = Self::default();
+        if let Some(url) = get("LIVERAMP_TOKEN_URL") {
+            check_url(&url).map_err(|e| AuthError::config(format!("LIVERAMP_TOKEN_URL: {e}")))?;
+            config.token_url = Some(url);
+        }
         let urls: [(&str, &mut String); 6] = [
             ("LIVERAMP_ACTIVATION_URL", &mut config.activation_url),
             ("LIVERAMP_ACTIVATION_V1_URL", &mut config.activation_v1_url),
@@ -305,6 +339,130 @@ impl Config {
         self
     }
 
+    /// The service account's token endpoint, used instead of the credentials file's
+    /// `token_uri` (which must otherwise be a LiveRamp host or loopback).
+    pub fn with_token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self.service_account_tokens = Arc::default();
+        self
+    }
+
+    /// Retries, per-attempt timeout and overall deadline of every call
+    /// ([`RetryPolicy::default`] unless set; [`RetryPolicy::no_retry`] switches retrying off).
+    /// One call can override it: `client.with_retry_policy(..)`.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// The overall deadline of a call: token, attempts and waits (default 60 s).
+    pub fn with_timeout(mut self, deadline: Duration) -> Self {
+        self.retry_policy.deadline = deadline;
+        self
+    }
+
+    /// The timeout of one attempt: sending it and reading its answer (default 30 s).
+    pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.retry_policy.attempt_timeout = timeout;
+        self
+    }
+
+    /// The largest success answer a call reads (default 32 MiB); a longer one fails with
+    /// [`Error::BodyTooLarge`](crate::Error::BodyTooLarge) without being read further.
+    pub fn with_max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// The `User-Agent` of every request (default [`DEFAULT_USER_AGENT`]).
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self.reset_http_client();
+        self
+    }
+
+    /// Sends every request, token requests included, through `client` instead of one the
+    /// `Config` builds. Build it with `redirect(Policy::none())` and without `referer`: the
+    /// crate cannot change a client it is given, and its own client follows redirects only to
+    /// the origin a request was sent to and never sends a `Referer`.
+    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
+        self.own_http_client = Some(client);
+        self.reset_http_client();
+        self
+    }
+
+    /// Shares `budget` between the clients of this `Config` and others (each `Config` has one
+    /// [`RetryBudget::default`] otherwise).
+    pub fn with_retry_budget(mut self, budget: Arc<RetryBudget>) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
+    fn reset_http_client(&mut self) {
+        self.http_client = Arc::default();
+        self.service_account_tokens = Arc::default();
+        self.abilitec_tokens = Arc::default();
+    }
+
+    /// The Activation v2 base URL in use.
+    pub fn activation_url(&self) -> &str {
+        &self.activation_url
+    }
+
+    /// The Activation v1 base URL in use.
+    pub fn activation_v1_url(&self) -> &str {
+        &self.activation_v1_url
+    }
+
+    /// The Consent Files base URL in use.
+    pub fn consent_url(&self) -> &str {
+        &self.consent_url
+    }
+
+    /// The AbiliTec base URL in use.
+    pub fn abilitec_url(&self) -> &str {
+        &self.abilitec_url
+    }
+
+    /// The AbiliTec token endpoint in use.
+    pub fn abilitec_token_url(&self) -> &str {
+        &self.abilitec_token_url
+    }
+
+    /// The Data Integration base URL in use.
+    pub fn data_integration_url(&self) -> &str {
+        &self.data_integration_url
+    }
+
+    /// The retry policy every call starts from.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry_policy
+    }
+
+    /// The retry budget the clients of this `Config` share.
+    pub fn retry_budget(&self) -> &Arc<RetryBudget> {
+        &self.retry_budget
+    }
+
+    /// The HTTP client every client of this `Config` sends through: the one given to
+    /// [`Config::with_http_client`], or one built on first use with the crate's TLS, the
+    /// `User-Agent`, same-origin redirects only and no `Referer`.
+    pub fn http_client(&self) -> Result<reqwest::Client, AuthError> {
+        if let Some(client) = self.http_client.get() {
+            return Ok(client.clone());
+        }
+        let client = match &self.own_http_client {
+            Some(client) => client.clone(),
+            None => crate::http::client_builder()
+                .user_agent(self.user_agent.as_str())
+                .referer(false)
+                .redirect(same_origin_redirects())
+                .build()
+                .map_err(|e| AuthError::config("cannot build the HTTP client").with_source(e))?,
+        };
+        Ok(self.http_client.get_or_init(|| client).clone())
+    }
+
     /// The `LR-Org-ID` sent to the Activation API, if set.
     pub fn org_id(&self) -> Option<&str> {
         self.org_id.as_deref()
@@ -325,7 +483,16 @@ impl Config {
                 ));
             }
         };
-        let grant = PasswordGrant::with_timeout(credentials, self.token_timeout)?;
+        let token_url = match &self.token_url {
+            Some(url) => url.clone(),
+            None => trusted_token_uri(credentials.token_uri())?,
+        };
+        let grant = PasswordGrant::on(
+            credentials,
+            &token_url,
+            self.token_timeout,
+            self.http_client()?,
+        )?;
         let tokens: Arc<dyn TokenSource> =
             Arc::new(TokenCache::with_policy(grant, self.cache_policy.clone()));
         Ok(Arc::clone(
@@ -344,17 +511,18 @@ impl Config {
                  LIVERAMP_ABILITEC_CLIENT_SECRET, or call Config::with_abilitec_credentials",
             )
         })?;
-        let grant = ClientCredentialsGrant::with_timeout(
+        let grant = ClientCredentialsGrant::on(
             &self.abilitec_token_url,
             credentials,
             self.token_timeout,
+            self.http_client()?,
         )?;
         let tokens: Arc<dyn TokenSource> =
             Arc::new(TokenCache::with_policy(grant, self.cache_policy.clone()));
         Ok(Arc::clone(self.abilitec_tokens.get_or_init(|| tokens)))
     }
 
-    /// The HTTP client of the API clients, sending `headers` with every request.
+    /// A transport with this `Config`'s retry policy, budget and body limit.
     #[cfg(any(
         feature = "activation",
         feature = "activation-v1",
@@ -362,34 +530,22 @@ impl Config {
         feature = "abilitec",
         feature = "data-integration"
     ))]
-    fn api_http_client(
-        &self,
-        headers: reqwest::header::HeaderMap,
-    ) -> Result<reqwest::Client, AuthError> {
-        crate::http::client_builder()
-            .default_headers(headers)
-            .build()
-            .map_err(|e| AuthError::config("cannot build the HTTP client").with_source(e))
-    }
-
-    /// A transport with a bearer token from `tokens`.
-    #[cfg(any(
-        feature = "consent",
-        feature = "abilitec",
-        feature = "data-integration"
-    ))]
-    fn bearer_transport(tokens: Arc<dyn TokenSource>) -> crate::transport::Transport {
+    fn transport(&self) -> crate::transport::TransportBuilder {
         crate::transport::Transport::builder()
-            .token_source(tokens)
-            .build()
+            .retry_policy(self.retry_policy.clone())
+            .retry_budget(Arc::clone(&self.retry_budget))
+            .max_body_bytes(self.max_body_bytes)
     }
 
     /// The Consent Files client, authenticated with the service account.
     #[cfg(feature = "consent")]
     pub fn consent(&self) -> Result<crate::consent::Client, AuthError> {
         check_url(&self.consent_url)?;
-        let transport = Self::bearer_transport(self.service_account_tokens()?);
-        let http = self.api_http_client(Default::default())?;
+        let transport = self
+            .transport()
+            .token_source(self.service_account_tokens()?)
+            .build();
+        let http = self.http_client()?;
         Ok(crate::consent::Client::new_with_client(
             &self.consent_url,
             http,
@@ -408,11 +564,12 @@ impl Config {
                  Config::with_org_id",
             )
         })?;
-        let transport = crate::transport::Transport::builder()
+        let transport = self
+            .transport()
             .token_source(self.service_account_tokens()?)
             .org_id(org_id)?
             .build();
-        let http = self.api_http_client(Default::default())?;
+        let http = self.http_client()?;
         Ok(crate::activation::Client::new_with_client(
             &self.activation_url,
             http,
@@ -424,8 +581,11 @@ impl Config {
     #[cfg(feature = "abilitec")]
     pub fn abilitec(&self) -> Result<crate::abilitec::Client, AuthError> {
         check_url(&self.abilitec_url)?;
-        let transport = Self::bearer_transport(self.abilitec_tokens()?);
-        let http = self.api_http_client(Default::default())?;
+        let transport = self
+            .transport()
+            .token_source(self.abilitec_tokens()?)
+            .build();
+        let http = self.http_client()?;
         Ok(crate::abilitec::Client::new_with_client(
             &self.abilitec_url,
             http,
@@ -444,8 +604,8 @@ impl Config {
             )
         })?;
         let tokens: Arc<dyn TokenSource> = Arc::new(crate::auth::StaticToken::new(token.expose()));
-        let transport = Self::bearer_transport(tokens);
-        let http = self.api_http_client(Default::default())?;
+        let transport = self.transport().token_source(tokens).build();
+        let http = self.http_client()?;
         Ok(crate::data_integration::Client::new_with_client(
             &self.data_integration_url,
             http,
@@ -457,29 +617,57 @@ impl Config {
     #[cfg(feature = "activation-v1")]
     pub fn activation_v1(&self) -> Result<crate::activation_v1::Client, AuthError> {
         check_url(&self.activation_v1_url)?;
-        let http = self.api_http_client(self.api_key_headers()?)?;
-        Ok(crate::activation_v1::Client::new_with_client(
-            &self.activation_v1_url,
-            http,
-            crate::transport::Transport::builder().build(),
-        ))
-    }
-
-    /// The `x-api-key` header of the Activation v1 API, marked sensitive.
-    #[cfg(feature = "activation-v1")]
-    fn api_key_headers(&self) -> Result<reqwest::header::HeaderMap, AuthError> {
-        let key = self.activation_v1_api_key.as_ref().ok_or_else(|| {
+        let key = self.activation_v1_api_key.clone().ok_or_else(|| {
             AuthError::config(
                 "no Activation v1 API key: set LIVERAMP_ACTIVATION_V1_API_KEY or call \
                  Config::with_activation_v1_api_key",
             )
         })?;
-        let mut value = reqwest::header::HeaderValue::from_str(key.expose()).map_err(|_| {
-            AuthError::config("the Activation v1 API key is not a valid header value")
-        })?;
-        value.set_sensitive(true);
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("x-api-key", value);
-        Ok(headers)
+        let transport = self.transport().api_key(key)?.build();
+        Ok(crate::activation_v1::Client::new_with_client(
+            &self.activation_v1_url,
+            self.http_client()?,
+            transport,
+        ))
+    }
+}
+
+/// Redirects followed only to the origin (scheme, host, port) of the request, at most
+/// [`MAX_REDIRECTS`] of them: credentials and bodies never go anywhere else.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same_origin && attempt.previous().len() <= MAX_REDIRECTS {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// The hosts a credentials file's `token_uri` may name without [`Config::with_token_url`].
+const TRUSTED_TOKEN_HOSTS: [&str; 1] = ["liveramp.com"];
+
+/// `token_uri` if it is https to a LiveRamp host (or loopback): a tampered credentials file
+/// must not be able to send the secret key elsewhere.
+fn trusted_token_uri(token_uri: &str) -> Result<String, AuthError> {
+    let url = check_url(token_uri)?;
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let trusted = is_loopback(&url)
+        || TRUSTED_TOKEN_HOSTS
+            .iter()
+            .any(|t| host == *t || host.ends_with(&format!(".{t}")));
+    if trusted {
+        Ok(token_uri.to_owned())
+    } else {
+        Err(AuthError::config(format!(
+            "the credentials file's token_uri `{}` is not a LiveRamp host: set \
+             LIVERAMP_TOKEN_URL (Config::with_token_url) to use it",
+            url.origin().ascii_serialization()
+        ))
+        .with_field("token_uri"))
     }
 }

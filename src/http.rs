@@ -29,6 +29,37 @@ pub fn client() -> Result<reqwest::Client, reqwest::Error> {
     client_builder().build()
 }
 
+/// Why a body could not be read whole.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The connection failed or the body was cut off.
+    Network(reqwest::Error),
+    /// The body is longer than the limit; reading stopped there.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+/// Reads `response`'s body to its end, stopping with [`ReadError::TooLarge`] as soon as it
+/// announces or passes `limit` bytes: nothing past the limit is read or kept.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<bytes::Bytes, ReadError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(ReadError::TooLarge { limit });
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Network)? {
+        if body.len() + chunk.len() > limit {
+            return Err(ReadError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

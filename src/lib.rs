@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod poll;
+mod redact;
 pub mod retry;
 pub mod transport;
 pub mod validate;

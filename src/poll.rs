@@ -600,26 +600,13 @@ impl<E> From<PollError<E>> for FlowError<E> {
     }
 }
 
-/// Transient or fatal, for an error of a generated client: lost connections, cut bodies and
-/// the statuses 408, 429, 500, 502, 503 and 504 are transient, with the answer's
-/// `Retry-After` (delta-seconds) when it gave one.
-pub fn classify_api_error<B>(error: &progenitor_client::Error<B>) -> ErrorClass {
-    use progenitor_client::Error as E;
-    let (status, headers) = match error {
-        E::CommunicationError(_) | E::ResponseBodyError(_) => {
-            return ErrorClass::Transient { retry_after: None };
+/// Transient or fatal, for an error of a generated client: what
+/// [`Error::is_retryable`](crate::Error::is_retryable) says, with the answer's `Retry-After`.
+pub fn classify_api_error(error: &crate::Error) -> ErrorClass {
+    if error.is_retryable() {
+        ErrorClass::Transient {
+            retry_after: error.retry_after(),
         }
-        E::ErrorResponse(answer) => (answer.status(), answer.headers()),
-        E::UnexpectedResponse(answer) => (answer.status(), answer.headers()),
-        _ => return ErrorClass::Fatal,
-    };
-    if matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504) {
-        let retry_after = headers
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        ErrorClass::Transient { retry_after }
     } else {
         ErrorClass::Fatal
     }

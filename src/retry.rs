@@ -90,8 +90,10 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// A token bucket shared by every call of a transport: each retry spends tokens and each
-/// success returns one, so a long outage stops retries instead of multiplying traffic.
+/// A token bucket shared by every call of a transport: each retry spends tokens; a call that
+/// succeeds gives back what its retries spent, or one token when it needed none (as smithy-rs's
+/// standard retry strategy does). A long outage therefore stops retries instead of multiplying
+/// traffic, while retries that work cost nothing in the long run.
 #[derive(Debug)]
 pub struct RetryBudget {
     capacity: u32,
@@ -124,27 +126,24 @@ impl RetryBudget {
         Self::new(u32::MAX, 0, 0)
     }
 
-    /// Takes the cost of one retry; `false` (and nothing taken) when the bucket cannot pay.
-    pub fn try_spend(&self, after_timeout: bool) -> bool {
+    /// Takes the cost of one retry and returns it; `None` (and nothing taken) when the bucket
+    /// cannot pay.
+    pub fn try_spend(&self, after_timeout: bool) -> Option<u32> {
         let cost = if after_timeout {
             self.timeout_cost
         } else {
             self.retry_cost
         };
         let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        match tokens.checked_sub(cost) {
-            Some(left) => {
-                *tokens = left;
-                true
-            }
-            None => false,
-        }
+        let left = tokens.checked_sub(cost)?;
+        *tokens = left;
+        Some(cost)
     }
 
-    /// Returns a token after a success.
-    pub fn refund(&self) {
+    /// Gives back what a successful call's retries `spent`, or one token when it spent none.
+    pub fn refund(&self, spent: u32) {
         let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        *tokens = tokens.saturating_add(1).min(self.capacity);
+        *tokens = tokens.saturating_add(spent.max(1)).min(self.capacity);
     }
 
     /// Tokens left.
@@ -283,15 +282,17 @@ mod tests {
     #[test]
     fn the_budget_runs_out_and_refills_on_success() {
         let budget = RetryBudget::new(10, 5, 10);
-        assert!(budget.try_spend(false));
-        assert!(!budget.try_spend(true));
-        assert!(budget.try_spend(false));
-        assert!(!budget.try_spend(false));
+        assert_eq!(budget.try_spend(false), Some(5));
+        assert_eq!(budget.try_spend(true), None);
+        assert_eq!(budget.try_spend(false), Some(5));
+        assert_eq!(budget.try_spend(false), None);
         assert_eq!(budget.available(), 0);
-        budget.refund();
+        budget.refund(0);
         assert_eq!(budget.available(), 1);
+        budget.refund(5);
+        assert_eq!(budget.available(), 6);
         for _ in 0..20 {
-            budget.refund();
+            budget.refund(0);
         }
         assert_eq!(budget.available(), 10);
     }

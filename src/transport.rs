@@ -33,8 +33,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, ResponseBuilderExt, StatusCode};
 use tracing::Instrument;
 
-use crate::auth::TokenSource;
+use crate::auth::{AccessToken, Secret, TokenSource};
 use crate::error::{BufferedBody, Carried, Error, NetworkKind};
+use crate::redact::Redactor;
 use crate::retry::{Clock, RetryBudget, RetryPolicy, TokioClock, is_retryable_status};
 use crate::validate::{ApiSpec, OperationSpec};
 
@@ -56,10 +57,12 @@ impl Default for Transport {
 struct Inner {
     tokens: Option<Arc<dyn TokenSource>>,
     org_id: Option<HeaderValue>,
+    api_key: Option<(Secret, HeaderValue)>,
     policy: RetryPolicy,
     budget: Arc<RetryBudget>,
     clock: Arc<dyn Clock>,
     validate: bool,
+    max_body_bytes: usize,
 }
 
 impl Default for Inner {
@@ -67,13 +70,21 @@ impl Default for Inner {
         Self {
             tokens: None,
             org_id: None,
+            api_key: None,
             policy: RetryPolicy::default(),
             budget: Arc::new(RetryBudget::default()),
             clock: Arc::new(TokioClock),
             validate: true,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
+
+/// The largest success body a call reads by default (see [`TransportBuilder::max_body_bytes`]).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// How much of an error answer's body is read: enough for any error document and an excerpt.
+pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// Builds a [`Transport`].
 #[derive(Debug, Default)]
@@ -94,6 +105,24 @@ impl TransportBuilder {
             .map_err(|_| crate::auth::AuthError::new("the org ID is not a valid header value"))?;
         self.inner.org_id = Some(value);
         Ok(self)
+    }
+
+    /// Sends `x-api-key: key` with every request (Activation v1); the key is redacted from
+    /// anything an answer echoes back.
+    pub fn api_key(mut self, key: Secret) -> Result<Self, crate::auth::AuthError> {
+        let mut value = HeaderValue::from_str(key.expose())
+            .map_err(|_| crate::auth::AuthError::new("the API key is not a valid header value"))?;
+        value.set_sensitive(true);
+        self.inner.api_key = Some((key, value));
+        Ok(self)
+    }
+
+    /// The largest success body a call reads; a longer answer fails with
+    /// [`Error::BodyTooLarge`] without being read further (default
+    /// [`DEFAULT_MAX_BODY_BYTES`]). Error answers are read up to [`MAX_ERROR_BODY_BYTES`].
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.inner.max_body_bytes = limit;
+        self
     }
 
     /// Retries, timeouts and the deadline ([`RetryPolicy::default`] unless set;
@@ -177,9 +206,41 @@ impl Transport {
         }
     }
 
-    /// The retry budget this transport spends from.
-    pub fn retry_budget(&self) -> &Arc<RetryBudget> {
-        &self.inner.budget
+    /// The same transport with another retry policy (attempts, timeouts, deadline), for the few
+    /// calls that need their own; shares everything else, the retry budget included.
+    pub fn with_retry_policy(&self, policy: RetryPolicy) -> Transport {
+        let mut inner = Inner::clone(&self.inner);
+        inner.policy = policy;
+        Transport {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The retry policy of this transport.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.policy
+    }
+
+    /// The redactor of a call that sent `request`: its secrets, query values and body strings.
+    fn redactor(
+        &self,
+        request: Option<&reqwest::Request>,
+        token: Option<&AccessToken>,
+    ) -> Redactor {
+        let mut values: Vec<String> = Vec::new();
+        if let Some(token) = token {
+            values.push(token.expose().to_owned());
+        }
+        if let Some((key, _)) = &self.inner.api_key {
+            values.push(key.expose().to_owned());
+        }
+        if let Some(request) = request {
+            values.extend(request.url().query_pairs().map(|(_, v)| v.into_owned()));
+            if let Some(body) = request.body().and_then(reqwest::Body::as_bytes) {
+                request_body_values(body, &mut values);
+            }
+        }
+        Redactor::new(values)
     }
 
     /// Sends one call of the operation `info` of `api`: validates it, then attempts it until it
@@ -237,6 +298,9 @@ impl Transport {
         if let Some(org_id) = &inner.org_id {
             request.headers_mut().insert("LR-Org-ID", org_id.clone());
         }
+        if let Some((_, key)) = &inner.api_key {
+            request.headers_mut().insert("x-api-key", key.clone());
+        }
         if let (Some(op), true) = (op, inner.validate) {
             crate::validate::check(op, &request).map_err(|v| Error::InvalidField {
                 field: v.field,
@@ -254,6 +318,8 @@ impl Transport {
         let deadline = inner.clock.now() + policy.deadline;
         let mut pending = Some(request);
         let (mut attempts, mut retries, mut refreshed) = (0u32, 0u32, false);
+        // What this call's retries took from the budget; a success gives it back.
+        let mut spent = 0u32;
         loop {
             let left = |clock: &dyn Clock| deadline.saturating_duration_since(clock.now());
             let out_of_time = |attempts, last| Error::DeadlineExceeded {
@@ -298,7 +364,7 @@ impl Transport {
             *attempt.timeout_mut() = Some(policy.attempt_timeout.min(left_now));
             attempts += 1;
             span.record("attempt", attempts);
-            let last = match send(client, attempt).await {
+            let last = match send(client, attempt, inner.max_body_bytes).await {
                 Ok(answer) => {
                     span.record("status", answer.status.as_u16());
                     let status = answer.status;
@@ -312,15 +378,20 @@ impl Transport {
                             continue;
                         }
                     }
+                    let done = |answer: Answer| {
+                        let redactor = || self.redactor(pending.as_ref(), token.as_ref());
+                        finish(answer, expects_json, op, attempts, redactor)
+                    };
                     if !(is_retryable_status(status) && idempotent && can_retry) {
                         if status.is_success() {
-                            inner.budget.refund();
+                            inner.budget.refund(spent);
                         }
-                        return finish(answer, expects_json, op);
+                        return done(answer);
                     }
                     let wait = crate::retry::retry_after(&answer.headers, inner.clock.wall());
                     match self.backoff(retries, wait, false, deadline) {
-                        Ok(delay) => {
+                        Ok((delay, cost)) => {
+                            spent += cost;
                             tracing::debug!(
                                 attempt = attempts,
                                 status = status.as_u16(),
@@ -331,13 +402,18 @@ impl Transport {
                             retries += 1;
                             continue;
                         }
-                        Err(Stop::Attempts) => return finish(answer, expects_json, op),
+                        Err(Stop::Attempts) => return done(answer),
                         Err(stop) => {
-                            return Err(self.stopped(stop, answer_error(&answer), attempts));
+                            let redactor = self.redactor(pending.as_ref(), token.as_ref());
+                            let error = answer_error(&answer, &redactor, attempts);
+                            return Err(self.stopped(stop, error, attempts));
                         }
                     }
                 }
-                Err(error) => error,
+                Err(SendError::TooLarge { limit }) => {
+                    return Err(Error::BodyTooLarge { limit });
+                }
+                Err(SendError::Network(error)) => error,
             };
             let kind = NetworkKind::of(&last);
             let error = Error::network(last, attempts);
@@ -349,7 +425,8 @@ impl Transport {
                 return Err(error);
             }
             match self.backoff(retries, None, kind == NetworkKind::Timeout, deadline) {
-                Ok(delay) => {
+                Ok((delay, cost)) => {
+                    spent += cost;
                     tracing::debug!(attempt = attempts, reason = %kind, delay_ms = delay.as_millis() as u64, "retrying");
                     inner.clock.sleep(delay).await;
                     retries += 1;
@@ -360,15 +437,16 @@ impl Transport {
         }
     }
 
-    /// The wait before the next retry, or why there is none: out of attempts, out of budget, or
-    /// a retry that would not have `min_attempt_time` left after its wait.
+    /// The wait before the next retry and what it took from the budget, or why there is none:
+    /// out of attempts, out of budget, or a retry that would not have `min_attempt_time` left
+    /// after its wait.
     fn backoff(
         &self,
         retries: u32,
         retry_after: Option<Duration>,
         after_timeout: bool,
         deadline: tokio::time::Instant,
-    ) -> Result<Duration, Stop> {
+    ) -> Result<(Duration, u32), Stop> {
         let inner = &*self.inner;
         if retries + 1 >= inner.policy.max_attempts {
             return Err(Stop::Attempts);
@@ -378,10 +456,10 @@ impl Transport {
         if needed > deadline.saturating_duration_since(inner.clock.now()) {
             return Err(Stop::Deadline);
         }
-        if !inner.budget.try_spend(after_timeout) {
-            return Err(Stop::Budget);
+        match inner.budget.try_spend(after_timeout) {
+            Some(cost) => Ok((delay, cost)),
+            None => Err(Stop::Budget),
         }
-        Ok(delay)
     }
 
     /// The error of a call that stopped retrying after `attempts`, `last` being its last failure.
@@ -401,31 +479,124 @@ impl Transport {
     }
 }
 
-/// Sends one attempt and reads the whole answer, so a body cut off mid-read fails the attempt.
-async fn send(client: &reqwest::Client, request: reqwest::Request) -> reqwest::Result<Answer> {
-    let response = client.execute(request).await?;
+/// Why an attempt got no whole answer.
+enum SendError {
+    Network(reqwest::Error),
+    /// A success body longer than the transport's limit.
+    TooLarge {
+        limit: usize,
+    },
+}
+
+/// Sends one attempt and reads the answer, so a body cut off mid-read fails the attempt. A
+/// success body is read whole up to `limit` bytes; an error body up to
+/// [`MAX_ERROR_BODY_BYTES`], the rest left unread.
+async fn send(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    limit: usize,
+) -> Result<Answer, SendError> {
+    let response = client.execute(request).await.map_err(SendError::Network)?;
     let url = response.url().clone();
+    let error_status = response.status().as_u16() >= 400;
+    if !error_status && response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(SendError::TooLarge { limit });
+    }
     // Taken apart rather than read through `Response::bytes`, so the headers move, not copy.
-    let (parts, body) = http::Response::from(response).into_parts();
-    let body = body.collect().await?.to_bytes();
+    let (parts, mut body) = http::Response::from(response).into_parts();
+    let cap = if error_status {
+        MAX_ERROR_BODY_BYTES
+    } else {
+        limit
+    };
+    // Most answers arrive as one frame, kept as it is; more frames are copied together.
+    let (mut first, mut joined, mut len) = (None::<Bytes>, bytes::BytesMut::new(), 0usize);
+    while let Some(frame) = body.frame().await {
+        let Ok(mut data) = frame.map_err(SendError::Network)?.into_data() else {
+            continue;
+        };
+        let full = len + data.len() > cap;
+        if full && !error_status {
+            return Err(SendError::TooLarge { limit });
+        }
+        if full {
+            data.truncate(cap - len);
+        }
+        len += data.len();
+        match first.take() {
+            None if joined.is_empty() => first = Some(data),
+            held => {
+                if let Some(held) = held {
+                    joined.extend_from_slice(&held);
+                }
+                joined.extend_from_slice(&data);
+            }
+        }
+        if full {
+            break;
+        }
+    }
     Ok(Answer {
         status: parts.status,
         version: parts.version,
         headers: parts.headers,
         url,
-        body,
+        body: first.unwrap_or_else(|| joined.freeze()),
     })
 }
 
-fn answer_error(answer: &Answer) -> Error {
-    Error::from_answer(answer.status, &answer.headers, &answer.body)
+fn answer_error(answer: &Answer, redactor: &Redactor, attempts: u32) -> Error {
+    Error::from_answer_of(
+        answer.status,
+        &answer.headers,
+        &answer.body,
+        redactor,
+        attempts,
+    )
+}
+
+/// The values of a request body to keep out of errors: the strings of a JSON body, the values
+/// of a form body, and the query values inside either (AbiliTec batch items are query strings).
+fn request_body_values(body: &[u8], values: &mut Vec<String>) {
+    /// Enough for a 1,000-item batch; a larger body still has its first values removed.
+    const MAX_VALUES: usize = 10_000;
+    let mut strings = Vec::new();
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(json) => crate::redact::json_strings(&json, MAX_VALUES, &mut strings),
+        Err(_) => strings.extend(
+            url::form_urlencoded::parse(body)
+                .take(MAX_VALUES)
+                .map(|(_, v)| v.into_owned()),
+        ),
+    }
+    for text in strings {
+        if let Some((_, query)) = text.split_once('?') {
+            values.extend(
+                url::form_urlencoded::parse(query.as_bytes())
+                    .take(MAX_VALUES)
+                    .map(|(_, v)| v.into_owned()),
+            );
+        }
+        values.push(text);
+    }
 }
 
 /// The final answer for the generated code, unless its body is not the JSON it should be: a
 /// page from a proxy, malformed JSON, or nothing where the spec documents a document. Those
 /// become our own error here, where the status is still known; a success body that opens like
 /// a JSON document is checked only by the typed decode that follows.
-fn finish(answer: Answer, expects_json: bool, op: Option<&OperationSpec>) -> Result<Answer, Error> {
+fn finish(
+    answer: Answer,
+    expects_json: bool,
+    op: Option<&OperationSpec>,
+    attempts: u32,
+    redactor: impl FnOnce() -> Redactor,
+) -> Result<Answer, Error> {
+    // Every error status becomes the crate's error here, where the headers, the attempts and
+    // what the call sent are known.
+    if answer.status.as_u16() >= 400 {
+        return Err(answer_error(&answer, &redactor(), attempts));
+    }
     if !expects_json {
         return Ok(answer);
     }
@@ -437,7 +608,7 @@ fn finish(answer: Answer, expects_json: bool, op: Option<&OperationSpec>) -> Res
             (true, StatusCode::NO_CONTENT) => Ok(answer),
             (true, status) if json_success => Err(Error::EmptyBody { status }),
             (true, _) => Ok(answer),
-            (false, _) => Err(answer_error(&answer)),
+            (false, _) => Err(answer_error(&answer, &redactor(), attempts)),
         };
     }
     // A success that opens like a JSON document is left to the generated client's typed decode
@@ -445,10 +616,13 @@ fn finish(answer: Answer, expects_json: bool, op: Option<&OperationSpec>) -> Res
     if answer.status.is_success() && matches!(body.first(), Some(b'{' | b'[')) {
         return Ok(answer);
     }
-    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-        return Err(answer_error(&answer));
+    match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        Err(source) if answer.status.is_success() => {
+            Err(Error::decode(Some(answer.status), &source))
+        }
+        Err(_) => Err(answer_error(&answer, &redactor(), attempts)),
+        Ok(_) => Ok(answer),
     }
-    Ok(answer)
 }
 
 /// A `reqwest::Response` holding the buffered answer, its body also kept as an extension when
@@ -517,6 +691,25 @@ macro_rules! impl_client_hooks {
                 self.inner
                     .exec(&self.client, request, info, &OPERATION_SPECS)
                     .await
+            }
+        }
+
+        impl $client {
+            /// This client with another retry policy (attempts, per-attempt timeout, deadline),
+            /// for the calls that need their own; it shares everything else with `self`.
+            pub fn with_retry_policy(&self, policy: $crate::retry::RetryPolicy) -> Self {
+                Self::new_with_client(
+                    &self.baseurl,
+                    self.client.clone(),
+                    self.inner.with_retry_policy(policy),
+                )
+            }
+
+            /// This client with another overall deadline per call.
+            pub fn with_timeout(&self, deadline: ::std::time::Duration) -> Self {
+                let mut policy = self.inner.retry_policy().clone();
+                policy.deadline = deadline;
+                self.with_retry_policy(policy)
             }
         }
     };

@@ -9,6 +9,23 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+/// The field and the rule of a builder input that was refused, from the message codegen gives
+/// the generated builders ("`zip_code` must match the pattern `^[0-9]{5}$`").
+pub(crate) fn rejected_input(message: &str) -> Option<(&str, &str)> {
+    let (field, reason) = message.strip_prefix('`')?.split_once("` ")?;
+    (!field.is_empty() && !field.contains(' ')).then_some((field, reason))
+}
+
+/// `value` encoded as one path segment of the parameter `name`; refuses an empty, `.` or `..`
+/// segment, which would change which resource the URL names. The generated clients send every
+/// path parameter through it.
+pub(crate) fn path_segment(name: &str, value: &str) -> Result<String, String> {
+    if matches!(value.trim(), "" | "." | "..") {
+        return Err(format!("`{name}` must not be empty, `.` or `..`"));
+    }
+    Ok(progenitor_client::encode_path(value))
+}
+
 /// Every operation of one API, as generated from its spec.
 #[derive(Debug)]
 pub struct ApiSpec {

@@ -162,19 +162,26 @@ async fn invalid_match_parameters_are_refused_before_sending() {
         })
         .await;
     let bad_zip = client(&server).match_people().zip_code("9410").send().await;
-    assert!(matches!(
-        bad_zip,
-        Err(liveramp::abilitec::Error::InvalidRequest(_))
-    ));
+    match bad_zip {
+        Err(liveramp::Error::InvalidField { field, reason }) => {
+            assert_eq!(field, "zip_code");
+            assert!(reason.starts_with("must match the pattern"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
     let bad_email = client(&server)
         .match_people()
         .email("mary@localhost")
         .send()
         .await;
-    assert!(matches!(
-        bad_email,
-        Err(liveramp::abilitec::Error::InvalidRequest(_))
-    ));
+    let bad_email = bad_email.expect_err("refused");
+    assert!(
+        bad_email
+            .to_string()
+            .starts_with("invalid request: `email` must"),
+        "{bad_email}"
+    );
+    assert!(!bad_email.to_string().contains("mary@localhost"));
     mock.assert_calls_async(0).await;
 }
 
@@ -312,10 +319,10 @@ async fn documented_errors_decode_into_the_error_document() {
         .await
         .expect_err("404");
     match err {
-        liveramp::abilitec::Error::ErrorResponse(answer) => {
-            assert_eq!(answer.status().as_u16(), 404);
-            assert_eq!(answer.error.code.as_str(), "600-0030");
-            assert!(answer.error.request_id.is_some());
+        liveramp::Error::Api(answer) => {
+            assert_eq!(answer.status.as_u16(), 404);
+            assert_eq!(answer.code.as_deref(), Some("600-0030"));
+            assert!(answer.request_id.is_some());
         }
         other => panic!("expected the error document, got {other:?}"),
     }

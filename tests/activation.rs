@@ -5,7 +5,7 @@ mod common;
 
 use httpmock::prelude::*;
 use httpmock::{Method, Mock};
-use liveramp::activation::{Client, Error, types};
+use liveramp::activation::{Client, types};
 use serde_json::{Value, json};
 
 const SPEC: &str = "specs/activation.yaml";
@@ -809,11 +809,14 @@ async fn not_found_decodes_into_standard_error() {
         .await
         .expect_err("404");
     match err {
-        Error::ErrorResponse(answer) => {
-            assert_eq!(answer.status().as_u16(), 404);
-            assert_eq!(answer.http_status, 404);
-            assert_eq!(answer.error_code, "NOT_FOUND");
-            assert_round_trips(&answer.into_inner(), &body);
+        liveramp::Error::Api(answer) => {
+            assert_eq!(answer.status.as_u16(), 404);
+            assert_eq!(
+                answer.shape,
+                liveramp::error::ErrorShape::ActivationStandardError
+            );
+            assert_eq!(answer.code.as_deref(), Some("NOT_FOUND"));
+            assert_eq!(answer.message.as_deref(), body["message"].as_str());
         }
         other => panic!("expected the StandardError body, got {other:?}"),
     }
@@ -836,9 +839,9 @@ async fn rate_limited_answers_decode_into_standard_error() {
         .await
         .expect_err("429");
     match err {
-        Error::ErrorResponse(answer) => {
-            assert_eq!(answer.status().as_u16(), 429);
-            assert_eq!(answer.error_code, "TOO_MANY_REQUESTS");
+        liveramp::Error::Api(answer) => {
+            assert_eq!(answer.status.as_u16(), 429);
+            assert_eq!(answer.code.as_deref(), Some("TOO_MANY_REQUESTS"));
         }
         other => panic!("expected the StandardError body, got {other:?}"),
     }

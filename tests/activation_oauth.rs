@@ -171,7 +171,9 @@ async fn a_failed_attempt_returns_its_status_detail() {
     .await;
     let pending = start(&client(&server), quick()).await;
     match pending.wait().await {
-        Err(PollError::Failed { detail }) => assert_eq!(detail, "The user denied access"),
+        Err(FlowError::Wait(PollError::Failed { detail })) => {
+            assert_eq!(detail, "The user denied access")
+        }
         other => panic!("expected Failed, got {other:?}"),
     }
     assert_eq!(gets.requests(), 3);
@@ -213,7 +215,7 @@ async fn too_many_unavailable_answers_return_the_last_error() {
     .await;
     let pending = start(&client(&server), quick()).await;
     match pending.wait().await {
-        Err(PollError::TooManyErrors { count, last }) => {
+        Err(FlowError::Wait(PollError::TooManyErrors { count, last })) => {
             assert_eq!(count, 4);
             assert_eq!(last.status().map(|s| s.as_u16()), Some(503));
         }
@@ -238,7 +240,7 @@ async fn a_retrying_client_still_makes_one_request_per_poll() {
     let client = client_with(&server, RecordingClock::default(), RetryPolicy::default());
     let pending = start(&client, quick()).await;
     match pending.wait().await {
-        Err(PollError::TooManyErrors { count, .. }) => assert_eq!(count, 4),
+        Err(FlowError::Wait(PollError::TooManyErrors { count, .. })) => assert_eq!(count, 4),
         other => panic!("expected TooManyErrors, got {other:?}"),
     }
     // The URL fetch, then one request per poll: the poller alone retries.
@@ -362,7 +364,7 @@ async fn never_authorized_ends_at_the_deadline_after_the_expected_polls() {
     )
     .await;
     match pending.wait().await {
-        Err(PollError::DeadlineExceeded { polls, .. }) => assert_eq!(polls, 7),
+        Err(FlowError::Wait(PollError::DeadlineExceeded { polls, .. })) => assert_eq!(polls, 7),
         other => panic!("expected DeadlineExceeded, got {other:?}"),
     }
     // The URL fetch, then polls at 0, 1, 3, 7, 15, 23 and 30 s.

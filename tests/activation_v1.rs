@@ -244,9 +244,9 @@ async fn documented_errors_decode_into_the_error_message_schema() {
         .await
         .expect_err("404");
     match err {
-        liveramp::activation_v1::Error::ErrorResponse(answer) => {
-            assert_eq!(answer.status().as_u16(), 404);
-            assert_eq!(answer.message, body["message"].as_str().unwrap());
+        liveramp::Error::Api(answer) => {
+            assert_eq!(answer.status.as_u16(), 404);
+            assert_eq!(answer.message.as_deref(), body["message"].as_str());
         }
         other => panic!("expected the ErrorMessage body, got {other:?}"),
     }

@@ -49,8 +49,8 @@ macro_rules! answer {
                 status: answer.status().as_u16(),
                 violations: violations(answer.headers()),
             },
-            Err(liveramp::$api::Error::ErrorResponse(answer)) => Answer::Typed {
-                status: answer.status().as_u16(),
+            Err(liveramp::Error::Api(answer)) => Answer::Typed {
+                status: answer.status.as_u16(),
                 violations: violations(answer.headers()),
             },
             Err(e) => Answer::Failed(e.to_string()),

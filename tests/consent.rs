@@ -101,10 +101,10 @@ async fn documented_errors_decode_into_the_errors_schema() {
     );
     let err = client.list_consent_files().send().await.expect_err("422");
     match err {
-        liveramp::consent::Error::ErrorResponse(answer) => {
-            assert_eq!(answer.status().as_u16(), 422);
-            assert_eq!(answer.http_statuscode, 422);
-            assert_eq!(answer.error_code.as_deref(), Some("INVALID_PARAMETER"));
+        liveramp::Error::Api(answer) => {
+            assert_eq!(answer.status.as_u16(), 422);
+            assert_eq!(answer.shape, liveramp::error::ErrorShape::ConsentErrors);
+            assert_eq!(answer.code.as_deref(), Some("INVALID_PARAMETER"));
         }
         other => panic!("expected the Errors body, got {other:?}"),
     }

@@ -202,11 +202,9 @@ async fn the_documented_429_decodes_into_the_error_message_schema() {
         .await
         .expect_err("429");
     match err {
-        liveramp::data_integration::Error::ErrorResponse(answer) => {
-            assert_eq!(answer.status().as_u16(), 429);
-            let error: &types::ErrorMessage = &answer;
-            assert_eq!(error.message, body["message"].as_str().unwrap());
-            assert_eq!(error.status, Some(429));
+        liveramp::Error::Api(answer) => {
+            assert_eq!(answer.status.as_u16(), 429);
+            assert_eq!(answer.message.as_deref(), body["message"].as_str());
         }
         other => panic!("expected the ErrorMessage body, got {other:?}"),
     }

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use crate::exit::{CliError, Failure, api_error};
+use crate::exit::{CliError, Failure, lib_error};
 use crate::output::Output;
 
 /// The `abilitec` subcommands.
@@ -142,28 +142,28 @@ pub async fn match_pii(
             with_pii!(client.match_people(), args)
                 .send()
                 .await
-                .map_err(api_error)?
+                .map_err(lib_error)?
                 .into_inner(),
         ),
         DocumentClass::Places => to_json(
             with_pii!(client.match_places(), args)
                 .send()
                 .await
-                .map_err(api_error)?
+                .map_err(lib_error)?
                 .into_inner(),
         ),
         DocumentClass::Households => to_json(
             with_pii!(client.match_households(), args)
                 .send()
                 .await
-                .map_err(api_error)?
+                .map_err(lib_error)?
                 .into_inner(),
         ),
         DocumentClass::Entities => to_json(
             with_pii!(client.match_entities(), args)
                 .send()
                 .await
-                .map_err(api_error)?
+                .map_err(lib_error)?
                 .into_inner(),
         ),
     }?;

@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 use liveramp::activation::{Client, types};
 use serde::Serialize;
 
-use crate::exit::{CliError, api_error};
+use crate::exit::{CliError, lib_error};
 use crate::output::Output;
 use crate::pages::{PAGE_SIZE, all_pages};
 
@@ -125,7 +125,7 @@ async fn connections(
                 .integration_connection_id(id)
                 .send()
                 .await
-                .map_err(api_error)?
+                .map_err(lib_error)?
                 .into_inner();
             out.emit(&connection, human_connection);
         }
@@ -141,7 +141,7 @@ async fn connections(
                 .integration_connection_id(id)
                 .send()
                 .await
-                .map_err(api_error)?;
+                .map_err(lib_error)?;
             out.emit(&Deleted { id: id.clone() }, |d| {
                 format!("deleted integration connection {}", d.id)
             });
@@ -163,7 +163,7 @@ pub async fn destinations(client: &Client) -> Result<Vec<types::Destination>, Cl
         if let Some(after) = after {
             request = request.after(after);
         }
-        let page = request.send().await.map_err(api_error)?.into_inner();
+        let page = request.send().await.map_err(lib_error)?.into_inner();
         Ok((page.v2_destinations, page.pagination.and_then(|p| p.after)))
     })
     .await
@@ -182,7 +182,7 @@ pub async fn integrations(
         if let Some(after) = after {
             request = request.after(after);
         }
-        let page = request.send().await.map_err(api_error)?.into_inner();
+        let page = request.send().await.map_err(lib_error)?.into_inner();
         Ok((page.integrations, page.pagination.and_then(|p| p.after)))
     })
     .await
@@ -197,7 +197,7 @@ pub async fn list_connections(
         if let Some(after) = after {
             request = request.after(after);
         }
-        let page = request.send().await.map_err(api_error)?.into_inner();
+        let page = request.send().await.map_err(lib_error)?.into_inner();
         Ok((
             page.v2_integration_connections,
             page.pagination.and_then(|p| p.after),
@@ -234,7 +234,7 @@ pub async fn create_connection(
         .body(input)
         .send()
         .await
-        .map_err(api_error)?
+        .map_err(lib_error)?
         .into_inner())
 }
 

@@ -4,7 +4,7 @@
 use clap::Subcommand;
 use serde::Serialize;
 
-use crate::exit::{CliError, flow_error, poll_error};
+use crate::exit::{CliError, flow_error};
 use crate::output::Output;
 
 /// The `activation oauth` subcommands.
@@ -71,7 +71,7 @@ pub async fn run(
     let connected = Connected {
         attempt_id,
         authorization_url,
-        oauth_connection_id: id.map_err(poll_error)?,
+        oauth_connection_id: id.map_err(flow_error)?,
     };
     out.emit(&connected, |c| c.oauth_connection_id.clone());
     Ok(())

@@ -60,10 +60,14 @@ pub async fn run(
                 .request_oauth2_credentials(datasource, Duration::from_secs(*validity))
                 .await
                 .map_err(flow_error)?;
-            let auth_uri = pending.auth_uri().to_owned();
-            out.prompt(&format!("Open this URL to authorize:\n{auth_uri}"));
-            if *open {
-                crate::browser::open(&auth_uri, out);
+            let auth_uri = pending.auth_uri().unwrap_or_default().to_owned();
+            if auth_uri.is_empty() {
+                out.prompt("The API gave no authorization URL; waiting for the credentials");
+            } else {
+                out.prompt(&format!("Open this URL to authorize:\n{auth_uri}"));
+                if *open {
+                    crate::browser::open(&auth_uri, out);
+                }
             }
             let spinner = out.spinner("waiting for the authorization");
             let credentials = pending.wait().await;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::abilitec::{MatchArgs, match_pii};
 use crate::consent::sync::{self, Quiet};
-use crate::exit::{CliError, Failure, auth_error, flow_error, poll_error};
+use crate::exit::{CliError, Failure, auth_error, flow_error};
 use crate::output::Output;
 
 /// One step of the walk-through.
@@ -155,7 +155,7 @@ async fn walk(
         "the simulated browser opened the consent page and granted access".to_owned(),
         Value::Null,
     );
-    let oauth_connection_id = pending.wait().await.map_err(poll_error)?;
+    let oauth_connection_id = pending.wait().await.map_err(flow_error)?;
     steps.push(
         "activation oauth",
         format!("authorized: oAuthConnectionID {oauth_connection_id}"),
@@ -248,11 +248,11 @@ async fn walk(
         "data integration",
         format!(
             "OAuth2 credentials request: auth_uri {}",
-            pending.auth_uri()
+            pending.auth_uri().unwrap_or_default()
         ),
         json!({ "authUri": pending.auth_uri() }),
     );
-    browse(pending.auth_uri()).await?;
+    browse(pending.auth_uri().unwrap_or_default()).await?;
     let credentials = pending.wait().await.map_err(flow_error)?;
     steps.push(
         "data integration",

@@ -144,12 +144,6 @@ pub fn auth_error(error: liveramp::auth::AuthError) -> CliError {
     CliError::new(auth_failure(&error), error)
 }
 
-/// An error answered by a generated client, as the library's [`liveramp::Error`], classified.
-pub fn api_error<E: serde::Serialize>(error: progenitor_client::Error<E>) -> CliError {
-    let error = liveramp::Error::from(error);
-    CliError::new(classify(&error), error)
-}
-
 /// A library error, classified.
 pub fn lib_error(error: liveramp::Error) -> CliError {
     CliError::new(classify(&error), error)

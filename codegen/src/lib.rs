@@ -4,7 +4,8 @@
 //! progenitor with the crate's settings, makes every string enum open (an `Unknown(String)`
 //! variant keeps values the spec does not list), appends the operation table the transport
 //! validates and retries by (see [`operations`]), drops progenitor's `api-version` header (see
-//! [`headers`]), skips unset optional query parameters (see [`query`]), tidies names such as `segment_i_ds` (see [`names`]) and returns formatted
+//! [`headers`]), skips unset optional query parameters (see [`query`]), makes every `send()` return the
+//! crate's error and says what a rejected builder input must be (see [`send`]), tidies names such as `segment_i_ds` (see [`names`]) and returns formatted
 //! source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
 //! through [`load`] for lint and documentation.
 
@@ -14,6 +15,7 @@ pub mod names;
 mod open_enum;
 pub mod operations;
 pub mod query;
+pub mod send;
 
 pub use openapiv3;
 
@@ -229,6 +231,15 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
         ));
     }
     query::skip_unset_queries(&mut file);
+    if send::send_crate_error(&mut file) == 0 || !send::hide_progenitor_error(&mut file) {
+        return Err(error(
+            spec,
+            "progenitor no longer generates `send` or its `Error` re-export the way \
+             codegen/src/send.rs expects: update that step",
+        ));
+    }
+    send::describe_inputs(&mut file, doc);
+    send::check_path_segments(&mut file);
     // progenitor's usage snippets are fragments, not doctests: show them as text.
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
     Ok(names::tidy_names(&code))

@@ -334,7 +334,7 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
         .send()
         .await
     {
-        Err(liveramp::activation::Error::ErrorResponse(e)) => assert_eq!(e.http_status, 404),
+        Err(liveramp::Error::Api(e)) => assert_eq!(e.status.as_u16(), 404),
         other => panic!("expected a 404 StandardError, got {other:?}"),
     }
 }

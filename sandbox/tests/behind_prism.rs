@@ -166,12 +166,6 @@ macro_rules! call {
                 $check.answered($op, answer.headers());
                 Some(answer.into_inner())
             }
-            Err(liveramp::$api::Error::ErrorResponse(answer)) => {
-                let status = answer.status();
-                $check.answered($op, answer.headers());
-                $check.failed($op, format!("error answer {status}"));
-                None
-            }
             Err(e) => {
                 $check.failed($op, e.to_string());
                 None
@@ -814,13 +808,24 @@ async fn abilitec_answers_conform() {
         .send()
         .await
     {
-        Err(abilitec::Error::ErrorResponse(answer)) => {
-            assert_eq!(answer.status(), 404);
-            assert_eq!(violations(answer.headers()), None);
-            assert_eq!(answer.into_inner().error.code, "600-0030");
+        Err(error) => {
+            assert_eq!(error.status().map(|s| s.as_u16()), Some(404), "{error}");
+            let code = error.api_error().and_then(|e| e.code.as_deref());
+            assert_eq!(code, Some(liveramp::error::abilitec::NOT_FOUND));
         }
         other => panic!("a lookup of an unknown key answered {other:?}"),
     }
+    // The same miss read raw: Prism checks the error document against the spec.
+    let token = config.abilitec_tokens().unwrap().token().await.unwrap();
+    let raw = reqwest::Client::new()
+        .get(format!("{}/people/lookup", proxy.url()))
+        .query(&[("type", "sha256"), ("key", unknown.as_str())])
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 404);
+    assert_eq!(violations(raw.headers()), None);
     check.finish(&[]);
 }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use liveramp::auth::StaticToken;
-use liveramp::consent::{Client, Error, types};
+use liveramp::consent::{Client, types};
+use liveramp::error::ErrorShape;
 use liveramp::transport::Transport;
 use liveramp_sandbox::{RouteMatch, Sandbox};
 
@@ -76,9 +77,9 @@ async fn an_expired_token_is_a_401_errors_body() {
     let client = typed_client(&sandbox, &http).await;
     sandbox.clock().advance(Duration::from_secs(600));
     match client.list_consent_files().send().await {
-        Err(Error::ErrorResponse(answer)) => {
-            assert_eq!(answer.status().as_u16(), 401);
-            assert_eq!(answer.http_statuscode, 401);
+        Err(liveramp::Error::Api(answer)) => {
+            assert_eq!(answer.status.as_u16(), 401);
+            assert_eq!(answer.shape, ErrorShape::ConsentErrors);
         }
         other => panic!("expected a 401 Errors body, got {other:?}"),
     }

@@ -90,9 +90,12 @@ async fn abilitec_answers_decode_and_batches_keep_their_order() {
         .send()
         .await;
     match opted_out {
-        Err(abilitec::Error::ErrorResponse(e)) => {
-            assert_eq!(e.status().as_u16(), 404);
-            assert_eq!(e.error.code, "600-0117");
+        Err(liveramp::Error::Api(e)) => {
+            assert_eq!(e.status.as_u16(), 404);
+            assert_eq!(
+                e.code.as_deref(),
+                Some(liveramp::error::abilitec::OPTED_OUT)
+            );
         }
         other => panic!("expected an error document, got {other:?}"),
     }

@@ -18,10 +18,6 @@ use crate::poll::{
     ErrorClass, FlowError, PollConfig, PollError, PollEvent, PollState, Poller, classify_api_error,
 };
 
-/// The error of one Activation call, as the generated client gives it (with its headers, for
-/// `Retry-After`); the flows hand out [`Error`].
-type ApiError = progenitor_client::Error<types::StandardError>;
-
 impl Client {
     /// Starts an OAuth connection for `oauth_endpoint_id`, an integration's `oAuthEndpointID`.
     pub fn start_oauth_connection(
@@ -39,6 +35,31 @@ impl Client {
             url_wait: PollConfig::brief(),
             wait: PollConfig::interactive(),
         }
+    }
+
+    /// Picks up the wait for the OAuth connection attempt `attempt_id` (from
+    /// [`PendingAuthorization::attempt_id`]), in this process or another: a web backend starts
+    /// the attempt in one request and waits for it in the one the browser comes back to.
+    /// Fetches the attempt once for its URL and status.
+    pub async fn resume_oauth_connection(
+        &self,
+        attempt_id: impl Into<String>,
+    ) -> Result<PendingAuthorization, FlowError<Error>> {
+        let attempt_id = attempt_id.into();
+        let attempt = self
+            .get_oauth_connection_attempt()
+            .attempt_id(attempt_id.as_str())
+            .send()
+            .await
+            .map_err(FlowError::Request)?
+            .into_inner();
+        Ok(PendingAuthorization {
+            client: self.clone(),
+            attempt_id,
+            authorization_url: attempt.authorization_url,
+            status: attempt.status,
+            config: PollConfig::interactive(),
+        })
     }
 
     /// Re-authorizes the existing OAuth connection `oauth_connection_id` of
@@ -67,7 +88,7 @@ impl Client {
             .body(input)
             .send()
             .await
-            .map_err(|e| FlowError::Request(Error::from(e)))?;
+            .map_err(FlowError::Request)?;
         Ok(created.into_inner().id)
     }
 }
@@ -125,7 +146,7 @@ impl StartOAuthConnection<'_> {
             .body(self.input)
             .send()
             .await
-            .map_err(|e| FlowError::Request(Error::from(e)))?
+            .map_err(FlowError::Request)?
             .into_inner()
             .id;
         let attempt = Poller::new(
@@ -142,15 +163,13 @@ impl StartOAuthConnection<'_> {
             },
         )
         .clock(self.client.inner.clock().clone())
-        .classify_errors(|error: &ApiError| match error {
+        .classify_errors(|error: &Error| match error {
             // A first answer without its `authorizationUrl` does not decode: fetch it again.
-            progenitor_client::Error::InvalidResponsePayload(..) => {
-                ErrorClass::Transient { retry_after: None }
-            }
+            Error::Decode { .. } => ErrorClass::Transient { retry_after: None },
             other => classify_api_error(other),
         })
         .await
-        .map_err(|e| FlowError::Wait(e.map_err(Error::from)))?;
+        .map_err(FlowError::Wait)?;
         Ok(PendingAuthorization {
             client: self.client.clone(),
             attempt_id,
@@ -185,7 +204,8 @@ impl PendingAuthorization {
         &self.authorization_url
     }
 
-    /// The attempt's ID.
+    /// The attempt's ID: keep it to resume the wait elsewhere with
+    /// [`Client::resume_oauth_connection`].
     pub fn attempt_id(&self) -> &str {
         &self.attempt_id
     }
@@ -196,23 +216,24 @@ impl PendingAuthorization {
     }
 
     /// Waits for the user: the `oAuthConnectionID` once the attempt is `AUTHORIZED`, its
-    /// `statusDetail` in [`PollError::Failed`] if it is `FAILED`.
-    pub async fn wait(self) -> Result<String, PollError<Error>> {
-        self.poller().await.map_err(|e| e.map_err(Error::from))
+    /// `statusDetail` in [`PollError::Failed`] (inside [`FlowError::Wait`]) if it is `FAILED`.
+    pub async fn wait(self) -> Result<String, FlowError<Error>> {
+        self.poller().await.map_err(FlowError::Wait)
     }
 
     /// The attempt's `PENDING`/`PROCESSING` statuses as they are seen, then the
     /// `oAuthConnectionID`; its errors are those of [`PendingAuthorization::wait`].
-    pub fn progress(self) -> impl Stream<Item = Result<AttemptEvent, PollError<Error>>> + Unpin {
+    // The crate's Error is large; boxing it here alone would make the flows inconsistent.
+    #[allow(clippy::result_large_err)]
+    pub fn progress(self) -> impl Stream<Item = Result<AttemptEvent, FlowError<Error>>> + Unpin {
         use futures::StreamExt;
-        self.poller()
-            .map(|item| item.map_err(|e| e.map_err(Error::from)))
+        self.poller().map(|item| item.map_err(FlowError::Wait))
     }
 
     fn poller(
         self,
-    ) -> impl Stream<Item = Result<AttemptEvent, PollError<ApiError>>>
-    + std::future::IntoFuture<Output = Result<String, PollError<ApiError>>>
+    ) -> impl Stream<Item = Result<AttemptEvent, PollError<Error>>>
+    + std::future::IntoFuture<Output = Result<String, PollError<Error>>>
     + Unpin {
         let clock = self.client.inner.clock().clone();
         Poller::new(
@@ -232,7 +253,7 @@ type AttemptEvent = PollEvent<types::OAuthConnectionAttemptStatus, String>;
 fn fetch_attempt(
     client: Client,
     attempt_id: String,
-) -> impl FnMut() -> futures::future::BoxFuture<'static, Result<types::OAuthConnectionAttempt, ApiError>>
+) -> impl FnMut() -> futures::future::BoxFuture<'static, Result<types::OAuthConnectionAttempt, Error>>
 + Unpin {
     // One attempt per fetch: the poller tolerates and paces transient failures itself.
     let client = Client::new_with_client(

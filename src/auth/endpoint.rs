@@ -2,27 +2,34 @@
 
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER};
+use reqwest::header::ACCEPT;
 use reqwest::{Client, Url};
 use serde_json::Value;
 
-use super::error::PERMANENT_OAUTH_ERRORS;
+use super::error::{PERMANENT_OAUTH_ERRORS, TRANSIENT_OAUTH_ERRORS};
 use super::{AccessToken, AuthError, AuthErrorKind, FetchedToken};
+use crate::http::{ReadError, read_capped};
+use crate::redact::Redactor;
 
 /// The default timeout of one token request.
 pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// OAuth error codes that mean "try again later".
-const TRANSIENT_OAUTH_ERRORS: [&str; 2] = ["temporarily_unavailable", "server_error"];
-
 /// The longest OAuth `error_description` kept in an error.
 const MAX_DESCRIPTION_CHARS: usize = 300;
+
+/// The largest token endpoint answer read; a token answer is a few hundred bytes.
+pub(crate) const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Form fields whose values are not secret (everything else a token request sends is redacted
+/// from what the endpoint answers).
+const PUBLIC_FIELDS: [&str; 4] = ["grant_type", "scope", "response_type", "role"];
 
 /// A token endpoint with its own HTTP client: a timeout, no redirects, https unless loopback.
 #[derive(Debug, Clone)]
 pub(crate) struct TokenEndpoint {
     client: Client,
     url: Url,
+    timeout: Duration,
 }
 
 impl TokenEndpoint {
@@ -36,7 +43,26 @@ impl TokenEndpoint {
             .map_err(|e| {
                 AuthError::config("cannot build the token endpoint's HTTP client").with_source(e)
             })?;
-        Ok(Self { client, url })
+        Ok(Self {
+            client,
+            url,
+            timeout,
+        })
+    }
+
+    /// An endpoint at `url` that sends through `client` (a `Config`'s shared client), each
+    /// request timing out after `timeout`.
+    pub(crate) fn with_client(
+        url: &str,
+        timeout: Duration,
+        client: Client,
+    ) -> Result<Self, AuthError> {
+        let url = crate::config::check_url(url)?;
+        Ok(Self {
+            client,
+            url,
+            timeout,
+        })
     }
 
     /// The endpoint's URL.
@@ -49,18 +75,38 @@ impl TokenEndpoint {
         let response = self
             .client
             .post(self.url.clone())
+            .timeout(self.timeout)
             .header(ACCEPT, "application/json")
             .form(fields)
             .send()
             .await
             .map_err(|e| self.network_error(&e, None).with_source(e))?;
         let status = response.status().as_u16();
-        let retry_after = retry_after(response.headers());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.network_error(&e, Some(status)).with_source(e))?;
-        interpret(&self.url, status, &body).map_err(|e| e.with_retry_after(retry_after))
+        let retry_after =
+            crate::retry::retry_after(response.headers(), std::time::SystemTime::now());
+        let body = match read_capped(response, MAX_TOKEN_ANSWER_BYTES).await {
+            Ok(body) => body,
+            Err(ReadError::Network(e)) => {
+                return Err(self.network_error(&e, Some(status)).with_source(e));
+            }
+            Err(ReadError::TooLarge { limit }) => {
+                return Err(AuthError::of(
+                    AuthErrorKind::InvalidResponse,
+                    format!(
+                        "token endpoint {} answered HTTP {status} with more than {limit} bytes",
+                        self.url
+                    ),
+                )
+                .with_status(status));
+            }
+        };
+        let secrets = Redactor::new(
+            fields
+                .iter()
+                .filter(|(name, _)| !PUBLIC_FIELDS.contains(name))
+                .map(|(_, value)| *value),
+        );
+        interpret(&self.url, status, &body, &secrets).map_err(|e| e.with_retry_after(retry_after))
     }
 
     /// [`request`](Self::request) with owned field values.
@@ -94,20 +140,14 @@ impl TokenEndpoint {
     }
 }
 
-/// The seconds of a `Retry-After: <seconds>` header.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds: u64 = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(seconds))
-}
-
 /// Reads a token endpoint's answer: a bearer token, or the error it describes.
-pub(crate) fn interpret(url: &Url, status: u16, body: &[u8]) -> Result<FetchedToken, AuthError> {
+pub(crate) fn interpret(
+    url: &Url,
+    status: u16,
+    body: &[u8],
+    secrets: &Redactor,
+) -> Result<FetchedToken, AuthError> {
+    let clean = |text: &str, max: usize| clean(&secrets.redact(text), max);
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let object = json.as_ref().and_then(Value::as_object);
     let oauth_code = object
@@ -224,13 +264,25 @@ mod tests {
             r#"{"access_token":"t","token_type":"bearer","expires_in":"600"}"#,
             r#"{"access_token":"t","token_type":"BEARER","expires_in":" 600.0 "}"#,
         ] {
-            let fetched = interpret(&url(), 200, body.as_bytes()).unwrap();
+            let fetched = interpret(&url(), 200, body.as_bytes(), &Redactor::default()).unwrap();
             assert_eq!(fetched.expires_in, Some(Duration::from_secs(600)), "{body}");
             assert_eq!(fetched.token.expose(), "t");
         }
-        let fetched = interpret(&url(), 200, br#"{"access_token":"t"}"#).unwrap();
+        let fetched = interpret(
+            &url(),
+            200,
+            br#"{"access_token":"t"}"#,
+            &Redactor::default(),
+        )
+        .unwrap();
         assert_eq!(fetched.expires_in, None);
-        let fetched = interpret(&url(), 200, br#"{"access_token":"t","expires_in":-5}"#).unwrap();
+        let fetched = interpret(
+            &url(),
+            200,
+            br#"{"access_token":"t","expires_in":-5}"#,
+            &Redactor::default(),
+        )
+        .unwrap();
         assert_eq!(fetched.expires_in, Some(Duration::ZERO));
     }
 
@@ -246,7 +298,7 @@ mod tests {
             (r#"{"access_token":"t","expires_in":"soon"}"#, "expires_in"),
             ("<html>oops</html>", "not a JSON object"),
         ] {
-            let error = interpret(&url(), 200, body.as_bytes()).unwrap_err();
+            let error = interpret(&url(), 200, body.as_bytes(), &Redactor::default()).unwrap_err();
             assert_eq!(error.kind(), AuthErrorKind::InvalidResponse, "{body}");
             assert!(!error.is_transient());
             assert!(error.to_string().contains(needle), "{error}");
@@ -256,26 +308,36 @@ mod tests {
     #[test]
     fn an_error_body_with_status_200_is_an_error() {
         let body = br#"{"error":"invalid_grant","error_description":"bad password"}"#;
-        let error = interpret(&url(), 200, body).unwrap_err();
+        let error = interpret(&url(), 200, body, &Redactor::default()).unwrap_err();
         assert_eq!(error.kind(), AuthErrorKind::Rejected);
         assert_eq!(error.oauth_error(), Some("invalid_grant"));
         assert_eq!(error.oauth_description(), Some("bad password"));
         let body = br#"{"error":"temporarily_unavailable"}"#;
-        assert!(interpret(&url(), 200, body).unwrap_err().is_transient());
+        assert!(
+            interpret(&url(), 200, body, &Redactor::default())
+                .unwrap_err()
+                .is_transient()
+        );
     }
 
     #[test]
     fn statuses_are_classified() {
         for status in [408, 429, 500, 502, 503, 504] {
-            let error = interpret(&url(), status, b"").unwrap_err();
+            let error = interpret(&url(), status, b"", &Redactor::default()).unwrap_err();
             assert!(error.is_transient(), "{status}");
             assert_eq!(error.status(), Some(status));
         }
         for status in [302, 400, 401, 403, 404] {
-            let error = interpret(&url(), status, b"<html/>").unwrap_err();
+            let error = interpret(&url(), status, b"<html/>", &Redactor::default()).unwrap_err();
             assert!(!error.is_transient(), "{status}");
         }
-        let error = interpret(&url(), 400, br#"{"error":"server_error"}"#).unwrap_err();
+        let error = interpret(
+            &url(),
+            400,
+            br#"{"error":"server_error"}"#,
+            &Redactor::default(),
+        )
+        .unwrap_err();
         assert!(error.is_transient());
     }
 }

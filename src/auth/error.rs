@@ -16,6 +16,21 @@ pub const PERMANENT_OAUTH_ERRORS: [&str; 5] = [
     "invalid_request",
 ];
 
+/// The OAuth `error` codes that mean the token endpoint is unavailable for now.
+pub const TRANSIENT_OAUTH_ERRORS: [&str; 2] = ["temporarily_unavailable", "server_error"];
+
+/// Whether `code` is one of the OAuth error codes of RFC 6749 (§5.2 and §4.1.2.1).
+pub fn is_oauth_error_code(code: &str) -> bool {
+    PERMANENT_OAUTH_ERRORS.contains(&code)
+        || TRANSIENT_OAUTH_ERRORS.contains(&code)
+        || [
+            "unsupported_grant_type",
+            "access_denied",
+            "unsupported_response_type",
+        ]
+        .contains(&code)
+}
+
 /// The family of an [`AuthError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -121,6 +136,11 @@ impl AuthError {
         let inner = self.inner_mut();
         inner.oauth_error = code;
         inner.oauth_description = description;
+        self
+    }
+
+    pub(crate) fn with_field(mut self, field: &str) -> Self {
+        self.inner_mut().field = Some(field.to_owned());
         self
     }
 

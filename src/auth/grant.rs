@@ -36,6 +36,20 @@ impl PasswordGrant {
         })
     }
 
+    /// The grant for `credentials` at `token_url`, sending its requests through `client`.
+    pub(crate) fn on(
+        credentials: ServiceAccountCredentials,
+        token_url: &str,
+        timeout: Duration,
+        client: reqwest::Client,
+    ) -> Result<Self, AuthError> {
+        let endpoint = TokenEndpoint::with_client(token_url, timeout, client)?;
+        Ok(Self {
+            endpoint,
+            credentials,
+        })
+    }
+
     /// The token endpoint.
     pub fn token_url(&self) -> &str {
         self.endpoint.url().as_str()
@@ -79,6 +93,20 @@ impl ClientCredentialsGrant {
         timeout: Duration,
     ) -> Result<Self, AuthError> {
         let endpoint = TokenEndpoint::new(token_url, timeout)?;
+        Ok(Self {
+            endpoint,
+            credentials,
+        })
+    }
+
+    /// The grant at `token_url`, sending its requests through `client`.
+    pub(crate) fn on(
+        token_url: &str,
+        credentials: ClientCredentials,
+        timeout: Duration,
+        client: reqwest::Client,
+    ) -> Result<Self, AuthError> {
+        let endpoint = TokenEndpoint::with_client(token_url, timeout, client)?;
         Ok(Self {
             endpoint,
             credentials,

@@ -24,7 +24,9 @@ pub use credentials::{
     CREDENTIALS_ENV, ClientCredentials, SERVICE_ACCOUNT_TYPE, ServiceAccountCredentials,
 };
 pub use endpoint::DEFAULT_TOKEN_TIMEOUT;
-pub use error::{AuthError, AuthErrorKind, PERMANENT_OAUTH_ERRORS};
+pub use error::{
+    AuthError, AuthErrorKind, PERMANENT_OAUTH_ERRORS, TRANSIENT_OAUTH_ERRORS, is_oauth_error_code,
+};
 pub use grant::{ClientCredentialsGrant, PasswordGrant};
 pub use secret::Secret;
 pub use token::{AccessToken, FetchedToken};

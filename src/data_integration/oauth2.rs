@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::ops::RangeInclusive;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures::Stream;
 use tokio::time::Instant;
@@ -15,8 +15,6 @@ use crate::auth::AccessToken;
 use crate::poll::{
     FlowError, PollConfig, PollError, PollEvent, PollState, Poller, classify_api_error,
 };
-
-type ApiError = progenitor_client::Error<types::ErrorMessage>;
 
 /// What one poll of the credentials tells: the answer's `message`, or the credentials.
 type CredentialsEvent = PollEvent<Option<String>, ProviderCredentials>;
@@ -51,44 +49,82 @@ impl Client {
             })
             .send()
             .await
-            .map_err(|e| FlowError::Request(Error::from(e)))?
+            .map_err(FlowError::Request)?
             .into_inner();
         Ok(PendingCredentials {
             client: self.clone(),
-            auth_uri: answer.auth_uri,
+            auth_uri: Some(answer.auth_uri).filter(|uri| !uri.is_empty()),
             pull_id: answer.pull_id,
             validity,
             expires: started + validity,
+            expires_at: SystemTime::now() + validity,
             config: PollConfig::interactive(),
         })
+    }
+
+    /// Picks up the wait for the credentials request `pull_id` (from
+    /// [`PendingCredentials::pull_id`]), in this process or another, until `expires_at` (from
+    /// [`PendingCredentials::expires_at`]): a web backend starts the request in one request and
+    /// waits for it in the one the browser comes back to.
+    pub fn resume_oauth2_credentials(
+        &self,
+        pull_id: impl Into<String>,
+        expires_at: SystemTime,
+    ) -> PendingCredentials {
+        let left = expires_at
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        PendingCredentials {
+            client: self.clone(),
+            auth_uri: None,
+            pull_id: pull_id.into(),
+            validity: left,
+            expires: self.inner.clock().now() + left,
+            expires_at,
+            config: PollConfig::interactive(),
+        }
     }
 }
 
 /// A credentials request waiting for the user's consent at [`PendingCredentials::auth_uri`].
 pub struct PendingCredentials {
     client: Client,
-    auth_uri: String,
+    auth_uri: Option<String>,
     pull_id: String,
     validity: Duration,
     expires: Instant,
+    expires_at: SystemTime,
     config: PollConfig,
 }
 
 impl fmt::Debug for PendingCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PendingCredentials")
+            .field("pull_id", &self.pull_id)
             .field("validity", &self.validity)
             .finish_non_exhaustive()
     }
 }
 
 impl PendingCredentials {
-    /// The provider's consent page: open it in a browser.
-    pub fn auth_uri(&self) -> &str {
-        &self.auth_uri
+    /// The provider's consent page: open it in a browser. `None` for a resumed request, and
+    /// when the API answered without one.
+    pub fn auth_uri(&self) -> Option<&str> {
+        self.auth_uri.as_deref()
     }
 
-    /// The validity window asked for.
+    /// The request's ID: keep it, with [`expires_at`](Self::expires_at), to resume the wait
+    /// elsewhere with [`Client::resume_oauth2_credentials`].
+    pub fn pull_id(&self) -> &str {
+        &self.pull_id
+    }
+
+    /// When the validity window ends, on the wall clock.
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at
+    }
+
+    /// The validity window asked for (what was left of it, for a resumed request).
     pub fn validity(&self) -> Duration {
         self.validity
     }
@@ -124,8 +160,8 @@ impl PendingCredentials {
 
     fn progress_inner(
         self,
-    ) -> impl Stream<Item = Result<CredentialsEvent, PollError<ApiError>>>
-    + std::future::IntoFuture<Output = Result<ProviderCredentials, PollError<ApiError>>>
+    ) -> impl Stream<Item = Result<CredentialsEvent, PollError<Error>>>
+    + std::future::IntoFuture<Output = Result<ProviderCredentials, PollError<Error>>>
     + Unpin {
         let clock = self.client.inner.clock().clone();
         // One attempt per fetch: the poller tolerates and paces transient failures itself.
@@ -157,10 +193,10 @@ impl PendingCredentials {
 }
 
 /// A deadline that ended the wait is the end of the validity window.
-fn expired_or(error: PollError<ApiError>, validity: Duration) -> FlowError<Error> {
+fn expired_or(error: PollError<Error>, validity: Duration) -> FlowError<Error> {
     match error {
         PollError::DeadlineExceeded { polls, .. } => FlowError::ValidityExpired { validity, polls },
-        other => FlowError::Wait(other.map_err(Error::from)),
+        other => FlowError::Wait(other),
     }
 }
 

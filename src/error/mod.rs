@@ -1,14 +1,22 @@
 //! [`Error`]: the one error type of the crate, with the API's own error body parsed.
 //!
-//! Every generated `send()` returns `progenitor_client::Error<E>`; `?` turns it into [`Error`]
-//! (see the `From` impl), which recovers what the transport knew: the failure it shipped through
-//! the generated code (see [`crate::transport`]), the answer's status, its buffered body and
-//! which of the known error documents it is:
-//! Activation `StandardError {httpStatus, errorCode, message}`, Consent
+//! Every generated `send()` returns it. The transport turns every answer of status 400 and up
+//! into [`Error::Api`] (or [`Error::Edge`]) itself, while it still knows the headers, how many
+//! attempts were made and what the call sent; the rest of what progenitor reports is converted
+//! by the `From` impl, which recovers the transport's own failures shipped through the
+//! generated code (see [`crate::transport`]).
+//!
+//! Known error documents: Activation `StandardError {httpStatus, errorCode, message}`, Consent
 //! `Errors {httpStatuscode, message, errorCode}`, the AbiliTec error document
-//! `{"error": {"message", "code", "requestId"}}` with its `600-xxxx` code explained, Data
-//! Integration `{"message"|"error"|"detail", ...}`, and pages from an edge proxy such as
-//! Cloudflare. Messages and excerpts never repeat a bearer token or a secret field.
+//! `{"error": {"message", "code", "requestId"}}` with its `600-xxxx` code explained (see
+//! [`abilitec`]), OAuth errors, Data Integration `{"message"|"error"|"detail", ...}`, and pages
+//! from an edge proxy such as Cloudflare.
+//!
+//! Nothing an error holds repeats a request's query values, its body, or a secret: every text
+//! taken from an answer goes through the call's redactor, which
+//! knows what the call sent, and a success body that did not decode is described, not quoted.
+
+pub mod abilitec;
 
 use std::fmt;
 use std::sync::Mutex;
@@ -18,10 +26,13 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::auth::AuthError;
+use crate::redact::{Redactor, redact_json};
 use crate::retry::is_retryable_status;
 
 /// How many characters of an unexpected body an error keeps.
 const EXCERPT_CHARS: usize = 200;
+/// How much of a body is looked at to build an excerpt or recognise an edge page.
+const EXCERPT_SCAN_BYTES: usize = 64 * 1024;
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -30,12 +41,12 @@ pub enum Error {
     /// A value breaks a constraint documented in the spec; nothing was sent.
     #[error("invalid request: `{field}` {reason}; nothing was sent")]
     InvalidField {
-        /// The field, e.g. `limit` or `integrationID`.
+        /// The field: the builder method (`zip_code`) or the wire name (`integrationID`).
         field: String,
-        /// What the spec allows and what was given.
+        /// What the spec allows, in words.
         reason: String,
     },
-    /// The request could not be built (e.g. a required parameter is missing); nothing was sent.
+    /// The request could not be built; nothing was sent.
     #[error("invalid request: {0}; nothing was sent")]
     InvalidRequest(String),
     /// The API answered with an error status.
@@ -44,23 +55,25 @@ pub enum Error {
     /// A proxy in front of the API (Cloudflare) answered instead of the API.
     #[error("{0}")]
     Edge(EdgeError),
-    /// The answer's body is not what the spec documents.
-    #[error("{}", decode_message(*.status, .excerpt, .source))]
+    /// A success answer's body is not what the spec documents.
+    #[error("the answer{} {detail}", .status.map(|s| format!(" ({s})")).unwrap_or_default())]
     Decode {
-        /// The answer's status; `None` for a success answer that opened like a JSON document
-        /// but did not decode into the documented type.
+        /// The answer's status, when known.
         status: Option<StatusCode>,
-        /// The start of the body, secrets removed.
-        excerpt: String,
-        /// The JSON decoder's complaint.
-        #[source]
-        source: serde_json::Error,
+        /// What is wrong with it, without quoting the body.
+        detail: String,
     },
     /// The answer had no body where the spec documents a JSON document.
     #[error("the API answered {status} with an empty body where a JSON document was expected")]
     EmptyBody {
         /// The answer's status.
         status: StatusCode,
+    },
+    /// A success answer was longer than the configured limit; it was not read further.
+    #[error("the answer is longer than the {limit}-byte limit; it was not read further")]
+    BodyTooLarge {
+        /// The limit, in bytes (`Config::with_max_body_bytes`).
+        limit: usize,
     },
     /// The request or its answer was lost on the way (connect, reset, timeout, torn body).
     #[error("{kind} after {attempts} attempt(s)")]
@@ -73,9 +86,9 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
-    /// No access token could be had.
-    #[error("could not get an access token")]
-    Auth(#[source] AuthError),
+    /// No access token could be had; says why (the file, the token endpoint's answer).
+    #[error("could not get an access token: {0}")]
+    Auth(AuthError),
     /// The call's overall deadline passed.
     #[error("the call did not finish within its {deadline:?} deadline ({attempts} attempt(s))")]
     DeadlineExceeded {
@@ -87,7 +100,7 @@ pub enum Error {
         #[source]
         last: Option<Box<Error>>,
     },
-    /// Retries were stopped because the transport's retry budget is spent (an outage is likely).
+    /// Retries were stopped because the retry budget is spent (an outage is likely).
     #[error("retry budget exhausted after {attempts} attempt(s): the API keeps failing")]
     RetryBudgetExhausted {
         /// How many attempts were made.
@@ -99,16 +112,6 @@ pub enum Error {
     /// Anything else the generated client reported.
     #[error("{0}")]
     Other(String),
-}
-
-fn decode_message(status: Option<StatusCode>, excerpt: &str, source: &serde_json::Error) -> String {
-    let what = if source.is_syntax() || source.is_eof() {
-        "is not valid JSON"
-    } else {
-        "does not have the documented shape"
-    };
-    let status = status.map(|s| format!(" ({s})")).unwrap_or_default();
-    format!("the answer{status} {what}: {source}; body starts: {excerpt:?}")
 }
 
 /// What went wrong on the network.
@@ -152,31 +155,67 @@ impl NetworkKind {
 }
 
 impl Error {
-    /// The HTTP status of the answer behind this error, if there was one.
+    /// The HTTP status of the answer behind this error, if there was one (the token
+    /// endpoint's, for [`Error::Auth`]).
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Self::Api(e) => Some(e.status),
             Self::Edge(e) => Some(e.status),
             Self::Decode { status, .. } => *status,
             Self::EmptyBody { status } => Some(*status),
+            Self::Auth(e) => e.status().and_then(|s| StatusCode::from_u16(s).ok()),
             Self::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.status()),
             Self::RetryBudgetExhausted { last, .. } => last.status(),
             _ => None,
         }
     }
 
+    /// How many attempts the call made, for a failure that came after at least one.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Self::Api(e) => Some(e.attempts),
+            Self::Edge(e) => Some(e.attempts),
+            Self::Network { attempts, .. }
+            | Self::DeadlineExceeded { attempts, .. }
+            | Self::RetryBudgetExhausted { attempts, .. } => Some(*attempts),
+            _ => None,
+        }
+    }
+
     /// Whether the same call may succeed later (an outage, throttling, a lost connection), as
-    /// opposed to a request that will keep failing.
+    /// opposed to a request that will keep failing. It agrees with what the transport retries.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Api(e) => is_retryable_status(e.status),
-            Self::Edge(e) => {
-                is_retryable_status(e.status) || (520..=524).contains(&e.status.as_u16())
-            }
+            Self::Edge(e) => e.is_retryable(),
             Self::Network { .. } | Self::DeadlineExceeded { .. } => true,
             Self::RetryBudgetExhausted { .. } => true,
             Self::Auth(e) => e.is_transient(),
             _ => false,
+        }
+    }
+
+    /// How long the server asked to wait before trying again (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Api(e) => e.retry_after,
+            Self::Edge(e) => e.retry_after,
+            Self::Auth(e) => e.retry_after(),
+            Self::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.retry_after()),
+            Self::RetryBudgetExhausted { last, .. } => last.retry_after(),
+            _ => None,
+        }
+    }
+
+    /// The request ID to quote to LiveRamp's support: from the AbiliTec error document, or from
+    /// the answer's `x-request-id` or Cloudflare's `cf-ray` header.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Api(e) => e.request_id.as_deref(),
+            Self::Edge(e) => e.request_id.as_deref(),
+            Self::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.request_id()),
+            Self::RetryBudgetExhausted { last, .. } => last.request_id(),
+            _ => None,
         }
     }
 
@@ -190,23 +229,54 @@ impl Error {
         }
     }
 
-    /// The error an answer stands for, from its status, headers and body.
+    /// Why no token could be had, for [`Error::Auth`].
+    pub fn auth_error(&self) -> Option<&AuthError> {
+        match self {
+            Self::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The error an answer stands for, from its status, headers and body, after one attempt;
+    /// texts taken from the body have bearer tokens and JWTs removed.
     pub fn from_answer(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
-        if let Some(edge) = EdgeError::recognise(status, headers, body) {
+        Self::from_answer_of(status, headers, body, &Redactor::default(), 1)
+    }
+
+    /// [`Error::from_answer`] for a call that made `attempts` and whose own values `redactor`
+    /// removes.
+    pub(crate) fn from_answer_of(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        redactor: &Redactor,
+        attempts: u32,
+    ) -> Self {
+        let retry_after = crate::retry::retry_after(headers, std::time::SystemTime::now());
+        let header_id = header_request_id(headers, redactor);
+        if let Some(mut edge) = EdgeError::recognise(status, headers, body, redactor) {
+            edge.attempts = attempts;
+            edge.retry_after = retry_after;
             return Self::Edge(edge);
         }
         let trimmed = body.trim_ascii();
-        if trimmed.is_empty() {
-            return Self::Api(ApiError::bare(status, None));
+        let mut error = if trimmed.is_empty() {
+            ApiError::bare(status, None)
+        } else if trimmed.len() > EXCERPT_SCAN_BYTES {
+            ApiError::bare(status, Some(excerpt(body, redactor)))
+        } else {
+            match serde_json::from_slice::<serde_json::Value>(trimmed) {
+                Ok(value) => ApiError::parse_with(status, &value, redactor),
+                Err(_) => ApiError::bare(status, Some(excerpt(body, redactor))),
+            }
+        };
+        error.attempts = attempts;
+        error.retry_after = retry_after;
+        error.headers = AnswerHeaders::of(headers);
+        if error.request_id.is_none() {
+            error.request_id = header_id;
         }
-        match serde_json::from_slice::<serde_json::Value>(trimmed) {
-            Ok(value) => Self::Api(ApiError::parse(status, &value)),
-            Err(source) => Self::Decode {
-                status: Some(status),
-                excerpt: excerpt(body),
-                source,
-            },
-        }
+        Self::Api(error)
     }
 
     pub(crate) fn network(source: reqwest::Error, attempts: u32) -> Self {
@@ -216,12 +286,46 @@ impl Error {
             source: source.without_url(),
         }
     }
+
+    /// A success body that did not decode, described without quoting it.
+    pub(crate) fn decode(status: Option<StatusCode>, source: &serde_json::Error) -> Self {
+        let what = if source.is_syntax() || source.is_eof() {
+            "is not valid JSON"
+        } else {
+            "does not have the documented shape"
+        };
+        let message = source.to_string();
+        // serde quotes the offending value after the first colon ("invalid type: string
+        // \"…\""); field names ("missing field `x`") carry no data.
+        let reason = match message.split_once(": ") {
+            Some((head, _)) => head.to_owned(),
+            None => message
+                .rsplit_once(" at line ")
+                .map_or(message.clone(), |(head, _)| head.to_owned()),
+        };
+        Self::Decode {
+            status,
+            detail: format!(
+                "{what}: {reason} at line {} column {}",
+                source.line(),
+                source.column()
+            ),
+        }
+    }
 }
 
 impl From<AuthError> for Error {
     fn from(e: AuthError) -> Self {
         Self::Auth(e)
     }
+}
+
+/// The request ID an answer's headers carry: `x-request-id`, else Cloudflare's `cf-ray`.
+fn header_request_id(headers: &HeaderMap, redactor: &Redactor) -> Option<String> {
+    ["x-request-id", "cf-ray"].iter().find_map(|name| {
+        let value = headers.get(*name)?.to_str().ok()?.trim();
+        (!value.is_empty() && value.len() <= 128).then(|| redactor.redact(value))
+    })
 }
 
 /// Which known error document an answer held.
@@ -239,26 +343,13 @@ pub enum ErrorShape {
     /// Another JSON document with a message (Data Integration answers `message`, `error` or
     /// `detail`).
     Generic,
-    /// No body, or JSON without a recognisable message.
+    /// No body, or a body without a recognisable message.
     Unrecognised,
 }
 
-/// The error codes of RFC 6749 §5.2 (and §4.1.2.1).
-const OAUTH_ERRORS: &[&str] = &[
-    "invalid_request",
-    "invalid_client",
-    "invalid_grant",
-    "unauthorized_client",
-    "unsupported_grant_type",
-    "invalid_scope",
-    "access_denied",
-    "unsupported_response_type",
-    "server_error",
-    "temporarily_unavailable",
-];
-
 /// An error answer of the API, its document parsed.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
@@ -266,15 +357,43 @@ pub struct ApiError {
     pub shape: ErrorShape,
     /// The API's error code (`errorCode`, AbiliTec `600-0043`, OAuth `invalid_grant`).
     pub code: Option<String>,
-    /// The API's message, secrets removed.
+    /// The API's message, secrets and the call's own values removed.
     pub message: Option<String>,
-    /// The request ID to quote to support (AbiliTec).
+    /// The request ID to quote to support (the AbiliTec body, `x-request-id` or `cf-ray`).
     pub request_id: Option<String>,
-    /// The start of an unrecognised body, secrets removed.
+    /// The start of an unrecognised body, secrets and the call's own values removed.
     pub excerpt: Option<String>,
+    /// How many attempts the call made before giving up with this answer.
+    pub attempts: u32,
+    /// The answer's `Retry-After`, if it had one.
+    pub retry_after: Option<Duration>,
+    headers: AnswerHeaders,
+}
+
+/// An error answer's headers, `Set-Cookie` left out; `Debug` shows their names only.
+#[derive(Clone, Default, PartialEq)]
+struct AnswerHeaders(HeaderMap);
+
+impl AnswerHeaders {
+    fn of(headers: &HeaderMap) -> Self {
+        let mut kept = headers.clone();
+        kept.remove(reqwest::header::SET_COOKIE);
+        Self(kept)
+    }
+}
+
+impl fmt::Debug for AnswerHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
 }
 
 impl ApiError {
+    /// The answer's headers (rate-limit headers, `Retry-After`), `Set-Cookie` left out.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers.0
+    }
+
     fn bare(status: StatusCode, excerpt: Option<String>) -> Self {
         Self {
             status,
@@ -283,17 +402,25 @@ impl ApiError {
             message: None,
             request_id: None,
             excerpt,
+            attempts: 1,
+            retry_after: None,
+            headers: AnswerHeaders::default(),
         }
     }
 
-    /// Reads the known error documents out of a JSON body.
+    /// Reads the known error documents out of a JSON body (bearer tokens and JWTs removed).
     pub fn parse(status: StatusCode, body: &serde_json::Value) -> Self {
+        Self::parse_with(status, body, &Redactor::default())
+    }
+
+    fn parse_with(status: StatusCode, body: &serde_json::Value, redactor: &Redactor) -> Self {
         let text = |v: Option<&serde_json::Value>| -> Option<String> {
-            match v? {
-                serde_json::Value::String(s) => Some(redact(s)),
-                serde_json::Value::Null => None,
-                other => Some(redact(&other.to_string())),
-            }
+            let raw = match v? {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => return None,
+                other => other.to_string(),
+            };
+            Some(clip(&redactor.redact(&raw)))
         };
         let mut error = Self::bare(status, None);
         if let Some(inner) = body.get("error").filter(|e| e.is_object()) {
@@ -313,7 +440,7 @@ impl ApiError {
             || body
                 .get("error")
                 .and_then(|e| e.as_str())
-                .is_some_and(|e| OAUTH_ERRORS.contains(&e))
+                .is_some_and(crate::auth::is_oauth_error_code)
         {
             error.shape = ErrorShape::OAuth;
             error.code = text(body.get("error"));
@@ -328,14 +455,29 @@ impl ApiError {
                 .iter()
                 .find_map(|k| text(body.get(*k)));
         } else {
-            error.excerpt = Some(excerpt(body.to_string().as_bytes()));
+            error.excerpt = Some(excerpt(body.to_string().as_bytes(), redactor));
         }
         error
     }
 
-    /// What an AbiliTec `600-xxxx` code means, as documented.
+    /// An AbiliTec per-item error (a batch item's `error` document), as the call's error.
+    pub fn abilitec_item(
+        status: StatusCode,
+        code: Option<&str>,
+        message: Option<&str>,
+        request_id: Option<&str>,
+    ) -> Self {
+        let mut error = Self::bare(status, None);
+        error.shape = ErrorShape::AbiliTec;
+        error.code = code.map(|c| clip(&Redactor::default().redact(c)));
+        error.message = message.map(|m| clip(&Redactor::default().redact(m)));
+        error.request_id = request_id.map(|r| clip(&Redactor::default().redact(r)));
+        error
+    }
+
+    /// What an AbiliTec `600-xxxx` code means, as documented (see [`abilitec`]).
     pub fn meaning(&self) -> Option<&'static str> {
-        abilitec_meaning(self.code.as_deref()?)
+        abilitec::meaning(self.code.as_deref()?)
     }
 }
 
@@ -366,39 +508,16 @@ impl fmt::Display for ApiError {
         if let Some(excerpt) = &self.excerpt {
             write!(f, "; body starts: {excerpt:?}")?;
         }
+        if self.attempts > 1 {
+            write!(f, "; after {} attempts", self.attempts)?;
+        }
         Ok(())
     }
 }
 
-/// The documented meaning of an AbiliTec error code; `000-` codes come from the gateway.
-pub fn abilitec_meaning(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "600-0000" => "unhandled error (system/OS error)",
-        "600-0010" => "internal server error",
-        "600-0020" => "authorization error",
-        "600-0025" => "username, tenant and role not authorized",
-        "600-0030" => "document not found",
-        "600-0031" => "invalid document ID",
-        "600-0032" => "invalid document class",
-        "600-0033" => "unknown path",
-        "600-0040" => "missing parameter",
-        "600-0041" => "invalid data type",
-        "600-0042" => "invalid content type",
-        "600-0043" => "invalid request value",
-        "600-0044" => "AbiliTec link error",
-        "600-0045" => "invalid request parameter",
-        "600-0050" => "conflicting values for parameter and header",
-        "600-0052" => "method not allowed",
-        "600-0060" => "batch request limit exceeded",
-        "600-0070" | "600-0080" | "600-0095" | "600-0100" => "generic backend service error",
-        "600-0117" => "opted-out entity",
-        c if c.starts_with("000-") => "API gateway error",
-        _ => return None,
-    })
-}
-
 /// An answer from a proxy in front of the API rather than from the API.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct EdgeError {
     /// The HTTP status.
     pub status: StatusCode,
@@ -406,16 +525,29 @@ pub struct EdgeError {
     pub cloudflare: bool,
     /// Cloudflare's error code (e.g. 1020), when the page gives one.
     pub code: Option<u32>,
-    /// The start of the page, secrets removed.
+    /// The start of the page, secrets and the call's own values removed.
     pub excerpt: String,
+    /// Cloudflare's `cf-ray` (or the `x-request-id`) of the answer.
+    pub request_id: Option<String>,
+    /// How many attempts the call made before giving up with this answer.
+    pub attempts: u32,
+    /// The answer's `Retry-After`, if it had one.
+    pub retry_after: Option<Duration>,
 }
 
 impl EdgeError {
     /// Recognises an edge answer: an HTML page, or Cloudflare's headers or 52x codes without a
     /// JSON body.
-    pub fn recognise(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<Self> {
-        let head = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]).to_lowercase();
-        let json = serde_json::from_slice::<serde_json::Value>(body).is_ok();
+    fn recognise(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        redactor: &Redactor,
+    ) -> Option<Self> {
+        let head_bytes = &body[..body.len().min(EXCERPT_SCAN_BYTES)];
+        let head = String::from_utf8_lossy(head_bytes).to_lowercase();
+        let json = body.len() <= EXCERPT_SCAN_BYTES
+            && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
         let html = !body.trim_ascii().is_empty()
             && (head.trim_start().starts_with('<')
                 || headers
@@ -436,8 +568,16 @@ impl EdgeError {
             status,
             cloudflare,
             code: cloudflare.then(|| cloudflare_code(&head)).flatten(),
-            excerpt: excerpt(body),
+            excerpt: excerpt(body, redactor),
+            request_id: header_request_id(headers, redactor),
+            attempts: 1,
+            retry_after: None,
         })
+    }
+
+    /// Whether the proxy's answer may change (an unreachable or overloaded origin).
+    pub fn is_retryable(&self) -> bool {
+        is_retryable_status(self.status) || (520..=524).contains(&self.status.as_u16())
     }
 }
 
@@ -452,6 +592,7 @@ fn cloudflare_code(page: &str) -> Option<u32> {
         .find_map(|start| {
             let digits: String = page[start..]
                 .chars()
+                .take(5)
                 .take_while(char::is_ascii_digit)
                 .collect();
             digits.parse().ok().filter(|c| (1000..2000).contains(c))
@@ -466,103 +607,61 @@ impl fmt::Display for EdgeError {
                 f,
                 "blocked before reaching LiveRamp (Cloudflare 1020, {}): is this IP allowlisted?",
                 self.status
-            ),
+            )?,
             (true, Some(code)) => write!(
                 f,
                 "blocked before reaching LiveRamp (Cloudflare {code}, {})",
                 self.status
-            ),
+            )?,
             (true, None) if (520..=530).contains(&status) => write!(
                 f,
                 "Cloudflare could not get an answer from LiveRamp ({}): the API is unreachable or down",
                 self.status
-            ),
+            )?,
             (true, None) => write!(
                 f,
                 "Cloudflare answered {} before reaching LiveRamp; page starts: {:?}",
                 self.status, self.excerpt
-            ),
+            )?,
             (false, _) => write!(
                 f,
                 "an HTML page came back with {} instead of an API answer (a proxy or gateway?); page starts: {:?}",
                 self.status, self.excerpt
-            ),
+            )?,
         }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request ID {id})")?;
+        }
+        if self.attempts > 1 {
+            write!(f, "; after {} attempts", self.attempts)?;
+        }
+        Ok(())
     }
 }
 
-/// The start of a body, lossily decoded, whitespace folded, secrets removed.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(mut value) => {
+/// At most [`EXCERPT_CHARS`] characters of `text`, marked when cut.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// The start of a body, lossily decoded, whitespace folded, secrets removed; reads at most
+/// [`EXCERPT_SCAN_BYTES`] of it.
+fn excerpt(body: &[u8], redactor: &Redactor) -> String {
+    let parsed = (body.len() <= EXCERPT_SCAN_BYTES)
+        .then(|| serde_json::from_slice::<serde_json::Value>(body).ok())
+        .flatten();
+    let text = match parsed {
+        Some(mut value) => {
             redact_json(&mut value);
             value.to_string()
         }
-        Err(_) => String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned(),
+        None => String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned(),
     };
     let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let redacted = redact(&folded);
-    match redacted.char_indices().nth(EXCERPT_CHARS) {
-        Some((cut, _)) => format!("{}…", &redacted[..cut]),
-        None => redacted,
-    }
-}
-
-/// JSON members whose values are never repeated.
-const SECRET_KEYS: &[&str] = &[
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "client_secret",
-    "secret_key",
-    "password",
-    "authorization",
-    "token",
-];
-
-fn redact_json(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, inner) in map.iter_mut() {
-                if SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
-                    *inner = serde_json::Value::String("[redacted]".into());
-                } else {
-                    redact_json(inner);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        _ => {}
-    }
-}
-
-/// `text` with bearer credentials and JWT-looking strings replaced by `[redacted]`.
-pub(crate) fn redact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((start, skip)) = next_secret(rest) {
-        out.push_str(&rest[..start]);
-        out.push_str("[redacted]");
-        let after = &rest[start + skip..];
-        let end = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || "-._~+/=".contains(c)))
-            .unwrap_or(after.len());
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Where the next secret starts in `text`, and how much of it is a prefix to drop with it.
-fn next_secret(text: &str) -> Option<(usize, usize)> {
-    // ASCII lowercasing keeps byte offsets, so positions in `lower` are positions in `text`.
-    let lower = text.to_ascii_lowercase();
-    let bearer = lower.find("bearer ").map(|i| (i, "bearer ".len()));
-    let jwt = text.find("eyJ").map(|i| (i, 0));
-    match (bearer, jwt) {
-        (Some(b), Some(j)) => Some(if b.0 <= j.0 { b } else { j }),
-        (b, j) => b.or(j),
-    }
+    clip(&redactor.redact(&folded))
 }
 
 /// Our own failure, shipped from `exec` through the generated code inside a `reqwest::Error`'s
@@ -616,7 +715,13 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
     fn from(error: progenitor_client::Error<E>) -> Self {
         use progenitor_client::Error as P;
         match error {
-            P::InvalidRequest(message) => Self::InvalidRequest(message),
+            P::InvalidRequest(message) => match crate::validate::rejected_input(&message) {
+                Some((field, reason)) => Self::InvalidField {
+                    field: field.to_owned(),
+                    reason: reason.to_owned(),
+                },
+                None => Self::InvalidRequest(message),
+            },
             P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
                 take_carried(&e).unwrap_or_else(|| Self::network(e, 1))
             }
@@ -629,11 +734,7 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
                 };
                 Self::from_answer(status, &headers, &body)
             }
-            P::InvalidResponsePayload(body, source) => Self::Decode {
-                status: None,
-                excerpt: excerpt(&body),
-                source,
-            },
+            P::InvalidResponsePayload(_, source) => Self::decode(None, &source),
             P::UnexpectedResponse(answer) => {
                 let body = answer
                     .extensions()
@@ -746,24 +847,20 @@ mod tests {
             500,
             "oops Bearer abc.def-123 and eyJhbGciOi.eyJzdWIi.sig trailing",
         );
-        match &e {
-            Error::Decode {
-                status, excerpt, ..
-            } => {
-                assert_eq!(*status, Some(StatusCode::INTERNAL_SERVER_ERROR));
-                assert_eq!(excerpt, "oops [redacted] and [redacted] trailing");
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(e.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
+        assert!(e.is_retryable(), "a 500 is retryable whatever its body");
+        assert_eq!(
+            e.api_error().and_then(|a| a.excerpt.as_deref()),
+            Some("oops [redacted] and [redacted] trailing")
+        );
         let e = answer(400, r#"{"unexpected":{"access_token":"s3cret"}}"#);
         let text = e.to_string();
         assert!(!text.contains("s3cret"), "{text}");
         assert!(text.contains("[redacted]"), "{text}");
         let long = "x".repeat(1000);
-        match answer(502, &long) {
-            Error::Decode { excerpt, .. } => assert_eq!(excerpt.chars().count(), 201),
-            other => panic!("{other:?}"),
-        }
+        let e = answer(502, &long);
+        let excerpt = e.api_error().and_then(|a| a.excerpt.as_deref()).unwrap();
+        assert_eq!(excerpt.chars().count(), 201);
     }
 
     #[test]
@@ -771,8 +868,12 @@ mod tests {
         for code in [
             "600-0000", "600-0020", "600-0060", "600-0117", "600-0052", "000-0001",
         ] {
-            assert!(abilitec_meaning(code).is_some(), "{code}");
+            assert!(abilitec::meaning(code).is_some(), "{code}");
         }
-        assert_eq!(abilitec_meaning("600-9999"), None);
+        assert_eq!(abilitec::meaning("600-9999"), None);
+        assert_eq!(
+            abilitec::meaning(abilitec::BATCH_LIMIT_EXCEEDED),
+            Some("batch request limit exceeded")
+        );
     }
 }
