@@ -503,3 +503,36 @@ async fn a_complete_connection_request_is_sent() {
     assert_eq!(id, "ic-1");
     create.assert_async().await;
 }
+
+#[tokio::test]
+async fn another_client_resumes_the_wait_from_the_attempt_id() {
+    let server = MockServer::start_async().await;
+    mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
+    let gets = script(
+        &server,
+        "GET",
+        ATTEMPT_PATH,
+        vec![
+            Answer::ok(attempt("PENDING")),
+            Answer::ok(attempt("PENDING")),
+            Answer::ok(attempt("PROCESSING")),
+            Answer::ok(authorized("conn-7")),
+        ],
+    )
+    .await;
+    // One process starts the attempt and keeps only its ID...
+    let attempt_id = start(&client(&server), quick())
+        .await
+        .attempt_id()
+        .to_owned();
+    // ...another, with a client of its own, picks the wait up from it.
+    let resumed = client(&server)
+        .resume_oauth_connection(attempt_id)
+        .await
+        .unwrap();
+    assert_eq!(resumed.attempt_id(), ATTEMPT_ID);
+    assert_eq!(resumed.authorization_url(), AUTH_URL);
+    let connection = resumed.poll_config(quick()).wait().await.unwrap();
+    assert_eq!(connection, "conn-7");
+    assert_eq!(gets.requests(), 4);
+}

@@ -81,7 +81,7 @@ fn any_bytes_as_the_answer_of_every_operation_never_panic() {
             server.set(vec![Act::Raw(bytes)]);
             let result = client.list_consent_files().send().await;
             if let Err(error) = result {
-                let error = liveramp::Error::from(error);
+                let error: liveramp::Error = error;
                 let _ = (error.to_string(), error.status(), error.is_retryable());
             }
         }

@@ -206,3 +206,30 @@ async fn a_refusal_in_the_answer_ends_the_wait_with_its_message() {
         other => panic!("expected a failure, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn another_client_resumes_the_wait_from_the_pull_id() {
+    let server = MockServer::start_async().await;
+    mock_start(&server, 300).await;
+    let credentials = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/oauth2/credentials")
+                .json_body(json!({"pull_id": "pull-1"}));
+            then.status(200)
+                .json_body(json!({"access_token": TOKEN, "message": "connected"}));
+        })
+        .await;
+    let pending = client(&server)
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap();
+    let (pull_id, expires_at) = (pending.pull_id().to_owned(), pending.expires_at());
+    assert_eq!(pull_id, "pull-1");
+    drop(pending);
+    let resumed = client(&server).resume_oauth2_credentials(pull_id, expires_at);
+    assert_eq!(resumed.auth_uri(), None);
+    let received = resumed.poll_config(every_30s()).wait().await.unwrap();
+    assert_eq!(received.access_token.expose(), TOKEN);
+    credentials.assert_async().await;
+}

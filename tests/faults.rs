@@ -772,7 +772,6 @@ async fn a_documented_constraint_fails_fast_and_nothing_is_sent() {
         .send()
         .await
         .unwrap_err();
-    let err = liveramp::Error::from(err);
     assert_eq!(mock.calls_async().await, 0);
     assert_eq!(
         err.to_string(),
@@ -789,7 +788,6 @@ async fn a_documented_constraint_fails_fast_and_nothing_is_sent() {
         .await
         .unwrap_err();
     // 0 is already refused by the generated builder (the type is `NonZeroU32`).
-    let err = liveramp::Error::from(err);
     assert!(
         matches!(&err, liveramp::Error::InvalidRequest(m) if m.contains("limit")),
         "{err}"
@@ -816,7 +814,6 @@ async fn validation_can_be_switched_off() {
         .send()
         .await
         .unwrap_err();
-    let err = liveramp::Error::from(err);
     assert_eq!(mock.calls_async().await, 1);
     assert_eq!(
         err.to_string(),

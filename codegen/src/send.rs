@@ -278,10 +278,8 @@ fn schema_rule(doc: &OpenAPI, name: &str) -> Option<String> {
     match &schema.schema_kind {
         SchemaKind::Type(Type::String(s)) => {
             let mut rules = Vec::new();
-            if let openapiv3::VariantOrUnknownOrEmpty::Unknown(f) = &s.format {
-                if f == "email" {
-                    rules.push("must be an email address (name@domain.tld)".to_owned());
-                }
+            if matches!(&s.format, openapiv3::VariantOrUnknownOrEmpty::Unknown(f) if f == "email") {
+                rules.push("must be an email address (name@domain.tld)".to_owned());
             }
             if let Some(pattern) = &s.pattern {
                 rules.push(format!("must match the pattern `{pattern}`"));

@@ -3,12 +3,12 @@
 //!
 //! Answers are derived from a SHA-256 of the normalized inputs, so the same input always
 //! gives the same links. Invalid parameters get the error document
-//! `{"error":{"message","code","requestId"}}` with these codes (the sandbox's choice among
-//! the documented 400 codes): 600-0010 unknown operation in a batch item, 600-0031 invalid
-//! lookup key, 600-0040 nothing to match on, 600-0041 `name` together with its parts,
-//! 600-0042 invalid `state`, 600-0043 invalid `zipCode`, 600-0044 invalid `email`, 600-0045
-//! invalid `phone`, 600-0050 invalid `limit`, 600-0060 invalid `matchLevel`, 600-0095 batch
-//! size not 1..=1000; 404 600-0030 no document found (an unknown document class, or an
+//! `{"error":{"message","code","requestId"}}` with the codes of `liveramp::error::abilitec`,
+//! chosen by their documented meanings (the docs assign no code to each rule, so the choice is
+//! the sandbox's): 600-0033 unknown operation in a batch item, 600-0031 invalid lookup key,
+//! 600-0040 nothing to match on, 600-0041 `name` together with its parts, 600-0043 an invalid
+//! value (`state`, `zipCode`, `email`, `phone`, `limit`, `matchLevel`), 600-0060 batch size
+//! not 1..=1000; 404 600-0030 no document found (an unknown document class, or an
 //! identity the sandbox does not know: see [`unknown_key`] and [`NOT_FOUND_EMAIL`]), 404
 //! 600-0117 opted-out consumer (the email `opted-out@example.com`); 405 600-0052 a method the
 //! path does not answer; 401 000-0401 missing, invalid or expired token.
@@ -22,6 +22,7 @@ use liveramp::abilitec::types::{
     AbilitecLinks, BatchDocument, BatchResult, ContactFlags, ErrorDetail, ErrorDocument,
     IdentityDocument, MatchComponent, MatchMetadata, NameMatchIntegrity,
 };
+use liveramp::error::abilitec as codes;
 use serde_json::{Map, Value};
 
 use crate::pagination::Query;
@@ -123,7 +124,7 @@ fn bad(code: &'static str, message: impl Into<String>) -> Failure {
 fn no_document() -> Failure {
     Failure(
         StatusCode::NOT_FOUND,
-        "600-0030",
+        codes::NOT_FOUND,
         "No document was found.".into(),
     )
 }
@@ -132,7 +133,7 @@ fn no_document() -> Failure {
 pub(crate) async fn method_not_allowed() -> Response {
     Failure(
         StatusCode::METHOD_NOT_ALLOWED,
-        "600-0052",
+        codes::METHOD_NOT_ALLOWED,
         "The method is not allowed.".into(),
     )
     .into_response()
@@ -201,10 +202,14 @@ fn batch(
     }
     let items: Vec<String> = match parse_json(body) {
         Ok(i) => i,
-        Err(m) => return bad("600-0000", m).into_response(),
+        Err(m) => return bad(codes::UNHANDLED, m).into_response(),
     };
     if items.is_empty() || items.len() > MAX_BATCH {
-        return bad("600-0095", "A batch holds 1 to 1000 items.").into_response();
+        return bad(
+            codes::BATCH_LIMIT_EXCEEDED,
+            "A batch holds 1 to 1000 items.",
+        )
+        .into_response();
     }
     let answers: Vec<BatchResult> = items
         .iter()
@@ -233,11 +238,17 @@ fn batch_item(item: &str, matching: bool) -> Result<BatchDocument, Failure> {
     let path = path.trim_start_matches('/');
     let path = path.strip_prefix("v1/").unwrap_or(path);
     let Some((class, operation)) = path.split_once('/') else {
-        return Err(bad("600-0010", format!("Unknown batch item {path}")));
+        return Err(bad(
+            codes::UNKNOWN_PATH,
+            format!("Unknown batch item {path}"),
+        ));
     };
     if (operation == "match") != matching {
         let kind = if matching { "match" } else { "lookup" };
-        return Err(bad("600-0010", format!("Not a {kind} item: {path}")));
+        return Err(bad(
+            codes::UNKNOWN_PATH,
+            format!("Not a {kind} item: {path}"),
+        ));
     }
     answer(class, operation, &Query::parse(Some(raw_query)))
 }
@@ -247,7 +258,7 @@ fn answer(class: &str, operation: &str, query: &Query) -> Result<BatchDocument, 
     if !["people", "places", "households", "entities"].contains(&class) {
         return Err(Failure(
             StatusCode::NOT_FOUND,
-            "600-0030",
+            codes::NOT_FOUND,
             format!("Unknown document class {class}"),
         ));
     }
@@ -258,7 +269,7 @@ fn answer(class: &str, operation: &str, query: &Query) -> Result<BatchDocument, 
     } else {
         return Err(Failure(
             StatusCode::NOT_FOUND,
-            "600-0030",
+            codes::NOT_FOUND,
             format!("Unknown operation {operation}"),
         ));
     };
@@ -298,7 +309,12 @@ fn matched(class: &str, q: &Query) -> Result<IdentityDocument, Failure> {
     let get = |k: &str| q.first(k).map(normalize).filter(|v| !v.is_empty());
     let parts = ["firstName", "middleName", "lastName"];
     let name = match (get("name"), parts.iter().any(|p| get(p).is_some())) {
-        (Some(_), true) => return Err(bad("600-0041", "Send name or its parts, not both.")),
+        (Some(_), true) => {
+            return Err(bad(
+                codes::INVALID_DATA_TYPE,
+                "Send name or its parts, not both.",
+            ));
+        }
         (Some(n), false) => Some(n),
         (None, true) => Some(
             parts
@@ -316,14 +332,17 @@ fn matched(class: &str, q: &Query) -> Result<IdentityDocument, Failure> {
     if let Some(state) = get("state")
         && (state.len() != 2 || !state.chars().all(|c| c.is_ascii_alphabetic()))
     {
-        return Err(bad("600-0042", "state must be 2 letters."));
+        return Err(bad(
+            codes::INVALID_REQUEST_VALUE,
+            "state must be 2 letters.",
+        ));
     }
     let zip = match get("zipCode") {
         Some(z) => {
             let d = digits(&z);
             if ![5, 9, 11].contains(&d.len()) || d.len() != z.len() {
                 return Err(bad(
-                    "600-0043",
+                    codes::INVALID_REQUEST_VALUE,
                     "The zipCode parameter must be 5, 9 or 11 digits.",
                 ));
             }
@@ -338,14 +357,14 @@ fn matched(class: &str, q: &Query) -> Result<IdentityDocument, Failure> {
             .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'));
         if !valid {
             return Err(bad(
-                "600-0044",
+                codes::INVALID_REQUEST_VALUE,
                 "email must contain @ and a dot in the domain.",
             ));
         }
         if e == OPTED_OUT_EMAIL {
             return Err(Failure(
                 StatusCode::NOT_FOUND,
-                "600-0117",
+                codes::OPTED_OUT,
                 "The consumer has opted out.".into(),
             ));
         }
@@ -366,17 +385,26 @@ fn matched(class: &str, q: &Query) -> Result<IdentityDocument, Failure> {
         (None, None) => None,
     };
     if phone.as_ref().is_some_and(|p| p.len() != 10) {
-        return Err(bad("600-0045", "phone must have 10 digits."));
+        return Err(bad(
+            codes::INVALID_REQUEST_VALUE,
+            "phone must have 10 digits.",
+        ));
     }
     if let Some(limit) = q.first("limit")
         && !limit.parse::<u8>().is_ok_and(|l| (1..=10).contains(&l))
     {
-        return Err(bad("600-0050", "limit must be between 1 and 10."));
+        return Err(bad(
+            codes::INVALID_REQUEST_VALUE,
+            "limit must be between 1 and 10.",
+        ));
     }
     if q.first("matchLevel")
         .is_some_and(|l| l != "default" && l != "strict")
     {
-        return Err(bad("600-0060", "matchLevel must be default or strict."));
+        return Err(bad(
+            codes::INVALID_REQUEST_VALUE,
+            "matchLevel must be default or strict.",
+        ));
     }
     let street = get("streetAddress").or_else(|| {
         let p = [get("primaryNumber"), get("street")];
@@ -423,7 +451,7 @@ fn matched(class: &str, q: &Query) -> Result<IdentityDocument, Failure> {
     links.retain(|k, _| wanted.contains(&k.as_str()));
     if links.is_empty() {
         return Err(bad(
-            "600-0040",
+            codes::MISSING_PARAMETER,
             "Nothing to match on: send a name, an address, an email or a phone.",
         ));
     }
@@ -482,7 +510,10 @@ fn looked_up(kind: &str, q: &Query) -> Result<IdentityDocument, Failure> {
         _ => !key.is_empty(),
     };
     if !valid {
-        return Err(bad("600-0031", format!("key is not a valid {kind} key.")));
+        return Err(bad(
+            codes::INVALID_DOCUMENT_ID,
+            format!("key is not a valid {kind} key."),
+        ));
     }
     if unknown_key(kind, key) {
         return Err(no_document());

@@ -71,8 +71,26 @@ async fn invalid_parameters_get_the_error_document() {
     let (status, body) = call(&sandbox, &http, &token, "/people/match?email=nodomain@x").await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (400, Some("600-0044"))
+        (400, Some("600-0043"))
     );
+    // The crate's table of documented codes is the one the sandbox answers by.
+    let (status, body) = call(
+        &sandbox,
+        &http,
+        &token,
+        "/people/match?name=Jane&matchLevel=loose",
+    )
+    .await;
+    let code = body["error"]["code"].as_str().unwrap_or_default();
+    assert_eq!(
+        (status, code),
+        (400, liveramp::error::abilitec::INVALID_REQUEST_VALUE)
+    );
+    assert_eq!(
+        liveramp::error::abilitec::meaning(code),
+        Some("invalid request value")
+    );
+    assert_eq!(liveramp::error::abilitec::status(code), Some(400));
     let (status, _) = call(&sandbox, &http, &token, "/martians/match?name=X").await;
     assert_eq!(status, 404);
     let (status, body) = call(

@@ -1,4 +1,28 @@
 //! The generated `activation` client: [`Client`], its request builders and [`types`].
+//!
+//! # OAuth connections
+//!
+//! [`Client::start_oauth_connection`] posts an OAuth connection attempt for an integration's
+//! `oAuthEndpointID`, fetches the attempt for its `authorizationUrl` and hands back a
+//! [`PendingAuthorization`]: send the user to [`PendingAuthorization::authorization_url`], then
+//! [`PendingAuthorization::wait`] for the `oAuthConnectionID` or follow
+//! [`PendingAuthorization::progress`]. A web backend that starts the attempt in one request and
+//! waits in another (another process, even) keeps [`PendingAuthorization::attempt_id`] and
+//! picks the wait up with [`Client::resume_oauth_connection`].
+//! [`Client::create_connection_from_integration`] checks an integration's requirements before it
+//! creates a connection to it. Every step fails with
+//! [`FlowError<liveramp::Error>`](crate::poll::FlowError).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let activation = liveramp::Config::from_env()?.activation()?;
+//! let pending = activation.start_oauth_connection("oauth-endpoint-id").send().await?;
+//! println!("open {}", pending.authorization_url());
+//! let attempt_id = pending.attempt_id().to_owned(); // store it with the user's session
+//! // ... later, when the browser comes back, maybe in another process:
+//! let connection_id = activation.resume_oauth_connection(attempt_id).await?.wait().await?;
+//! # Ok(()) }
+//! ```
 #![allow(missing_docs)]
 
 include!(concat!(env!("OUT_DIR"), "/activation.rs"));

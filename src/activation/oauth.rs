@@ -210,6 +210,12 @@ impl PendingAuthorization {
         &self.attempt_id
     }
 
+    /// Pacing of the wait for the user (default [`PollConfig::interactive`], 10 minutes).
+    pub fn poll_config(mut self, config: PollConfig) -> Self {
+        self.config = config;
+        self
+    }
+
     /// The attempt's status when its URL was fetched.
     pub fn status(&self) -> &types::OAuthConnectionAttemptStatus {
         &self.status

@@ -41,7 +41,7 @@ impl Client {
             })
             .send()
             .await
-            .map_err(|e| FlowError::Request(crate::Error::from(e)))?
+            .map_err(FlowError::Request)?
             .into_inner();
         Ok(AccountAuthorization {
             authorization_url: answer.authorization_url,

@@ -99,8 +99,8 @@ pub struct PendingCredentials {
 
 impl fmt::Debug for PendingCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The pull ID is a handle on the credentials: kept out of logs.
         f.debug_struct("PendingCredentials")
-            .field("pull_id", &self.pull_id)
             .field("validity", &self.validity)
             .finish_non_exhaustive()
     }

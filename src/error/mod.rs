@@ -51,7 +51,7 @@ pub enum Error {
     InvalidRequest(String),
     /// The API answered with an error status.
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// A proxy in front of the API (Cloudflare) answered instead of the API.
     #[error("{0}")]
     Edge(EdgeError),
@@ -222,7 +222,7 @@ impl Error {
     /// The API's own error document, when it sent one.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Self::Api(e) => Some(e),
+            Self::Api(e) => Some(e.as_ref()),
             Self::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.api_error()),
             Self::RetryBudgetExhausted { last, .. } => last.api_error(),
             _ => None,
@@ -276,7 +276,7 @@ impl Error {
         if error.request_id.is_none() {
             error.request_id = header_id;
         }
-        Self::Api(error)
+        Self::Api(Box::new(error))
     }
 
     pub(crate) fn network(source: reqwest::Error, attempts: u32) -> Self {

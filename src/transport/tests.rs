@@ -67,7 +67,9 @@ async fn a_post_answered_500_is_not_retried() {
         })
         .await;
     let (result, clock) = post(&server.base_url(), "create", serde_json::json!({})).await;
-    assert_eq!(result.unwrap().status().as_u16(), 500);
+    let error = result.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(500));
+    assert_eq!(error.attempts(), Some(1));
     assert_eq!(mock.calls_async().await, 1);
     assert!(clock.sleeps().is_empty());
 }
@@ -83,7 +85,9 @@ async fn a_post_marked_idempotent_is_retried() {
         })
         .await;
     let (result, clock) = post(&server.base_url(), "lookup", serde_json::json!({})).await;
-    assert_eq!(result.unwrap().status().as_u16(), 503);
+    let error = result.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(error.attempts(), Some(3));
     assert_eq!(mock.calls_async().await, 3);
     assert_eq!(clock.sleeps().len(), 2);
 }

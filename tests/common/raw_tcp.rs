@@ -135,3 +135,94 @@ async fn serve(
         }
     }
 }
+
+/// A loopback HTTP/1.1 server that keeps connections alive and answers request `n` (from 0)
+/// with `answer(n, head)`; it counts the connections it accepted.
+pub struct KeepAliveServer {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    connections: Arc<AtomicUsize>,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+/// How a [`KeepAliveServer`] answers: status, extra header lines and body, per request.
+pub type Answerer = Arc<dyn Fn(usize, &str) -> (u16, Vec<(String, String)>, String) + Send + Sync>;
+
+impl KeepAliveServer {
+    /// Starts answering with `answer`.
+    pub async fn start(answer: Answerer) -> KeepAliveServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (c, h) = (connections.clone(), heads.clone());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                c.fetch_add(1, Ordering::SeqCst);
+                let (h, answer, requests) = (h.clone(), answer.clone(), requests.clone());
+                tokio::spawn(async move {
+                    let mut pending = Vec::new();
+                    let mut buf = [0u8; 8192];
+                    loop {
+                        let end = loop {
+                            if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break i + 4;
+                            }
+                            match stream.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => pending.extend_from_slice(&buf[..n]),
+                            }
+                        };
+                        let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                let (name, value) = l.split_once(':')?;
+                                name.eq_ignore_ascii_case("content-length")
+                                    .then(|| value.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        while pending.len() < end + length {
+                            match stream.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => pending.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        pending.drain(..end + length);
+                        h.lock().unwrap().push(head.clone());
+                        let n = requests.fetch_add(1, Ordering::SeqCst);
+                        let (status, headers, body) = answer(n, &head);
+                        let mut out = format!(
+                            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+                            body.len()
+                        );
+                        for (name, value) in headers {
+                            out.push_str(&format!("{name}: {value}\r\n"));
+                        }
+                        out.push_str("\r\n");
+                        out.push_str(&body);
+                        if stream.write_all(out.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        KeepAliveServer {
+            base_url,
+            connections,
+            heads,
+        }
+    }
+
+    /// How many connections were accepted.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// The heads of the requests received, in order.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}

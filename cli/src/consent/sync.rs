@@ -195,7 +195,7 @@ pub async fn list_all(client: &Client) -> Result<Vec<ConsentFile>, SyncError> {
         let page = request
             .send()
             .await
-            .map_err(|e| SyncError::List(Box::new(e.into())))?
+            .map_err(|e| SyncError::List(Box::new(e)))?
             .into_inner();
         let count = page.v2_consent_files.len();
         files.extend(
