@@ -396,7 +396,7 @@ async fn activation_answers_conform() {
             })
             .send()
     );
-    let attempt_id: uuid::Uuid = check.need(attempt).id.parse().unwrap();
+    let attempt_id: uuid::Uuid = check.need(attempt).id;
     let pending = call!(
         check,
         activation,

@@ -127,7 +127,8 @@ impl StartOAuthConnection<'_> {
             .await
             .map_err(|e| FlowError::Request(Error::from(e)))?
             .into_inner()
-            .id;
+            .id
+            .to_string();
         let attempt = Poller::new(
             self.url_wait,
             fetch_attempt(self.client.clone(), attempt_id.clone()),
