@@ -31,7 +31,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pending = client
         .request_oauth2_credentials(&datasource, Duration::from_secs(validity))
         .await?;
-    println!("Open this page and consent:\n  {}", pending.auth_uri());
+    match pending.auth_uri() {
+        Some(auth_uri) => println!("Open this page and consent:\n  {auth_uri}"),
+        None => println!("The API answered no consent page; waiting anyway"),
+    }
     let credentials = pending.wait().await?;
     println!(
         "credentials received ({}); the access token is {:?}",

@@ -122,7 +122,7 @@ async fn credentials_arrive_after_the_user_consents_and_stay_redacted() {
     start.assert_async().await;
     assert_eq!(
         pending.auth_uri(),
-        "https://www.facebook.com/dialog/oauth?x=1"
+        Some("https://www.facebook.com/dialog/oauth?x=1")
     );
     assert!(!format!("{pending:?}").contains("pull-1"));
     let credentials = pending.poll_config(every_30s()).wait().await.unwrap();

@@ -67,7 +67,7 @@ impl Client {
 /// A credentials request waiting for the user's consent at [`PendingCredentials::auth_uri`].
 pub struct PendingCredentials {
     client: Client,
-    auth_uri: String,
+    auth_uri: Option<String>,
     pull_id: String,
     validity: Duration,
     expires: Instant,
@@ -83,9 +83,10 @@ impl fmt::Debug for PendingCredentials {
 }
 
 impl PendingCredentials {
-    /// The provider's consent page: open it in a browser.
-    pub fn auth_uri(&self) -> &str {
-        &self.auth_uri
+    /// The provider's consent page: open it in a browser. The reference documents it as
+    /// optional (its sample answer has only `pull_id`), so an answer may lack it.
+    pub fn auth_uri(&self) -> Option<&str> {
+        self.auth_uri.as_deref()
     }
 
     /// The validity window asked for.
@@ -134,15 +135,16 @@ impl PendingCredentials {
             self.client.client.clone(),
             self.client.inner.single_attempt(),
         );
-        let pull_id = self.pull_id;
+        let (pull_id, auth_uri) = (self.pull_id, self.auth_uri);
         Poller::new(
             self.config,
             move || {
-                let (client, pull_id) = (client.clone(), pull_id.clone());
+                let (client, pull_id, auth_uri) =
+                    (client.clone(), pull_id.clone(), auth_uri.clone());
                 Box::pin(async move {
                     client
                         .get_oauth2_credentials()
-                        .body(types::OAuth2CredentialsQuery { pull_id })
+                        .body(types::OAuth2CredentialsQuery { auth_uri, pull_id })
                         .send()
                         .await
                         .map(progenitor_client::ResponseValue::into_inner)
