@@ -22,8 +22,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pending = client
         .request_oauth2_credentials(&datasource, Duration::from_secs(validity))
         .await?;
-    if let Some(uri) = pending.auth_uri() {
-        println!("Open this page and consent:\n  {uri}");
+    match pending.auth_uri() {
+        Some(auth_uri) => println!("Open this page and consent:\n  {auth_uri}"),
+        None => println!("The API answered no consent page; waiting anyway"),
     }
     // Another process can take over the wait from these two values.
     println!(

@@ -444,7 +444,11 @@ mod data_integration {
     async fn every_operation(client: &Client) -> Vec<(&'static str, Answer)> {
         let request: types::NewOAuth2Request = body_example(SPEC, "create_oauth2_request");
         let pull: types::OAuth2CredentialsQuery = body_example(SPEC, "get_oauth2_credentials");
-        let connection = "5f1e6a0b9c1d2e3f4a5b6c7d";
+        let connection = "5f1e6a0b9c1d2e3f4a5b6c7e";
+        let new_connection: types::NewConnection = body_example(SPEC, "create_connection");
+        let update: types::ConnectionUpdate = body_example(SPEC, "update_connection");
+        let reference: types::ConnectionRef = body_example(SPEC, "delete_connection");
+        let run: types::RunRequest = body_example(SPEC, "run_river");
         vec![
             (
                 "create_oauth2_request",
@@ -465,10 +469,63 @@ mod data_integration {
                 answer!(data_integration, client.list_connections().send()),
             ),
             (
-                "get_connection",
+                "list_connections_of_type",
                 answer!(
                     data_integration,
-                    client.get_connection().connection_id(connection).send()
+                    client
+                        .list_connections_of_type()
+                        .connection_type("fb")
+                        .cross_id(connection)
+                        .send()
+                ),
+            ),
+            (
+                "create_connection",
+                answer!(
+                    data_integration,
+                    client.create_connection().body(new_connection).send()
+                ),
+            ),
+            (
+                "update_connection",
+                answer!(
+                    data_integration,
+                    client.update_connection().body(update).send()
+                ),
+            ),
+            (
+                "delete_connection",
+                answer!(
+                    data_integration,
+                    client.delete_connection().body(reference).send()
+                ),
+            ),
+            (
+                "list_rivers",
+                answer!(
+                    data_integration,
+                    client.list_rivers().group("Marketing").send()
+                ),
+            ),
+            (
+                "get_river",
+                answer!(
+                    data_integration,
+                    client
+                        .get_river()
+                        .river_id("5faa76e31e78e0001d61d7cf")
+                        .send()
+                ),
+            ),
+            (
+                "run_river",
+                answer!(data_integration, client.run_river().body(run).send()),
+            ),
+            (
+                "check_run",
+                answer!(
+                    data_integration,
+                    client.check_run().run_id("5e473b95567f0d3050af5ed5").send()
                 ),
             ),
             (
@@ -479,7 +536,7 @@ mod data_integration {
                 "get_connection_type",
                 answer!(
                     data_integration,
-                    client.get_connection_type().type_("facebook_ads").send()
+                    client.get_connection_type().type_("fb").send()
                 ),
             ),
             ("get_me", answer!(data_integration, client.get_me().send())),

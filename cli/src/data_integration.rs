@@ -31,8 +31,9 @@ pub enum DataIntegrationCommand {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialsReceived {
-    /// The consent URL the user opened.
-    pub auth_uri: String,
+    /// The consent URL the user opened, when the API answered one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_uri: Option<String>,
     /// The provider's user ID, when it gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<i64>,
@@ -60,14 +61,17 @@ pub async fn run(
                 .request_oauth2_credentials(datasource, Duration::from_secs(*validity))
                 .await
                 .map_err(flow_error)?;
-            let auth_uri = pending.auth_uri().unwrap_or_default().to_owned();
-            if auth_uri.is_empty() {
-                out.prompt("The API gave no authorization URL; waiting for the credentials");
-            } else {
-                out.prompt(&format!("Open this URL to authorize:\n{auth_uri}"));
-                if *open {
-                    crate::browser::open(&auth_uri, out);
+            let auth_uri = pending.auth_uri().map(str::to_owned);
+            match &auth_uri {
+                Some(auth_uri) => {
+                    out.prompt(&format!("Open this URL to authorize:\n{auth_uri}"));
+                    if *open {
+                        crate::browser::open(auth_uri, out);
+                    }
                 }
+                None => out.prompt(
+                    "The API answered no consent URL (auth_uri); waiting for the authorization",
+                ),
             }
             let spinner = out.spinner("waiting for the authorization");
             let credentials = pending.wait().await;

@@ -248,11 +248,13 @@ async fn walk(
         "data integration",
         format!(
             "OAuth2 credentials request: auth_uri {}",
-            pending.auth_uri().unwrap_or_default()
+            pending.auth_uri().unwrap_or("(none answered)")
         ),
         json!({ "authUri": pending.auth_uri() }),
     );
-    browse(pending.auth_uri().unwrap_or_default()).await?;
+    if let Some(auth_uri) = pending.auth_uri() {
+        browse(auth_uri).await?;
+    }
     let credentials = pending.wait().await.map_err(flow_error)?;
     steps.push(
         "data integration",

@@ -1,6 +1,10 @@
-//! Data Integration legacy API (`/data-integration/...`): the OAuth2 pull flow, connections,
-//! connection types and `/me`. Calls need `Authorization: Bearer <API token>` (else 401
-//! `{"message","status"}`).
+//! Data Integration legacy API (`/data-integration/...`): the OAuth2 pull flow, connections
+//! (listed, filtered by type, created, renamed, deleted), connection types, rivers, runs and
+//! `/me`. Calls need `Authorization: Bearer <API token>` (else 401 `{"message","status"}`).
+//!
+//! Runs: `POST /run {river_id}` answers the run with status `W`; each `GET /check_run?run_id=`
+//! moves it on, `R` then `D` (or `E` with an `error_description` for the river
+//! [`FAILING_RIVER`]). An unknown river or run gets 404.
 //!
 //! The pull flow: `POST /oauth2 {datasource_id, validity_duration}` answers `{auth_uri,
 //! pull_id}`; a GET of `auth_uri` (the user's browser) authorizes (or, with `?deny=1`,
@@ -17,7 +21,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use liveramp::data_integration::types::{
-    Connection, ConnectionType, ErrorMessage, Me, OAuth2Credentials, OAuth2Request,
+    Acknowledgement, Connection, ConnectionType, ErrorMessage, Me, OAuth2Credentials,
+    OAuth2Request, River, RiverDefinitions, Run, RunStatus,
 };
 use serde::Deserialize;
 
@@ -30,10 +35,16 @@ use crate::tokens::bearer;
 /// The browser page of a pull.
 const AUTHORIZE_PAGE: &str = "/data-integration-authorize/{pull_id}";
 
+/// The river whose runs fail.
+pub const FAILING_RIVER: &str = "64b0feed00000000000000e2";
+
 /// The Data Integration data of one sandbox.
 #[derive(Debug, Default)]
 pub(crate) struct Data {
     pulls: HashMap<String, Pull>,
+    connections: Vec<Connection>,
+    runs: HashMap<String, Run>,
+    created: u32,
 }
 
 #[derive(Debug)]
@@ -44,9 +55,18 @@ struct Pull {
 }
 
 impl Data {
-    /// No pulls yet.
+    /// The seeded connections; no pulls or runs yet.
     pub(crate) fn seeded() -> Self {
-        Self::default()
+        Self {
+            connections: connections(),
+            ..Self::default()
+        }
+    }
+
+    /// A new object ID, 24 hex digits like the API's.
+    fn next_id(&mut self, kind: u8) -> String {
+        self.created += 1;
+        format!("64b0{kind:02x}00000000000000{:06x}", self.created)
     }
 }
 
@@ -68,10 +88,33 @@ pub(crate) fn ops() -> Vec<Op> {
             list_connections,
         ),
         Op::get(
-            "di_get_connection",
-            "/data-integration/connections/{id}",
-            get_connection,
+            "di_list_connections_of_type",
+            "/data-integration/connections/{connection_type}",
+            connections_of_type,
         ),
+        Op::put(
+            "di_create_connection",
+            "/data-integration/connections/create/data",
+            create_connection,
+        ),
+        Op::patch(
+            "di_update_connection",
+            "/data-integration/connections",
+            update_connection,
+        ),
+        Op::delete(
+            "di_delete_connection",
+            "/data-integration/connections",
+            delete_connection,
+        ),
+        Op::get("di_list_rivers", "/data-integration/rivers", list_rivers),
+        Op::get(
+            "di_get_river",
+            "/data-integration/rivers/{river_id}",
+            get_river,
+        ),
+        Op::post("di_run_river", "/data-integration/run", run_river),
+        Op::get("di_check_run", "/data-integration/check_run", check_run),
         Op::get(
             "di_list_connection_types",
             "/data-integration/connection_types",
@@ -116,9 +159,50 @@ const TYPES: &[(&str, &str, bool)] = &[
 
 fn connection_type((kind, name, oauth): (&str, &str, bool)) -> ConnectionType {
     ConnectionType {
-        type_: kind.into(),
-        name: Some(name.into()),
+        connection_type: kind.into(),
+        connection_type_name: Some(name.into()),
         oauth: Some(oauth),
+    }
+}
+
+/// `(_id, cross_id, name, group, type)` of every river.
+const RIVERS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "64b0feed00000000000000e1",
+        "64b0feed0000000000000c01",
+        "Daily ads spend",
+        "Marketing",
+        "Source to Target",
+    ),
+    (
+        FAILING_RIVER,
+        "64b0feed0000000000000c02",
+        "Orders to warehouse",
+        "Sales",
+        "Source to Target",
+    ),
+    (
+        "64b0feed00000000000000e3",
+        "64b0feed0000000000000c03",
+        "Weekly rollup",
+        "Sales",
+        "Logic",
+    ),
+];
+
+fn river((id, cross, name, group, kind): (&str, &str, &str, &str, &str)) -> River {
+    River {
+        id: Some(id.into()),
+        cross_id: Some(cross.into()),
+        river_id: Some(id.into()),
+        river_definitions: Some(RiverDefinitions {
+            river_name: Some(name.into()),
+            river_type_title: Some(kind.into()),
+            group_id: Some(group.into()),
+            is_scheduled: Some(false),
+            river_insert_date: None,
+            river_modified_date: None,
+        }),
     }
 }
 
@@ -178,7 +262,11 @@ async fn new_pull(State(shared): State<AppState>, headers: HeaderMap, body: Byte
         },
     );
     let auth_uri = shared.url(&AUTHORIZE_PAGE.replace("{pull_id}", &pull_id));
-    Json(OAuth2Request { auth_uri, pull_id }).into_response()
+    Json(OAuth2Request {
+        auth_uri: Some(auth_uri),
+        pull_id,
+    })
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -264,27 +352,216 @@ async fn authorize_page(
 
 async fn list_connections(State(shared): State<AppState>, headers: HeaderMap) -> Response {
     or_return!(guard(&shared, &headers));
-    Json(connections()).into_response()
+    Json(lock(&shared.data_integration).connections.clone()).into_response()
 }
 
-/// `GET /connections/{_id}`, or with `?cross_id=` `GET /connections/{connection_type}`.
-async fn get_connection(
+/// `GET /connections/{connection_type}`, with `?cross_id=` only that connection.
+async fn connections_of_type(
     State(shared): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(kind): Path<String>,
     query: Query,
 ) -> Response {
     or_return!(guard(&shared, &headers));
-    let found = connections()
-        .into_iter()
-        .find(|c| match query.first("cross_id") {
-            Some(cross) => c.connection_type == id && c.cross_id.as_deref() == Some(cross),
-            None => c.id == id,
-        });
-    match found {
-        Some(c) => Json(c).into_response(),
-        None => error(StatusCode::NOT_FOUND, format!("Connection {id} not found.")),
+    if !TYPES.iter().any(|(t, _, _)| *t == kind) {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("Connection type {kind} not found."),
+        );
     }
+    let cross_id = query.first("cross_id");
+    let found: Vec<Connection> = lock(&shared.data_integration)
+        .connections
+        .iter()
+        .filter(|c| c.connection_type == kind)
+        .filter(|c| cross_id.is_none_or(|x| c.cross_id.as_deref() == Some(x)))
+        .cloned()
+        .collect();
+    Json(found).into_response()
+}
+
+#[derive(Deserialize)]
+struct ConnectionFields {
+    #[serde(rename = "_id")]
+    id: Option<String>,
+    connection_name: Option<String>,
+    connection_type: Option<String>,
+}
+
+async fn create_connection(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    or_return!(guard(&shared, &headers));
+    let fields: ConnectionFields = match parse_json(&body) {
+        Ok(f) => f,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let (Some(name), Some(kind)) = (
+        fields.connection_name.filter(|n| !n.trim().is_empty()),
+        fields.connection_type,
+    ) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "connection_name and connection_type are required.",
+        );
+    };
+    if !TYPES.iter().any(|(t, _, _)| *t == kind) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("Unknown connection type {kind}."),
+        );
+    }
+    let mut data = lock(&shared.data_integration);
+    let connection = Connection {
+        id: data.next_id(0xc0),
+        cross_id: Some(data.next_id(0xca)),
+        connection_name: name,
+        connection_type: kind,
+    };
+    data.connections.push(connection.clone());
+    Json(connection).into_response()
+}
+
+async fn update_connection(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    or_return!(guard(&shared, &headers));
+    let fields: ConnectionFields = match parse_json(&body) {
+        Ok(f) => f,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let id = fields.id.unwrap_or_default();
+    let mut data = lock(&shared.data_integration);
+    let Some(connection) = data.connections.iter_mut().find(|c| c.id == id) else {
+        return error(StatusCode::NOT_FOUND, format!("Connection {id} not found."));
+    };
+    if let Some(name) = fields.connection_name.filter(|n| !n.trim().is_empty()) {
+        connection.connection_name = name;
+    }
+    Json(connection.clone()).into_response()
+}
+
+async fn delete_connection(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    or_return!(guard(&shared, &headers));
+    let fields: ConnectionFields = match parse_json(&body) {
+        Ok(f) => f,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let id = fields.id.unwrap_or_default();
+    let mut data = lock(&shared.data_integration);
+    let before = data.connections.len();
+    data.connections.retain(|c| c.id != id);
+    if data.connections.len() == before {
+        return error(StatusCode::NOT_FOUND, format!("Connection {id} not found."));
+    }
+    Json(Acknowledgement {
+        message: Some("Connection deleted.".into()),
+    })
+    .into_response()
+}
+
+async fn list_rivers(State(shared): State<AppState>, headers: HeaderMap, query: Query) -> Response {
+    or_return!(guard(&shared, &headers));
+    let group = query.first("group");
+    let rivers: Vec<River> = RIVERS
+        .iter()
+        .filter(|r| group.is_none_or(|g| g == r.3))
+        .map(|r| river(*r))
+        .collect();
+    Json(rivers).into_response()
+}
+
+async fn get_river(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    or_return!(guard(&shared, &headers));
+    match RIVERS.iter().find(|r| r.0 == id) {
+        Some(r) => Json(river(*r)).into_response(),
+        None => error(StatusCode::NOT_FOUND, format!("River {id} not found.")),
+    }
+}
+
+#[derive(Deserialize)]
+struct RunFields {
+    river_id: Option<String>,
+}
+
+async fn run_river(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    or_return!(guard(&shared, &headers));
+    let fields: RunFields = match parse_json(&body) {
+        Ok(f) => f,
+        Err(m) => return error(StatusCode::TOO_MANY_REQUESTS, format!("invalid param: {m}")),
+    };
+    let river_id = fields.river_id.unwrap_or_default();
+    let Some((_, _, name, _, _)) = RIVERS.iter().find(|r| r.0 == river_id || r.1 == river_id)
+    else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("River {river_id} not found."),
+        );
+    };
+    let now_ms = shared.clock.unix() * 1000;
+    let mut data = lock(&shared.data_integration);
+    let run_id = data.next_id(0x70);
+    let run = Run {
+        id: Some(run_id.clone()),
+        account: Some("5f0c0ffee0000000000000a1".into()),
+        error_description: None,
+        river_id: Some(river_id),
+        river_run_message: Some(format!("River {name} is waiting to run")),
+        river_run_status: Some(RunStatus::W),
+        run_end_date: None,
+        run_id: Some(run_id.clone()),
+        run_insert_date: Some(now_ms),
+        run_update_date: Some(now_ms),
+    };
+    data.runs.insert(run_id, run.clone());
+    Json(run).into_response()
+}
+
+/// Each check moves the run on: `W`, `R`, then `D` (`E` for [`FAILING_RIVER`]).
+async fn check_run(State(shared): State<AppState>, headers: HeaderMap, query: Query) -> Response {
+    or_return!(guard(&shared, &headers));
+    let run_id = query.first("run_id").unwrap_or_default().to_owned();
+    let now_ms = shared.clock.unix() * 1000;
+    let mut data = lock(&shared.data_integration);
+    let Some(run) = data.runs.get_mut(&run_id) else {
+        return error(StatusCode::NOT_FOUND, format!("Run {run_id} not found."));
+    };
+    let fails = run.river_id.as_deref() == Some(FAILING_RIVER);
+    let next = match &run.river_run_status {
+        Some(RunStatus::W) => Some(RunStatus::R),
+        Some(RunStatus::R) if fails => Some(RunStatus::E),
+        Some(RunStatus::R) => Some(RunStatus::D),
+        other => other.clone(),
+    };
+    if next != run.river_run_status {
+        run.run_update_date = Some(now_ms);
+        match next {
+            Some(RunStatus::D) => {
+                run.river_run_message = Some("Done successfully".into());
+                run.run_end_date = Some(now_ms);
+            }
+            Some(RunStatus::E) => {
+                run.river_run_message = Some("Failed".into());
+                run.error_description = Some("The source rejected the query.".into());
+                run.run_end_date = Some(now_ms);
+            }
+            _ => run.river_run_message = Some("Running".into()),
+        }
+        run.river_run_status = next;
+    }
+    Json(run.clone()).into_response()
 }
 
 async fn list_types(State(shared): State<AppState>, headers: HeaderMap) -> Response {

@@ -64,6 +64,7 @@ use tokio::task::JoinHandle;
 pub use clock::Clock;
 pub use config::SandboxConfig;
 pub use credentials::{ABILITEC_CLIENT_ID, ORG_ID, SERVICE_ACCOUNT_ID, ServiceAccountFile};
+pub use data_integration::FAILING_RIVER as DATA_INTEGRATION_FAILING_RIVER;
 pub use faults::{FaultAction, FaultRule, Faults, RouteMatch};
 
 use faults::OperationTable;

@@ -96,6 +96,15 @@ impl Op {
         Self::new(name, Method::PUT, path, routing::put(handler))
     }
 
+    /// A PATCH operation.
+    pub(crate) fn patch<H: Handler<T, AppState>, T: 'static>(
+        name: &'static str,
+        path: &'static str,
+        handler: H,
+    ) -> Self {
+        Self::new(name, Method::PATCH, path, routing::patch(handler))
+    }
+
     /// A DELETE operation.
     pub(crate) fn delete<H: Handler<T, AppState>, T: 'static>(
         name: &'static str,

@@ -140,7 +140,6 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
         .unwrap()
         .into_inner()
         .id;
-    let attempt_id: uuid::Uuid = attempt_id.parse().unwrap();
     let pending = client
         .get_oauth_connection_attempt()
         .attempt_id(attempt_id)

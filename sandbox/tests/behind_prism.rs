@@ -390,7 +390,7 @@ async fn activation_answers_conform() {
             })
             .send()
     );
-    let attempt_id: uuid::Uuid = check.need(attempt).id.parse().unwrap();
+    let attempt_id: uuid::Uuid = check.need(attempt).id;
     let pending = call!(
         check,
         activation,
@@ -855,6 +855,7 @@ async fn data_integration_answers_conform() {
     );
     let pull = check.need(pull);
     let query = || types::OAuth2CredentialsQuery {
+        auth_uri: pull.auth_uri.clone(),
         pull_id: pull.pull_id.clone(),
     };
     call!(
@@ -863,7 +864,8 @@ async fn data_integration_answers_conform() {
         "get_oauth2_credentials",
         client.get_oauth2_credentials().body(query()).send()
     );
-    common::client().get(&pull.auth_uri).send().await.unwrap();
+    let auth_uri = check.need(pull.auth_uri.clone());
+    common::client().get(&auth_uri).send().await.unwrap();
     call!(
         check,
         data_integration,
@@ -880,8 +882,78 @@ async fn data_integration_answers_conform() {
     call!(
         check,
         data_integration,
-        "get_connection",
-        client.get_connection().connection_id(&first.id).send()
+        "list_connections_of_type",
+        client
+            .list_connections_of_type()
+            .connection_type(&first.connection_type)
+            .cross_id(check.need(first.cross_id.clone()))
+            .send()
+    );
+    let created = call!(
+        check,
+        data_integration,
+        "create_connection",
+        client
+            .create_connection()
+            .body(types::NewConnection {
+                connection_name: "Archive bucket".into(),
+                connection_type: "s3".into(),
+                credentials: None,
+            })
+            .send()
+    );
+    let created = check.need(created);
+    call!(
+        check,
+        data_integration,
+        "update_connection",
+        client
+            .update_connection()
+            .body(types::ConnectionUpdate {
+                id: created.id.clone(),
+                connection_name: Some("Cold archive".into()),
+                credentials: None,
+            })
+            .send()
+    );
+    call!(
+        check,
+        data_integration,
+        "delete_connection",
+        client
+            .delete_connection()
+            .body(types::ConnectionRef { id: created.id })
+            .send()
+    );
+    let rivers = call!(
+        check,
+        data_integration,
+        "list_rivers",
+        client.list_rivers().send()
+    );
+    let river = check.need(check.need(rivers).0.into_iter().next());
+    let river_id = check.need(river.river_id);
+    call!(
+        check,
+        data_integration,
+        "get_river",
+        client.get_river().river_id(&river_id).send()
+    );
+    let run = call!(
+        check,
+        data_integration,
+        "run_river",
+        client
+            .run_river()
+            .body(types::RunRequest { river_id })
+            .send()
+    );
+    let run_id = check.need(check.need(run).run_id);
+    call!(
+        check,
+        data_integration,
+        "check_run",
+        client.check_run().run_id(&run_id).send()
     );
     call!(
         check,

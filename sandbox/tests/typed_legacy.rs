@@ -120,6 +120,7 @@ async fn data_integration_answers_decode() {
         .unwrap()
         .into_inner();
     let query = || data_integration::types::OAuth2CredentialsQuery {
+        auth_uri: pull.auth_uri.clone(),
         pull_id: pull.pull_id.clone(),
     };
     let pending = client
@@ -131,7 +132,8 @@ async fn data_integration_answers_decode() {
         .into_inner();
     assert_eq!(pending.status, Some(202));
     assert!(pending.access_token.is_none());
-    common::client().get(&pull.auth_uri).send().await.unwrap();
+    let auth_uri = pull.auth_uri.clone().unwrap();
+    common::client().get(&auth_uri).send().await.unwrap();
     let done = client
         .get_oauth2_credentials()
         .body(query())
@@ -142,13 +144,17 @@ async fn data_integration_answers_decode() {
     assert_eq!(done.status, Some(200));
     assert!(done.access_token.is_some());
     let connections = client.list_connections().send().await.unwrap().into_inner();
-    let first = client
-        .get_connection()
-        .connection_id(&connections.0[0].id)
+    let first = &connections.0[0];
+    let same = client
+        .list_connections_of_type()
+        .connection_type(&first.connection_type)
+        .cross_id(first.cross_id.clone().unwrap())
         .send()
         .await
-        .unwrap();
-    assert_eq!(first.connection_name, connections.0[0].connection_name);
+        .unwrap()
+        .into_inner();
+    assert_eq!(same.0.len(), 1);
+    assert_eq!(same.0[0].connection_name, first.connection_name);
     let types = client
         .list_connection_types()
         .send()
@@ -164,6 +170,129 @@ async fn data_integration_answers_decode() {
         .unwrap();
     assert_eq!(fb.oauth, Some(true));
     client.get_me().send().await.unwrap();
+}
+
+#[tokio::test]
+async fn data_integration_connections_are_created_renamed_and_deleted() {
+    use data_integration::types::{ConnectionRef, ConnectionUpdate, NewConnection};
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = data_integration::Client::new_with_client(
+        &sandbox.data_integration_url(),
+        reqwest::Client::new(),
+        bearer(sandbox.data_integration_token()),
+    );
+    let of_s3 = || async {
+        client
+            .list_connections_of_type()
+            .connection_type("s3")
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .0
+    };
+    let before = of_s3().await.len();
+    let created = client
+        .create_connection()
+        .body(NewConnection {
+            connection_name: "Archive bucket".into(),
+            connection_type: "s3".into(),
+            credentials: None,
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(of_s3().await.len(), before + 1);
+    let renamed = client
+        .update_connection()
+        .body(ConnectionUpdate {
+            id: created.id.clone(),
+            connection_name: Some("Cold archive".into()),
+            credentials: None,
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(renamed.connection_name, "Cold archive");
+    assert_eq!(renamed.cross_id, created.cross_id);
+    client
+        .delete_connection()
+        .body(ConnectionRef {
+            id: created.id.clone(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(of_s3().await.len(), before);
+    let again = client
+        .delete_connection()
+        .body(ConnectionRef { id: created.id })
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(again.status().map(|s| s.as_u16()), Some(404));
+    let unknown_type = client
+        .list_connections_of_type()
+        .connection_type("no-such-type")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(unknown_type.status().map(|s| s.as_u16()), Some(404));
+}
+
+#[tokio::test]
+async fn data_integration_runs_move_from_waiting_to_done_or_error() {
+    use data_integration::types::{RunRequest, RunStatus};
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = data_integration::Client::new_with_client(
+        &sandbox.data_integration_url(),
+        reqwest::Client::new(),
+        bearer(sandbox.data_integration_token()),
+    );
+    let rivers = client.list_rivers().send().await.unwrap().into_inner();
+    assert_eq!(rivers.0.len(), 3);
+    let sales = client
+        .list_rivers()
+        .group("Sales")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(sales.0.len(), 2);
+    let first = rivers.0[0].river_id.clone().unwrap();
+    let river = client.get_river().river_id(&first).send().await.unwrap();
+    assert_eq!(river.cross_id, rivers.0[0].cross_id);
+    for (river_id, end) in [
+        (first.as_str(), RunStatus::D),
+        (
+            liveramp_sandbox::DATA_INTEGRATION_FAILING_RIVER,
+            RunStatus::E,
+        ),
+    ] {
+        let run = client
+            .run_river()
+            .body(RunRequest {
+                river_id: river_id.into(),
+            })
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(run.river_run_status, Some(RunStatus::W));
+        let run_id = run.run_id.unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let status = client.check_run().run_id(&run_id).send().await.unwrap();
+            seen.push(status.river_run_status.clone().unwrap());
+        }
+        assert_eq!(seen, [RunStatus::R, end.clone(), end.clone()]);
+        let last = client.check_run().run_id(&run_id).send().await.unwrap();
+        assert_eq!(last.error_description.is_some(), end == RunStatus::E);
+    }
+    let missing = client.check_run().run_id("nope").send().await.unwrap_err();
+    assert_eq!(missing.status().map(|s| s.as_u16()), Some(404));
 }
 
 #[tokio::test]

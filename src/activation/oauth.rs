@@ -148,7 +148,8 @@ impl StartOAuthConnection<'_> {
             .await
             .map_err(FlowError::Request)?
             .into_inner()
-            .id;
+            .id
+            .to_string();
         let attempt = Poller::new(
             self.url_wait,
             fetch_attempt(self.client.clone(), attempt_id.clone()),

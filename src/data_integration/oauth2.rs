@@ -53,7 +53,7 @@ impl Client {
             .into_inner();
         Ok(PendingCredentials {
             client: self.clone(),
-            auth_uri: Some(answer.auth_uri).filter(|uri| !uri.is_empty()),
+            auth_uri: answer.auth_uri.filter(|uri| !uri.is_empty()),
             pull_id: answer.pull_id,
             validity,
             expires: started + validity,
@@ -107,8 +107,9 @@ impl fmt::Debug for PendingCredentials {
 }
 
 impl PendingCredentials {
-    /// The provider's consent page: open it in a browser. `None` for a resumed request, and
-    /// when the API answered without one.
+    /// The provider's consent page: open it in a browser. The reference documents it as
+    /// optional (its sample answer has only `pull_id`), so an answer may lack it;
+    /// `None` too for a resumed request.
     pub fn auth_uri(&self) -> Option<&str> {
         self.auth_uri.as_deref()
     }
@@ -170,15 +171,16 @@ impl PendingCredentials {
             self.client.client.clone(),
             self.client.inner.single_attempt(),
         );
-        let pull_id = self.pull_id;
+        let (pull_id, auth_uri) = (self.pull_id, self.auth_uri);
         Poller::new(
             self.config,
             move || {
-                let (client, pull_id) = (client.clone(), pull_id.clone());
+                let (client, pull_id, auth_uri) =
+                    (client.clone(), pull_id.clone(), auth_uri.clone());
                 Box::pin(async move {
                     client
                         .get_oauth2_credentials()
-                        .body(types::OAuth2CredentialsQuery { pull_id })
+                        .body(types::OAuth2CredentialsQuery { auth_uri, pull_id })
                         .send()
                         .await
                         .map(progenitor_client::ResponseValue::into_inner)

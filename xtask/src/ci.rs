@@ -1,5 +1,6 @@
 //! `cargo xtask test`: every check CI runs, each announced on one line: the specs first (lint,
-//! generated docs, Redocly), then the code (fmt, clippy, tests).
+//! generated docs, drift from LiveRamp's published Activation file, Redocly), then the code
+//! (fmt, clippy, tests).
 
 use std::path::Path;
 use std::process::Command;
@@ -17,6 +18,13 @@ pub fn run() -> Result<(), String> {
     crate::lint_command(&[])?;
     step("cargo xtask regen --check");
     crate::regen::run(true)?;
+    let published = crate::drift::published_beside(&crate::root())?;
+    step(&format!("cargo xtask drift {}", published.display()));
+    crate::drift::run(
+        std::path::Path::new(crate::drift::SPEC),
+        &published,
+        std::path::Path::new(crate::drift::DEVIATIONS),
+    )?;
     npm_peers()?;
     redocly()?;
     cargo(&["fmt", "--all", "--", "--check"])?;

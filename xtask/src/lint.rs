@@ -297,12 +297,58 @@ impl<'a> Lint<'a> {
             ),
             None => self.add(at, "no x-source (documented or inferred)"),
         }
+        if let Some(marks) = op.get("x-inferred") {
+            self.inferred_marks(marks, &format!("{at}/x-inferred"));
+        }
         self.security(op, at);
         self.operation_parameters(path, op, shared, at);
         if let Some(body) = op.get("requestBody") {
             self.request_body(body, &format!("{at}/requestBody"));
         }
         self.responses(method, op, at);
+    }
+
+    /// `x-inferred` names the parts of an otherwise documented operation that are inferred, as
+    /// a list of parts of the operation: `method`, `requestBody.required`, `responses.401`...
+    fn inferred_marks(&mut self, marks: &Value, at: &str) {
+        const PARTS: &[&str] = &[
+            "method",
+            "path",
+            "servers",
+            "security",
+            "parameters",
+            "requestBody",
+            "responses",
+        ];
+        let Some(list) = marks.as_array().filter(|l| !l.is_empty()) else {
+            return self.add(at, "x-inferred is not a non-empty list of what is inferred");
+        };
+        let mut seen = BTreeSet::new();
+        for (i, mark) in list.iter().enumerate() {
+            let here = format!("{at}/{i}");
+            let Some(mark) = mark.as_str() else {
+                self.add(&here, "an x-inferred entry that is not a string");
+                continue;
+            };
+            let part = mark.split('.').next().unwrap_or_default();
+            let tidy = mark.split('.').skip(1).all(|s| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-{}/".contains(c))
+            });
+            if !PARTS.contains(&part) || !tidy {
+                self.add(
+                    &here,
+                    format!(
+                        "x-inferred entry {mark:?} does not name a part of the operation (one of \
+                         {}, optionally followed by `.field`)",
+                        PARTS.join(", ")
+                    ),
+                );
+            } else if !seen.insert(mark) {
+                self.add(&here, format!("x-inferred lists {mark:?} twice"));
+            }
+        }
     }
 
     fn security(&mut self, op: &Value, at: &str) {

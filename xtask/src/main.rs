@@ -2,6 +2,9 @@
 //!
 //! - `cargo xtask lint [spec...]`: checks the specs (default: every spec of the crate).
 //! - `cargo xtask regen [--check]`: writes `docs/operations.md`, or checks it is fresh.
+//! - `cargo xtask drift <published-openapi-file>`: the differences between
+//!   `specs/activation.yaml` and LiveRamp's published Activation file that
+//!   `specs/activation.deviations.yaml` does not list.
 //! - `cargo xtask test`: every check CI runs.
 //! - `cargo xtask bench`: every benchmark: `cargo bench --bench suite`, then `bench-build`.
 //! - `cargo xtask bench-build`: build-time figures (see `BENCHMARKS.md`).
@@ -9,6 +12,7 @@
 mod bench_build;
 mod ci;
 mod diff;
+mod drift;
 mod lint;
 mod regen;
 mod schema;
@@ -18,8 +22,7 @@ use std::process::ExitCode;
 
 use liveramp_codegen::{APIS, Api};
 
-const USAGE: &str =
-    "usage: cargo xtask <lint [spec...] | regen [--check] | test | bench | bench-build>";
+const USAGE: &str = "usage: cargo xtask <lint [spec...] | regen [--check] | drift <published-openapi-file> | test | bench | bench-build>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
             [flag] if flag == "--check" => regen::run(true),
             _ => Err(USAGE.to_owned()),
         },
+        Some("drift") => drift::command(&args[1..]),
         Some("test") if args.len() == 1 => ci::run(),
         Some("bench") if args.len() == 1 => bench_build::run_all(),
         Some("bench-build") if args.len() == 1 => bench_build::run(),

@@ -137,6 +137,35 @@ fn the_summary_counts_inferred_operations() {
 }
 
 #[test]
+fn x_inferred_names_parts_of_the_operation() {
+    let at = format!("{OP}/x-inferred");
+    let good = problems(&[(&at, "[method, requestBody.required, responses.401]")]);
+    assert_eq!(good, vec![]);
+    assert_problem(&problems(&[(&at, "method")]), &at, "non-empty list");
+    assert_problem(&problems(&[(&at, "[]")]), &at, "non-empty list");
+    assert_problem(
+        &problems(&[(&at, "[verb]")]),
+        &format!("{at}/0"),
+        "does not name a part",
+    );
+    assert_problem(
+        &problems(&[(&at, "[requestBody.]")]),
+        &format!("{at}/0"),
+        "does not name a part",
+    );
+    assert_problem(
+        &problems(&[(&at, "[method, method]")]),
+        &format!("{at}/1"),
+        "twice",
+    );
+    assert_problem(
+        &problems(&[(&at, "[3]")]),
+        &format!("{at}/0"),
+        "not a string",
+    );
+}
+
+#[test]
 fn the_version_must_be_3_0() {
     let found = problems(&[("/openapi", "'3.1.0'")]);
     assert_problem(&found, "/openapi", "not 3.0.x");
