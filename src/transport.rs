@@ -617,9 +617,6 @@ fn finish(
         return Ok(answer);
     }
     match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-        Err(source) if answer.status.is_success() => {
-            Err(Error::decode(Some(answer.status), &source))
-        }
         Err(_) => Err(answer_error(&answer, &redactor(), attempts)),
         Ok(_) => Ok(answer),
     }

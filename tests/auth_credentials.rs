@@ -230,3 +230,58 @@ async fn config_from_vars_gives_an_authenticated_consent_client() {
     assert_eq!(token_mock.calls_async().await, 1);
     assert_eq!(api_mock.calls_async().await, 4);
 }
+
+#[test]
+fn only_a_regular_file_of_bounded_size_is_read() {
+    // A FIFO would block the read forever; it is refused before it is opened.
+    let dir = std::env::temp_dir().join(format!("liveramp-auth-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("credentials.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let error = ServiceAccountCredentials::from_file(&fifo).unwrap_err();
+    assert!(error.to_string().contains("not a regular file"), "{error}");
+    let error = ServiceAccountCredentials::from_file("/dev/zero").unwrap_err();
+    assert!(error.to_string().contains("not a regular file"), "{error}");
+    let big = write_file(
+        "big.json",
+        &" ".repeat(liveramp::auth::MAX_CREDENTIALS_FILE_BYTES as usize + 1),
+    );
+    let error = ServiceAccountCredentials::from_file(&big).unwrap_err();
+    assert!(error.to_string().contains("is larger than"), "{error}");
+}
+
+#[tokio::test]
+async fn a_token_uri_that_is_not_liveramp_is_refused_unless_the_config_names_it() {
+    let server = MockServer::start_async().await;
+    let elsewhere = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/steal");
+            then.status(200).json_body(serde_json::json!({
+                "access_token": "t", "token_type": "Bearer", "expires_in": 600
+            }));
+        })
+        .await;
+    let tampered = write_file(
+        "tampered.json",
+        &credentials_json("https://collector.example.net/steal").to_string(),
+    );
+    let config = Config::new().with_credentials_file(&tampered);
+    let error = config.consent().unwrap_err();
+    assert_eq!(error.kind(), AuthErrorKind::Config);
+    assert_eq!(error.field(), Some("token_uri"));
+    assert!(error.to_string().contains("not a LiveRamp host"), "{error}");
+    // Named explicitly by the caller, another token endpoint is used.
+    let config = Config::from_vars([
+        ("LIVERAMP_CREDENTIALS", tampered.display().to_string()),
+        ("LIVERAMP_TOKEN_URL", server.url("/steal")),
+    ])
+    .unwrap();
+    let tokens = config.service_account_tokens().unwrap();
+    tokens.token().await.unwrap();
+    assert_eq!(elsewhere.calls_async().await, 1);
+}

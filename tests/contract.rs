@@ -399,3 +399,58 @@ async fn empty_and_dot_path_parameters_never_reach_the_wire() {
     }
     mock.assert_calls_async(0).await;
 }
+
+#[tokio::test]
+async fn keys_and_bodies_never_follow_a_redirect_to_another_origin() {
+    let elsewhere = MockServer::start_async().await;
+    let collected = elsewhere
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).body("[]");
+        })
+        .await;
+    let origin = MockServer::start_async().await;
+    origin
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(307)
+                .header("location", elsewhere.url("/collect?from=redirect"));
+        })
+        .await;
+    let config = liveramp::Config::new()
+        .with_activation_v1_url(origin.base_url())
+        .with_activation_v1_api_key("v1-api-key-secret")
+        .with_abilitec_url(origin.base_url())
+        .with_abilitec_credentials(liveramp::auth::ClientCredentials::new("id", "secret"));
+    let error = config
+        .activation_v1()
+        .unwrap()
+        .list_destinations()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(307), "{error:?}");
+    assert_eq!(
+        collected.calls_async().await,
+        0,
+        "nothing went to the other origin"
+    );
+
+    // Within one origin a redirect is followed, and no request carries a Referer.
+    let same = MockServer::start_async().await;
+    same.mock_async(|when, then| {
+        when.path("/old");
+        then.status(302).header("location", "/new");
+    })
+    .await;
+    let moved = same
+        .mock_async(|when, then| {
+            when.path("/new").header_missing("referer");
+            then.status(200).json_body(serde_json::json!([]));
+        })
+        .await;
+    let http = liveramp::Config::new().http_client().unwrap();
+    let answer = http.get(same.url("/old")).send().await.unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    moved.assert_async().await;
+}

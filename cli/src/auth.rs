@@ -88,7 +88,10 @@ pub async fn check(config: &liveramp::Config) -> Vec<CredentialCheck> {
 }
 
 fn is_missing(error: &liveramp::auth::AuthError) -> bool {
-    error.kind() == liveramp::auth::AuthErrorKind::Config && error.path().is_none()
+    // A setting that is present but refused (a token_uri that is not LiveRamp's) names its field.
+    error.kind() == liveramp::auth::AuthErrorKind::Config
+        && error.path().is_none()
+        && error.field().is_none()
 }
 
 fn outcome(

@@ -63,13 +63,13 @@ impl Output {
     /// A note for the human on stderr (never in JSON mode, never mixed into stdout).
     pub fn note(&self, text: &str) {
         if !self.json {
-            eprintln!("{text}");
+            eprintln!("{}", printable(text));
         }
     }
 
     /// Something the user must act on (a URL to open), on stderr in every mode.
     pub fn prompt(&self, text: &str) {
-        eprintln!("{text}");
+        eprintln!("{}", printable(text));
     }
 
     /// A spinner showing `message`, hidden when progress is not drawn.
@@ -118,13 +118,41 @@ impl Output {
 
     /// Reports a failed command: one line on stderr.
     pub fn error(&self, error: &CliError) {
-        eprintln!("error: {}", error.one_line());
+        eprintln!("error: {}", printable(&error.one_line()));
     }
 }
 
 fn print_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`liveramp ... | head`) is not an error worth reporting.
-    let _ = writeln!(stdout, "{text}");
+    let _ = writeln!(stdout, "{}", printable(text));
     let _ = stdout.flush();
+}
+
+/// `text` without terminal control characters (escape sequences, carriage returns), which a
+/// server's text could use to rewrite the user's terminal; newlines and tabs stay.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        text.chars()
+            .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
+#[cfg(test)]
+mod printable_tests {
+    #[test]
+    fn control_characters_are_removed() {
+        assert_eq!(
+            super::printable("ok\u{1b}]8;;file:///etc/passwd\u{7}x\r\nnext\tcol"),
+            "ok]8;;file:///etc/passwdx\nnext\tcol"
+        );
+        assert_eq!(super::printable("plain"), "plain");
+    }
 }

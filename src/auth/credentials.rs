@@ -4,6 +4,36 @@ use std::path::Path;
 
 use super::{AuthError, Secret};
 
+/// The largest credentials file read; a real one is a few hundred bytes.
+pub const MAX_CREDENTIALS_FILE_BYTES: u64 = 1024 * 1024;
+
+fn too_large(path: &Path) -> AuthError {
+    AuthError::credentials(
+        Some(path),
+        None,
+        format!("is larger than {MAX_CREDENTIALS_FILE_BYTES} bytes"),
+    )
+}
+
+/// Logs a warning when the group or others may read the file, as ssh does for private keys.
+fn warn_if_shared(path: &Path, metadata: &std::fs::Metadata) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = metadata.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                target: "liveramp::auth",
+                file = %path.display(),
+                mode = format_args!("{:o}", mode & 0o777),
+                "the credentials file may be read by other users: chmod 600 it"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, metadata);
+}
+
 /// The environment variable that holds the path of a service-account credentials file.
 pub const CREDENTIALS_ENV: &str = "LIVERAMP_CREDENTIALS";
 
@@ -39,9 +69,14 @@ impl ServiceAccountCredentials {
     }
 
     /// Reads a credentials file. Errors name the file and the field, never its contents.
+    ///
+    /// Only a regular file of at most [`MAX_CREDENTIALS_FILE_BYTES`] is read (a FIFO or a device
+    /// is refused before it is opened). A file that its group or others may read is used, with
+    /// a warning logged (`liveramp::auth` target), as it holds a secret key: `chmod 600` it.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, AuthError> {
+        use std::io::Read as _;
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let unreadable = |e: std::io::Error| {
             let problem = match e.kind() {
                 std::io::ErrorKind::NotFound => "does not exist".to_owned(),
                 std::io::ErrorKind::PermissionDenied => {
@@ -51,7 +86,30 @@ impl ServiceAccountCredentials {
                 _ => format!("cannot be read ({e})"),
             };
             AuthError::credentials(Some(path), None, problem)
-        })?;
+        };
+        let metadata = std::fs::metadata(path).map_err(unreadable)?;
+        if !metadata.is_file() {
+            return Err(AuthError::credentials(
+                Some(path),
+                None,
+                "is not a regular file",
+            ));
+        }
+        if metadata.len() > MAX_CREDENTIALS_FILE_BYTES {
+            return Err(too_large(path));
+        }
+        warn_if_shared(path, &metadata);
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .map_err(unreadable)?
+            .take(MAX_CREDENTIALS_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(unreadable)?;
+        if bytes.len() as u64 > MAX_CREDENTIALS_FILE_BYTES {
+            return Err(too_large(path));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| AuthError::credentials(Some(path), None, "is not UTF-8 text"))?;
         Self::parse(&text, Some(path))
     }
 

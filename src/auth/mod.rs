@@ -21,7 +21,8 @@ use std::pin::Pin;
 
 pub use cache::{CachePolicy, Fetch, TokenCache};
 pub use credentials::{
-    CREDENTIALS_ENV, ClientCredentials, SERVICE_ACCOUNT_TYPE, ServiceAccountCredentials,
+    CREDENTIALS_ENV, ClientCredentials, MAX_CREDENTIALS_FILE_BYTES, SERVICE_ACCOUNT_TYPE,
+    ServiceAccountCredentials,
 };
 pub use endpoint::DEFAULT_TOKEN_TIMEOUT;
 pub use error::{

@@ -260,6 +260,12 @@ impl Error {
             return Self::Edge(edge);
         }
         let trimmed = body.trim_ascii();
+        if status.is_success() {
+            // A success whose body is not the JSON it should be: described, never quoted.
+            if let Err(source) = serde_json::from_slice::<serde::de::IgnoredAny>(trimmed) {
+                return Self::decode(Some(status), &source);
+            }
+        }
         let mut error = if trimmed.is_empty() {
             ApiError::bare(status, None)
         } else if trimmed.len() > EXCERPT_SCAN_BYTES {
