@@ -10,3 +10,44 @@ crate::transport::impl_client_hooks!(Client);
 pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/abilitec_httpmock.rs"));
 }
+
+impl types::BatchResult {
+    /// The item's error as the crate's [`ApiError`](crate::error::ApiError), when the item
+    /// failed; the item's `code` is its HTTP status.
+    pub fn api_error(&self) -> Option<crate::error::ApiError> {
+        let detail = self.document.error.as_ref()?;
+        let status = u16::try_from(self.code)
+            .ok()
+            .and_then(|code| reqwest::StatusCode::from_u16(code).ok())
+            .unwrap_or(reqwest::StatusCode::BAD_REQUEST);
+        Some(crate::error::ApiError::abilitec_item(
+            status,
+            Some(&detail.code),
+            Some(&detail.message),
+            detail.request_id.as_deref(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_failed_batch_item_is_the_same_api_error_as_a_single_call() {
+        let item: super::types::BatchResult = serde_json::from_value(serde_json::json!({
+            "code": 404,
+            "document": {"error": {"code": "600-0117", "message": "opted out", "requestId": "r-9"}}
+        }))
+        .unwrap();
+        let error = item.api_error().unwrap();
+        assert_eq!(error.status.as_u16(), 404);
+        assert_eq!(
+            error.code.as_deref(),
+            Some(crate::error::abilitec::OPTED_OUT)
+        );
+        assert_eq!(error.meaning(), Some("opted-out entity"));
+        assert_eq!(error.request_id.as_deref(), Some("r-9"));
+        let ok: super::types::BatchResult =
+            serde_json::from_value(serde_json::json!({"code": 200, "document": {}})).unwrap();
+        assert!(ok.api_error().is_none());
+    }
+}

@@ -260,7 +260,7 @@ impl Error {
             return Self::Edge(edge);
         }
         let trimmed = body.trim_ascii();
-        if status.is_success() {
+        if status.is_success() && !trimmed.is_empty() {
             // A success whose body is not the JSON it should be: described, never quoted.
             if let Err(source) = serde_json::from_slice::<serde::de::IgnoredAny>(trimmed) {
                 return Self::decode(Some(status), &source);
