@@ -846,3 +846,114 @@ async fn rate_limited_answers_decode_into_standard_error() {
         other => panic!("expected the StandardError body, got {other:?}"),
     }
 }
+
+/// A page of destinations with these IDs and the cursor of the next page.
+fn destination_page(ids: &[&str], after: Option<&str>) -> Value {
+    serde_json::json!({
+        "v2/Destinations": ids
+            .iter()
+            .map(|id| serde_json::json!({"id": id, "name": format!("d{id}"), "logoUrl": "https://x/l.png"}))
+            .collect::<Vec<_>>(),
+        "_pagination": {"after": after},
+    })
+}
+
+#[tokio::test]
+async fn a_list_streams_every_item_across_pages() {
+    use futures::TryStreamExt;
+    let server = MockServer::start_async().await;
+    let first = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v2/destinations")
+                .query_param("limit", "2")
+                .query_param_missing("after");
+            then.status(200)
+                .json_body(destination_page(&["1", "2"], Some("c1")));
+        })
+        .await;
+    let second = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v2/destinations")
+                .query_param("limit", "2")
+                .query_param("after", "c1");
+            then.status(200)
+                .json_body(destination_page(&["3", "4"], Some("c2")));
+        })
+        .await;
+    let last = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v2/destinations")
+                .query_param("after", "c2");
+            then.status(200).json_body(destination_page(&["5"], None));
+        })
+        .await;
+    let ids: Vec<String> = client(&server)
+        .list_destinations()
+        .limit(2)
+        .stream()
+        .map_ok(|d| d.id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids, ["1", "2", "3", "4", "5"]);
+    for mock in [first, second, last] {
+        mock.assert_calls_async(1).await;
+    }
+}
+
+#[tokio::test]
+async fn a_repeated_cursor_ends_the_stream_and_an_error_ends_it_with_the_error() {
+    use futures::{StreamExt, TryStreamExt};
+    let server = MockServer::start_async().await;
+    let looping = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v2/destinations");
+            then.status(200)
+                .json_body(destination_page(&["1"], Some("same")));
+        })
+        .await;
+    let items: Vec<_> = client(&server)
+        .list_destinations()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        items.len(),
+        2,
+        "the first page and the one the cursor named"
+    );
+    looping.assert_calls_async(2).await;
+
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v2/destinations")
+                .query_param_missing("after");
+            then.status(200)
+                .json_body(destination_page(&["1"], Some("c1")));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v2/destinations")
+                .query_param("after", "c1");
+            then.status(422).json_body(serde_json::json!({
+                "httpStatus": 422, "errorCode": "INVALID_CURSOR", "message": "bad cursor"
+            }));
+        })
+        .await;
+    let results: Vec<_> = client(&server).list_destinations().stream().collect().await;
+    assert_eq!(results.len(), 2);
+    assert!(results[0].is_ok());
+    let error = results[1].as_ref().unwrap_err();
+    assert_eq!(
+        error.api_error().and_then(|e| e.code.as_deref()),
+        Some("INVALID_CURSOR")
+    );
+}

@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use crate::exit::{CliError, lib_error};
 use crate::output::Output;
-use crate::pages::{PAGE_SIZE, all_pages};
 
 /// The `activation` subcommands.
 #[derive(Debug, Clone, Subcommand)]
@@ -156,17 +155,18 @@ struct Deleted {
     id: String,
 }
 
+/// How many items one list call asks for.
+const PAGE_SIZE: u32 = 100;
+
+/// Every item of a list.
+async fn collect<T>(items: liveramp::paginate::Items<'_, T>) -> Result<Vec<T>, CliError> {
+    use futures::TryStreamExt;
+    items.try_collect().await.map_err(lib_error)
+}
+
 /// Every destination.
 pub async fn destinations(client: &Client) -> Result<Vec<types::Destination>, CliError> {
-    all_pages(|after| async move {
-        let mut request = client.list_destinations().limit(PAGE_SIZE);
-        if let Some(after) = after {
-            request = request.after(after);
-        }
-        let page = request.send().await.map_err(lib_error)?.into_inner();
-        Ok((page.v2_destinations, page.pagination.and_then(|p| p.after)))
-    })
-    .await
+    collect(client.list_destinations().limit(PAGE_SIZE).stream()).await
 }
 
 /// Every integration of `destination_id`.
@@ -174,35 +174,23 @@ pub async fn integrations(
     client: &Client,
     destination_id: &str,
 ) -> Result<Vec<types::Integration>, CliError> {
-    all_pages(|after| async move {
-        let mut request = client
-            .list_destination_integrations()
-            .destination_id(destination_id)
-            .limit(PAGE_SIZE);
-        if let Some(after) = after {
-            request = request.after(after);
-        }
-        let page = request.send().await.map_err(lib_error)?.into_inner();
-        Ok((page.integrations, page.pagination.and_then(|p| p.after)))
-    })
-    .await
+    let request = client
+        .list_destination_integrations()
+        .destination_id(destination_id)
+        .limit(PAGE_SIZE);
+    collect(request.stream()).await
 }
 
 /// Every integration connection.
 pub async fn list_connections(
     client: &Client,
 ) -> Result<Vec<types::IntegrationConnection>, CliError> {
-    all_pages(|after| async move {
-        let mut request = client.list_integration_connections().limit(PAGE_SIZE);
-        if let Some(after) = after {
-            request = request.after(after);
-        }
-        let page = request.send().await.map_err(lib_error)?.into_inner();
-        Ok((
-            page.v2_integration_connections,
-            page.pagination.and_then(|p| p.after),
-        ))
-    })
+    collect(
+        client
+            .list_integration_connections()
+            .limit(PAGE_SIZE)
+            .stream(),
+    )
     .await
 }
 

@@ -14,7 +14,6 @@ pub mod data_integration;
 pub mod demo;
 pub mod exit;
 pub mod output;
-pub mod pages;
 pub mod sandbox;
 
 use std::ffi::OsString;

@@ -14,6 +14,7 @@ pub mod headers;
 pub mod names;
 mod open_enum;
 pub mod operations;
+pub mod pagination;
 pub mod query;
 pub mod send;
 
@@ -240,6 +241,7 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
     }
     send::describe_inputs(&mut file, doc);
     send::check_path_segments(&mut file);
+    pagination::add_streams(&mut file, doc).map_err(|m| error(spec, m))?;
     // progenitor's usage snippets are fragments, not doctests: show them as text.
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
     Ok(names::tidy_names(&code))

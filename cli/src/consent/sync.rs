@@ -18,8 +18,6 @@ use super::manifest::{self, Manifest, ManifestEntry};
 
 /// How many files one list call asks for.
 const PAGE_SIZE: u32 = 100;
-/// How many list pages a sync follows at most, against a server that never ends its cursor.
-const MAX_PAGES: usize = 100_000;
 /// How many times in a row one file's signed URL is refreshed before the sync gives up.
 const MAX_REFRESHES: u32 = 3;
 
@@ -183,33 +181,16 @@ pub async fn sync(
 
 /// Every consent file, following the pagination cursor; a file listed twice counts once.
 pub async fn list_all(client: &Client) -> Result<Vec<ConsentFile>, SyncError> {
-    let mut files = Vec::new();
+    use futures::TryStreamExt;
     let mut seen = HashSet::new();
-    let mut cursors = HashSet::new();
-    let mut after: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let mut request = client.list_consent_files().limit(PAGE_SIZE);
-        if let Some(cursor) = &after {
-            request = request.after(cursor.clone());
-        }
-        let page = request
-            .send()
-            .await
-            .map_err(|e| SyncError::List(Box::new(e)))?
-            .into_inner();
-        let count = page.v2_consent_files.len();
-        files.extend(
-            page.v2_consent_files
-                .into_iter()
-                .filter(|file| seen.insert(file.id)),
-        );
-        after = page.pagination.and_then(|p| p.after);
-        match &after {
-            Some(cursor) if count > 0 && cursors.insert(cursor.clone()) => {}
-            _ => break,
-        }
-    }
-    Ok(files)
+    client
+        .list_consent_files()
+        .limit(PAGE_SIZE)
+        .stream()
+        .try_filter(|file| std::future::ready(seen.insert(file.id)))
+        .try_collect()
+        .await
+        .map_err(|e| SyncError::List(Box::new(e)))
 }
 
 /// Removes the temporary files an interrupted run left in `dir`; returns how many.

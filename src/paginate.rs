@@ -1,0 +1,102 @@
+//! Every item of a cursor-paginated list, as a stream.
+//!
+//! Each list operation the specs mark with `x-pagination` has `stream()` on its request
+//! builder: it sends the request as built, yields the page's items, then asks for the next page
+//! with the cursor the answer gave, until a page has no cursor (or an empty one). The stream
+//! ends early, with the error as its last item, when a page fails (after the transport's own
+//! retries); a server that repeats a cursor, or answers an empty page with a cursor, ends it
+//! without an error, and [`MAX_PAGES`] bounds it in any case. Pages are fetched one at a time,
+//! as the stream is read: nothing is fetched ahead.
+//!
+//! ```no_run
+//! # #[cfg(feature = "activation")]
+//! # async fn run() -> Result<(), liveramp::Error> {
+//! use futures::TryStreamExt;
+//!
+//! let activation = liveramp::Config::from_env()?.activation()?;
+//! let mut destinations = activation.list_destinations().limit(100).stream();
+//! while let Some(destination) = destinations.try_next().await? {
+//!     println!("{} {}", destination.id, destination.name);
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashSet;
+use std::pin::Pin;
+
+use futures::Stream;
+use futures::future::BoxFuture;
+
+use crate::Error;
+
+/// Pages followed at most by one stream.
+pub const MAX_PAGES: usize = 100_000;
+
+/// The stream `stream()` returns: every item, or the error that ended it.
+pub type Items<'a, T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'a>>;
+
+/// A page of a list: its items and the cursor of the next page. Generated for each page type.
+pub trait Page {
+    /// One item of the list.
+    type Item;
+    /// The items, and the cursor of the next page (`None` on the last page).
+    fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
+}
+
+struct State<B> {
+    next: Option<B>,
+    cursors: HashSet<String>,
+    pages: usize,
+}
+
+/// The items of every page: `first` is the first page's request, `send` sends one request and
+/// `with_cursor` makes the next page's request out of the first one and a cursor.
+pub(crate) fn items<'a, B, P>(
+    first: B,
+    send: fn(B) -> BoxFuture<'a, Result<P, Error>>,
+    with_cursor: fn(B, String) -> B,
+) -> Items<'a, P::Item>
+where
+    B: Clone + Send + 'a,
+    P: Page + Send + 'a,
+    P::Item: Send + 'a,
+{
+    use futures::StreamExt;
+    let template = first.clone();
+    let state = State {
+        next: Some(first),
+        cursors: HashSet::new(),
+        pages: 0,
+    };
+    let pages = futures::stream::unfold(state, move |mut state| {
+        let template = template.clone();
+        async move {
+            let request = state.next.take()?;
+            state.pages += 1;
+            match send(request).await {
+                Err(error) => Some((Err(error), state)),
+                Ok(page) => {
+                    let (items, cursor) = page.into_parts();
+                    let more = !items.is_empty() && state.pages < MAX_PAGES;
+                    if let Some(cursor) = cursor.filter(|c| !c.is_empty() && more) {
+                        if state.cursors.insert(cursor.clone()) {
+                            state.next = Some(with_cursor(template, cursor));
+                        } else {
+                            tracing::warn!(
+                                pages = state.pages,
+                                "the API repeated a page cursor: the list ends here"
+                            );
+                        }
+                    }
+                    Some((Ok(items), state))
+                }
+            }
+        }
+    });
+    Box::pin(pages.flat_map(|page| {
+        futures::stream::iter(match page {
+            Ok(items) => items.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(error) => vec![Err(error)],
+        })
+    }))
+}
