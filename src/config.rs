@@ -13,6 +13,7 @@ use crate::auth::{
     AuthError, CachePolicy, ClientCredentials, ClientCredentialsGrant, DEFAULT_TOKEN_TIMEOUT,
     PasswordGrant, Secret, ServiceAccountCredentials, TokenCache, TokenSource,
 };
+use crate::limit::{Limiters, RateLimits};
 use crate::retry::{RetryBudget, RetryPolicy};
 
 /// The production base URL of the Activation API v2.
@@ -108,6 +109,8 @@ pub struct Config {
     own_http_client: Option<reqwest::Client>,
     http_client: Arc<OnceLock<reqwest::Client>>,
     retry_budget: Arc<RetryBudget>,
+    rate_limits: RateLimits,
+    limiters: Arc<Limiters>,
     service_account_tokens: Arc<OnceLock<Arc<dyn TokenSource>>>,
     abilitec_tokens: Arc<OnceLock<Arc<dyn TokenSource>>>,
 }
@@ -141,6 +144,8 @@ impl Default for Config {
             own_http_client: None,
             http_client: Arc::default(),
             retry_budget: Arc::default(),
+            rate_limits: RateLimits::default(),
+            limiters: Arc::new(Limiters::new(&RateLimits::default())),
             service_account_tokens: Arc::default(),
             abilitec_tokens: Arc::default(),
         }
@@ -398,6 +403,22 @@ impl Config {
         self
     }
 
+    /// The client-side rate limits (default: the documented ones, see [`crate::limit`]);
+    /// [`RateLimits::none`] switches them off. The clients of this `Config` and its clones
+    /// share the buckets.
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limiters = Arc::new(Limiters::new(&limits));
+        self.rate_limits = limits;
+        self.service_account_tokens = Arc::default();
+        self.abilitec_tokens = Arc::default();
+        self
+    }
+
+    /// The client-side rate limits in force.
+    pub fn rate_limits(&self) -> &RateLimits {
+        &self.rate_limits
+    }
+
     fn reset_http_client(&mut self) {
         self.http_client = Arc::default();
         self.service_account_tokens = Arc::default();
@@ -492,6 +513,7 @@ impl Config {
             &token_url,
             self.token_timeout,
             self.http_client()?,
+            Arc::clone(&self.limiters),
         )?;
         let tokens: Arc<dyn TokenSource> =
             Arc::new(TokenCache::with_policy(grant, self.cache_policy.clone()));
@@ -516,6 +538,7 @@ impl Config {
             credentials,
             self.token_timeout,
             self.http_client()?,
+            Arc::clone(&self.limiters),
         )?;
         let tokens: Arc<dyn TokenSource> =
             Arc::new(TokenCache::with_policy(grant, self.cache_policy.clone()));
@@ -535,6 +558,7 @@ impl Config {
             .retry_policy(self.retry_policy.clone())
             .retry_budget(Arc::clone(&self.retry_budget))
             .max_body_bytes(self.max_body_bytes)
+            .limiters(Arc::clone(&self.limiters))
     }
 
     /// The Consent Files client, authenticated with the service account.

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod limit;
 pub mod paginate;
 pub mod poll;
 mod redact;

@@ -35,6 +35,7 @@ use tracing::Instrument;
 
 use crate::auth::{AccessToken, Secret, TokenSource};
 use crate::error::{BufferedBody, Carried, Error, NetworkKind};
+use crate::limit::{Limiter, Limiters};
 use crate::redact::Redactor;
 use crate::retry::{Clock, RetryBudget, RetryPolicy, TokioClock, is_retryable_status};
 use crate::validate::{ApiSpec, OperationSpec};
@@ -63,6 +64,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     validate: bool,
     max_body_bytes: usize,
+    limiters: Option<Arc<Limiters>>,
 }
 
 impl Default for Inner {
@@ -76,6 +78,7 @@ impl Default for Inner {
             clock: Arc::new(TokioClock),
             validate: true,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            limiters: None,
         }
     }
 }
@@ -122,6 +125,12 @@ impl TransportBuilder {
     /// [`DEFAULT_MAX_BODY_BYTES`]). Error answers are read up to [`MAX_ERROR_BODY_BYTES`].
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.inner.max_body_bytes = limit;
+        self
+    }
+
+    /// Paces the operations the spec marks with `x-rate-limit` by these buckets (a `Config`'s).
+    pub(crate) fn limiters(mut self, limiters: Arc<Limiters>) -> Self {
+        self.inner.limiters = Some(limiters);
         self
     }
 
@@ -316,6 +325,10 @@ impl Transport {
             Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS
         ) || op.is_some_and(|o| o.idempotent);
         let deadline = inner.clock.now() + policy.deadline;
+        let bucket: Option<&Limiter> = match (&inner.limiters, op.and_then(|o| o.rate_limit)) {
+            (Some(limiters), Some(name)) => limiters.bucket(name),
+            _ => None,
+        };
         let mut pending = Some(request);
         let (mut attempts, mut retries, mut refreshed) = (0u32, 0u32, false);
         // What this call's retries took from the budget; a success gives it back.
@@ -356,6 +369,11 @@ impl Transport {
                 })?;
                 attempt.headers_mut().insert(AUTHORIZATION, value.clone());
             }
+            if let Some(bucket) = bucket {
+                tokio::time::timeout(left(&*inner.clock), bucket.acquire())
+                    .await
+                    .map_err(|_| out_of_time(attempts, None))?;
+            }
             let left_now = left(&*inner.clock);
             if left_now.is_zero() {
                 return Err(out_of_time(attempts, None));
@@ -377,6 +395,11 @@ impl Transport {
                         if can_retry {
                             continue;
                         }
+                    }
+                    if let (StatusCode::TOO_MANY_REQUESTS, Some(bucket)) = (status, bucket) {
+                        // Everyone sharing the bucket waits, not only this call.
+                        let wait = crate::retry::retry_after(&answer.headers, inner.clock.wall());
+                        bucket.slow_down(wait.unwrap_or(Duration::from_secs(1)));
                     }
                     let done = |answer: Answer| {
                         let redactor = || self.redactor(pending.as_ref(), token.as_ref());

@@ -57,6 +57,8 @@ pub struct OperationSpec {
     pub documented: Option<&'static [u16]>,
     /// Its documented constraints.
     pub constraints: &'static [Constraint],
+    /// The client-side rate-limit bucket its calls take from (see [`crate::limit`]).
+    pub rate_limit: Option<&'static str>,
 }
 
 impl OperationSpec {
@@ -349,6 +351,7 @@ mod tests {
     use super::*;
 
     const CREATE: OperationSpec = OperationSpec {
+        rate_limit: None,
         operation_id: "create",
         idempotent: false,
         json_success: true,
@@ -382,6 +385,7 @@ mod tests {
     };
 
     const MATCH: OperationSpec = OperationSpec {
+        rate_limit: None,
         operation_id: "match",
         idempotent: false,
         json_success: true,

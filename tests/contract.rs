@@ -454,3 +454,35 @@ async fn keys_and_bodies_never_follow_a_redirect_to_another_origin() {
     assert_eq!(answer.status().as_u16(), 200);
     moved.assert_async().await;
 }
+
+#[tokio::test]
+async fn token_requests_share_one_bucket_per_config() {
+    let sso = MockServer::start_async().await;
+    let fetches = sso
+        .mock_async(|when, then| {
+            when.method(POST).path("/token");
+            then.status(200).json_body(serde_json::json!({
+                "access_token": "t", "token_type": "Bearer", "expires_in": 3600
+            }));
+        })
+        .await;
+    let base = liveramp::Config::new()
+        .with_abilitec_token_url(sso.url("/token"))
+        .with_rate_limits(
+            liveramp::limit::RateLimits::none().with_token_requests(std::num::NonZeroU32::new(2)),
+        );
+    let started = std::time::Instant::now();
+    for i in 0..6 {
+        // A credential of its own each time: six token caches, one bucket.
+        let config =
+            base.clone()
+                .with_abilitec_credentials(liveramp::auth::ClientCredentials::new(
+                    format!("client-{i}"),
+                    "secret",
+                ));
+        config.abilitec_tokens().unwrap().token().await.unwrap();
+    }
+    fetches.assert_calls_async(6).await;
+    // Two at once, then one every half second: the sixth leaves two seconds after the first.
+    assert!(started.elapsed() >= Duration::from_millis(1900));
+}

@@ -69,6 +69,8 @@ pub struct OperationSpec {
     pub documented: Option<Vec<u16>>,
     /// Its documented constraints.
     pub constraints: Vec<Constraint>,
+    /// The client-side rate-limit bucket its calls take from (`x-rate-limit`).
+    pub rate_limit: Option<String>,
 }
 
 /// Every operation of `doc`, in spec order.
@@ -97,6 +99,11 @@ pub fn operation_specs(doc: &OpenAPI) -> Vec<OperationSpec> {
                 json_success: json_success(doc, op),
                 documented: documented(op),
                 constraints,
+                rate_limit: op
+                    .extensions
+                    .get("x-rate-limit")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned),
             });
         }
     }
@@ -332,14 +339,15 @@ pub fn table_source(api: &str, specs: &[OperationSpec]) -> String {
         let _ = write!(
             s,
             "crate::validate::OperationSpec {{ operation_id: {:?}, idempotent: {}, \
-             json_success: {}, documented: {}, constraints: &[",
+             json_success: {}, documented: {}, rate_limit: {:?}, constraints: &[",
             op.operation_id,
             op.idempotent,
             op.json_success,
             match &op.documented {
                 Some(codes) => format!("Some(&{codes:?})"),
                 None => "None".to_string(),
-            }
+            },
+            op.rate_limit,
         );
         for c in &op.constraints {
             let place = match &c.place {

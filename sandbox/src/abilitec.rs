@@ -17,6 +17,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+
 use bytes::Bytes;
 use liveramp::abilitec::types::{
     AbilitecLinks, BatchDocument, BatchResult, ContactFlags, ErrorDetail, ErrorDocument,
@@ -156,6 +158,21 @@ impl Failure {
     }
 }
 
+/// 429 with `Retry-After` (whole seconds, at least 1) past a rate limit.
+fn too_many(wait: Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut response = Failure(
+        StatusCode::TOO_MANY_REQUESTS,
+        "000-0429",
+        "Rate limit exceeded.".into(),
+    )
+    .into_response();
+    if let Ok(value) = seconds.max(1).to_string().parse() {
+        response.headers_mut().insert("retry-after", value);
+    }
+    response
+}
+
 fn unauthorized() -> Response {
     Failure(
         StatusCode::UNAUTHORIZED,
@@ -174,6 +191,9 @@ fn single(
 ) -> Response {
     if !tokens::authorized(shared, headers, Audience::AbiliTec) {
         return unauthorized();
+    }
+    if let Err(wait) = shared.limits.single() {
+        return too_many(wait);
     }
     match answer(class, operation, query) {
         Ok(document) => Json(document).into_response(),
@@ -199,6 +219,9 @@ fn batch(
 ) -> Response {
     if !tokens::authorized(shared, headers, Audience::AbiliTec) {
         return unauthorized();
+    }
+    if let Err(wait) = shared.limits.batch() {
+        return too_many(wait);
     }
     let items: Vec<String> = match parse_json(body) {
         Ok(i) => i,

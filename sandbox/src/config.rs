@@ -13,6 +13,12 @@ pub struct SandboxConfig {
     pub service_account_token_ttl: Duration,
     /// The lifetime of AbiliTec tokens (documented: 3600 s).
     pub abilitec_token_ttl: Duration,
+    /// AbiliTec single-call records per minute (documented: 10,000); `None`: unlimited.
+    pub abilitec_records_per_minute: Option<u32>,
+    /// AbiliTec batch calls per minute (documented: 360); `None`: unlimited.
+    pub abilitec_batches_per_minute: Option<u32>,
+    /// How much faster than real time the rate limits' minute runs (60: a minute per second).
+    pub time_scale: f64,
 }
 
 impl Default for SandboxConfig {
@@ -22,6 +28,9 @@ impl Default for SandboxConfig {
             signed_url_ttl: Duration::from_secs(3600),
             service_account_token_ttl: Duration::from_secs(600),
             abilitec_token_ttl: Duration::from_secs(3600),
+            abilitec_records_per_minute: Some(10_000),
+            abilitec_batches_per_minute: Some(360),
+            time_scale: 1.0,
         }
     }
 }
@@ -37,6 +46,20 @@ impl SandboxConfig {
     /// any size is fine).
     pub fn with_consent_file(mut self, lines: u64) -> Self {
         self.consent_file_lines.push(lines);
+        self
+    }
+
+    /// Enforces these AbiliTec limits per minute (`None`: unlimited), the minute lasting
+    /// `60 / time_scale` seconds.
+    pub fn abilitec_limits(
+        mut self,
+        records_per_minute: Option<u32>,
+        batches_per_minute: Option<u32>,
+        time_scale: f64,
+    ) -> Self {
+        self.abilitec_records_per_minute = records_per_minute;
+        self.abilitec_batches_per_minute = batches_per_minute;
+        self.time_scale = time_scale;
         self
     }
 

@@ -46,6 +46,7 @@ mod consent;
 mod credentials;
 mod data_integration;
 mod faults;
+mod limits;
 mod pagination;
 mod signing;
 mod state;
@@ -269,6 +270,11 @@ impl Sandbox {
     /// The fault rules, to add or remove faults.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// How many calls the AbiliTec rate limits refused with 429 so far.
+    pub fn rate_limited(&self) -> u64 {
+        self.shared.limits.refused()
     }
 
     /// The sandbox clock, to move time forward.

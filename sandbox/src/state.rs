@@ -28,6 +28,7 @@ pub(crate) struct Shared {
     pub(crate) activation: Mutex<activation::Data>,
     pub(crate) activation_v1: Mutex<activation_v1::Data>,
     pub(crate) data_integration: Mutex<data_integration::Data>,
+    pub(crate) limits: crate::limits::Limits,
 }
 
 impl Shared {
@@ -37,6 +38,11 @@ impl Shared {
             activation: Mutex::new(activation::Data::seeded(&base_url)),
             activation_v1: Mutex::new(activation_v1::Data::seeded()),
             data_integration: Mutex::new(data_integration::Data::seeded()),
+            limits: crate::limits::Limits::new(
+                config.abilitec_records_per_minute,
+                config.abilitec_batches_per_minute,
+                config.time_scale,
+            ),
             base_url,
             config,
             clock: Clock::default(),

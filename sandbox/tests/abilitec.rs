@@ -245,3 +245,92 @@ async fn a_wrong_method_gets_the_405_error_document() {
         assert!(body["error"]["requestId"].is_string());
     }
 }
+
+/// Single matches of distinct names, `in_flight` at a time; how many failed.
+async fn many_matches(config: &liveramp::Config, count: usize, in_flight: usize) -> usize {
+    use futures_util::StreamExt;
+    let client = config.abilitec().unwrap();
+    futures_util::stream::iter(0..count)
+        .map(|i| {
+            let client = client.clone();
+            async move {
+                client
+                    .match_people()
+                    .email(format!("person{i}@example.com").as_str())
+                    .send()
+                    .await
+            }
+        })
+        .buffer_unordered(in_flight)
+        .filter(|r| std::future::ready(r.is_err()))
+        .count()
+        .await
+}
+
+#[tokio::test]
+async fn client_side_limits_keep_the_sandbox_from_refusing() {
+    // The sandbox allows 120 single calls per minute, a minute lasting a second.
+    let sandbox = Sandbox::builder()
+        .abilitec_limits(Some(120), None, 60.0)
+        .start()
+        .await
+        .unwrap();
+    // Unpaced, 300 calls at once get refused.
+    let unpaced =
+        common::config_for(&sandbox).with_rate_limits(liveramp::limit::RateLimits::none());
+    let failed = many_matches(
+        &unpaced.with_retry_policy(liveramp::retry::RetryPolicy::no_retry()),
+        300,
+        16,
+    )
+    .await;
+    assert!(failed > 0 && sandbox.rate_limited() > 0, "{failed}");
+    // Paced a little under the sandbox's rate (real seconds: 108 per second), none is.
+    let sandbox = Sandbox::builder()
+        .abilitec_limits(Some(120), None, 60.0)
+        .start()
+        .await
+        .unwrap();
+    let paced = common::config_for(&sandbox).with_rate_limits(
+        liveramp::limit::RateLimits::none()
+            .with_abilitec(std::num::NonZeroU32::new(108 * 60), None),
+    );
+    let failed = many_matches(&paced, 300, 16).await;
+    assert_eq!((failed, sandbox.rate_limited()), (0, 0));
+}
+
+#[tokio::test]
+async fn a_429_slows_every_client_of_the_config_down() {
+    // Two single calls per second at most.
+    let sandbox = Sandbox::builder()
+        .abilitec_limits(Some(2), None, 60.0)
+        .start()
+        .await
+        .unwrap();
+    // Client-side pacing far above the sandbox's: only the server's 429 slows the clients.
+    let config = common::config_for(&sandbox).with_rate_limits(
+        liveramp::limit::RateLimits::none()
+            .with_abilitec(std::num::NonZeroU32::new(1_000_000), None),
+    );
+    let first = config.abilitec().unwrap();
+    let second = config.clone().abilitec().unwrap();
+    for i in 0..2 {
+        first
+            .match_people()
+            .email(format!("a{i}@example.com").as_str())
+            .send()
+            .await
+            .unwrap();
+    }
+    // The third call is refused once, waits out Retry-After and succeeds.
+    let retried = first.match_people().email("a2@example.com").send();
+    let other = async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        second.match_people().email("b@example.com").send().await
+    };
+    let (retried, other) = tokio::join!(retried, other);
+    retried.unwrap();
+    other.unwrap();
+    // The other client waited with it instead of being refused too.
+    assert_eq!(sandbox.rate_limited(), 1);
+}

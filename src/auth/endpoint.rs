@@ -30,6 +30,7 @@ pub(crate) struct TokenEndpoint {
     client: Client,
     url: Url,
     timeout: Duration,
+    limiters: Option<std::sync::Arc<crate::limit::Limiters>>,
 }
 
 impl TokenEndpoint {
@@ -47,21 +48,24 @@ impl TokenEndpoint {
             client,
             url,
             timeout,
+            limiters: None,
         })
     }
 
     /// An endpoint at `url` that sends through `client` (a `Config`'s shared client), each
-    /// request timing out after `timeout`.
+    /// request timing out after `timeout` and paced by the token bucket of `limiters`.
     pub(crate) fn with_client(
         url: &str,
         timeout: Duration,
         client: Client,
+        limiters: std::sync::Arc<crate::limit::Limiters>,
     ) -> Result<Self, AuthError> {
         let url = crate::config::check_url(url)?;
         Ok(Self {
             client,
             url,
             timeout,
+            limiters: Some(limiters),
         })
     }
 
@@ -72,6 +76,9 @@ impl TokenEndpoint {
 
     /// POSTs the form `fields` and reads the token out of the answer.
     pub(crate) async fn request(&self, fields: &[(&str, &str)]) -> Result<FetchedToken, AuthError> {
+        if let Some(bucket) = self.limiters.as_deref().and_then(|l| l.tokens()) {
+            bucket.acquire().await;
+        }
         let response = self
             .client
             .post(self.url.clone())

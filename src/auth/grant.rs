@@ -42,8 +42,9 @@ impl PasswordGrant {
         token_url: &str,
         timeout: Duration,
         client: reqwest::Client,
+        limiters: std::sync::Arc<crate::limit::Limiters>,
     ) -> Result<Self, AuthError> {
-        let endpoint = TokenEndpoint::with_client(token_url, timeout, client)?;
+        let endpoint = TokenEndpoint::with_client(token_url, timeout, client, limiters)?;
         Ok(Self {
             endpoint,
             credentials,
@@ -105,8 +106,9 @@ impl ClientCredentialsGrant {
         credentials: ClientCredentials,
         timeout: Duration,
         client: reqwest::Client,
+        limiters: std::sync::Arc<crate::limit::Limiters>,
     ) -> Result<Self, AuthError> {
-        let endpoint = TokenEndpoint::with_client(token_url, timeout, client)?;
+        let endpoint = TokenEndpoint::with_client(token_url, timeout, client, limiters)?;
         Ok(Self {
             endpoint,
             credentials,

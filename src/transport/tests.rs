@@ -15,6 +15,7 @@ static API: ApiSpec = ApiSpec {
     api: "test",
     operations: &[
         OperationSpec {
+            rate_limit: None,
             operation_id: "create",
             idempotent: false,
             json_success: true,
@@ -25,6 +26,7 @@ static API: ApiSpec = ApiSpec {
             }],
         },
         OperationSpec {
+            rate_limit: None,
             operation_id: "lookup",
             idempotent: true,
             json_success: true,
