@@ -3,6 +3,8 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+#[cfg(feature = "abilitec")]
+pub mod bulk;
 pub mod config;
 pub mod error;
 pub mod http;

@@ -1,9 +1,12 @@
 //! The AbiliTec client against httpmock: what it sends and what it decodes.
 
 mod common;
+#[path = "common/script.rs"]
+mod script;
 
 use httpmock::prelude::*;
 use liveramp::abilitec::{Client, types};
+use script::{Answer, script};
 use serde::Serialize;
 
 const SPEC: &str = "specs/abilitec.yaml";
@@ -326,4 +329,94 @@ async fn documented_errors_decode_into_the_error_document() {
         }
         other => panic!("expected the error document, got {other:?}"),
     }
+}
+
+#[test]
+fn a_batch_item_is_encoded_by_the_single_call_whatever_it_holds() {
+    let server_url = "http://127.0.0.1:9/v1";
+    let client = Client::new_with_client(
+        server_url,
+        liveramp::http::client().unwrap(),
+        common::transport(None),
+    );
+    let name = "Zoë O'Brien & Co = 100% + #1?";
+    let item = client
+        .match_people()
+        .name(name)
+        .zip_code("94107")
+        .batch_item()
+        .unwrap();
+    assert_eq!(item.operation(), "match_people");
+    let (path, query) = item.path_and_query().split_once('?').unwrap();
+    assert_eq!(path, "/people/match");
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert!(pairs.contains(&("name".into(), name.into())), "{pairs:?}");
+    assert!(!format!("{item:?}").contains("Brien"));
+    // The single call's constraints hold for its batch item too.
+    let error = client
+        .match_people()
+        .zip_code("9410")
+        .batch_item()
+        .unwrap_err();
+    assert!(
+        matches!(error, liveramp::Error::InvalidField { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn only_the_items_whose_own_result_is_retryable_are_sent_again() {
+    use futures::TryStreamExt;
+    let server = MockServer::start_async().await;
+    let doc = serde_json::json!({"person": {"abilitec": {"consumerLink": "L1"}}});
+    let busy =
+        serde_json::json!({"error": {"code": "600-0070", "message": "busy", "requestId": "r"}});
+    let opted = serde_json::json!({"error": {"code": "600-0117", "message": "opted out", "requestId": "r"}});
+    let batches = script(
+        &server,
+        "POST",
+        "/batch/match",
+        vec![
+            Answer::ok(serde_json::json!([
+                {"code": 200, "document": doc},
+                {"code": 503, "document": busy},
+                {"code": 404, "document": opted},
+            ])),
+            Answer::ok(serde_json::json!([{"code": 200, "document": doc}])),
+        ],
+    )
+    .await;
+    let client = client(&server);
+    let items: Vec<_> = ["a@example.com", "b@example.com", "c@example.com"]
+        .iter()
+        .map(|email| client.match_people().email(*email).batch_item().unwrap())
+        .collect();
+    let resolved: Vec<_> = client
+        .resolve(futures::stream::iter(items), Default::default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        batches.requests(),
+        2,
+        "one batch, then the retryable item alone"
+    );
+    assert_eq!(
+        resolved.iter().map(|r| r.index).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    assert!(resolved[0].result.is_ok());
+    assert!(
+        resolved[1].result.is_ok(),
+        "retried: {:?}",
+        resolved[1].result
+    );
+    let opted_out = resolved[2].result.as_ref().unwrap_err();
+    assert_eq!(opted_out.status.as_u16(), 404);
+    assert_eq!(
+        opted_out.code.as_deref(),
+        Some(liveramp::error::abilitec::OPTED_OUT)
+    );
 }

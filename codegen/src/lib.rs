@@ -9,6 +9,7 @@
 //! source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
 //! through [`load`] for lint and documentation.
 
+pub mod batch;
 pub mod catalog;
 pub mod headers;
 pub mod names;
@@ -242,6 +243,7 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
     send::describe_inputs(&mut file, doc);
     send::check_path_segments(&mut file);
     pagination::add_streams(&mut file, doc).map_err(|m| error(spec, m))?;
+    batch::add_batch_items(&mut file, &batch::batch_operations(doc)).map_err(|m| error(spec, m))?;
     // progenitor's usage snippets are fragments, not doctests: show them as text.
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
     Ok(names::tidy_names(&code))

@@ -334,3 +334,74 @@ async fn a_429_slows_every_client_of_the_config_down() {
     // The other client waited with it instead of being refused too.
     assert_eq!(sandbox.rate_limited(), 1);
 }
+
+#[tokio::test]
+async fn thousands_of_items_resolve_in_input_order_through_batches() {
+    use futures_util::TryStreamExt;
+    let sandbox = Sandbox::start().await.unwrap();
+    let config = common::config_for(&sandbox);
+    let client = config.abilitec().unwrap();
+    let emails: Vec<String> = (0..2_500)
+        .map(|i| {
+            if i % 500 == 7 {
+                "opted-out@example.com".to_owned()
+            } else {
+                format!("person{i}@example.com")
+            }
+        })
+        .collect();
+    let items: Vec<_> = emails
+        .iter()
+        .map(|email| {
+            client
+                .match_people()
+                .email(email.as_str())
+                .batch_item()
+                .unwrap()
+        })
+        .collect();
+    let resolved: Vec<_> = client
+        .resolve(
+            futures_util::stream::iter(items),
+            liveramp::bulk::BulkOptions::default().in_flight(2),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(resolved.len(), 2_500);
+    for (i, item) in resolved.iter().enumerate() {
+        assert_eq!(item.index, i);
+        if i % 500 == 7 {
+            let error = item.result.as_ref().unwrap_err();
+            assert_eq!(
+                error.code.as_deref(),
+                Some(liveramp::error::abilitec::OPTED_OUT)
+            );
+        } else {
+            let document = item.result.as_ref().unwrap();
+            assert!(document.person.is_some(), "{i}");
+        }
+    }
+    // The same email resolves to the same link through a batch as through a single call.
+    let single = client
+        .match_people()
+        .email("person3@example.com")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        serde_json::to_value(&single.person.abilitec).unwrap(),
+        serde_json::to_value(
+            &resolved[3]
+                .result
+                .as_ref()
+                .unwrap()
+                .person
+                .as_ref()
+                .unwrap()
+                .abilitec
+        )
+        .unwrap()
+    );
+}

@@ -1,0 +1,295 @@
+//! Bulk AbiliTec resolution: any number of match and lookup calls, sent as batch calls.
+//!
+//! Build each item with the single call's own builder and
+//! [`batch_item`](crate::abilitec::builder::MatchPeople::batch_item) instead of `send`: the
+//! item is encoded by the same generated code and checked against the same documented
+//! constraints, whatever characters its fields hold. [`Client::resolve`] then
+//!
+//! - chunks the items into batch calls of up to [`BulkOptions::batch_size`] (at most 1,000, as
+//!   documented), match and lookup items each to their own endpoint;
+//! - keeps [`BulkOptions::in_flight`] batch calls running, paced by the client-side batch
+//!   limit (360 calls per minute by default, see [`crate::limit`]);
+//! - sends again, in a later batch, only the items whose own result is retryable (429, 5xx),
+//!   up to [`BulkOptions::item_attempts`] times;
+//! - yields one [`Resolved`] per item, in input order, whose per-item failure is the same
+//!   [`ApiError`] a single call would give.
+//!
+//! A batch call that fails as a whole after the transport's retries (an outage, no token)
+//! ends the stream with that error; per-item failures never do.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), liveramp::Error> {
+//! use futures::TryStreamExt;
+//!
+//! let abilitec = liveramp::Config::from_env()?.abilitec()?;
+//! let emails = ["jane.doe@example.com", "john.roe@example.com"];
+//! let items = emails
+//!     .iter()
+//!     .map(|email| abilitec.match_people().email(*email).batch_item())
+//!     .collect::<Result<Vec<_>, _>>()?;
+//! let mut resolved = abilitec.resolve(futures::stream::iter(items), Default::default());
+//! while let Some(item) = resolved.try_next().await? {
+//!     match item.result {
+//!         Ok(document) => println!("{}: {:?}", item.index, document.person),
+//!         Err(error) => println!("{}: {error}", item.index),
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+use reqwest::StatusCode;
+
+use crate::Error;
+use crate::abilitec::{Client, types};
+use crate::error::ApiError;
+use crate::validate::ApiSpec;
+
+/// The most items one batch call takes, as documented.
+pub const MAX_BATCH_ITEMS: usize = 1000;
+
+/// One match or lookup call, ready to go into a batch; from `batch_item()` on a single call's
+/// builder. `Debug` shows its operation only: its query holds personal data.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BatchItem {
+    operation: &'static str,
+    kind: Kind,
+    path_and_query: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Match,
+    Lookup,
+}
+
+impl fmt::Debug for BatchItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchItem")
+            .field("operation", &self.operation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BatchItem {
+    /// The item of `request`, a request of `operation_id` built for the API at `base`: checked
+    /// against the operation's constraints, its URL made relative to `base`.
+    pub(crate) fn from_request(
+        api: &ApiSpec,
+        operation_id: &'static str,
+        base: &str,
+        request: &reqwest::Request,
+    ) -> Result<Self, Error> {
+        if let Some(op) = api.operation(operation_id) {
+            crate::validate::check(op, request).map_err(|v| Error::InvalidField {
+                field: v.field,
+                reason: v.reason,
+            })?;
+        }
+        let kind = if operation_id.starts_with("match_") {
+            Kind::Match
+        } else if operation_id.starts_with("lookup_") {
+            Kind::Lookup
+        } else {
+            return Err(Error::InvalidRequest(format!(
+                "{operation_id} cannot go into a batch"
+            )));
+        };
+        let path_and_query = request
+            .url()
+            .as_str()
+            .strip_prefix(base.trim_end_matches('/'))
+            .filter(|rest| rest.starts_with('/'))
+            .ok_or_else(|| {
+                Error::InvalidRequest("the request is not under the client's base URL".into())
+            })?
+            .to_owned();
+        Ok(Self {
+            operation: operation_id,
+            kind,
+            path_and_query,
+        })
+    }
+
+    /// The operation this item calls, e.g. `match_people`.
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// The item as the batch call sends it: path and query, relative to the API's base URL.
+    pub fn path_and_query(&self) -> &str {
+        &self.path_and_query
+    }
+}
+
+/// How [`Client::resolve`] runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BulkOptions {
+    /// Items per batch call (1 to [`MAX_BATCH_ITEMS`]; default 1,000).
+    pub batch_size: usize,
+    /// Batch calls running at once (default 4).
+    pub in_flight: usize,
+    /// Attempts per item whose own result is retryable, the first included (default 3).
+    pub item_attempts: u32,
+}
+
+impl Default for BulkOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: MAX_BATCH_ITEMS,
+            in_flight: 4,
+            item_attempts: 3,
+        }
+    }
+}
+
+impl BulkOptions {
+    /// These options with `batch_size` items per batch call (clamped to 1..=1000).
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// These options with `in_flight` batch calls at once (at least 1).
+    pub fn in_flight(mut self, in_flight: usize) -> Self {
+        self.in_flight = in_flight;
+        self
+    }
+
+    /// These options with `attempts` per retryable item (at least 1).
+    pub fn item_attempts(mut self, attempts: u32) -> Self {
+        self.item_attempts = attempts;
+        self
+    }
+}
+
+/// The outcome of one item of [`Client::resolve`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Resolved {
+    /// The item's position in the input, from 0.
+    pub index: usize,
+    /// The item's document, or why the API refused it.
+    pub result: Result<types::BatchDocument, ApiError>,
+}
+
+/// The stream [`Client::resolve`] returns.
+pub type ResolvedStream<'a> = Pin<Box<dyn Stream<Item = Result<Resolved, Error>> + Send + 'a>>;
+
+impl Client {
+    /// Resolves every item of `items` through batch calls; see the [module docs](self).
+    pub fn resolve<'a>(
+        &'a self,
+        items: impl Stream<Item = BatchItem> + Send + 'a,
+        options: BulkOptions,
+    ) -> ResolvedStream<'a> {
+        let batch_size = options.batch_size.clamp(1, MAX_BATCH_ITEMS);
+        let in_flight = options.in_flight.max(1);
+        let attempts = options.item_attempts.max(1);
+        let chunks = items.enumerate().chunks(batch_size);
+        let runs = chunks
+            .map(move |chunk| self.resolve_chunk(chunk, attempts))
+            .buffered(in_flight);
+        Box::pin(runs.flat_map(|outcome| {
+            futures::stream::iter(match outcome {
+                Ok(resolved) => resolved.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(error) => vec![Err(error)],
+            })
+        }))
+    }
+
+    /// One chunk: its match and lookup items each as a batch call, retryable items again.
+    async fn resolve_chunk(
+        &self,
+        chunk: Vec<(usize, BatchItem)>,
+        attempts: u32,
+    ) -> Result<Vec<Resolved>, Error> {
+        let mut done: Vec<Option<Resolved>> = vec![None; chunk.len()];
+        let mut pending: Vec<(usize, usize, BatchItem)> = chunk
+            .into_iter()
+            .enumerate()
+            .map(|(slot, (index, item))| (slot, index, item))
+            .collect();
+        for attempt in 1..=attempts {
+            if pending.is_empty() {
+                break;
+            }
+            if attempt > 1 {
+                tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+            }
+            let mut again = Vec::new();
+            for kind in [Kind::Match, Kind::Lookup] {
+                let (these, rest): (Vec<_>, Vec<_>) = pending
+                    .into_iter()
+                    .partition(|(_, _, item)| item.kind == kind);
+                pending = rest;
+                if these.is_empty() {
+                    continue;
+                }
+                let results = self.send_batch(kind, &these).await?;
+                for ((slot, index, item), result) in these.into_iter().zip(results) {
+                    let result = item_result(result);
+                    let retry = attempt < attempts
+                        && matches!(&result, Err(e) if crate::retry::is_retryable_status(e.status));
+                    if retry {
+                        again.push((slot, index, item));
+                    } else {
+                        done[slot] = Some(Resolved { index, result });
+                    }
+                }
+            }
+            pending = again;
+        }
+        Ok(done.into_iter().flatten().collect())
+    }
+
+    /// One batch call of `items`, all of one kind: one result per item, in order.
+    async fn send_batch(
+        &self,
+        kind: Kind,
+        items: &[(usize, usize, BatchItem)],
+    ) -> Result<Vec<types::BatchResult>, Error> {
+        let body = types::BatchRequest(
+            items
+                .iter()
+                .map(|(_, _, item)| item.path_and_query.clone())
+                .collect(),
+        );
+        let answer = match kind {
+            Kind::Match => self.batch_match().body(body).send().await?,
+            Kind::Lookup => self.batch_lookup().body(body).send().await?,
+        }
+        .into_inner();
+        let results: Vec<types::BatchResult> = answer.into();
+        if results.len() != items.len() {
+            return Err(Error::Other(format!(
+                "a batch of {} items was answered with {} results",
+                items.len(),
+                results.len()
+            )));
+        }
+        Ok(results)
+    }
+}
+
+/// An item's result: its document, or its error document as the crate's `ApiError`.
+// The same shape as `Resolved::result`, which holds it unboxed beside its index.
+#[allow(clippy::result_large_err)]
+fn item_result(result: types::BatchResult) -> Result<types::BatchDocument, ApiError> {
+    match result.api_error() {
+        Some(error) => Err(error),
+        None if (200..300).contains(&result.code) => Ok(result.document),
+        None => Err(ApiError::abilitec_item(
+            StatusCode::from_u16(u16::try_from(result.code).unwrap_or(500))
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            None,
+            None,
+            None,
+        )),
+    }
+}
