@@ -1,6 +1,6 @@
 //! What every generated client runs each request through: spec validation, the bearer token and
-//! `LR-Org-ID` header, retries with backoff under one deadline, refresh-on-401, and a tracing
-//! span per call.
+//! `LR-Org-ID` header, retries with backoff under one deadline, one token refresh on a 401 or 403,
+//! and a tracing span per call.
 //!
 //! # How our own failures reach the caller
 //!
@@ -368,10 +368,25 @@ impl Transport {
                 Ok(answer) => {
                     span.record("status", answer.status.as_u16());
                     let status = answer.status;
-                    if let (StatusCode::UNAUTHORIZED, Some(token), Some(tokens), false) =
-                        (status, &token, &inner.tokens, refreshed)
+                    // LiveRamp's token pages: a 401, or a 403 for an expired token, means
+                    // fetch a new one. A 403 may also be a genuine permission error: one
+                    // refresh per call, so that one is answered after a single retry; a
+                    // proxy's 403 page (a blocked IP) is answered at once.
+                    let rejected = status == StatusCode::UNAUTHORIZED
+                        || (status == StatusCode::FORBIDDEN
+                            && !crate::error::is_edge_answer(
+                                status,
+                                &answer.headers,
+                                &answer.body,
+                            ));
+                    if let (true, Some(token), Some(tokens), false) =
+                        (rejected, &token, &inner.tokens, refreshed)
                     {
-                        tracing::debug!(attempt = attempts, "401: refreshing the token once");
+                        tracing::debug!(
+                            attempt = attempts,
+                            status = status.as_u16(),
+                            "refreshing the token once"
+                        );
                         tokens.invalidate(token);
                         refreshed = true;
                         if can_retry {

@@ -47,7 +47,8 @@ pub trait TokenSource: Send + Sync + fmt::Debug + 'static {
         None
     }
 
-    /// The API answered 401 to `rejected`: forget it if it is still the current token.
+    /// The API answered 401 (or a 403 that may mean an expired token) to `rejected`: forget it
+    /// if it is still the current token.
     fn invalidate(&self, rejected: &AccessToken) {
         let _ = rejected;
     }
