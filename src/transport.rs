@@ -58,6 +58,7 @@ struct Inner {
     tokens: Option<Arc<dyn TokenSource>>,
     org_id: Option<HeaderValue>,
     api_key: Option<(Secret, HeaderValue)>,
+    query: Option<(&'static str, String)>,
     policy: RetryPolicy,
     budget: Arc<RetryBudget>,
     clock: Arc<dyn Clock>,
@@ -71,6 +72,7 @@ impl Default for Inner {
             tokens: None,
             org_id: None,
             api_key: None,
+            query: None,
             policy: RetryPolicy::default(),
             budget: Arc::new(RetryBudget::default()),
             clock: Arc::new(TokioClock),
@@ -115,6 +117,13 @@ impl TransportBuilder {
         value.set_sensitive(true);
         self.inner.api_key = Some((key, value));
         Ok(self)
+    }
+
+    /// Adds `name=value` to the query of every request that does not carry `name` already
+    /// (the AbiliTec `role`).
+    pub fn query_param(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.inner.query = Some((name, value.into()));
+        self
     }
 
     /// The largest success body a call reads; a longer answer fails with
@@ -300,6 +309,11 @@ impl Transport {
         }
         if let Some((_, key)) = &inner.api_key {
             request.headers_mut().insert("x-api-key", key.clone());
+        }
+        if let Some((name, value)) = &inner.query
+            && !request.url().query_pairs().any(|(k, _)| k == *name)
+        {
+            request.url_mut().query_pairs_mut().append_pair(name, value);
         }
         if let (Some(op), true) = (op, inner.validate) {
             crate::validate::check(op, &request).map_err(|v| Error::InvalidField {

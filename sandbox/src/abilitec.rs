@@ -156,6 +156,13 @@ impl Failure {
     }
 }
 
+/// A token of either documented grant: client credentials, or a service account's password
+/// grant (AbiliTec v1.1).
+fn abilitec_token_ok(shared: &crate::state::Shared, headers: &HeaderMap) -> bool {
+    tokens::authorized(shared, headers, Audience::AbiliTec)
+        || tokens::authorized(shared, headers, Audience::ServiceAccount)
+}
+
 fn unauthorized() -> Response {
     Failure(
         StatusCode::UNAUTHORIZED,
@@ -172,7 +179,7 @@ fn single(
     operation: &str,
     query: &Query,
 ) -> Response {
-    if !tokens::authorized(shared, headers, Audience::AbiliTec) {
+    if !abilitec_token_ok(shared, headers) {
         return unauthorized();
     }
     match answer(class, operation, query) {
@@ -197,7 +204,7 @@ fn batch(
     body: &[u8],
     matching: bool,
 ) -> Response {
-    if !tokens::authorized(shared, headers, Audience::AbiliTec) {
+    if !abilitec_token_ok(shared, headers) {
         return unauthorized();
     }
     let items: Vec<String> = match parse_json(body) {

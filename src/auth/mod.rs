@@ -28,7 +28,7 @@ pub use endpoint::DEFAULT_TOKEN_TIMEOUT;
 pub use error::{
     AuthError, AuthErrorKind, PERMANENT_OAUTH_ERRORS, TRANSIENT_OAUTH_ERRORS, is_oauth_error_code,
 };
-pub use grant::{ClientCredentialsGrant, PasswordGrant};
+pub use grant::{ClientAuth, ClientCredentialsGrant, PasswordGrant};
 pub use secret::Secret;
 pub use token::{AccessToken, FetchedToken};
 
