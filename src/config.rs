@@ -10,8 +10,9 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::auth::{
-    AuthError, CachePolicy, ClientCredentials, ClientCredentialsGrant, DEFAULT_TOKEN_TIMEOUT,
-    PasswordGrant, Secret, ServiceAccountCredentials, TokenCache, TokenSource,
+    AuthError, CachePolicy, ClientAuth, ClientCredentials, ClientCredentialsGrant,
+    DEFAULT_TOKEN_TIMEOUT, PasswordGrant, Secret, ServiceAccountCredentials, TokenCache,
+    TokenSource,
 };
 use crate::limit::{Limiters, RateLimits};
 use crate::retry::{RetryBudget, RetryPolicy};
@@ -99,6 +100,8 @@ pub struct Config {
     service_account: Option<ServiceAccount>,
     org_id: Option<String>,
     abilitec: Option<ClientCredentials>,
+    abilitec_client_auth: ClientAuth,
+    abilitec_role: Option<String>,
     data_integration_token: Option<Secret>,
     activation_v1_api_key: Option<Secret>,
     token_timeout: Duration,
@@ -134,6 +137,8 @@ impl Default for Config {
             service_account: None,
             org_id: None,
             abilitec: None,
+            abilitec_client_auth: ClientAuth::default(),
+            abilitec_role: None,
             data_integration_token: None,
             activation_v1_api_key: None,
             token_timeout: DEFAULT_TOKEN_TIMEOUT,
@@ -172,7 +177,9 @@ impl Config {
     /// |---|---|
     /// | `LIVERAMP_CREDENTIALS` | path of the service-account credentials file (Activation, Consent) |
     /// | `LIVERAMP_ORG_ID` | the `LR-Org-ID` header (Activation) |
-    /// | `LIVERAMP_ABILITEC_CLIENT_ID`, `LIVERAMP_ABILITEC_CLIENT_SECRET` | AbiliTec client credentials |
+    /// | `LIVERAMP_ABILITEC_CLIENT_ID`, `LIVERAMP_ABILITEC_CLIENT_SECRET` | AbiliTec client credentials (without them, AbiliTec uses the service account) |
+    /// | `LIVERAMP_ABILITEC_CLIENT_AUTH` | `body` (default) or `basic`: how the client credentials reach the token endpoint |
+    /// | `LIVERAMP_ABILITEC_ROLE` | the `role` sent with every AbiliTec call, e.g. `abilitec-standard` |
     /// | `LIVERAMP_DATA_INTEGRATION_TOKEN` | Data Integration API token |
     /// | `LIVERAMP_ACTIVATION_V1_API_KEY` | Activation v1 `x-api-key` |
     /// | `LIVERAMP_ACTIVATION_URL`, `LIVERAMP_ACTIVATION_V1_URL`, `LIVERAMP_CONSENT_URL`, `LIVERAMP_ABILITEC_URL`, `LIVERAMP_ABILITEC_TOKEN_URL`, `LIVERAMP_DATA_INTEGRATION_URL` | base URLs |
@@ -236,6 +243,17 @@ impl Config {
                 ));
             }
         };
+        config.abilitec_client_auth = match get("LIVERAMP_ABILITEC_CLIENT_AUTH").as_deref() {
+            None => ClientAuth::default(),
+            Some(v) if v.eq_ignore_ascii_case("body") => ClientAuth::Body,
+            Some(v) if v.eq_ignore_ascii_case("basic") => ClientAuth::Basic,
+            Some(_) => {
+                return Err(AuthError::config(
+                    "LIVERAMP_ABILITEC_CLIENT_AUTH must be `body` or `basic`",
+                ));
+            }
+        };
+        config.abilitec_role = get("LIVERAMP_ABILITEC_ROLE");
         config.data_integration_token = vars
             .get("LIVERAMP_DATA_INTEGRATION_TOKEN")
             .map(|t| Secret::new(t.trim()));
@@ -272,10 +290,26 @@ impl Config {
         self
     }
 
-    /// Uses these AbiliTec client credentials.
+    /// Uses these AbiliTec client credentials (without them, AbiliTec uses the service
+    /// account's password grant, if one is configured).
     pub fn with_abilitec_credentials(mut self, credentials: ClientCredentials) -> Self {
         self.abilitec = Some(credentials);
         self.abilitec_tokens = Arc::default();
+        self
+    }
+
+    /// How the AbiliTec client credentials reach the token endpoint: in the form body
+    /// (default) or as HTTP Basic.
+    pub fn with_abilitec_client_auth(mut self, auth: ClientAuth) -> Self {
+        self.abilitec_client_auth = auth;
+        self.abilitec_tokens = Arc::default();
+        self
+    }
+
+    /// Sends `role=<role>` with every AbiliTec call (e.g. `abilitec-standard`), as LiveRamp's
+    /// "API Roles" page asks of clients enabled for more than one identity API.
+    pub fn with_abilitec_role(mut self, role: impl Into<String>) -> Self {
+        self.abilitec_role = Some(role.into());
         self
     }
 
@@ -522,24 +556,31 @@ impl Config {
         ))
     }
 
-    /// The AbiliTec token source (client-credentials grant).
+    /// The AbiliTec token source: the client-credentials grant when client credentials are
+    /// configured, otherwise the service account's password grant (AbiliTec v1.1's documented
+    /// way), sharing the service account's token cache.
     pub fn abilitec_tokens(&self) -> Result<Arc<dyn TokenSource>, AuthError> {
         if let Some(tokens) = self.abilitec_tokens.get() {
             return Ok(Arc::clone(tokens));
         }
-        let credentials = self.abilitec.clone().ok_or_else(|| {
-            AuthError::config(
+        let Some(credentials) = self.abilitec.clone() else {
+            if self.service_account.is_some() || self.service_account_tokens.get().is_some() {
+                return self.service_account_tokens();
+            }
+            return Err(AuthError::config(
                 "no AbiliTec credentials: set LIVERAMP_ABILITEC_CLIENT_ID and \
-                 LIVERAMP_ABILITEC_CLIENT_SECRET, or call Config::with_abilitec_credentials",
-            )
-        })?;
+                 LIVERAMP_ABILITEC_CLIENT_SECRET (Config::with_abilitec_credentials), or a \
+                 service account (LIVERAMP_CREDENTIALS)",
+            ));
+        };
         let grant = ClientCredentialsGrant::on(
             &self.abilitec_token_url,
             credentials,
             self.token_timeout,
             self.http_client()?,
             Arc::clone(&self.limiters),
-        )?;
+        )?
+        .with_client_auth(self.abilitec_client_auth);
         let tokens: Arc<dyn TokenSource> =
             Arc::new(TokenCache::with_policy(grant, self.cache_policy.clone()));
         Ok(Arc::clone(self.abilitec_tokens.get_or_init(|| tokens)))
@@ -601,14 +642,16 @@ impl Config {
         ))
     }
 
-    /// The AbiliTec client, authenticated with the client-credentials grant.
+    /// The AbiliTec client, authenticated as [`Config::abilitec_tokens`] says and sending the
+    /// role, if one is set, with every call.
     #[cfg(feature = "abilitec")]
     pub fn abilitec(&self) -> Result<crate::abilitec::Client, AuthError> {
         check_url(&self.abilitec_url)?;
-        let transport = self
-            .transport()
-            .token_source(self.abilitec_tokens()?)
-            .build();
+        let mut transport = self.transport().token_source(self.abilitec_tokens()?);
+        if let Some(role) = &self.abilitec_role {
+            transport = transport.query_param("role", role.as_str());
+        }
+        let transport = transport.build();
         let http = self.http_client()?;
         Ok(crate::abilitec::Client::new_with_client(
             &self.abilitec_url,

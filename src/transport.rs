@@ -1,6 +1,6 @@
 //! What every generated client runs each request through: spec validation, the bearer token and
-//! `LR-Org-ID` header, retries with backoff under one deadline, refresh-on-401, and a tracing
-//! span per call.
+//! `LR-Org-ID` header, retries with backoff under one deadline, one token refresh on a 401 or 403,
+//! and a tracing span per call.
 //!
 //! # How our own failures reach the caller
 //!
@@ -59,6 +59,7 @@ struct Inner {
     tokens: Option<Arc<dyn TokenSource>>,
     org_id: Option<HeaderValue>,
     api_key: Option<(Secret, HeaderValue)>,
+    query: Option<(&'static str, String)>,
     policy: RetryPolicy,
     budget: Arc<RetryBudget>,
     clock: Arc<dyn Clock>,
@@ -73,6 +74,7 @@ impl Default for Inner {
             tokens: None,
             org_id: None,
             api_key: None,
+            query: None,
             policy: RetryPolicy::default(),
             budget: Arc::new(RetryBudget::default()),
             clock: Arc::new(TokioClock),
@@ -118,6 +120,13 @@ impl TransportBuilder {
         value.set_sensitive(true);
         self.inner.api_key = Some((key, value));
         Ok(self)
+    }
+
+    /// Adds `name=value` to the query of every request that does not carry `name` already
+    /// (the AbiliTec `role`).
+    pub fn query_param(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.inner.query = Some((name, value.into()));
+        self
     }
 
     /// The largest success body a call reads; a longer answer fails with
@@ -310,6 +319,11 @@ impl Transport {
         if let Some((_, key)) = &inner.api_key {
             request.headers_mut().insert("x-api-key", key.clone());
         }
+        if let Some((name, value)) = &inner.query
+            && !request.url().query_pairs().any(|(k, _)| k == *name)
+        {
+            request.url_mut().query_pairs_mut().append_pair(name, value);
+        }
         if let (Some(op), true) = (op, inner.validate) {
             crate::validate::check(op, &request).map_err(|v| Error::InvalidField {
                 field: v.field,
@@ -386,10 +400,25 @@ impl Transport {
                 Ok(answer) => {
                     span.record("status", answer.status.as_u16());
                     let status = answer.status;
-                    if let (StatusCode::UNAUTHORIZED, Some(token), Some(tokens), false) =
-                        (status, &token, &inner.tokens, refreshed)
+                    // LiveRamp's token pages: a 401, or a 403 for an expired token, means
+                    // fetch a new one. A 403 may also be a genuine permission error: one
+                    // refresh per call, so that one is answered after a single retry; a
+                    // proxy's 403 page (a blocked IP) is answered at once.
+                    let rejected = status == StatusCode::UNAUTHORIZED
+                        || (status == StatusCode::FORBIDDEN
+                            && !crate::error::is_edge_answer(
+                                status,
+                                &answer.headers,
+                                &answer.body,
+                            ));
+                    if let (true, Some(token), Some(tokens), false) =
+                        (rejected, &token, &inner.tokens, refreshed)
                     {
-                        tracing::debug!(attempt = attempts, "401: refreshing the token once");
+                        tracing::debug!(
+                            attempt = attempts,
+                            status = status.as_u16(),
+                            "refreshing the token once"
+                        );
                         tokens.invalidate(token);
                         refreshed = true;
                         if can_retry {

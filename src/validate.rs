@@ -2,8 +2,9 @@
 //!
 //! The constraints are generated from each spec (`liveramp-codegen`'s `operations` module): the
 //! `minimum`/`maximum`/`minLength`/`maxLength`/`pattern`/`format: email` of query parameters and
-//! of JSON (or form) body fields, and the `minItems`/`maxItems` of body arrays. A failed check
-//! names the field, says what the spec allows, and no request leaves the process.
+//! of JSON (or form) body fields, the `minItems`/`maxItems` of body arrays, and an operation's
+//! `x-exactly-one-of` list of query parameters. A failed check names the field, says what the
+//! spec allows, and no request leaves the process.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -75,6 +76,8 @@ pub enum Place {
     Query(&'static str),
     /// A path into the body; `*` stands for every item of an array.
     Body(&'static [&'static str]),
+    /// The query parameters of the request together.
+    QueryParameters,
 }
 
 /// What a value must satisfy.
@@ -96,6 +99,9 @@ pub enum Rule {
     Pattern(&'static str),
     /// Looks like an email address: something, `@`, a domain with a dot.
     Email,
+    /// Exactly one of these query parameters is sent (repeated values count as one parameter);
+    /// from the operation's `x-exactly-one-of`.
+    ExactlyOneOf(&'static [&'static str]),
 }
 
 /// A rule at a place.
@@ -135,9 +141,42 @@ pub fn check(op: &OperationSpec, request: &reqwest::Request) -> Result<(), Viola
                     check_at(body, path, String::new(), &constraint.rule)?;
                 }
             }
+            Place::QueryParameters => check_query(request.url().query(), &constraint.rule)?,
         }
     }
     Ok(())
+}
+
+/// Checks a rule on the query parameters together (`x-exactly-one-of`).
+fn check_query(query: Option<&str>, rule: &Rule) -> Result<(), Violation> {
+    let Rule::ExactlyOneOf(names) = rule else {
+        return Ok(());
+    };
+    let sent: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| query_values(query, name).next().is_some())
+        .collect();
+    if sent.len() == 1 {
+        return Ok(());
+    }
+    let listed = names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (field, reason) = match (names, sent.as_slice()) {
+        ([only], _) => (only.to_string(), "must be sent".to_owned()),
+        (_, []) => (
+            names.join(" or "),
+            format!("exactly one of {listed} must be sent (got none)"),
+        ),
+        (_, both) => (
+            both.join(" and "),
+            format!("exactly one of {listed} must be sent (got {})", both.len()),
+        ),
+    };
+    Err(Violation { field, reason })
 }
 
 /// The values of the query parameter `name`, decoded; a pair with nothing to decode is read in
@@ -493,6 +532,52 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(violation(&CREATE, request).field, "validity_duration");
+    }
+
+    #[test]
+    fn exactly_one_of_a_list_of_query_parameters_is_sent() {
+        const ONE_OF: OperationSpec = OperationSpec {
+            rate_limit: None,
+            operation_id: "statuses",
+            idempotent: true,
+            json_success: true,
+            documented: None,
+            constraints: &[Constraint {
+                place: Place::QueryParameters,
+                rule: Rule::ExactlyOneOf(&["a", "b"]),
+            }],
+        };
+        const ALONE: OperationSpec = OperationSpec {
+            rate_limit: None,
+            operation_id: "statuses",
+            idempotent: true,
+            json_success: true,
+            documented: None,
+            constraints: &[Constraint {
+                place: Place::QueryParameters,
+                rule: Rule::ExactlyOneOf(&["ids"]),
+            }],
+        };
+        assert_eq!(check(&ONE_OF, &get("a=1&limit=3")), Ok(()));
+        assert_eq!(check(&ONE_OF, &get("b=1&b=2")), Ok(()));
+        let v = violation(&ONE_OF, get("limit=3"));
+        assert_eq!(v.field, "a or b");
+        assert_eq!(v.reason, "exactly one of `a`, `b` must be sent (got none)");
+        let v = violation(&ONE_OF, get("a=1&b=%32"));
+        assert_eq!(v.field, "a and b");
+        assert_eq!(v.reason, "exactly one of `a`, `b` must be sent (got 2)");
+        assert_eq!(check(&ALONE, &get("ids=1&ids=2")), Ok(()));
+        let v = violation(&ALONE, get("idsx=1"));
+        assert_eq!(
+            (v.field.as_str(), v.reason.as_str()),
+            ("ids", "must be sent")
+        );
+        let request = crate::http::client()
+            .unwrap()
+            .get("https://api.example.com/x")
+            .build()
+            .unwrap();
+        assert_eq!(violation(&ALONE, request).field, "ids");
     }
 
     #[test]

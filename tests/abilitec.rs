@@ -331,6 +331,211 @@ async fn documented_errors_decode_into_the_error_document() {
     }
 }
 
+/// A `Config` for the AbiliTec API at `server` (`/v1`), its token endpoint at `/token`.
+fn config(server: &MockServer) -> liveramp::Config {
+    liveramp::Config::new()
+        .with_abilitec_url(server.url("/v1"))
+        .with_abilitec_token_url(server.url("/token"))
+}
+
+#[tokio::test]
+async fn config_sends_the_role_with_every_call_and_client_credentials_to_the_token_endpoint() {
+    let server = MockServer::start_async().await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/token")
+                .body("client_id=cid&client_secret=cs&grant_type=client_credentials");
+            then.status(200).json_body(
+                serde_json::json!({"access_token": "t-cc", "token_type": "Bearer", "expires_in": 3600}),
+            );
+        })
+        .await;
+    let matched = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v1/people/match")
+                .query_param("email", "jane@example.com")
+                .query_param("role", "abilitec-standard")
+                .header("authorization", "Bearer t-cc");
+            then.status(200)
+                .json_body(common::example(SPEC, "match_people", 200));
+        })
+        .await;
+    let batch = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v1/batch/match")
+                .query_param("role", "abilitec-standard")
+                .header("authorization", "Bearer t-cc");
+            then.status(200).json_body(serde_json::json!([]));
+        })
+        .await;
+    let client = config(&server)
+        .with_abilitec_credentials(liveramp::auth::ClientCredentials::new("cid", "cs"))
+        .with_abilitec_role("abilitec-standard")
+        .abilitec()
+        .unwrap();
+    client
+        .match_people()
+        .email("jane@example.com")
+        .send()
+        .await
+        .unwrap();
+    client
+        .batch_match()
+        .body(vec!["/people/match?email=jane%40example.com".to_owned()])
+        .send()
+        .await
+        .unwrap();
+    token.assert_calls_async(1).await;
+    matched.assert_calls_async(1).await;
+    batch.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_role_set_on_the_call_is_not_sent_twice() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/token");
+            then.status(200)
+                .json_body(serde_json::json!({"access_token": "t", "expires_in": 3600}));
+        })
+        .await;
+    let once = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v1/people/match")
+                .query_param("role", "rampid-retrieval")
+                .is_true(|request| {
+                    request
+                        .query_params()
+                        .iter()
+                        .filter(|(k, _)| k == "role")
+                        .count()
+                        == 1
+                });
+            then.status(200)
+                .json_body(common::example(SPEC, "match_people", 200));
+        })
+        .await;
+    config(&server)
+        .with_abilitec_credentials(liveramp::auth::ClientCredentials::new("cid", "cs"))
+        .with_abilitec_role("abilitec-standard")
+        .abilitec()
+        .unwrap()
+        .match_people()
+        .name("mary robinson")
+        .role("rampid-retrieval")
+        .send()
+        .await
+        .unwrap();
+    once.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn without_client_credentials_config_uses_the_service_account_password_grant() {
+    let server = MockServer::start_async().await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/oauth2/default/v1/token").body(
+                "grant_type=password&username=acct&password=key&scope=openid\
+                 &client_id=liveramp-api&response_type=token",
+            );
+            then.status(200).json_body(
+                serde_json::json!({"access_token": "t-sa", "token_type": "Bearer", "expires_in": 600}),
+            );
+        })
+        .await;
+    let client_credentials = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/token");
+            then.status(500);
+        })
+        .await;
+    let matched = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v1/people/match")
+                .header("authorization", "Bearer t-sa");
+            then.status(200)
+                .json_body(common::example(SPEC, "match_people", 200));
+        })
+        .await;
+    let credentials = liveramp::auth::ServiceAccountCredentials::new(
+        "acct",
+        "key",
+        "liveramp-api",
+        server.url("/oauth2/default/v1/token"),
+    );
+    let config = config(&server).with_credentials(credentials);
+    let client = config.abilitec().unwrap();
+    for _ in 0..2 {
+        client
+            .match_people()
+            .name("mary robinson")
+            .send()
+            .await
+            .unwrap();
+    }
+    token.assert_calls_async(1).await;
+    client_credentials.assert_calls_async(0).await;
+    matched.assert_calls_async(2).await;
+    // One credential, one token cache: the service-account clients share it.
+    assert!(std::sync::Arc::ptr_eq(
+        &config.abilitec_tokens().unwrap(),
+        &config.service_account_tokens().unwrap()
+    ));
+}
+
+#[test]
+fn config_reads_the_abilitec_role_and_client_auth_from_the_environment() {
+    let config = liveramp::Config::from_vars([
+        ("LIVERAMP_ABILITEC_CLIENT_ID", "cid"),
+        ("LIVERAMP_ABILITEC_CLIENT_SECRET", "cs"),
+        ("LIVERAMP_ABILITEC_CLIENT_AUTH", "Basic"),
+        ("LIVERAMP_ABILITEC_ROLE", "abilitec-standard"),
+    ]);
+    assert!(config.is_ok());
+    let error =
+        liveramp::Config::from_vars([("LIVERAMP_ABILITEC_CLIENT_AUTH", "header")]).unwrap_err();
+    assert!(error.to_string().contains("`body` or `basic`"), "{error}");
+    let error = liveramp::Config::new().abilitec().unwrap_err();
+    assert!(
+        error.to_string().contains("LIVERAMP_CREDENTIALS"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_error_status_without_an_error_document_is_the_documented_error() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/people/match");
+            then.status(404);
+        })
+        .await;
+    let error = client(&server)
+        .match_people()
+        .name("mary robinson")
+        .send()
+        .await
+        .unwrap_err();
+    mock.assert_calls_async(1).await;
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
+    let api = error
+        .api_error()
+        .expect("an API error, not a decode failure");
+    assert_eq!(api.code, None);
+    assert!(!error.is_retryable());
+    assert!(
+        !matches!(error, liveramp::Error::Decode { .. }),
+        "{error:?}"
+    );
+}
+
 #[test]
 fn a_batch_item_is_encoded_by_the_single_call_whatever_it_holds() {
     let server_url = "http://127.0.0.1:9/v1";

@@ -742,6 +742,37 @@ async fn list_segment_statuses_sends_type_and_exploded_ids() {
 }
 
 #[tokio::test]
+async fn segment_statuses_without_segment_ids_are_refused_before_sending() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).body("{}");
+        })
+        .await;
+    let error = client(&server)
+        .list_segment_statuses()
+        .segment_type(types::SegmentType::Onboarding)
+        .send()
+        .await
+        .unwrap_err();
+    any.assert_calls_async(0).await;
+    match &error {
+        liveramp::Error::InvalidField { field, reason } => {
+            assert_eq!(
+                (field.as_str(), reason.as_str()),
+                ("segmentIDs", "must be sent")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        error.to_string(),
+        "invalid request: `segmentIDs` must be sent; nothing was sent"
+    );
+}
+
+#[tokio::test]
 async fn unknown_enum_values_decode_and_round_trip() {
     let server = MockServer::start_async().await;
     let mut integration = example("get_destination_integration", 200);

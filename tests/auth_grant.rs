@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use httpmock::prelude::*;
 use liveramp::auth::{
-    AuthErrorKind, ClientCredentials, ClientCredentialsGrant, Fetch, PERMANENT_OAUTH_ERRORS,
-    PasswordGrant, ServiceAccountCredentials, TokenCache, TokenSource,
+    AuthErrorKind, ClientAuth, ClientCredentials, ClientCredentialsGrant, Fetch,
+    PERMANENT_OAUTH_ERRORS, PasswordGrant, ServiceAccountCredentials, TokenCache, TokenSource,
 };
 
 const SECRET_KEY: &str = "vdm+Ae8/Pzxf6lW5=tYEeq&x";
@@ -81,6 +81,54 @@ async fn the_client_credentials_grant_sends_exactly_the_documented_form() {
     mock.assert_async().await;
     assert_eq!(fetched.token.expose(), "920d8f37");
     assert_eq!(fetched.expires_in, Some(Duration::from_secs(3600)));
+}
+
+#[tokio::test]
+async fn the_client_credentials_grant_can_send_the_client_as_http_basic() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                // base64("companyname=client:<secret>")
+                .header(
+                    "authorization",
+                    "Basic Y29tcGFueW5hbWU9Y2xpZW50OmI2ZTI4MDdlLTYyYjktNGE2My1iODMxLWUwZDIyZGM0OWY5NQ==",
+                )
+                .body("grant_type=client_credentials");
+            then.status(200).json_body(serde_json::json!({
+                "access_token": "basic-1", "token_type": "Bearer", "expires_in": 3600
+            }));
+        })
+        .await;
+    let grant = client_grant(&server.url("/token")).with_client_auth(ClientAuth::Basic);
+    let fetched = grant.fetch().await.unwrap();
+    mock.assert_async().await;
+    assert_eq!(fetched.token.expose(), "basic-1");
+}
+
+#[tokio::test]
+async fn a_refusal_of_basic_client_auth_does_not_echo_the_client() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/token");
+            then.status(400).json_body(serde_json::json!({
+                "error": "invalid_client",
+                "error_description": format!("unknown client companyname=client / {CLIENT_SECRET}")
+            }));
+        })
+        .await;
+    let error = client_grant(&server.url("/token"))
+        .with_client_auth(ClientAuth::Basic)
+        .fetch()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), AuthErrorKind::Rejected);
+    let text = format!("{error} {error:?}");
+    assert!(!text.contains(CLIENT_SECRET), "{text}");
+    assert!(!text.contains("companyname=client"), "{text}");
 }
 
 #[tokio::test]

@@ -789,7 +789,13 @@ mod activation {
             ),
             (
                 "list_segment_statuses",
-                answer!(activation, client.list_segment_statuses().send()),
+                answer!(
+                    activation,
+                    client
+                        .list_segment_statuses()
+                        .segment_ids(vec![ID.to_owned()])
+                        .send()
+                ),
             ),
         ]
     }

@@ -760,6 +760,66 @@ async fn a_second_401_is_reported_not_looped_on() {
 }
 
 #[tokio::test]
+async fn a_403_for_an_expired_token_refreshes_it_and_retries_once() {
+    let server = MockServer::start_async().await;
+    let body = common::example("specs/consent.yaml", "list_consent_files", 200);
+    let expired = server
+        .mock_async(|when, then| {
+            when.header("authorization", "Bearer expired");
+            then.status(403)
+                .json_body(serde_json::json!({"httpStatuscode": 403, "message": "Token expired."}));
+        })
+        .await;
+    let fresh = server
+        .mock_async(|when, then| {
+            when.header("authorization", "Bearer fresh");
+            then.status(200).json_body(body);
+        })
+        .await;
+    let tokens = Arc::new(Rotating::default());
+    let clock = RecordingClock::default();
+    let transport = Transport::builder()
+        .token_source(tokens.clone())
+        .clock(Arc::new(clock.clone()))
+        .build();
+    list(&client(&server.base_url(), transport)).await.unwrap();
+    assert_eq!(expired.calls_async().await, 1);
+    assert_eq!(fresh.calls_async().await, 1);
+    assert_eq!(tokens.rejected.load(Ordering::SeqCst), 1);
+    assert_eq!(tokens.fetches.load(Ordering::SeqCst), 2);
+    assert!(clock.sleeps().is_empty(), "no backoff before the refresh");
+}
+
+#[tokio::test]
+async fn a_403_with_a_fresh_token_is_a_permission_error_reported_after_one_refresh() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET);
+            then.status(403)
+                .json_body(serde_json::json!({"httpStatuscode": 403, "message": "Not allowed."}));
+        })
+        .await;
+    let tokens = Arc::new(Rotating::default());
+    let clock = RecordingClock::default();
+    let transport = Transport::builder()
+        .token_source(tokens.clone())
+        .clock(Arc::new(clock.clone()))
+        .build();
+    let err = list(&client(&server.base_url(), transport))
+        .await
+        .unwrap_err();
+    assert_eq!(mock.calls_async().await, 2, "one refresh, no more");
+    assert_eq!(tokens.fetches.load(Ordering::SeqCst), 2);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
+    assert!(!err.is_retryable());
+    assert_eq!(
+        err.api_error().and_then(|e| e.message.as_deref()),
+        Some("Not allowed.")
+    );
+}
+
+#[tokio::test]
 async fn a_documented_constraint_fails_fast_and_nothing_is_sent() {
     let server = MockServer::start_async().await;
     let mock = server

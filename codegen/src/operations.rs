@@ -1,7 +1,8 @@
 //! What the runtime transport needs to know of each operation, read from the spec: whether it is
 //! safe to retry (`x-idempotent: true`), whether its success answer is JSON, and the documented
 //! constraints of its query parameters and JSON body (`minimum`, `maximum`, `minItems`,
-//! `maxItems`, `minLength`, `maxLength`, `pattern`, `format: email`).
+//! `maxItems`, `minLength`, `maxLength`, `pattern`, `format: email`), and the query parameters
+//! of which exactly one must be sent (`x-exactly-one-of: [a, b]`).
 //!
 //! [`table_source`] renders them as a `static OPERATION_SPECS: crate::validate::ApiSpec` placed
 //! beside the generated client, so validation stays true to the spec as it changes.
@@ -23,6 +24,8 @@ pub enum Place {
     Query(String),
     /// A path into the JSON body; `*` stands for every item of an array.
     Body(Vec<String>),
+    /// The query parameters of the request together.
+    QueryParameters,
 }
 
 /// One documented rule.
@@ -44,6 +47,8 @@ pub enum Rule {
     Pattern(String),
     /// Looks like an email address.
     Email,
+    /// Exactly one of these query parameters is sent (`x-exactly-one-of`).
+    ExactlyOneOf(Vec<String>),
 }
 
 /// A rule and where it applies.
@@ -89,6 +94,7 @@ pub fn operation_specs(doc: &OpenAPI) -> Vec<OperationSpec> {
             if let Some(body) = &op.request_body {
                 body_constraints(doc, body, &mut constraints);
             }
+            constraints.extend(exactly_one_of(op));
             specs.push(OperationSpec {
                 operation_id: rust_operation_id(operation_id),
                 idempotent: op
@@ -130,6 +136,22 @@ fn rust_operation_id(id: &str) -> String {
         Some(c) if c.is_alphabetic() || c == '_' => snake,
         _ => format!("_{snake}"),
     }
+}
+
+/// The operation's `x-exactly-one-of` list of query parameter names, as a rule on the query
+/// parameters together (`cargo xtask lint` checks that each names a query parameter).
+fn exactly_one_of(op: &openapiv3::Operation) -> Option<Constraint> {
+    let names: Vec<String> = op
+        .extensions
+        .get("x-exactly-one-of")?
+        .as_array()?
+        .iter()
+        .filter_map(|name| name.as_str().map(str::to_owned))
+        .collect();
+    (!names.is_empty()).then_some(Constraint {
+        place: Place::QueryParameters,
+        rule: Rule::ExactlyOneOf(names),
+    })
 }
 
 fn documented(op: &openapiv3::Operation) -> Option<Vec<u16>> {
@@ -353,6 +375,7 @@ pub fn table_source(api: &str, specs: &[OperationSpec]) -> String {
             let place = match &c.place {
                 Place::Query(name) => format!("crate::validate::Place::Query({name:?})"),
                 Place::Body(path) => format!("crate::validate::Place::Body(&{path:?})"),
+                Place::QueryParameters => "crate::validate::Place::QueryParameters".to_string(),
             };
             let rule = match &c.rule {
                 Rule::Minimum(v, x) => format!("Minimum({}, {x})", float(*v)),
@@ -363,6 +386,7 @@ pub fn table_source(api: &str, specs: &[OperationSpec]) -> String {
                 Rule::MaxItems(n) => format!("MaxItems({n})"),
                 Rule::Pattern(p) => format!("Pattern({p:?})"),
                 Rule::Email => "Email".to_string(),
+                Rule::ExactlyOneOf(names) => format!("ExactlyOneOf(&{names:?})"),
             };
             let _ = write!(
                 s,
@@ -397,6 +421,7 @@ paths:
   /items:
     get:
       operationId: list
+      x-exactly-one-of: [zipCode, email]
       parameters:
         - name: limit
           in: query
@@ -469,6 +494,10 @@ components:
                     place: q("email"),
                     rule: Rule::Email
                 },
+                Constraint {
+                    place: Place::QueryParameters,
+                    rule: Rule::ExactlyOneOf(vec!["zipCode".into(), "email".into()])
+                },
             ]
         );
     }
@@ -524,5 +553,6 @@ components:
         let source = table_source("t", &specs());
         syn::parse_str::<syn::File>(&source).unwrap();
         assert!(source.contains("Pattern(\"^[0-9]{5}$\")"));
+        assert!(source.contains("ExactlyOneOf(&[\"zipCode\", \"email\"])"));
     }
 }

@@ -173,6 +173,13 @@ fn too_many(wait: Duration) -> Response {
     response
 }
 
+/// A token of either documented grant: client credentials, or a service account's password
+/// grant (AbiliTec v1.1).
+fn abilitec_token_ok(shared: &crate::state::Shared, headers: &HeaderMap) -> bool {
+    tokens::authorized(shared, headers, Audience::AbiliTec)
+        || tokens::authorized(shared, headers, Audience::ServiceAccount)
+}
+
 fn unauthorized() -> Response {
     Failure(
         StatusCode::UNAUTHORIZED,
@@ -189,7 +196,7 @@ fn single(
     operation: &str,
     query: &Query,
 ) -> Response {
-    if !tokens::authorized(shared, headers, Audience::AbiliTec) {
+    if !abilitec_token_ok(shared, headers) {
         return unauthorized();
     }
     if let Err(wait) = shared.limits.single() {
@@ -217,7 +224,7 @@ fn batch(
     body: &[u8],
     matching: bool,
 ) -> Response {
-    if !tokens::authorized(shared, headers, Audience::AbiliTec) {
+    if !abilitec_token_ok(shared, headers) {
         return unauthorized();
     }
     if let Err(wait) = shared.limits.batch() {

@@ -125,6 +125,21 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
         .then_some(token.trim())
 }
 
+/// The client ID and secret of an `Authorization: Basic` header.
+fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let (id, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
 fn form(body: &[u8]) -> HashMap<String, String> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
@@ -203,9 +218,15 @@ async fn service_account_token(
 async fn abilitec_token(
     State(shared): State<AppState>,
     lifetime_override: Option<axum::Extension<TokenLifetime>>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let f = form(&body);
+    let mut f = form(&body);
+    // The client may authenticate with HTTP Basic instead of the form fields.
+    if let Some((id, secret)) = basic(&headers) {
+        f.insert("client_id".into(), id);
+        f.insert("client_secret".into(), secret);
+    }
     let field = |k: &str| f.get(k).map(String::as_str);
     let bad =
         |error: &str, description: &str| oauth_error(StatusCode::BAD_REQUEST, error, description);

@@ -21,6 +21,40 @@ async fn call(
 }
 
 #[tokio::test]
+async fn both_documented_token_methods_and_the_role_are_accepted() {
+    let (sandbox, http) = common::start().await;
+    let query = "/people/match?name=Jane%20Doe&email=jane@example.com&role=abilitec-standard";
+    // Client credentials as HTTP Basic, only grant_type in the body.
+    let answer: Value = http
+        .post(sandbox.abilitec_token_url())
+        .basic_auth(
+            sandbox.abilitec_client_id(),
+            Some(sandbox.abilitec_client_secret()),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let basic = answer["access_token"].as_str().expect("a token").to_owned();
+    assert_eq!(call(&sandbox, &http, &basic, query).await.0, 200);
+    let wrong = http
+        .post(sandbox.abilitec_token_url())
+        .basic_auth(sandbox.abilitec_client_id(), Some("not-the-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 400);
+    // The service account's password grant (AbiliTec v1.1).
+    let service = common::service_token(&sandbox, &http).await;
+    assert_eq!(call(&sandbox, &http, &service, query).await.0, 200);
+    assert_eq!(call(&sandbox, &http, "not-a-token", query).await.0, 401);
+}
+
+#[tokio::test]
 async fn the_same_input_gives_the_same_links_in_every_sandbox() {
     let (sandbox, http) = common::start().await;
     let other = Sandbox::start().await.unwrap();

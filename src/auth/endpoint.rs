@@ -21,8 +21,9 @@ const MAX_DESCRIPTION_CHARS: usize = 300;
 pub(crate) const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
 
 /// Form fields whose values are not secret (everything else a token request sends is redacted
-/// from what the endpoint answers).
-const PUBLIC_FIELDS: [&str; 4] = ["grant_type", "scope", "response_type", "role"];
+/// from what the endpoint answers). The AbiliTec `role` is not a token field: LiveRamp's "API
+/// Roles" page sends it with each API call, which the transport does.
+const PUBLIC_FIELDS: [&str; 3] = ["grant_type", "scope", "response_type"];
 
 /// A token endpoint with its own HTTP client: a timeout, no redirects, https unless loopback.
 #[derive(Debug, Clone)]
@@ -76,15 +77,29 @@ impl TokenEndpoint {
 
     /// POSTs the form `fields` and reads the token out of the answer.
     pub(crate) async fn request(&self, fields: &[(&str, &str)]) -> Result<FetchedToken, AuthError> {
+        self.request_as(fields, None).await
+    }
+
+    /// POSTs the form `fields`, the client authenticated with HTTP Basic when `basic` gives
+    /// its ID and secret, and reads the token out of the answer.
+    pub(crate) async fn request_as(
+        &self,
+        fields: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Result<FetchedToken, AuthError> {
         if let Some(bucket) = self.limiters.as_deref().and_then(|l| l.tokens()) {
             bucket.acquire().await;
         }
-        let response = self
+        let mut request = self
             .client
             .post(self.url.clone())
             .timeout(self.timeout)
             .header(ACCEPT, "application/json")
-            .form(fields)
+            .form(fields);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| self.network_error(&e, None).with_source(e))?;
@@ -111,7 +126,8 @@ impl TokenEndpoint {
             fields
                 .iter()
                 .filter(|(name, _)| !PUBLIC_FIELDS.contains(name))
-                .map(|(_, value)| *value),
+                .map(|(_, value)| *value)
+                .chain(basic.into_iter().flat_map(|(id, secret)| [id, secret])),
         );
         interpret(&self.url, status, &body, &secrets).map_err(|e| e.with_retry_after(retry_after))
     }
@@ -123,6 +139,19 @@ impl TokenEndpoint {
     ) -> Result<FetchedToken, AuthError> {
         let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         self.request(&borrowed).await
+    }
+
+    /// [`request_as`](Self::request_as) with owned values.
+    pub(crate) async fn request_owned_as(
+        &self,
+        fields: Vec<(&'static str, String)>,
+        basic: Option<(String, String)>,
+    ) -> Result<FetchedToken, AuthError> {
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let basic = basic
+            .as_ref()
+            .map(|(id, secret)| (id.as_str(), secret.as_str()));
+        self.request_as(&borrowed, basic).await
     }
 
     fn network_error(&self, error: &reqwest::Error, status: Option<u16>) -> AuthError {

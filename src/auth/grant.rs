@@ -71,13 +71,28 @@ impl Fetch for PasswordGrant {
     }
 }
 
+/// How a client-credentials grant presents the client's ID and secret to the token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body, as LiveRamp's "About AbiliTec
+    /// Authentication" page shows.
+    #[default]
+    Body,
+    /// HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`) with only
+    /// `grant_type` in the body, as the token request of LiveRamp's "API Roles" page
+    /// (`curl -u id:secret`) shows.
+    Basic,
+}
+
 /// The client-credentials grant (AbiliTec): `client_id`, `client_secret`,
-/// `grant_type=client_credentials`, form-encoded. There is no refresh token: each fetch is a
-/// new grant.
+/// `grant_type=client_credentials`, form-encoded, or the ID and secret as HTTP Basic
+/// ([`ClientAuth`]). There is no refresh token: each fetch is a new grant.
 #[derive(Debug, Clone)]
 pub struct ClientCredentialsGrant {
     endpoint: TokenEndpoint,
     credentials: ClientCredentials,
+    auth: ClientAuth,
 }
 
 impl ClientCredentialsGrant {
@@ -97,7 +112,14 @@ impl ClientCredentialsGrant {
         Ok(Self {
             endpoint,
             credentials,
+            auth: ClientAuth::default(),
         })
+    }
+
+    /// The same grant presenting the client's ID and secret as `auth` says.
+    pub fn with_client_auth(mut self, auth: ClientAuth) -> Self {
+        self.auth = auth;
+        self
     }
 
     /// The grant at `token_url`, sending its requests through `client`.
@@ -112,6 +134,7 @@ impl ClientCredentialsGrant {
         Ok(Self {
             endpoint,
             credentials,
+            auth: ClientAuth::default(),
         })
     }
 
@@ -124,10 +147,21 @@ impl ClientCredentialsGrant {
 impl Fetch for ClientCredentialsGrant {
     fn fetch(&self) -> BoxFuture<'_, Result<FetchedToken, AuthError>> {
         let c = &self.credentials;
-        Box::pin(self.endpoint.request_owned(vec![
-            ("client_id", c.client_id().to_owned()),
-            ("client_secret", c.client_secret().expose().to_owned()),
-            ("grant_type", "client_credentials".to_owned()),
-        ]))
+        let (id, secret) = (
+            c.client_id().to_owned(),
+            c.client_secret().expose().to_owned(),
+        );
+        let grant = ("grant_type", "client_credentials".to_owned());
+        match self.auth {
+            ClientAuth::Body => Box::pin(self.endpoint.request_owned(vec![
+                ("client_id", id),
+                ("client_secret", secret),
+                grant,
+            ])),
+            ClientAuth::Basic => Box::pin(
+                self.endpoint
+                    .request_owned_as(vec![grant], Some((id, secret))),
+            ),
+        }
     }
 }

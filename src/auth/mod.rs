@@ -28,7 +28,7 @@ pub use endpoint::DEFAULT_TOKEN_TIMEOUT;
 pub use error::{
     AuthError, AuthErrorKind, PERMANENT_OAUTH_ERRORS, TRANSIENT_OAUTH_ERRORS, is_oauth_error_code,
 };
-pub use grant::{ClientCredentialsGrant, PasswordGrant};
+pub use grant::{ClientAuth, ClientCredentialsGrant, PasswordGrant};
 pub use secret::Secret;
 pub use token::{AccessToken, FetchedToken};
 
@@ -47,7 +47,8 @@ pub trait TokenSource: Send + Sync + fmt::Debug + 'static {
         None
     }
 
-    /// The API answered 401 to `rejected`: forget it if it is still the current token.
+    /// The API answered 401 (or a 403 that may mean an expired token) to `rejected`: forget it
+    /// if it is still the current token.
     fn invalidate(&self, rejected: &AccessToken) {
         let _ = rejected;
     }

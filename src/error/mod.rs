@@ -521,6 +521,12 @@ impl fmt::Display for ApiError {
     }
 }
 
+/// Whether an answer comes from a proxy in front of the API (an HTML page, Cloudflare's own
+/// error) rather than from the API: such a 403 is a blocked IP, never an expired token.
+pub(crate) fn is_edge_answer(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> bool {
+    EdgeError::recognise(status, headers, body, &Redactor::default()).is_some()
+}
+
 /// An answer from a proxy in front of the API rather than from the API.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

@@ -300,6 +300,9 @@ impl<'a> Lint<'a> {
         if let Some(marks) = op.get("x-inferred") {
             self.inferred_marks(marks, &format!("{at}/x-inferred"));
         }
+        if let Some(names) = op.get("x-exactly-one-of") {
+            self.exactly_one_of(names, op, shared, &format!("{at}/x-exactly-one-of"));
+        }
         self.security(op, at);
         self.operation_parameters(path, op, shared, at);
         if let Some(body) = op.get("requestBody") {
@@ -347,6 +350,60 @@ impl<'a> Lint<'a> {
                 );
             } else if !seen.insert(mark) {
                 self.add(&here, format!("x-inferred lists {mark:?} twice"));
+            }
+        }
+    }
+
+    /// `x-exactly-one-of` lists query parameters of the operation of which exactly one must be
+    /// sent (the transport refuses the call otherwise); each must name one of its query
+    /// parameters, once, and none may be `required`.
+    fn exactly_one_of(
+        &mut self,
+        names: &Value,
+        op: &'a Value,
+        shared: Option<&'a Vec<Value>>,
+        at: &str,
+    ) {
+        let Some(list) = names.as_array().filter(|l| !l.is_empty()) else {
+            return self.add(
+                at,
+                "x-exactly-one-of is not a non-empty list of query parameters",
+            );
+        };
+        let own = op.get("parameters").and_then(Value::as_array);
+        let query: BTreeMap<&str, bool> = shared
+            .into_iter()
+            .flatten()
+            .chain(own.into_iter().flatten())
+            .filter_map(|p| match p.get("$ref").and_then(Value::as_str) {
+                Some(r) => resolve(self.root, r),
+                None => Some(p),
+            })
+            .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
+            .filter_map(|p| {
+                let required = p.get("required").and_then(Value::as_bool) == Some(true);
+                Some((p.get("name")?.as_str()?, required))
+            })
+            .collect();
+        let mut seen = BTreeSet::new();
+        for (i, name) in list.iter().enumerate() {
+            let here = format!("{at}/{i}");
+            match name.as_str() {
+                None => self.add(&here, "an x-exactly-one-of entry that is not a string"),
+                Some(name) if !query.contains_key(name) => self.add(
+                    &here,
+                    format!(
+                        "x-exactly-one-of names {name:?}, not a query parameter of the operation"
+                    ),
+                ),
+                Some(name) if query.get(name) == Some(&true) => self.add(
+                    &here,
+                    format!("x-exactly-one-of names {name:?}, which is `required: true`"),
+                ),
+                Some(name) if !seen.insert(name) => {
+                    self.add(&here, format!("x-exactly-one-of lists {name:?} twice"));
+                }
+                Some(_) => {}
             }
         }
     }

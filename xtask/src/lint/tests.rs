@@ -166,6 +166,42 @@ fn x_inferred_names_parts_of_the_operation() {
 }
 
 #[test]
+fn x_exactly_one_of_names_optional_query_parameters() {
+    let at = format!("{OP}/x-exactly-one-of");
+    let query = |name: &str, required: bool| {
+        format!(
+            "{{name: {name}, in: query, required: {required}, description: The {name}., \
+             schema: {{type: string}}}}"
+        )
+    };
+    let (a, b) = (query("a", false), query("b", false));
+    let with = |list: &str, b: &str| {
+        problems(&[
+            (&format!("{OP}/parameters/1"), a.as_str()),
+            (&format!("{OP}/parameters/2"), b),
+            (&at, list),
+        ])
+    };
+    assert_eq!(with("[a, b]", &b), vec![]);
+    assert_eq!(with("[a]", &b), vec![]);
+    assert_problem(&with("[]", &b), &at, "non-empty list");
+    assert_problem(
+        &with("[a, c]", &b),
+        &format!("{at}/1"),
+        "not a query parameter",
+    );
+    assert_problem(
+        &with("[a, id]", &b),
+        &format!("{at}/1"),
+        "not a query parameter",
+    );
+    assert_problem(&with("[a, a]", &b), &format!("{at}/1"), "twice");
+    assert_problem(&with("[a, 3]", &b), &format!("{at}/1"), "not a string");
+    let required = query("b", true);
+    assert_problem(&with("[a, b]", &required), &format!("{at}/1"), "required");
+}
+
+#[test]
 fn the_version_must_be_3_0() {
     let found = problems(&[("/openapi", "'3.1.0'")]);
     assert_problem(&found, "/openapi", "not 3.0.x");
