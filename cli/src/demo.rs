@@ -10,9 +10,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::abilitec::{MatchArgs, match_pii};
-use crate::consent::sync::{self, Quiet};
 use crate::exit::{CliError, Failure, auth_error, flow_error};
 use crate::output::Output;
+use liveramp::consent::sync::{self, Quiet};
 
 /// One step of the walk-through.
 #[derive(Debug, Serialize)]

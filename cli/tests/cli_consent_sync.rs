@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use liveramp_cli::consent::manifest::{MANIFEST_NAME, Manifest};
+use liveramp::consent::store::{MANIFEST_NAME, Manifest};
+use liveramp::consent::sync::LOCK_NAME;
 use support::{FakeConsent, Fault};
 use tokio::process::Command;
 
@@ -33,7 +34,7 @@ fn visible(dir: &Path) -> BTreeSet<String> {
 
 fn assert_complete(fake: &FakeConsent, dir: &Path) {
     let manifest = Manifest::load(dir).unwrap();
-    let mut expected: BTreeSet<String> = [MANIFEST_NAME.to_owned()].into();
+    let mut expected: BTreeSet<String> = [MANIFEST_NAME.to_owned(), LOCK_NAME.to_owned()].into();
     for file in fake.files() {
         let name = format!("{}.csv", file.id);
         assert_eq!(std::fs::read(dir.join(&name)).unwrap(), file.body, "{name}");
@@ -89,7 +90,8 @@ async fn a_sync_killed_mid_download_resumes_and_finishes_with_every_file_once() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_download_exits_with_the_network_code_and_one_error_line() {
     let fake = FakeConsent::start(2, 100_000, 10).await;
-    fake.fault(0, Fault::CutAfter(10));
+    // Cut on every attempt: the sync's own retries cannot get past it.
+    fake.fault_always(0, Fault::CutAfter(10));
     let dir = tempfile::tempdir().unwrap();
 
     let output = liveramp(&fake, dir.path()).output().await.unwrap();
@@ -107,6 +109,7 @@ async fn a_cut_download_exits_with_the_network_code_and_one_error_line() {
         "the signed URL is not shown: {stderr}"
     );
 
+    fake.heal(0);
     let output = liveramp(&fake, dir.path()).output().await.unwrap();
     assert!(output.status.success());
     assert_complete(&fake, dir.path());

@@ -6,8 +6,8 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use liveramp_cli::consent::manifest::{MANIFEST_NAME, Manifest};
-use liveramp_cli::consent::sync::{Quiet, SyncError, sync};
+use liveramp::consent::store::{MANIFEST_NAME, Manifest};
+use liveramp::consent::sync::{LOCK_NAME, Quiet, SyncError, sync};
 use support::{FakeConsent, Fault};
 
 fn client(fake: &FakeConsent) -> liveramp::consent::Client {
@@ -28,7 +28,7 @@ fn names(dir: &Path) -> BTreeSet<String> {
 /// Every file of `fake` is in `dir` with its exact body, once, and recorded; nothing else is.
 fn assert_complete(fake: &FakeConsent, dir: &Path) {
     let manifest = Manifest::load(dir).unwrap();
-    let mut expected: BTreeSet<String> = [MANIFEST_NAME.to_owned()].into();
+    let mut expected: BTreeSet<String> = [MANIFEST_NAME.to_owned(), LOCK_NAME.to_owned()].into();
     for file in fake.files() {
         let name = format!("{}.csv", file.id);
         let entry = &manifest.files[&file.id];
@@ -63,9 +63,21 @@ async fn every_file_is_downloaded_once_across_pages_and_a_rerun_downloads_nothin
 }
 
 #[tokio::test]
-async fn a_download_cut_mid_body_fails_and_the_rerun_finishes_without_partial_files() {
+async fn a_download_cut_once_is_tried_again_within_the_run() {
     let fake = FakeConsent::start(4, 300_000, 10).await;
     fake.fault(2, Fault::CutAfter(100_000));
+    let dir = tempfile::tempdir().unwrap();
+    let report = sync(&client(&fake), dir.path(), &Quiet).await.unwrap();
+    assert_eq!(report.download_retries, 1);
+    assert_eq!(report.downloaded.len(), 4);
+    assert_complete(&fake, dir.path());
+    assert_eq!(fake.downloads(2), 2);
+}
+
+#[tokio::test]
+async fn a_download_cut_every_time_fails_and_the_rerun_finishes_without_partial_files() {
+    let fake = FakeConsent::start(4, 300_000, 10).await;
+    fake.fault_always(2, Fault::CutAfter(100_000));
     let dir = tempfile::tempdir().unwrap();
 
     let error = sync(&client(&fake), dir.path(), &Quiet).await.unwrap_err();
@@ -86,11 +98,14 @@ async fn a_download_cut_mid_body_fails_and_the_rerun_finishes_without_partial_fi
     );
     assert!(!manifest.contains(&cut.id));
     assert!(
-        names(dir.path()).iter().all(|n| !n.starts_with('.')),
+        names(dir.path())
+            .iter()
+            .all(|n| !n.starts_with('.') || n == LOCK_NAME),
         "no partial file left: {:?}",
         names(dir.path())
     );
 
+    fake.heal(2);
     let report = sync(&client(&fake), dir.path(), &Quiet).await.unwrap();
     assert_eq!(report.already_synced, 2);
     assert_eq!(report.downloaded.len(), 2);
@@ -98,8 +113,8 @@ async fn a_download_cut_mid_body_fails_and_the_rerun_finishes_without_partial_fi
     assert_eq!([0, 1, 3].map(|i| fake.downloads(i)), [1, 1, 1]);
     assert_eq!(
         fake.downloads(2),
-        2,
-        "the cut download and the complete one"
+        4,
+        "three cut attempts in the first run and the complete one"
     );
 }
 

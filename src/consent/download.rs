@@ -86,7 +86,54 @@ pub struct ConsentFileBody {
     response: reqwest::Response,
 }
 
+/// How the end of a body is marked, and so whether a body that ended is known to be whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Framing {
+    /// `Content-Length`: whole when exactly this many bytes arrived.
+    Length(u64),
+    /// HTTP/1.1 chunked: a body cut short fails to read (no terminating chunk).
+    Chunked,
+    /// HTTP/2 or later: the stream's end is explicit.
+    Framed,
+    /// HTTP/1 ended by closing the connection: a body cut short looks whole.
+    CloseDelimited,
+}
+
+impl Framing {
+    /// Whether a body of `received` bytes that ended without an error is proven whole.
+    pub fn proves_whole(self, received: u64) -> bool {
+        match self {
+            Self::Length(expected) => expected == received,
+            Self::Chunked | Self::Framed => true,
+            Self::CloseDelimited => false,
+        }
+    }
+}
+
 impl ConsentFileBody {
+    /// How the body's end is marked (see [`Framing`]).
+    pub fn framing(&self) -> Framing {
+        if let Some(length) = self.response.content_length() {
+            return Framing::Length(length);
+        }
+        if self.response.version() >= reqwest::Version::HTTP_2 {
+            return Framing::Framed;
+        }
+        let chunked = self
+            .response
+            .headers()
+            .get_all(reqwest::header::TRANSFER_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.to_ascii_lowercase().contains("chunked"));
+        if chunked {
+            Framing::Chunked
+        } else {
+            Framing::CloseDelimited
+        }
+    }
+
     /// The body size the server announced, if it did.
     pub fn content_length(&self) -> Option<u64> {
         self.response.content_length()

@@ -1,10 +1,15 @@
-//! The generated `consent` client: [`Client`], its request builders and [`types`], and the
-//! download of a consent file's body ([`download`]).
+//! The generated `consent` client: [`Client`], its request builders and [`types`]; the
+//! download of a consent file's body ([`download`]); and the job Consent Files exists for,
+//! applying every opt-out and deletion file once ([`sync`]).
 #![allow(missing_docs)]
 
 pub mod download;
+pub mod store;
+pub mod sync;
 
-pub use download::{ConsentFileBody, DownloadError};
+pub use download::{ConsentFileBody, DownloadError, Framing};
+pub use store::{Claim, DirStore, SyncStore, SyncedFile};
+pub use sync::{SyncError, SyncObserver, SyncReport, Syncer};
 
 include!(concat!(env!("OUT_DIR"), "/consent.rs"));
 crate::transport::impl_client_hooks!(Client);

@@ -1,10 +1,7 @@
 //! `liveramp consent`: list the consent files and sync them into a directory.
 
-pub mod manifest;
-pub mod sync;
-
-use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use clap::Subcommand;
 use indicatif::ProgressBar;
@@ -12,8 +9,8 @@ use liveramp::consent::types::ConsentFile;
 
 use crate::exit::{CliError, Failure, classify};
 use crate::output::Output;
-use manifest::ManifestEntry;
-use sync::{SyncError, SyncObserver, SyncReport};
+use liveramp::consent::SyncedFile;
+use liveramp::consent::sync::{self, SyncError, SyncObserver, SyncReport};
 
 /// The `consent` subcommands.
 #[derive(Debug, Clone, Subcommand)]
@@ -81,8 +78,8 @@ pub async fn sync_with_progress(
     let observer = Bars {
         out,
         spinner,
-        files: RefCell::new(None),
-        bytes: RefCell::new(None),
+        files: Mutex::new(None),
+        bytes: Mutex::new(None),
     };
     let result = sync::sync(client, dir, &observer).await;
     observer.clear();
@@ -93,16 +90,21 @@ pub async fn sync_with_progress(
 struct Bars {
     out: Output,
     spinner: ProgressBar,
-    files: RefCell<Option<ProgressBar>>,
-    bytes: RefCell<Option<ProgressBar>>,
+    files: Mutex<Option<ProgressBar>>,
+    bytes: Mutex<Option<ProgressBar>>,
+}
+
+/// The bar in `slot` (a poisoned lock still holds a usable bar).
+fn bar(slot: &Mutex<Option<ProgressBar>>) -> std::sync::MutexGuard<'_, Option<ProgressBar>> {
+    slot.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Bars {
     fn clear(&self) {
         self.spinner.finish_and_clear();
-        for bar in [&self.files, &self.bytes] {
-            if let Some(bar) = bar.borrow_mut().take() {
-                bar.finish_and_clear();
+        for slot in [&self.files, &self.bytes] {
+            if let Some(done) = bar(slot).take() {
+                done.finish_and_clear();
             }
         }
     }
@@ -111,24 +113,25 @@ impl Bars {
 impl SyncObserver for Bars {
     fn listed(&self, _total: usize, pending: usize) {
         self.spinner.finish_and_clear();
-        *self.files.borrow_mut() = Some(self.out.counter(pending as u64, "files"));
+        *bar(&self.files) = Some(self.out.counter(pending as u64, "files"));
     }
 
     fn started(&self, id: &str, bytes: Option<u64>) {
-        if let Some(old) = self.bytes.borrow_mut().take() {
+        let mut slot = bar(&self.bytes);
+        if let Some(old) = slot.take() {
             old.finish_and_clear();
         }
-        *self.bytes.borrow_mut() = Some(self.out.bytes(bytes, id.to_owned()));
+        *slot = Some(self.out.bytes(bytes, id.to_owned()));
     }
 
     fn progressed(&self, bytes: u64) {
-        if let Some(bar) = self.bytes.borrow().as_ref() {
+        if let Some(bar) = bar(&self.bytes).as_ref() {
             bar.inc(bytes);
         }
     }
 
-    fn finished(&self, _entry: &ManifestEntry) {
-        if let Some(bar) = self.files.borrow().as_ref() {
+    fn finished(&self, _entry: &SyncedFile) {
+        if let Some(bar) = bar(&self.files).as_ref() {
             bar.inc(1);
         }
     }
@@ -170,8 +173,9 @@ impl From<SyncError> for CliError {
         let failure = match &error {
             SyncError::List(source) => classify(source),
             SyncError::Download { source, .. } => download_failure(source),
-            SyncError::Truncated { .. } => Failure::Network,
-            SyncError::Io { .. } => Failure::Generic,
+            SyncError::Truncated { .. } | SyncError::Unproven { .. } => Failure::Network,
+            SyncError::Busy { .. } => Failure::Usage,
+            _ => Failure::Generic,
         };
         CliError::new(failure, error)
     }

@@ -37,6 +37,8 @@ struct State {
     page_size: usize,
     signatures: HashMap<String, u32>,
     faults: HashMap<String, Fault>,
+    /// Faults of every download of a file, by file ID.
+    always: HashMap<String, Fault>,
     /// Successful (200) downloads started, by file ID.
     downloads: HashMap<String, usize>,
     /// 403 answers, by file ID.
@@ -122,6 +124,21 @@ impl FakeConsent {
         let mut state = self.state.lock().unwrap();
         let id = state.files[index].id.clone();
         state.faults.insert(id, fault);
+    }
+
+    /// Makes every download of file `index` fail with `fault`.
+    pub fn fault_always(&self, index: usize, fault: Fault) {
+        let mut state = self.state.lock().unwrap();
+        let id = state.files[index].id.clone();
+        state.always.insert(id, fault);
+    }
+
+    /// Removes the faults of file `index`.
+    pub fn heal(&self, index: usize) {
+        let mut state = self.state.lock().unwrap();
+        let id = state.files[index].id.clone();
+        state.faults.remove(&id);
+        state.always.remove(&id);
     }
 
     /// How many downloads of file `index` were answered 200.
@@ -261,7 +278,10 @@ async fn download(stream: &mut TcpStream, state: &Mutex<State>, id: &str, sig: u
         file.map(|file| {
             let current = state.signatures.get(id).copied().unwrap_or(0);
             let fault = if sig == current {
-                state.faults.remove(id)
+                state
+                    .faults
+                    .remove(id)
+                    .or_else(|| state.always.get(id).cloned())
             } else {
                 Some(Fault::Expire)
             };

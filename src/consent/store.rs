@@ -1,27 +1,63 @@
-//! The sync manifest: which consent files a directory holds, written atomically.
+//! Where a consent sync keeps its progress: the [`SyncStore`] trait, and [`DirStore`], a
+//! manifest file in the sync directory written atomically.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 /// The manifest's file name inside the sync directory.
 pub const MANIFEST_NAME: &str = "consent-manifest.json";
 
-/// What a sync directory holds: one entry per downloaded consent file, by file ID.
+/// A store's own failure (a file that cannot be written, a lost connection).
+pub type StoreError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a store says of a consent file a sync is about to handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Claim {
+    /// Not done, and now this sync's to handle.
+    Mine,
+    /// Recorded done by an earlier sync: skip it.
+    Done,
+    /// Another worker holds it right now: skip it this time.
+    Taken,
+}
+
+/// Keeps which consent files are done, for [`crate::consent::sync`].
+///
+/// A sync asks [`claim`](Self::claim) before it downloads a file, and calls
+/// [`complete`](Self::complete) only after the caller's handler succeeded, or
+/// [`release`](Self::release) when it failed. A store shared by several workers hands each
+/// file to one of them at a time.
+pub trait SyncStore: Send + Sync {
+    /// Claims consent file `id` for this sync.
+    fn claim<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>>;
+    /// Records `file` done, durably, before returning.
+    fn complete<'a>(&'a self, file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Gives `id` back unhandled (its handler failed). Does nothing by default.
+    fn release<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = id;
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// What a sync directory holds: one entry per handled consent file, by file ID.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     /// The manifest format version.
     pub version: u32,
-    /// The downloaded files, by consent file ID.
-    pub files: BTreeMap<String, ManifestEntry>,
+    /// The handled files, by consent file ID.
+    pub files: BTreeMap<String, SyncedFile>,
 }
 
-/// One downloaded consent file.
+/// One consent file a sync downloaded and handled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ManifestEntry {
+pub struct SyncedFile {
     /// The consent file's ID.
     pub id: String,
     /// Its file name inside the sync directory.
@@ -59,18 +95,68 @@ impl Manifest {
         }
     }
 
-    /// Whether the file with `id` was downloaded.
+    /// Whether the file with `id` was handled.
     pub fn contains(&self, id: &str) -> bool {
         self.files.contains_key(id)
     }
 
     /// Records `entry` and writes the manifest to `dir` atomically: a temporary file, fsynced,
     /// renamed over the old one, and the directory fsynced.
-    pub fn record(&mut self, dir: &Path, entry: ManifestEntry) -> std::io::Result<()> {
+    pub fn record(&mut self, dir: &Path, entry: SyncedFile) -> std::io::Result<()> {
         self.files.insert(entry.id.clone(), entry);
         self.version = Self::VERSION;
         let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         write_atomically(dir, MANIFEST_NAME, &bytes)
+    }
+}
+
+/// The store of a sync directory: its manifest. Only the sync holding the directory's lock
+/// uses it; the manifest is read at the first claim, under that lock, so it is never stale.
+#[derive(Debug)]
+pub struct DirStore {
+    dir: PathBuf,
+    manifest: Mutex<Option<Manifest>>,
+}
+
+impl DirStore {
+    /// The store of `dir` (its manifest, an empty one if there is none yet).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            manifest: Mutex::new(None),
+        }
+    }
+
+    /// Runs `f` on the manifest, read from the directory the first time.
+    fn with_manifest<T>(
+        &self,
+        f: impl FnOnce(&mut Manifest) -> std::io::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut slot = self.manifest.lock().unwrap_or_else(|p| p.into_inner());
+        let manifest = match &mut *slot {
+            Some(manifest) => manifest,
+            empty => empty.insert(Manifest::load(&self.dir)?),
+        };
+        Ok(f(manifest)?)
+    }
+}
+
+impl SyncStore for DirStore {
+    fn claim<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        let claim = self.with_manifest(|m| {
+            Ok(if m.contains(id) {
+                Claim::Done
+            } else {
+                Claim::Mine
+            })
+        });
+        Box::pin(std::future::ready(claim))
+    }
+
+    fn complete<'a>(&'a self, file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>> {
+        let dir = &self.dir;
+        let written = self.with_manifest(|m| m.record(dir, file.clone()));
+        Box::pin(std::future::ready(written))
     }
 }
 
@@ -85,13 +171,18 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
     sync_dir(dir)
 }
 
-/// The temporary path `name` is written to before it is renamed into place.
-pub fn temp_path(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"))
+/// A temporary path for `name` in `dir`, unique to this process and call: no two writers,
+/// even of the same file, share one.
+pub(crate) fn temp_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(
+        "{TEMP_PREFIX}{name}.{}-{:016x}{TEMP_SUFFIX}",
+        std::process::id(),
+        fastrand::u64(..)
+    ))
 }
 
 /// Whether `name` is one of the sync's temporary files.
-pub fn is_temp_name(name: &str) -> bool {
+pub(crate) fn is_temp_name(name: &str) -> bool {
     name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
 }
 
@@ -99,7 +190,7 @@ const TEMP_PREFIX: &str = ".liveramp-sync-";
 const TEMP_SUFFIX: &str = ".part";
 
 /// Makes the renames inside `dir` durable.
-pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         std::fs::File::open(dir)?.sync_all()
@@ -115,8 +206,8 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    fn entry(id: &str) -> ManifestEntry {
-        ManifestEntry {
+    fn entry(id: &str) -> SyncedFile {
+        SyncedFile {
             id: id.into(),
             file: format!("{id}.csv"),
             bytes: 3,

@@ -1,0 +1,577 @@
+//! Every opt-out and deletion file, downloaded and handed to your code once.
+//!
+//! A [`Syncer`] lists the consent files (every page), and for each one its [`SyncStore`] has not
+//! recorded done: downloads it into the sync directory, proves the body whole, hands it to your
+//! handler, and records it done only when the handler succeeded.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use liveramp::consent::{DirStore, Syncer};
+//!
+//! let consent = liveramp::Config::from_env()?.consent()?;
+//! let dir = std::path::Path::new("consent-files");
+//! let report = Syncer::new(&consent, dir, DirStore::new(dir))
+//!     .run(|file| async move {
+//!         // Apply file.path (its identifiers, one per line as LiveRamp sends them) to your
+//!         // systems, keyed by file.record.id so that applying it twice changes nothing.
+//!         println!("{} {} bytes", file.record.id, file.record.bytes);
+//!         Ok::<(), std::io::Error>(())
+//!     })
+//!     .await?;
+//! println!("{} handled now, {} earlier", report.downloaded.len(), report.already_synced);
+//! # Ok(()) }
+//! ```
+//!
+//! # What "once" means, step by step
+//!
+//! 1. **Lock.** The sync holds an exclusive lock on its directory for its whole run; a second
+//!    sync on the same directory fails at once with [`SyncError::Busy`], whatever process it
+//!    runs in. So only the holder writes there.
+//! 2. **Download.** The body goes to a temporary file whose name is unique to the process and
+//!    the attempt, fsynced. It counts as whole only if its framing proves it (the announced
+//!    `Content-Length` matched, a chunked body was properly terminated, or HTTP/2 ended the
+//!    stream); a body that ended by the connection closing proves nothing and is refused
+//!    ([`SyncError::Unproven`]). A lost connection or a 5xx is tried again with backoff; an
+//!    expired signed URL is refreshed by listing the files again. Temporary files are removed
+//!    by the next sync that takes the lock: no live process can own them then.
+//! 3. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
+//! 4. **Handle.** Your handler gets the whole file. If it fails, the file is released
+//!    ([`SyncStore::release`]) and the run stops with [`SyncError::Handler`]; the next run
+//!    hands the file again.
+//! 5. **Record** it done ([`SyncStore::complete`]; for [`DirStore`](super::DirStore), the manifest written
+//!    atomically: a temporary file, fsynced, renamed over the old one).
+//!
+//! A crash before step 5 is durable hands the file to the handler again on the next run, so
+//! the handler must be idempotent per file ID: record what it applied together with its effect
+//! (in one transaction), or make applying a file twice change nothing. A crash anywhere else
+//! loses nothing: an unrecorded file is downloaded again.
+//!
+//! # The body
+//!
+//! LiveRamp documents the files' metadata (identifier type, request type, data controller) but
+//! not their body's format, so the crate does not parse it: the handler gets the file's path
+//! and reads it as the bytes it is.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tokio::io::AsyncWriteExt;
+
+use super::store::{self, Claim, StoreError, SyncStore, SyncedFile};
+use super::types::ConsentFile;
+use super::{Client, DownloadError};
+use crate::retry::RetryPolicy;
+
+/// How many files one list call asks for.
+const PAGE_SIZE: u32 = 100;
+/// How many times in a row one file's signed URL is refreshed before the sync gives up.
+const MAX_REFRESHES: u32 = 3;
+/// Attempts per file download (a lost connection, a 5xx), the first included.
+const DOWNLOAD_ATTEMPTS: u32 = 3;
+/// The lock file a sync holds in its directory.
+pub const LOCK_NAME: &str = ".liveramp-sync.lock";
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct SyncReport {
+    /// The directory synced into.
+    pub dir: PathBuf,
+    /// How many files the API listed.
+    pub listed: usize,
+    /// The files handled by this run.
+    pub downloaded: Vec<SyncedFile>,
+    /// How many listed files an earlier run had already handled.
+    pub already_synced: usize,
+    /// How many listed files another worker held (shared stores only).
+    pub taken_elsewhere: usize,
+    /// How many temporary files of an interrupted run were removed.
+    pub stale_temp_files_removed: usize,
+    /// How many times the files were listed again for fresh signed URLs.
+    pub url_refreshes: usize,
+    /// How many downloads were tried again after a lost connection or a 5xx.
+    pub download_retries: usize,
+    /// Files that disappeared from the listing before they could be downloaded.
+    pub vanished: Vec<String>,
+}
+
+/// Why a sync stopped. Files handled before the failure stay recorded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// Another sync holds the directory's lock.
+    #[error("another consent sync is running in {}; try again when it is done", dir.display())]
+    Busy {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// Listing the consent files failed.
+    #[error("listing the consent files failed")]
+    List(#[source] Box<crate::Error>),
+    /// Downloading one file failed, after its retries.
+    #[error("downloading consent file {id} failed")]
+    Download {
+        /// The consent file's ID.
+        id: String,
+        /// What went wrong.
+        #[source]
+        source: DownloadError,
+    },
+    /// The body ended before the announced length.
+    #[error("consent file {id} ended after {received} of {expected} bytes")]
+    Truncated {
+        /// The consent file's ID.
+        id: String,
+        /// The bytes received.
+        received: u64,
+        /// The bytes announced.
+        expected: u64,
+    },
+    /// The body ended with the connection, which does not prove it whole.
+    #[error(
+        "consent file {id} ended with the connection after {received} bytes, without a length \
+         or chunked framing to prove it whole"
+    )]
+    Unproven {
+        /// The consent file's ID.
+        id: String,
+        /// The bytes received.
+        received: u64,
+    },
+    /// The handler failed on a file; it was not recorded done.
+    #[error("handling consent file {id} failed")]
+    Handler {
+        /// The consent file's ID.
+        id: String,
+        /// The handler's error.
+        #[source]
+        source: StoreError,
+    },
+    /// The store failed.
+    #[error("the sync store failed on consent file {id}")]
+    Store {
+        /// The consent file's ID.
+        id: String,
+        /// The store's error.
+        #[source]
+        source: StoreError,
+    },
+    /// A local file operation failed.
+    #[error("{action} {}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl SyncError {
+    fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_path_buf();
+        move |source| Self::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    fn store(id: &str) -> impl FnOnce(StoreError) -> Self {
+        let id = id.to_owned();
+        move |source| Self::Store { id, source }
+    }
+}
+
+/// Hears about a sync's progress, to draw it.
+pub trait SyncObserver: Send + Sync {
+    /// The listing is done: `total` files, of which `pending` are not recorded done.
+    fn listed(&self, total: usize, pending: usize) {
+        let _ = (total, pending);
+    }
+    /// A file's body started arriving; `bytes` is its announced size.
+    fn started(&self, id: &str, bytes: Option<u64>) {
+        let _ = (id, bytes);
+    }
+    /// `bytes` more bytes of the current file were written.
+    fn progressed(&self, bytes: u64) {
+        let _ = bytes;
+    }
+    /// A file was handled and recorded.
+    fn finished(&self, file: &SyncedFile) {
+        let _ = file;
+    }
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Quiet;
+
+impl SyncObserver for Quiet {}
+
+/// A downloaded consent file, whole, handed to the handler.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ReceivedFile {
+    /// What the store will record once the handler succeeded.
+    pub record: SyncedFile,
+    /// Its metadata as the API listed it (the signed URL is not for display).
+    pub metadata: ConsentFile,
+    /// Where its body is, inside the sync directory.
+    pub path: PathBuf,
+}
+
+/// Syncs the consent files into a directory; see the [module docs](self).
+pub struct Syncer<'a, S> {
+    client: &'a Client,
+    dir: PathBuf,
+    store: S,
+    observer: &'a dyn SyncObserver,
+}
+
+impl<'a, S: SyncStore> Syncer<'a, S> {
+    /// A sync of `client`'s consent files into `dir`, its progress kept by `store`.
+    pub fn new(client: &'a Client, dir: impl Into<PathBuf>, store: S) -> Self {
+        Self {
+            client,
+            dir: dir.into(),
+            store,
+            observer: &Quiet,
+        }
+    }
+
+    /// Tells `observer` how the sync goes.
+    pub fn observer(mut self, observer: &'a dyn SyncObserver) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// Runs the sync, handing each new file to `handler`; stops at the first failure.
+    pub async fn run<H, Fut, E>(self, mut handler: H) -> Result<SyncReport, SyncError>
+    where
+        H: FnMut(ReceivedFile) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: Into<StoreError>,
+    {
+        let dir = &self.dir;
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(SyncError::io("creating", dir))?;
+        let _lock = lock(dir)?;
+        let mut report = SyncReport {
+            dir: dir.clone(),
+            stale_temp_files_removed: remove_stale_temp_files(dir)?,
+            ..SyncReport::default()
+        };
+        let listed = list_all(self.client).await?;
+        report.listed = listed.len();
+        let mut pending = Vec::new();
+        for file in listed {
+            let id = file.id.to_string();
+            match self.store.claim(&id).await.map_err(SyncError::store(&id))? {
+                Claim::Mine => pending.push(file),
+                Claim::Done => report.already_synced += 1,
+                Claim::Taken => report.taken_elsewhere += 1,
+            }
+        }
+        self.observer.listed(report.listed, pending.len());
+
+        let mut next = 0;
+        let mut refreshes = 0;
+        while let Some(file) = pending.get(next) {
+            let id = file.id.to_string();
+            let record = match self.download(file, &mut report).await {
+                Ok(record) => record,
+                Err(SyncError::Download { source, .. })
+                    if source.is_expired_url() && refreshes < MAX_REFRESHES =>
+                {
+                    refreshes += 1;
+                    report.url_refreshes += 1;
+                    let fresh: HashMap<_, _> = list_all(self.client)
+                        .await?
+                        .into_iter()
+                        .map(|file| (file.id, file))
+                        .collect();
+                    let rest = pending.split_off(next);
+                    for file in rest {
+                        match fresh.get(&file.id) {
+                            Some(renewed) => pending.push(renewed.clone()),
+                            None => {
+                                let gone = file.id.to_string();
+                                self.store
+                                    .release(&gone)
+                                    .await
+                                    .map_err(SyncError::store(&gone))?;
+                                report.vanished.push(gone);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                Err(error) => {
+                    let _ = self.store.release(&id).await;
+                    return Err(error);
+                }
+            };
+            let received = ReceivedFile {
+                path: dir.join(&record.file),
+                record: record.clone(),
+                metadata: file.clone(),
+            };
+            if let Err(error) = handler(received).await {
+                let _ = self.store.release(&id).await;
+                return Err(SyncError::Handler {
+                    id,
+                    source: error.into(),
+                });
+            }
+            self.store
+                .complete(&record)
+                .await
+                .map_err(SyncError::store(&id))?;
+            self.observer.finished(&record);
+            report.downloaded.push(record);
+            next += 1;
+            refreshes = 0;
+        }
+        Ok(report)
+    }
+
+    /// Downloads `file`, trying a lost connection or a 5xx again with backoff.
+    async fn download(
+        &self,
+        file: &ConsentFile,
+        report: &mut SyncReport,
+    ) -> Result<SyncedFile, SyncError> {
+        let policy = RetryPolicy::default();
+        let mut attempt = 1;
+        loop {
+            match download_one(self.client, &self.dir, file, self.observer).await {
+                Err(SyncError::Download { source, .. })
+                    if attempt < DOWNLOAD_ATTEMPTS && retryable(&source) =>
+                {
+                    tracing::debug!(attempt, error = %source, "consent file download failed; retrying");
+                    tokio::time::sleep(policy.backoff(attempt, None)).await;
+                    report.download_retries += 1;
+                    attempt += 1;
+                }
+                Err(SyncError::Truncated { .. }) if attempt < DOWNLOAD_ATTEMPTS => {
+                    tokio::time::sleep(policy.backoff(attempt, None)).await;
+                    report.download_retries += 1;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Whether a download failure may pass on its own.
+fn retryable(error: &DownloadError) -> bool {
+    match error {
+        DownloadError::Transport(_) | DownloadError::Stalled => true,
+        DownloadError::Status(status) => crate::retry::is_retryable_status(*status),
+        _ => false,
+    }
+}
+
+/// Downloads into `dir` every consent file `client` lists that `dir`'s manifest does not
+/// record, handing nothing to any handler: the files stay in `dir`.
+pub async fn sync(
+    client: &Client,
+    dir: &Path,
+    observer: &dyn SyncObserver,
+) -> Result<SyncReport, SyncError> {
+    Syncer::new(client, dir, store::DirStore::new(dir))
+        .observer(observer)
+        .run(|_| std::future::ready(Ok::<(), std::convert::Infallible>(())))
+        .await
+}
+
+/// Every consent file, following the pagination cursor; a file listed twice counts once.
+pub async fn list_all(client: &Client) -> Result<Vec<ConsentFile>, SyncError> {
+    use futures::TryStreamExt;
+    let mut seen = HashSet::new();
+    client
+        .list_consent_files()
+        .limit(PAGE_SIZE)
+        .stream()
+        .try_filter(|file| std::future::ready(seen.insert(file.id)))
+        .try_collect()
+        .await
+        .map_err(|e| SyncError::List(Box::new(e)))
+}
+
+/// The directory's lock, held until dropped; [`SyncError::Busy`] if another sync holds it.
+fn lock(dir: &Path) -> Result<std::fs::File, SyncError> {
+    let path = dir.join(LOCK_NAME);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(SyncError::io("opening", &path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(SyncError::Busy {
+            dir: dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(SyncError::io("locking", &path)(e)),
+    }
+}
+
+/// Removes the temporary files an interrupted run left in `dir` (the caller holds the lock, so
+/// no live sync owns any); returns how many.
+fn remove_stale_temp_files(dir: &Path) -> Result<usize, SyncError> {
+    let mut removed = 0;
+    let entries = std::fs::read_dir(dir).map_err(SyncError::io("reading", dir))?;
+    for entry in entries {
+        let entry = entry.map_err(SyncError::io("reading", dir))?;
+        let is_temp = entry.file_name().to_str().is_some_and(store::is_temp_name);
+        if is_temp {
+            std::fs::remove_file(entry.path()).map_err(SyncError::io("removing", &entry.path()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Downloads `file` into `dir` under its local name, through a unique temporary file.
+async fn download_one(
+    client: &Client,
+    dir: &Path,
+    file: &ConsentFile,
+    observer: &dyn SyncObserver,
+) -> Result<SyncedFile, SyncError> {
+    let id = file.id.to_string();
+    let name = local_name(&id, &file.file_url);
+    let temp = store::temp_path(dir, &name);
+    let mut body =
+        client
+            .download_consent_file(file)
+            .await
+            .map_err(|source| SyncError::Download {
+                id: id.clone(),
+                source,
+            })?;
+    let framing = body.framing();
+    let expected = body.content_length();
+    observer.started(&id, expected);
+    let written = match write_body(&id, &mut body, &temp, observer).await {
+        Ok(written) => written,
+        Err(error) => {
+            // Best effort: the next sync removes it anyway.
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(error);
+        }
+    };
+    if !framing.proves_whole(written) {
+        let _ = tokio::fs::remove_file(&temp).await;
+        return Err(match expected {
+            Some(expected) => SyncError::Truncated {
+                id,
+                received: written,
+                expected,
+            },
+            None => SyncError::Unproven {
+                id,
+                received: written,
+            },
+        });
+    }
+    let target = dir.join(&name);
+    tokio::fs::rename(&temp, &target)
+        .await
+        .map_err(SyncError::io("renaming into place", &target))?;
+    store::sync_dir(dir).map_err(SyncError::io("syncing", dir))?;
+    Ok(SyncedFile {
+        id,
+        file: name,
+        bytes: written,
+        identifier_type: file.identifier_type.as_str().to_owned(),
+        request_type: file.request_type.as_str().to_owned(),
+        created_at: file.created_at,
+        downloaded_at: chrono::Utc::now(),
+    })
+}
+
+/// Writes the whole body to `path` chunk by chunk and fsyncs it; returns the bytes written.
+async fn write_body(
+    id: &str,
+    body: &mut super::ConsentFileBody,
+    path: &Path,
+    observer: &dyn SyncObserver,
+) -> Result<u64, SyncError> {
+    let mut out = tokio::fs::File::create(path)
+        .await
+        .map_err(SyncError::io("creating", path))?;
+    let mut written = 0;
+    loop {
+        let chunk = body.chunk().await.map_err(|source| SyncError::Download {
+            id: id.to_owned(),
+            source,
+        })?;
+        let Some(chunk) = chunk else { break };
+        out.write_all(&chunk)
+            .await
+            .map_err(SyncError::io("writing", path))?;
+        written += chunk.len() as u64;
+        observer.progressed(chunk.len() as u64);
+    }
+    out.flush().await.map_err(SyncError::io("writing", path))?;
+    out.sync_all()
+        .await
+        .map_err(SyncError::io("syncing", path))?;
+    Ok(written)
+}
+
+/// The local file name of consent file `id`: the ID plus the extension of the URL's file name
+/// (`csv`, `gz`...), if it has a short alphanumeric one.
+fn local_name(id: &str, url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let last = path.rsplit('/').next().unwrap_or_default();
+    let extension = last.rsplit_once('.').map(|(_, ext)| ext).filter(|ext| {
+        !ext.is_empty() && ext.len() <= 8 && ext.chars().all(|c| c.is_ascii_alphanumeric())
+    });
+    match extension {
+        Some(ext) => format!("{id}.{ext}"),
+        None => id.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_names_keep_a_short_extension_only() {
+        let id = "c0442751-d144-493d-a40c-a408588f929a";
+        assert_eq!(
+            local_name(id, "https://s.example.com/consent/c0442751.csv?X-Sig=a.b"),
+            format!("{id}.csv")
+        );
+        assert_eq!(
+            local_name(id, "https://s.example.com/f.csv.gz"),
+            format!("{id}.gz")
+        );
+        assert_eq!(local_name(id, "https://s.example.com/f"), id);
+        assert_eq!(local_name(id, "https://s.example.com/f.../../x"), id);
+        assert_eq!(local_name(id, "https://s.example.com/f.a/b%2F"), id);
+    }
+
+    #[test]
+    fn a_second_lock_on_one_directory_is_refused() {
+        let dir = std::env::temp_dir().join(format!("liveramp-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let held = lock(&dir).unwrap();
+        assert!(matches!(lock(&dir), Err(SyncError::Busy { .. })));
+        drop(held);
+        assert!(lock(&dir).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
