@@ -114,6 +114,8 @@ pub struct Config {
     retry_budget: Arc<RetryBudget>,
     rate_limits: RateLimits,
     limiters: Arc<Limiters>,
+    #[cfg(feature = "redis")]
+    fleet: Option<crate::fleet::Fleet>,
     service_account_tokens: Arc<OnceLock<Arc<dyn TokenSource>>>,
     abilitec_tokens: Arc<OnceLock<Arc<dyn TokenSource>>>,
 }
@@ -151,6 +153,8 @@ impl Default for Config {
             retry_budget: Arc::default(),
             rate_limits: RateLimits::default(),
             limiters: Arc::new(Limiters::new(&RateLimits::default())),
+            #[cfg(feature = "redis")]
+            fleet: None,
             service_account_tokens: Arc::default(),
             abilitec_tokens: Arc::default(),
         }
@@ -441,11 +445,30 @@ impl Config {
     /// [`RateLimits::none`] switches them off. The clients of this `Config` and its clones
     /// share the buckets.
     pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
-        self.limiters = Arc::new(Limiters::new(&limits));
+        self.limiters = Arc::new(self.limiters_for(&limits));
         self.rate_limits = limits;
         self.service_account_tokens = Arc::default();
         self.abilitec_tokens = Arc::default();
         self
+    }
+
+    /// Shares tokens and rate limits with every process configured with the same fleet (see
+    /// [`crate::fleet`]).
+    #[cfg(feature = "redis")]
+    pub fn with_fleet(mut self, fleet: crate::fleet::Fleet) -> Self {
+        self.fleet = Some(fleet);
+        self.limiters = Arc::new(self.limiters_for(&self.rate_limits));
+        self.service_account_tokens = Arc::default();
+        self.abilitec_tokens = Arc::default();
+        self
+    }
+
+    fn limiters_for(&self, limits: &RateLimits) -> Limiters {
+        #[cfg(feature = "redis")]
+        if let Some(fleet) = &self.fleet {
+            return Limiters::shared(limits, fleet);
+        }
+        Limiters::new(limits)
     }
 
     /// The client-side rate limits in force.
@@ -542,6 +565,8 @@ impl Config {
             Some(url) => url.clone(),
             None => trusted_token_uri(credentials.token_uri())?,
         };
+        let identity = format!("password|{}|{token_url}", credentials.account_id());
+        let secret = credentials.secret_key().clone();
         let grant = PasswordGrant::on(
             credentials,
             &token_url,
@@ -549,8 +574,7 @@ impl Config {
             self.http_client()?,
             Arc::clone(&self.limiters),
         )?;
-        let tokens: Arc<dyn TokenSource> =
-            Arc::new(TokenCache::with_policy(grant, self.cache_policy.clone()));
+        let tokens = self.cached(grant, &identity, secret.expose())?;
         Ok(Arc::clone(
             self.service_account_tokens.get_or_init(|| tokens),
         ))
@@ -573,6 +597,12 @@ impl Config {
                  service account (LIVERAMP_CREDENTIALS)",
             ));
         };
+        let identity = format!(
+            "client|{}|{}",
+            credentials.client_id(),
+            self.abilitec_token_url
+        );
+        let secret = credentials.client_secret().clone();
         let grant = ClientCredentialsGrant::on(
             &self.abilitec_token_url,
             credentials,
@@ -581,9 +611,36 @@ impl Config {
             Arc::clone(&self.limiters),
         )?
         .with_client_auth(self.abilitec_client_auth);
-        let tokens: Arc<dyn TokenSource> =
-            Arc::new(TokenCache::with_policy(grant, self.cache_policy.clone()));
+        let tokens = self.cached(grant, &identity, secret.expose())?;
         Ok(Arc::clone(self.abilitec_tokens.get_or_init(|| tokens)))
+    }
+
+    /// `grant` behind the token cache, shared with the fleet through Redis when one is set.
+    fn cached<F: crate::auth::Fetch>(
+        &self,
+        grant: F,
+        identity: &str,
+        secret: &str,
+    ) -> Result<Arc<dyn TokenSource>, AuthError> {
+        #[cfg(feature = "redis")]
+        if let Some(fleet) = &self.fleet {
+            let shared = crate::fleet::tokens::SharedFetch::new(
+                grant,
+                fleet.clone(),
+                identity,
+                secret,
+                self.token_timeout,
+            )?;
+            return Ok(Arc::new(crate::fleet::tokens::SharedTokens::new(
+                shared,
+                self.cache_policy.clone(),
+            )));
+        }
+        let _ = (identity, secret);
+        Ok(Arc::new(TokenCache::with_policy(
+            grant,
+            self.cache_policy.clone(),
+        )))
     }
 
     /// A transport with this `Config`'s retry policy, budget and body limit.

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod bulk;
 pub mod config;
 pub mod error;
+#[cfg(feature = "redis")]
+pub mod fleet;
 pub mod http;
 pub mod limit;
 pub mod paginate;

@@ -77,29 +77,58 @@ impl RateLimits {
 pub struct Limiter {
     gcra: DefaultDirectRateLimiter,
     paused_until: Mutex<Option<Instant>>,
+    /// The fleet's bucket, tried first; this one limits alone while Redis does not answer.
+    #[cfg(feature = "redis")]
+    remote: Option<crate::fleet::limit::RemoteBucket>,
 }
 
 impl Limiter {
     /// `count` per `period`, spread evenly with a burst of one second's worth (at least 1).
     pub fn new(count: NonZeroU32, period: Duration) -> Self {
-        let per_second = (u64::from(count.get()) * 1000 / period.as_millis().max(1) as u64).max(1);
-        let burst = NonZeroU32::new(
-            u32::try_from(per_second)
-                .unwrap_or(u32::MAX)
-                .min(count.get()),
-        )
-        .unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(period / count.get())
+        let (interval, burst) = pace(count, period);
+        let quota = Quota::with_period(interval)
             .unwrap_or_else(|| Quota::per_second(count))
             .allow_burst(burst);
         Self {
             gcra: governor::RateLimiter::direct(quota),
             paused_until: Mutex::new(None),
+            #[cfg(feature = "redis")]
+            remote: None,
         }
+    }
+
+    /// The same limits, kept in the fleet's bucket `name` as well.
+    #[cfg(feature = "redis")]
+    fn shared(
+        count: NonZeroU32,
+        period: Duration,
+        fleet: &crate::fleet::Fleet,
+        name: &str,
+    ) -> Self {
+        let (interval, burst) = pace(count, period);
+        let mut limiter = Self::new(count, period);
+        limiter.remote = Some(crate::fleet::limit::RemoteBucket::new(
+            fleet.clone(),
+            name,
+            interval,
+            burst.get(),
+        ));
+        limiter
     }
 
     /// Waits until one more call is allowed.
     pub async fn acquire(&self) {
+        #[cfg(feature = "redis")]
+        if let Some(remote) = &self.remote {
+            match remote.acquire().await {
+                Ok(()) => return,
+                Err(error) => tracing::warn!(
+                    target: "liveramp::fleet",
+                    error = %error,
+                    "Redis is unavailable: rate limiting in this process only"
+                ),
+            }
+        }
         loop {
             let pause = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
             match pause {
@@ -117,7 +146,30 @@ impl Limiter {
         if paused.is_none_or(|p| p < until) {
             *paused = Some(until);
         }
+        #[cfg(feature = "redis")]
+        if let (Some(remote), Ok(runtime)) =
+            (self.remote.clone(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(async move {
+                if let Err(error) = remote.pause(wait).await {
+                    tracing::warn!(target: "liveramp::fleet", error = %error, "cannot pause the fleet's bucket");
+                }
+            });
+        }
     }
+}
+
+/// The interval between calls and the burst (one second's worth, at least 1) of `count` per
+/// `period`.
+fn pace(count: NonZeroU32, period: Duration) -> (Duration, NonZeroU32) {
+    let per_second = (u64::from(count.get()) * 1000 / period.as_millis().max(1) as u64).max(1);
+    let burst = NonZeroU32::new(
+        u32::try_from(per_second)
+            .unwrap_or(u32::MAX)
+            .min(count.get()),
+    )
+    .unwrap_or(NonZeroU32::MIN);
+    (period / count.get(), burst)
 }
 
 /// The buckets of one `Config`, shared by its clients.
@@ -146,6 +198,23 @@ impl Limiters {
             tokens: limits
                 .token_requests_per_second
                 .map(|n| Limiter::new(n, Duration::from_secs(1))),
+        }
+    }
+
+    /// The buckets of `limits`, shared by the fleet.
+    #[cfg(feature = "redis")]
+    pub(crate) fn shared(limits: &RateLimits, fleet: &crate::fleet::Fleet) -> Self {
+        let minute = Duration::from_secs(60);
+        Self {
+            abilitec_records: limits
+                .abilitec_records_per_minute
+                .map(|n| Limiter::shared(n, minute, fleet, ABILITEC_RECORDS)),
+            abilitec_batches: limits
+                .abilitec_batches_per_minute
+                .map(|n| Limiter::shared(n, minute, fleet, ABILITEC_BATCHES)),
+            tokens: limits
+                .token_requests_per_second
+                .map(|n| Limiter::shared(n, Duration::from_secs(1), fleet, "tokens")),
         }
     }
 

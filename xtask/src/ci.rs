@@ -26,6 +26,7 @@ pub fn run() -> Result<(), String> {
         std::path::Path::new(crate::drift::DEVIATIONS),
     )?;
     npm_peers()?;
+    redis_server()?;
     redocly()?;
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&[
@@ -187,6 +188,42 @@ fn npm_peers() -> Result<(), String> {
         return Err(format!("`npm {}` failed", args.join(" ")));
     }
     std::fs::write(STAMP, hash).map_err(|e| format!("cannot write {STAMP}: {e}"))
+}
+
+/// Installs Debian's `redis-server` with apt-get when it is missing (the fleet tests start
+/// their own on a loopback port); elsewhere says how to get it.
+fn redis_server() -> Result<(), String> {
+    let found = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if found("redis-server") {
+        return Ok(());
+    }
+    if !found("apt-get") {
+        return Err(
+            "`redis-server` is missing: the fleet tests (the `redis` feature) start one on \
+             loopback; install Redis 7 or later"
+                .into(),
+        );
+    }
+    for args in [
+        vec!["update", "-qq"],
+        vec!["install", "-y", "-qq", "redis-server"],
+    ] {
+        step(&format!("apt-get {}", args.join(" ")));
+        let status = Command::new("apt-get")
+            .args(&args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| format!("cannot run apt-get: {e}"))?;
+        if !status.success() {
+            return Err(format!("`apt-get {}` failed", args.join(" ")));
+        }
+    }
+    Ok(())
 }
 
 /// FNV-1a, 64 bits: a stable fingerprint of the lockfile (not a security measure).

@@ -1,0 +1,91 @@
+//! Fleets on Redis (the `redis` feature): many processes sharing one token per credential, one
+//! rate limit per bucket and one owner per consent file.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let fleet = liveramp::fleet::Fleet::connect("redis://127.0.0.1:6379", "liveramp-prod").await?;
+//! let config = liveramp::Config::from_env()?.with_fleet(fleet);
+//! // Every client of `config`, in every process configured the same way, now shares the
+//! // token and the rate limits through Redis.
+//! let abilitec = config.abilitec()?;
+//! # Ok(()) }
+//! ```
+//!
+//! - **Tokens** ([`tokens`]): the local single-flight cache stays in front, so a warm call never
+//!   touches Redis. A cold process reads the token another stored; if there is none, one process
+//!   fetches it under a short lock while the others wait for it. The token is stored encrypted
+//!   (ChaCha20-Poly1305, with a key derived by HKDF from the credential's own secret), so reading
+//!   Redis alone does not hand it out.
+//! - **Rate limits** ([`limit`]): each bucket of [`crate::limit`] is a GCRA kept in one Redis
+//!   key by an atomic script, so the documented limits hold for the whole fleet; a `429` seen by
+//!   one process pauses the bucket for all.
+//! - **Consent files** ([`leases`]): a [`SyncStore`](crate::consent::SyncStore) whose claims are
+//!   leases with expiry: each file is handled by one worker at a time, a crashed worker's lease
+//!   expires and another takes the file over, and a file is recorded done once.
+//!
+//! A Redis outage never fails a call: tokens are then fetched per process and the limits are
+//! enforced per process, until Redis answers again. Keys start with the fleet's prefix: give
+//! each account (each set of credentials and limits) its own.
+
+pub mod leases;
+pub mod limit;
+pub mod tokens;
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+/// How long a Redis command may take before the crate falls back to working locally.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// A Redis connection that reconnects, and the prefix of every key the crate writes.
+#[derive(Clone)]
+pub struct Fleet {
+    connection: ConnectionManager,
+    prefix: String,
+}
+
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Fleet {
+    /// Connects to the Redis at `url` (`redis://host:port/db`), keys starting with `prefix`.
+    pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(2));
+        let connection = client.get_connection_manager_with_config(config).await?;
+        Ok(Self::new(connection, prefix))
+    }
+
+    /// A fleet on a connection you made, keys starting with `prefix`.
+    pub fn new(connection: ConnectionManager, prefix: impl Into<String>) -> Self {
+        Self {
+            connection,
+            prefix: prefix.into(),
+        }
+    }
+
+    /// `prefix:kind:name`.
+    pub(crate) fn key(&self, kind: &str, name: &str) -> String {
+        format!("{}:{kind}:{name}", self.prefix)
+    }
+
+    /// A clone of the connection, for one command.
+    pub(crate) fn connection(&self) -> ConnectionManager {
+        self.connection.clone()
+    }
+}
+
+/// A random hex token, for lock and lease owners.
+pub(crate) fn owner_token() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}

@@ -1,0 +1,306 @@
+//! One token per credential for the whole fleet.
+//!
+//! [`SharedFetch`] is the fetcher behind a process's [`TokenCache`](crate::auth::TokenCache):
+//! the cache answers warm calls locally and calls it only when it needs a token, at most once at
+//! a time. It then reads the token Redis holds; if there is none (or only the one the API just
+//! rejected), it takes a short lock (`SET NX PX`) and fetches one from the token endpoint,
+//! stores it encrypted until shortly before it expires and releases the lock (compare and
+//! delete); processes that did not get the lock wait for the token to appear. Any Redis failure
+//! falls back to fetching in this process: an outage costs token requests, never a failed call.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use super::Fleet;
+use crate::auth::{AccessToken, AuthError, BoxFuture, Fetch, FetchedToken, TokenSource};
+
+/// How long one process may hold the fetch lock.
+const LOCK_TTL: Duration = Duration::from_secs(10);
+/// How often a process waiting for another's token looks again.
+const WAIT_STEP: Duration = Duration::from_millis(25);
+/// A stored token is dropped this long before it expires, so no process reads a dying one.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
+/// A stored token with less left than this is not taken.
+const MIN_LEFT: Duration = Duration::from_secs(5);
+
+/// Releases the lock only if this process still holds it.
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0";
+
+/// Fetches through Redis: see the [module docs](self).
+pub struct SharedFetch<F> {
+    inner: F,
+    fleet: Fleet,
+    key: String,
+    lock_key: String,
+    cipher: LessSafeKey,
+    /// The token the API last rejected: never taken from Redis again.
+    rejected: Arc<Mutex<Option<String>>>,
+    /// The token endpoint's refusal during a shared fetch, for the caller.
+    endpoint_error: Mutex<Option<AuthError>>,
+    wait_for: Duration,
+}
+
+impl<F> std::fmt::Debug for SharedFetch<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedFetch")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Fetch> SharedFetch<F> {
+    /// Shares `inner`'s tokens through `fleet` for the credential named by `identity` (an
+    /// account or client ID and its token URL: not secret), encrypted with a key derived from
+    /// `secret`. A process waits up to `wait_for` for another's token before fetching its own.
+    pub fn new(
+        inner: F,
+        fleet: Fleet,
+        identity: &str,
+        secret: &str,
+        wait_for: Duration,
+    ) -> Result<Self, AuthError> {
+        let name = hex(ring::digest::digest(&ring::digest::SHA256, identity.as_bytes()).as_ref());
+        let key = fleet.key("token", &name[..32]);
+        Ok(Self {
+            lock_key: format!("{key}:lock"),
+            cipher: cipher(secret)?,
+            inner,
+            fleet,
+            key,
+            rejected: Arc::default(),
+            endpoint_error: Mutex::new(None),
+            wait_for,
+        })
+    }
+
+    /// The handle that tells this fetcher which token the API rejected.
+    pub(crate) fn rejections(&self) -> Arc<Mutex<Option<String>>> {
+        Arc::clone(&self.rejected)
+    }
+
+    async fn fetch_shared(&self) -> Result<Option<FetchedToken>, redis::RedisError> {
+        let mut redis = self.fleet.connection();
+        let owner = super::owner_token();
+        let give_up = tokio::time::Instant::now() + self.wait_for;
+        loop {
+            let stored: Option<String> = redis::cmd("GET")
+                .arg(&self.key)
+                .query_async(&mut redis)
+                .await?;
+            if let Some(token) = stored.and_then(|s| self.open(&s)) {
+                return Ok(Some(token));
+            }
+            let locked: Option<String> = redis::cmd("SET")
+                .arg(&self.lock_key)
+                .arg(&owner)
+                .arg("NX")
+                .arg("PX")
+                .arg(LOCK_TTL.as_millis() as u64)
+                .query_async(&mut redis)
+                .await?;
+            if locked.is_some() {
+                // Another process may have stored one between the GET and the lock.
+                let stored: Option<String> = redis::cmd("GET")
+                    .arg(&self.key)
+                    .query_async(&mut redis)
+                    .await?;
+                let result = match stored.and_then(|s| self.open(&s)) {
+                    Some(token) => Ok(Some(token)),
+                    None => self.fetch_and_store(&mut redis).await,
+                };
+                let _: Result<i64, _> = redis::Script::new(RELEASE)
+                    .key(&self.lock_key)
+                    .arg(&owner)
+                    .invoke_async(&mut redis)
+                    .await;
+                return result;
+            }
+            if tokio::time::Instant::now() >= give_up {
+                return Ok(None);
+            }
+            tokio::time::sleep(WAIT_STEP).await;
+        }
+    }
+
+    /// Fetches from the token endpoint and stores the token; an endpoint error is returned as
+    /// `Ok(None)` after being kept for the caller, so Redis errors and endpoint errors stay apart.
+    async fn fetch_and_store(
+        &self,
+        redis: &mut redis::aio::ConnectionManager,
+    ) -> Result<Option<FetchedToken>, redis::RedisError> {
+        let fetched = match self.inner.fetch().await {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                *self
+                    .endpoint_error
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(error);
+                return Ok(None);
+            }
+        };
+        if let Some(lifetime) = fetched.expires_in.filter(|l| *l > EXPIRY_MARGIN + MIN_LEFT) {
+            let keep = lifetime - EXPIRY_MARGIN;
+            let sealed = self.seal(fetched.token.expose(), SystemTime::now() + lifetime);
+            let _: () = redis::cmd("SET")
+                .arg(&self.key)
+                .arg(sealed)
+                .arg("PX")
+                .arg(keep.as_millis() as u64)
+                .query_async(redis)
+                .await?;
+        }
+        Ok(Some(fetched))
+    }
+
+    /// `expiry-ms.base64(nonce || ciphertext)`, the key name bound in as associated data.
+    fn seal(&self, token: &str, expires: SystemTime) -> String {
+        let expires_ms = expires
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let mut nonce = [0u8; 12];
+        if SystemRandom::new().fill(&mut nonce).is_err() {
+            return String::new();
+        }
+        let mut sealed = token.as_bytes().to_vec();
+        let aad = format!("{}|{expires_ms}", self.key);
+        if self
+            .cipher
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.as_bytes()),
+                &mut sealed,
+            )
+            .is_err()
+        {
+            return String::new();
+        }
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        format!(
+            "{expires_ms}.{}",
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(out)
+        )
+    }
+
+    /// The token of a stored value, unless it cannot be opened, is nearly expired or is the
+    /// one the API rejected.
+    fn open(&self, stored: &str) -> Option<FetchedToken> {
+        let (expires_ms, sealed) = stored.split_once('.')?;
+        let expires = UNIX_EPOCH + Duration::from_millis(expires_ms.parse().ok()?);
+        let left = expires.duration_since(SystemTime::now()).ok()?;
+        if left < MIN_LEFT {
+            return None;
+        }
+        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(sealed)
+            .ok()?;
+        if bytes.len() < 12 {
+            return None;
+        }
+        let (nonce, ciphertext) = bytes.split_at(12);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let aad = format!("{}|{expires_ms}", self.key);
+        let mut buffer = ciphertext.to_vec();
+        let plain = self
+            .cipher
+            .open_in_place(nonce, Aad::from(aad.as_bytes()), &mut buffer)
+            .ok()?;
+        let token = String::from_utf8(plain.to_vec()).ok()?;
+        let rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
+        if rejected.as_deref() == Some(token.as_str()) {
+            return None;
+        }
+        Some(FetchedToken::new(AccessToken::new(token), Some(left)))
+    }
+}
+
+impl<F: Fetch> Fetch for SharedFetch<F> {
+    fn fetch(&self) -> BoxFuture<'_, Result<FetchedToken, AuthError>> {
+        Box::pin(async move {
+            match self.fetch_shared().await {
+                Ok(Some(token)) => Ok(token),
+                Ok(None) => {
+                    let refused = self
+                        .endpoint_error
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .take();
+                    match refused {
+                        Some(error) => Err(error),
+                        // Waited out another process: fetch here rather than fail.
+                        None => self.inner.fetch().await,
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        target: "liveramp::fleet",
+                        error = %error,
+                        "Redis is unavailable: fetching the token in this process"
+                    );
+                    self.inner.fetch().await
+                }
+            }
+        })
+    }
+}
+
+/// A process's token source over a [`SharedFetch`]: the local cache in front, and the API's
+/// rejection of a token passed on so that Redis's copy is not taken again.
+#[derive(Debug)]
+pub struct SharedTokens<F: Fetch> {
+    cache: crate::auth::TokenCache<SharedFetch<F>>,
+    rejected: Arc<Mutex<Option<String>>>,
+}
+
+impl<F: Fetch> SharedTokens<F> {
+    /// `fetch` behind a local cache with `policy`.
+    pub fn new(fetch: SharedFetch<F>, policy: crate::auth::CachePolicy) -> Self {
+        let rejected = fetch.rejections();
+        Self {
+            cache: crate::auth::TokenCache::with_policy(fetch, policy),
+            rejected,
+        }
+    }
+}
+
+impl<F: Fetch> TokenSource for SharedTokens<F> {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
+        self.cache.token()
+    }
+
+    fn ready_token(&self) -> Option<AccessToken> {
+        self.cache.ready_token()
+    }
+
+    fn invalidate(&self, rejected: &AccessToken) {
+        *self.rejected.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(rejected.expose().to_owned());
+        self.cache.invalidate(rejected);
+    }
+}
+
+/// ChaCha20-Poly1305 with a key derived from `secret` by HKDF-SHA256.
+fn cipher(secret: &str) -> Result<LessSafeKey, AuthError> {
+    let salt = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"liveramp fleet token store v1");
+    let mut key = [0u8; 32];
+    salt.extract(secret.as_bytes())
+        .expand(&[b"token"], &CHACHA20_POLY1305)
+        .and_then(|okm| okm.fill(&mut key))
+        .map_err(|_| AuthError::new("cannot derive the token store's key"))?;
+    let unbound = UnboundKey::new(&CHACHA20_POLY1305, &key)
+        .map_err(|_| AuthError::new("cannot derive the token store's key"))?;
+    Ok(LessSafeKey::new(unbound))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
