@@ -2,6 +2,8 @@
 //! query, auth headers, JSON body) and that it decodes the spec's own example answer.
 
 mod common;
+#[path = "common/script.rs"]
+mod script;
 
 use httpmock::prelude::*;
 use httpmock::{Method, Mock};
@@ -987,4 +989,75 @@ async fn a_repeated_cursor_ends_the_stream_and_an_error_ends_it_with_the_error()
         error.api_error().and_then(|e| e.code.as_deref()),
         Some("INVALID_CURSOR")
     );
+}
+
+/// The 207 answer `body`.
+fn multi(body: Value) -> script::Answer {
+    script::Answer {
+        status: 207,
+        body,
+        retry_after: None,
+    }
+}
+
+/// A 207 answer of `n` items, item `i` with `status(i)`.
+fn multi_status(n: usize, status: impl Fn(usize) -> u16) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|i| {
+                let code = status(i);
+                serde_json::json!({
+                    "id": format!("sc-{i}"),
+                    "status": {"httpStatus": code, "errorCode": if code < 300 { "CREATED" } else { "REFUSED" }, "message": "m"}
+                })
+            })
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn any_number_of_segments_is_added_in_calls_of_500_with_one_report() {
+    use liveramp::activation::types::{SegmentConfigInput, SegmentType};
+    let server = MockServer::start_async().await;
+    let calls = script::script(
+        &server,
+        "POST",
+        "/v2/distribution-managers/dm-1/segment-configs",
+        vec![
+            // Item 3 is busy, item 7 refused; the second and third chunks succeed.
+            multi(multi_status(500, |i| match i {
+                3 => 503,
+                7 => 422,
+                _ => 201,
+            })),
+            multi(multi_status(500, |_| 201)),
+            multi(multi_status(200, |_| 201)),
+            // Item 3 alone, again.
+            multi(multi_status(1, |_| 201)),
+        ],
+    )
+    .await;
+    let segments = (0..1_200).map(|i| SegmentConfigInput {
+        segment_id: format!("{}", 21_000_000 + i),
+        segment_type: SegmentType::Onboarding,
+        distribution_manager_id: "dm-1".to_owned(),
+        destination_segment_id: None,
+    });
+    let report = client(&server)
+        .add_segment_configs("dm-1", segments)
+        .await
+        .unwrap();
+    assert_eq!(calls.requests(), 4);
+    assert_eq!(report.items.len(), 1_200);
+    assert!(report.items.iter().enumerate().all(|(i, o)| o.index == i));
+    assert!(
+        report.items[3].result.is_ok(),
+        "retried: {:?}",
+        report.items[3]
+    );
+    let refused: Vec<_> = report.failed().collect();
+    assert_eq!(refused.len(), 1);
+    let error = refused[0].result.as_ref().unwrap_err();
+    assert_eq!((refused[0].index, error.status.as_u16()), (7, 422));
+    assert_eq!(error.code.as_deref(), Some("REFUSED"));
 }

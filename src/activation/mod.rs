@@ -36,4 +36,6 @@ pub mod mock {
 }
 
 mod oauth;
+pub mod segments;
 pub use oauth::{ConnectionRequest, PendingAuthorization, StartOAuthConnection};
+pub use segments::{SegmentConfigOutcome, SegmentConfigReport};

@@ -473,11 +473,23 @@ impl ApiError {
         message: Option<&str>,
         request_id: Option<&str>,
     ) -> Self {
+        Self::item(ErrorShape::AbiliTec, status, code, message, request_id)
+    }
+
+    /// One item's error of a multi-status answer, in the document `shape`.
+    pub(crate) fn item(
+        shape: ErrorShape,
+        status: StatusCode,
+        code: Option<&str>,
+        message: Option<&str>,
+        request_id: Option<&str>,
+    ) -> Self {
+        let redactor = Redactor::default();
         let mut error = Self::bare(status, None);
-        error.shape = ErrorShape::AbiliTec;
-        error.code = code.map(|c| clip(&Redactor::default().redact(c)));
-        error.message = message.map(|m| clip(&Redactor::default().redact(m)));
-        error.request_id = request_id.map(|r| clip(&Redactor::default().redact(r)));
+        error.shape = shape;
+        error.code = code.map(|c| clip(&redactor.redact(c)));
+        error.message = message.map(|m| clip(&redactor.redact(m)));
+        error.request_id = request_id.map(|r| clip(&redactor.redact(r)));
         error
     }
 

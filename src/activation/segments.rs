@@ -1,0 +1,182 @@
+//! Adding and removing any number of segments on a distribution manager.
+//!
+//! The API takes at most 500 segment configs per call and answers `207` with one result per
+//! item. [`Client::add_segment_configs`] and [`Client::remove_segment_configs`] chunk any number
+//! of items into such calls, merge the answers into one report in input order, and send again
+//! (up to 3 times in all) only the items whose own status is retryable (429, 5xx); the others
+//! are reported with their error as an [`ApiError`].
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), liveramp::Error> {
+//! use liveramp::activation::types::{SegmentConfigInput, SegmentType};
+//!
+//! let activation = liveramp::Config::from_env()?.activation()?;
+//! let manager = "9a4c7e10-3f2b-4d86-a1e5-7b0c2d9f6e38";
+//! let segments = (0..1_200).map(|i| SegmentConfigInput {
+//!     segment_id: format!("{}", 21_000_000 + i),
+//!     segment_type: SegmentType::Onboarding,
+//!     distribution_manager_id: manager.to_owned(),
+//!     destination_segment_id: None,
+//! });
+//! let report = activation.add_segment_configs(manager, segments).await?;
+//! println!("{} added, {} refused", report.succeeded().count(), report.failed().count());
+//! # Ok(()) }
+//! ```
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use super::{Client, types};
+use crate::Error;
+use crate::error::{ApiError, ErrorShape};
+
+/// Items per call, as documented.
+pub const SEGMENT_CONFIGS_PER_CALL: usize = 500;
+/// Attempts per item whose own status is retryable, the first included.
+const ITEM_ATTEMPTS: u32 = 3;
+
+/// The outcome of one item of a bulk segment-config change.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SegmentConfigOutcome {
+    /// The item's position in the input, from 0.
+    pub index: usize,
+    /// The segment config the API named for it (created, or removed).
+    pub id: Option<String>,
+    /// `Ok` with the item's status, or the item's error.
+    pub result: Result<StatusCode, ApiError>,
+}
+
+/// Every item's outcome, in input order.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct SegmentConfigReport {
+    /// One outcome per input item.
+    pub items: Vec<SegmentConfigOutcome>,
+}
+
+impl SegmentConfigReport {
+    /// The items that succeeded.
+    pub fn succeeded(&self) -> impl Iterator<Item = &SegmentConfigOutcome> {
+        self.items.iter().filter(|o| o.result.is_ok())
+    }
+
+    /// The items that failed, with their errors.
+    pub fn failed(&self) -> impl Iterator<Item = &SegmentConfigOutcome> {
+        self.items.iter().filter(|o| o.result.is_err())
+    }
+}
+
+impl Client {
+    /// Adds every segment of `segments` to distribution manager `distribution_manager_id`, in
+    /// calls of up to 500; see the [module docs](self).
+    pub async fn add_segment_configs(
+        &self,
+        distribution_manager_id: &str,
+        segments: impl IntoIterator<Item = types::SegmentConfigInput>,
+    ) -> Result<SegmentConfigReport, Error> {
+        let items: Vec<_> = segments.into_iter().collect();
+        self.bulk(items, |chunk| async move {
+            self.create_segment_configs()
+                .distribution_manager_id(distribution_manager_id)
+                .body(types::SegmentConfigInputs(chunk))
+                .send()
+                .await
+                .map(|answer| answer.into_inner().0)
+        })
+        .await
+    }
+
+    /// Removes every segment config of `ids` from distribution manager
+    /// `distribution_manager_id`, in calls of up to 500; see the [module docs](self).
+    pub async fn remove_segment_configs(
+        &self,
+        distribution_manager_id: &str,
+        ids: impl IntoIterator<Item = String>,
+    ) -> Result<SegmentConfigReport, Error> {
+        let items: Vec<_> = ids
+            .into_iter()
+            .map(|id| types::SegmentConfigRef { id })
+            .collect();
+        self.bulk(items, |chunk| async move {
+            self.delete_segment_configs()
+                .distribution_manager_id(distribution_manager_id)
+                .body(types::SegmentConfigRefs(chunk))
+                .send()
+                .await
+                .map(|answer| answer.into_inner().0)
+        })
+        .await
+    }
+
+    /// Sends `items` in chunks through `call`, retrying the retryable items, in input order.
+    async fn bulk<T, F, Fut>(&self, items: Vec<T>, call: F) -> Result<SegmentConfigReport, Error>
+    where
+        T: Clone,
+        F: Fn(Vec<T>) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<types::SegmentConfigResult>, Error>>,
+    {
+        let mut outcomes: Vec<Option<SegmentConfigOutcome>> = vec![None; items.len()];
+        let mut pending: Vec<(usize, T)> = items.into_iter().enumerate().collect();
+        for attempt in 1..=ITEM_ATTEMPTS {
+            if pending.is_empty() {
+                break;
+            }
+            if attempt > 1 {
+                tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+            }
+            let mut again = Vec::new();
+            for chunk in pending.chunks(SEGMENT_CONFIGS_PER_CALL) {
+                let sent: Vec<T> = chunk.iter().map(|(_, item)| item.clone()).collect();
+                let results = call(sent).await?;
+                if results.len() != chunk.len() {
+                    return Err(Error::Other(format!(
+                        "{} segment configs were answered with {} results",
+                        chunk.len(),
+                        results.len()
+                    )));
+                }
+                for ((index, item), result) in chunk.iter().zip(results) {
+                    let outcome = outcome(*index, result);
+                    let retry = attempt < ITEM_ATTEMPTS
+                        && matches!(&outcome.result, Err(e) if crate::retry::is_retryable_status(e.status));
+                    if retry {
+                        again.push((*index, item.clone()));
+                    } else {
+                        outcomes[*index] = Some(outcome);
+                    }
+                }
+            }
+            pending = again;
+        }
+        Ok(SegmentConfigReport {
+            items: outcomes.into_iter().flatten().collect(),
+        })
+    }
+}
+
+/// One item's outcome: its status, 2xx or the error it carries.
+fn outcome(index: usize, result: types::SegmentConfigResult) -> SegmentConfigOutcome {
+    let status = result.status.as_ref();
+    let code = status
+        .and_then(|s| u16::try_from(s.http_status).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let outcome = if code.is_success() {
+        Ok(code)
+    } else {
+        Err(ApiError::item(
+            ErrorShape::ActivationStandardError,
+            code,
+            status.map(|s| s.error_code.as_str()),
+            status.map(|s| s.message.as_str()),
+            None,
+        ))
+    };
+    SegmentConfigOutcome {
+        index,
+        id: result.id,
+        result: outcome,
+    }
+}
