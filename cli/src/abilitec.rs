@@ -11,6 +11,9 @@ use crate::output::Output;
 pub enum AbilitecCommand {
     /// Matches PII against the AbiliTec graph.
     Match(MatchArgs),
+    /// Matches every row of a CSV file (a header naming the documented fields) through batch
+    /// calls; writes the results in input order.
+    MatchFile(crate::match_file::MatchFileArgs),
 }
 
 /// The kinds of document a match answers with.
@@ -87,6 +90,11 @@ pub async fn run(
             let answer = match_pii(&client, args).await;
             spinner.finish_and_clear();
             out.emit(&answer?, human_answer);
+        }
+        AbilitecCommand::MatchFile(args) => {
+            let summary = crate::match_file::run(&client, args, out).await?;
+            // The results went to the output; the summary is for the person running it.
+            out.note(&crate::match_file::human_summary(&summary));
         }
     }
     Ok(())

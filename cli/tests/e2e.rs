@@ -416,3 +416,63 @@ async fn the_demo_walks_through_every_api() {
     assert!(text.contains("oAuthConnectionID"), "{text}");
     assert!(!text.contains(h.sandbox.data_integration_token()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abilitec_match_file_writes_every_row_in_order_with_a_summary() {
+    let h = Harness::start().await;
+    let input = h.dir.path().join("people.csv");
+    let mut text = String::from("email,firstName,lastName,zipCode\n");
+    for i in 0..30 {
+        if i == 4 {
+            text.push_str("opted-out@example.com,,,\n");
+        } else {
+            text.push_str(&format!("p{i}@example.com,\"O'Brien, Zoë\",Smith,72201\n"));
+        }
+    }
+    std::fs::write(&input, text).unwrap();
+    let input = input.display().to_string();
+
+    let output = h
+        .run(&["abilitec", "match-file", &input, "--format", "jsonl"])
+        .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 30);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["row"], i + 1);
+        let expected = if i == 4 { "error" } else { "matched" };
+        assert_eq!(line["outcome"], expected, "{line}");
+    }
+    assert_eq!(lines[4]["code"], liveramp::error::abilitec::OPTED_OUT);
+    let summary = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        summary.contains("30 rows: 29 matched, 0 not found, 1 error 600-0117"),
+        "{summary}"
+    );
+
+    let results = h.dir.path().join("results.csv");
+    let output = h
+        .run(&[
+            "abilitec",
+            "match-file",
+            &input,
+            "--output",
+            &results.display().to_string(),
+        ])
+        .await;
+    assert!(output.status.success());
+    let mut reader = csv::Reader::from_path(&results).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 30);
+    assert_eq!(&rows[0][1], "matched");
+    assert!(!rows[0][2].is_empty(), "a consumer link");
+    assert_eq!(&rows[4][3], "600-0117");
+}

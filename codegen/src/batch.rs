@@ -94,9 +94,108 @@ pub fn add_batch_items(file: &mut syn::File, operations: &[String]) -> Result<us
         };
         block.items.push(build);
         block.items.push(item);
+        if let Some(param) = param_setter(operation_id, block, &send) {
+            block.items.push(param);
+        }
         added += 1;
     }
     Ok(added)
+}
+
+/// `param(name, value)`: sets the query parameter with that wire name from text, for callers
+/// that read the fields by name (a CSV header). Wire names come from the `optional_query`
+/// calls of `send`; each value is parsed into its setter's type with `FromStr`.
+fn param_setter(
+    operation_id: &str,
+    block: &syn::ItemImpl,
+    send: &syn::ImplItemFn,
+) -> Option<syn::ImplItem> {
+    let mut wire = Vec::new();
+    let mut finder = QueryNames(&mut wire);
+    syn::visit::Visit::visit_block(&mut finder, &send.block);
+    let mut arms: Vec<syn::Arm> = Vec::new();
+    for (name, field) in wire {
+        let target = block.items.iter().find_map(|item| match item {
+            syn::ImplItem::Fn(f) if f.sig.ident == field => setter_target(f),
+            _ => None,
+        })?;
+        let setter = syn::Ident::new(&field, proc_macro2::Span::call_site());
+        arms.push(syn::parse_quote! {
+            #name => value
+                .parse::<#target>()
+                .map(|parsed| self.#setter(parsed))
+                .map_err(|_| crate::Error::InvalidField {
+                    field: #name.to_owned(),
+                    reason: "is not a valid value for this parameter".to_owned(),
+                }),
+        });
+    }
+    let unknown = format!("is not a parameter of {operation_id}");
+    Some(syn::parse_quote! {
+        /// Sets the query parameter whose documented (wire) name is `name` from `value`, for
+        /// callers that read fields by name; an unknown name or an unparsable value is refused.
+        pub fn param(self, name: &str, value: &str) -> ::std::result::Result<Self, crate::Error> {
+            match name {
+                #(#arms)*
+                _ => ::std::result::Result::Err(crate::Error::InvalidField {
+                    field: name.to_owned(),
+                    reason: #unknown.to_owned(),
+                }),
+            }
+        }
+    })
+}
+
+/// `T` of a setter `fn f<V>(mut self, value: V) where V: TryInto<T>`.
+fn setter_target(f: &syn::ImplItemFn) -> Option<syn::Type> {
+    let clause = f.sig.generics.where_clause.as_ref()?;
+    clause.predicates.iter().find_map(|p| {
+        let syn::WherePredicate::Type(t) = p else {
+            return None;
+        };
+        t.bounds.iter().find_map(|b| {
+            let syn::TypeParamBound::Trait(tr) = b else {
+                return None;
+            };
+            let last = tr.path.segments.last()?;
+            if last.ident != "TryInto" {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            match args.args.first()? {
+                syn::GenericArgument::Type(ty) => Some(ty.clone()),
+                _ => None,
+            }
+        })
+    })
+}
+
+/// Collects `(wire name, field)` of every `.optional_query("name", &field)` call.
+struct QueryNames<'a>(&'a mut Vec<(String, String)>);
+
+impl<'ast> syn::visit::Visit<'ast> for QueryNames<'_> {
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        if call.method == "optional_query" && call.args.len() == 2 {
+            let name = match call.args.first() {
+                Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                })) => Some(s.value()),
+                _ => None,
+            };
+            let field = call
+                .args
+                .iter()
+                .nth(1)
+                .map(|a| a.to_token_stream().to_string().replace(['&', ' '], ""));
+            if let (Some(name), Some(field)) = (name, field) {
+                self.0.push((name, field));
+            }
+        }
+        syn::visit::visit_expr_method_call(self, call);
+    }
 }
 
 /// `E` of `-> Result<T, E>`.

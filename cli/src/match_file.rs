@@ -1,0 +1,237 @@
+//! `liveramp abilitec match-file`: matches every row of a CSV file through batch calls.
+//!
+//! The CSV's header names the documented match fields (`email`, `firstName`, `zipCode`, ...);
+//! every row becomes one match built by the library's own single-call builder, so each field is
+//! checked and encoded as a single call would. Results are written in input order, as CSV or as
+//! JSON Lines, with a progress bar and a final summary on stderr.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use futures::StreamExt;
+use liveramp::bulk::{BatchItem, BulkOptions, Resolved};
+use serde::Serialize;
+
+use crate::exit::{CliError, Failure, lib_error};
+use crate::output::Output;
+
+/// What `match-file` reads and writes.
+#[derive(Debug, Clone, Args)]
+pub struct MatchFileArgs {
+    /// The CSV file to read; its header names the documented match fields.
+    #[arg(value_name = "CSV")]
+    pub input: PathBuf,
+    /// Where to write the results (standard output when absent).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The results' format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: FileFormat,
+}
+
+/// The formats `match-file` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileFormat {
+    /// One CSV row per input row: row, outcome, consumer link, error code, message.
+    Csv,
+    /// One JSON object per input row.
+    Jsonl,
+}
+
+/// How the rows of a run came out.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatchSummary {
+    /// Rows read.
+    pub rows: usize,
+    /// Rows matched to a document.
+    pub matched: usize,
+    /// Rows the API found no document for (600-0030).
+    pub not_found: usize,
+    /// Other refused rows, by error code.
+    pub errors: BTreeMap<String, usize>,
+}
+
+/// Where the results go.
+enum Sink {
+    Csv(csv::Writer<Box<dyn Write>>),
+    Jsonl(Box<dyn Write>),
+}
+
+/// One result line.
+#[derive(Debug, Serialize)]
+struct Line<'a> {
+    row: usize,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    document: Option<&'a liveramp::abilitec::types::BatchDocument>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+/// Runs `match-file`.
+pub async fn run(
+    client: &liveramp::abilitec::Client,
+    args: &MatchFileArgs,
+    out: Output,
+) -> Result<MatchSummary, CliError> {
+    let items = read_items(client, &args.input)?;
+    let writer: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| CliError::usage(format!("cannot create {}: {e}", path.display())))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut sink = match args.format {
+        FileFormat::Csv => {
+            let mut csv_out = csv::Writer::from_writer(writer);
+            csv_out
+                .write_record(["row", "outcome", "consumerLink", "code", "message"])
+                .map_err(io_error)?;
+            Sink::Csv(csv_out)
+        }
+        FileFormat::Jsonl => Sink::Jsonl(writer),
+    };
+    let bar = out.counter(items.len() as u64, "rows");
+    let mut summary = MatchSummary {
+        rows: items.len(),
+        ..MatchSummary::default()
+    };
+    let mut resolved = client.resolve(futures::stream::iter(items), BulkOptions::default());
+    while let Some(item) = resolved.next().await {
+        let item = item.map_err(lib_error)?;
+        let line = line(&item, &mut summary);
+        match &mut sink {
+            Sink::Csv(csv_out) => {
+                let link = line
+                    .document
+                    .and_then(|d| d.person.as_ref())
+                    .and_then(|p| serde_json::to_value(&p.abilitec).ok())
+                    .and_then(|v| {
+                        v.get("consumerLink")
+                            .and_then(|l| l.as_str())
+                            .map(str::to_owned)
+                    })
+                    .unwrap_or_default();
+                csv_out
+                    .write_record([
+                        line.row.to_string(),
+                        line.outcome.to_owned(),
+                        link,
+                        line.code.unwrap_or_default().to_owned(),
+                        line.message.unwrap_or_default().to_owned(),
+                    ])
+                    .map_err(io_error)?;
+            }
+            Sink::Jsonl(writer) => {
+                let text = serde_json::to_string(&line).map_err(|e| write_error(e.into()))?;
+                writeln!(writer, "{text}").map_err(write_error)?;
+            }
+        }
+        bar.inc(1);
+    }
+    match &mut sink {
+        Sink::Csv(csv_out) => csv_out.flush().map_err(write_error)?,
+        Sink::Jsonl(writer) => writer.flush().map_err(write_error)?,
+    }
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+/// The match of every row of `path`, built by the single-call builder.
+fn read_items(
+    client: &liveramp::abilitec::Client,
+    path: &std::path::Path,
+) -> Result<Vec<BatchItem>, CliError> {
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+    let header = reader
+        .headers()
+        .map_err(|e| CliError::usage(format!("{}: no CSV header ({e})", path.display())))?
+        .clone();
+    let mut items = Vec::new();
+    for (row, record) in reader.records().enumerate() {
+        let record = record
+            .map_err(|e| CliError::usage(format!("{}: row {}: {e}", path.display(), row + 1)))?;
+        let mut request = client.match_people();
+        for (name, value) in header.iter().zip(record.iter()) {
+            if value.trim().is_empty() {
+                continue;
+            }
+            request = request.param(name.trim(), value.trim()).map_err(|e| {
+                CliError::usage(format!("{}: row {}: {e}", path.display(), row + 1))
+            })?;
+        }
+        let item = request
+            .batch_item()
+            .map_err(|e| CliError::usage(format!("{}: row {}: {e}", path.display(), row + 1)))?;
+        items.push(item);
+    }
+    Ok(items)
+}
+
+/// The result line of `item`, counted into `summary`.
+fn line<'a>(item: &'a Resolved, summary: &mut MatchSummary) -> Line<'a> {
+    match &item.result {
+        Ok(document) => {
+            summary.matched += 1;
+            Line {
+                row: item.index + 1,
+                outcome: "matched",
+                document: Some(document),
+                code: None,
+                message: None,
+            }
+        }
+        Err(error) => {
+            let code = error.code.as_deref();
+            let not_found = code == Some(liveramp::error::abilitec::NOT_FOUND);
+            if not_found {
+                summary.not_found += 1;
+            } else {
+                *summary
+                    .errors
+                    .entry(code.unwrap_or("unknown").to_owned())
+                    .or_default() += 1;
+            }
+            Line {
+                row: item.index + 1,
+                outcome: if not_found { "not_found" } else { "error" },
+                document: None,
+                code,
+                message: error.message.as_deref(),
+            }
+        }
+    }
+}
+
+/// The summary as the human-readable lines printed at the end.
+pub fn human_summary(summary: &MatchSummary) -> String {
+    let mut text = format!(
+        "{} rows: {} matched, {} not found",
+        summary.rows, summary.matched, summary.not_found
+    );
+    for (code, count) in &summary.errors {
+        text.push_str(&format!(", {count} error {code}"));
+    }
+    text
+}
+
+fn io_error(error: csv::Error) -> CliError {
+    CliError::new(
+        Failure::Generic,
+        format!("cannot write the results: {error}"),
+    )
+}
+
+fn write_error(error: std::io::Error) -> CliError {
+    CliError::new(
+        Failure::Generic,
+        format!("cannot write the results: {error}"),
+    )
+}
