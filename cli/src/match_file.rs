@@ -56,7 +56,7 @@ pub struct MatchSummary {
 
 /// Where the results go.
 enum Sink {
-    Csv(csv::Writer<Box<dyn Write>>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
     Jsonl(Box<dyn Write>),
 }
 
@@ -93,7 +93,7 @@ pub async fn run(
             csv_out
                 .write_record(["row", "outcome", "consumerLink", "code", "message"])
                 .map_err(io_error)?;
-            Sink::Csv(csv_out)
+            Sink::Csv(Box::new(csv_out))
         }
         FileFormat::Jsonl => Sink::Jsonl(writer),
     };

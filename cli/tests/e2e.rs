@@ -261,9 +261,10 @@ async fn consent_list_and_a_sync_cut_by_a_fault_then_finished() {
 
     let dir = h.dir.path().join("consent");
     let dir_arg = dir.to_str().unwrap();
+    // Cut three times in a row: more than the sync's own retries of one file.
     h.sandbox
         .faults()
-        .drop_mid_body(RouteMatch::operation("download_consent_file"), 1);
+        .drop_mid_body(RouteMatch::operation("download_consent_file"), 3);
     let cut = h.run(&["consent", "sync", "--dir", dir_arg]).await;
     assert_eq!(
         cut.status.code(),
@@ -284,6 +285,7 @@ async fn consent_list_and_a_sync_cut_by_a_fault_then_finished() {
     names.sort();
     let mut expected: Vec<_> = file_ids.iter().map(|id| format!("{id}.csv")).collect();
     expected.push("consent-manifest.json".to_owned());
+    expected.push(liveramp::consent::sync::LOCK_NAME.to_owned());
     expected.sort();
     assert_eq!(names, expected, "every file once, no partial file");
 }
