@@ -557,7 +557,7 @@ impl Config {
             None => {
                 return Err(AuthError::config(
                     "no service-account credentials: set LIVERAMP_CREDENTIALS to the path of the \
-                     credentials file, or call Config::with_credentials",
+                     credentials file",
                 ));
             }
         };
@@ -593,8 +593,7 @@ impl Config {
             }
             return Err(AuthError::config(
                 "no AbiliTec credentials: set LIVERAMP_ABILITEC_CLIENT_ID and \
-                 LIVERAMP_ABILITEC_CLIENT_SECRET (Config::with_abilitec_credentials), or a \
-                 service account (LIVERAMP_CREDENTIALS)",
+                 LIVERAMP_ABILITEC_CLIENT_SECRET, or a service account (LIVERAMP_CREDENTIALS)",
             ));
         };
         let identity = format!(
@@ -681,10 +680,7 @@ impl Config {
     pub fn activation(&self) -> Result<crate::activation::Client, AuthError> {
         check_url(&self.activation_url)?;
         let org_id = self.org_id.as_deref().ok_or_else(|| {
-            AuthError::config(
-                "the Activation API needs an org ID: set LIVERAMP_ORG_ID or call \
-                 Config::with_org_id",
-            )
+            AuthError::config("the Activation API needs an org ID: set LIVERAMP_ORG_ID")
         })?;
         let transport = self
             .transport()
@@ -722,10 +718,7 @@ impl Config {
     pub fn data_integration(&self) -> Result<crate::data_integration::Client, AuthError> {
         check_url(&self.data_integration_url)?;
         let token = self.data_integration_token.as_ref().ok_or_else(|| {
-            AuthError::config(
-                "no Data Integration API token: set LIVERAMP_DATA_INTEGRATION_TOKEN or call \
-                 Config::with_data_integration_token",
-            )
+            AuthError::config("no Data Integration API token: set LIVERAMP_DATA_INTEGRATION_TOKEN")
         })?;
         let tokens: Arc<dyn TokenSource> = Arc::new(crate::auth::StaticToken::new(token.expose()));
         let transport = self.transport().token_source(tokens).build();
@@ -742,10 +735,7 @@ impl Config {
     pub fn activation_v1(&self) -> Result<crate::activation_v1::Client, AuthError> {
         check_url(&self.activation_v1_url)?;
         let key = self.activation_v1_api_key.clone().ok_or_else(|| {
-            AuthError::config(
-                "no Activation v1 API key: set LIVERAMP_ACTIVATION_V1_API_KEY or call \
-                 Config::with_activation_v1_api_key",
-            )
+            AuthError::config("no Activation v1 API key: set LIVERAMP_ACTIVATION_V1_API_KEY")
         })?;
         let transport = self.transport().api_key(key)?.build();
         Ok(crate::activation_v1::Client::new_with_client(
@@ -789,7 +779,7 @@ fn trusted_token_uri(token_uri: &str) -> Result<String, AuthError> {
     } else {
         Err(AuthError::config(format!(
             "the credentials file's token_uri `{}` is not a LiveRamp host: set \
-             LIVERAMP_TOKEN_URL (Config::with_token_url) to use it",
+             LIVERAMP_TOKEN_URL to that URL to use it anyway",
             url.origin().ascii_serialization()
         ))
         .with_field("token_uri"))

@@ -270,14 +270,18 @@ impl Transport {
         info: &OperationInfo,
         api: &'static ApiSpec,
     ) -> reqwest::Result<reqwest::Response> {
+        // OpenTelemetry's HTTP client names; the URL itself (its query may hold personal
+        // data) is never recorded, only its host and the operation.
         let span = tracing::info_span!(
             "liveramp.call",
-            api = api.api,
-            operation_id = info.operation_id,
-            method = %request.method(),
-            attempt = tracing::field::Empty,
-            status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
+            "liveramp.api" = api.api,
+            "liveramp.operation" = info.operation_id,
+            "http.request.method" = %request.method(),
+            "server.address" = request.url().host_str().unwrap_or_default(),
+            "http.request.resend_count" = tracing::field::Empty,
+            "http.response.status_code" = tracing::field::Empty,
+            "error.type" = tracing::field::Empty,
+            "latency_ms" = tracing::field::Empty,
         );
         let started = self.inner.clock.now();
         let op = api.operation(info.operation_id);
@@ -292,13 +296,26 @@ impl Transport {
         span.record("latency_ms", latency.as_millis() as u64);
         match outcome {
             Ok(answer) => {
+                span.record("http.response.status_code", answer.status.as_u16());
+                span.in_scope(|| tracing::debug!("call finished"));
                 // Only an undocumented status reaches the caller's error handling as a response
                 // whose body must still be readable (see `BufferedBody`).
                 let undocumented = !op.is_some_and(|o| o.documents(answer.status.as_u16()));
                 Ok(rebuild(answer, undocumented))
             }
             Err(error) => {
-                span.in_scope(|| tracing::debug!(error = %error, "call failed"));
+                if let Some(status) = error.status() {
+                    span.record("http.response.status_code", status.as_u16());
+                }
+                span.record("error.type", error_type(&error));
+                span.in_scope(|| {
+                    tracing::debug!(
+                        "liveramp.error_code" = error.api_error().and_then(|e| e.code.as_deref()),
+                        "liveramp.request_id" = error.request_id(),
+                        error = %error,
+                        "call failed"
+                    );
+                });
                 ship(error).await
             }
         }
@@ -395,11 +412,17 @@ impl Transport {
             let clamped = left_now < policy.attempt_timeout;
             *attempt.timeout_mut() = Some(policy.attempt_timeout.min(left_now));
             attempts += 1;
-            span.record("attempt", attempts);
+            if attempts > 1 {
+                span.record("http.request.resend_count", attempts - 1);
+            }
             let last = match send(client, attempt, inner.max_body_bytes).await {
                 Ok(answer) => {
-                    span.record("status", answer.status.as_u16());
                     let status = answer.status;
+                    tracing::debug!(
+                        attempt = attempts,
+                        "http.response.status_code" = status.as_u16(),
+                        "attempt answered"
+                    );
                     // LiveRamp's token pages: a 401, or a 403 for an expired token, means
                     // fetch a new one. A 403 may also be a genuine permission error: one
                     // refresh per call, so that one is answered after a single retry; a
@@ -528,6 +551,27 @@ impl Transport {
                 last: Box::new(last),
             },
         }
+    }
+}
+
+/// OpenTelemetry's `error.type` of a failed call: the status code, or what went wrong.
+fn error_type(error: &Error) -> &str {
+    match error {
+        Error::Network { kind, .. } => match kind {
+            NetworkKind::Connect => "connect",
+            NetworkKind::Timeout => "timeout",
+            NetworkKind::Request => "request",
+            NetworkKind::Body => "body",
+        },
+        Error::DeadlineExceeded { .. } => "deadline",
+        Error::RetryBudgetExhausted { .. } => "retry_budget",
+        Error::Auth(_) => "auth",
+        Error::InvalidField { .. } | Error::InvalidRequest(_) => "invalid_request",
+        Error::Decode { .. } | Error::EmptyBody { .. } => "decode",
+        Error::BodyTooLarge { .. } => "body_too_large",
+        Error::Edge(_) => "edge",
+        Error::Api(e) => e.status.as_str(),
+        _ => "other",
     }
 }
 

@@ -79,22 +79,36 @@ async fn each_call_has_one_span_with_its_fields_and_no_secret() {
     assert_eq!(closes.len(), 2, "one span per call:\n{output}");
     for line in &closes {
         assert!(line.contains("liveramp.call"), "{line}");
-        assert!(line.contains("api=\"consent\""), "{line}");
+        assert!(line.contains("liveramp.api=\"consent\""), "{line}");
         assert!(
-            line.contains("operation_id=\"list_consent_files\""),
+            line.contains("liveramp.operation=\"list_consent_files\""),
             "{line}"
         );
+        assert!(line.contains("http.request.method=GET"), "{line}");
+        assert!(line.contains("server.address=\"127.0.0.1\""), "{line}");
         assert!(line.contains("latency_ms="), "{line}");
     }
     assert!(
-        closes[0].contains("attempt=2") && closes[0].contains("status=503"),
+        closes[0].contains("http.request.resend_count=1")
+            && closes[0].contains("http.response.status_code=503")
+            && closes[0].contains("error.type=\"503\""),
         "{}",
         closes[0]
     );
     assert!(
-        closes[1].contains("attempt=1") && closes[1].contains("status=200"),
+        !closes[1].contains("resend_count") && closes[1].contains("http.response.status_code=200"),
         "{}",
         closes[1]
+    );
+    // One event per attempt, not fields written over on the call's span.
+    let attempts = output
+        .lines()
+        .filter(|l| l.contains("attempt answered"))
+        .count();
+    assert_eq!(attempts, 3, "{output}");
+    assert!(
+        output.contains("call failed") && output.contains("call finished"),
+        "{output}"
     );
     assert!(output.contains("retrying"), "retries are logged:\n{output}");
     assert!(

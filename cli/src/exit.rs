@@ -39,6 +39,17 @@ impl Failure {
         }
     }
 
+    /// Its name in JSON error reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Generic => "generic",
+            Self::Usage => "usage",
+            Self::Auth => "auth",
+            Self::Api => "api",
+            Self::Network => "network",
+        }
+    }
+
     /// The failure an HTTP error status means.
     pub fn from_status(status: u16) -> Self {
         match status {

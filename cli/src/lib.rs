@@ -34,9 +34,14 @@ use output::Output;
 3 authentication, 4 API error, 5 network."
 )]
 pub struct Cli {
-    /// Print machine-readable JSON on stdout instead of text (no progress drawn).
+    /// Print machine-readable JSON on stdout instead of text (no progress drawn); errors are
+    /// JSON on stderr too.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Log what the library does on stderr: -v for calls and retries, -vv for everything
+    /// (`RUST_LOG` takes precedence, e.g. `RUST_LOG=liveramp=trace`).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
     /// Credentials and base URLs.
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -71,6 +76,12 @@ pub enum Command {
     /// Consent Files: list them, sync them into a directory.
     #[command(subcommand)]
     Consent(consent::ConsentCommand),
+    /// Prints the completion script of a shell (e.g. `liveramp completions bash > ...`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Parses `args`, runs the command and returns the process exit code.
@@ -92,6 +103,7 @@ where
         }
     };
     let out = Output::new(cli.json);
+    init_logging(cli.verbose);
     match run(cli, out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -118,8 +130,32 @@ fn run(cli: Cli, out: Output) -> Result<(), CliError> {
             Command::Sandbox { port } => sandbox::run(*port, out).await,
             Command::Demo => demo::run(out).await,
             Command::Consent(command) => consent::run(command, &config()?, out).await,
+            Command::Completions { shell } => {
+                use clap::CommandFactory;
+                let mut command = Cli::command();
+                clap_complete::generate(*shell, &mut command, "liveramp", &mut std::io::stdout());
+                Ok(())
+            }
         }
     })
+}
+
+/// Logs on stderr as `RUST_LOG` says, or at the level `-v` (debug) or `-vv` (trace) asks for;
+/// nothing is installed without either. The library never logs a secret or personal data.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match (std::env::var("RUST_LOG"), verbose) {
+        (Ok(spec), _) if !spec.trim().is_empty() => EnvFilter::new(spec),
+        (_, 0) => return,
+        (_, 1) => EnvFilter::new("liveramp=debug,liveramp_cli=debug"),
+        _ => EnvFilter::new("trace"),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(true)
+        .try_init();
 }
 
 /// The guide to testing with the sandbox (`docs/sandbox.md`), compiled here so that its

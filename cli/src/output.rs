@@ -116,9 +116,20 @@ impl Output {
         }
     }
 
-    /// Reports a failed command: one line on stderr.
+    /// Reports a failed command on stderr: one line, or under `--json` one JSON object with
+    /// the message, the kind of failure and the exit code.
     pub fn error(&self, error: &CliError) {
-        eprintln!("error: {}", printable(&error.one_line()));
+        if self.json {
+            let failure = error.failure();
+            let report = serde_json::json!({
+                "error": error.one_line(),
+                "kind": failure.name(),
+                "exitCode": failure.code(),
+            });
+            eprintln!("{report}");
+        } else {
+            eprintln!("error: {}", printable(&error.one_line()));
+        }
     }
 }
 

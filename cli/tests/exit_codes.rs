@@ -15,10 +15,17 @@ fn liveramp(args: &[&str], env: &[(&'static str, String)]) -> Output {
         .unwrap()
 }
 
+/// The one error line of a failed run: `error: ...`, or under `--json` the JSON report's
+/// message (whose exit code must be the process's).
 fn one_error_line(output: &Output) -> String {
     let stderr = String::from_utf8(output.stderr.clone()).unwrap();
     let lines: Vec<_> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one line: {stderr:?}");
+    if lines[0].starts_with('{') {
+        let report: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(report["exitCode"].as_i64(), output.status.code().map(i64::from));
+        return format!("error: {}", report["error"].as_str().unwrap());
+    }
     assert!(lines[0].starts_with("error: "), "{stderr:?}");
     lines[0].to_owned()
 }
@@ -108,4 +115,56 @@ fn missing_credentials_exit_two_and_say_which_variable() {
     let output = liveramp(&["consent", "list"], &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(one_error_line(&output).contains("LIVERAMP_CREDENTIALS"));
+}
+
+#[test]
+fn under_json_an_error_is_json_on_stderr_and_names_no_library_method() {
+    // No credentials at all: a configuration error.
+    let output = Command::new(env!("CARGO_BIN_EXE_liveramp"))
+        .args(["--json", "consent", "list"])
+        .env_remove("LIVERAMP_CREDENTIALS")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let report: serde_json::Value = serde_json::from_slice(&output.stderr).unwrap();
+    assert_eq!(report["exitCode"], 2);
+    assert_eq!(report["kind"], "usage");
+    let message = report["error"].as_str().unwrap();
+    assert!(message.contains("LIVERAMP_CREDENTIALS"), "{message}");
+    assert!(!message.contains("Config::"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_and_rust_log_log_the_calls_on_stderr() {
+    let fake = FakeConsent::start(1, 10, 10).await;
+    let env = fake.env();
+    let quiet = liveramp(&["--json", "consent", "list"], &env);
+    assert!(quiet.status.success());
+    assert!(quiet.stderr.is_empty(), "nothing logged by default");
+    let verbose = liveramp(&["--json", "-v", "consent", "list"], &env);
+    assert!(verbose.status.success());
+    let log = String::from_utf8(verbose.stderr).unwrap();
+    assert!(log.contains("call finished"), "{log}");
+    assert!(
+        log.contains("liveramp.operation=\"list_consent_files\""),
+        "{log}"
+    );
+    let mut with_rust_log = env.clone();
+    with_rust_log.push(("RUST_LOG", "liveramp=trace".to_owned()));
+    let traced = liveramp(&["--json", "consent", "list"], &with_rust_log);
+    let log = String::from_utf8(traced.stderr).unwrap();
+    assert!(log.contains("attempt answered"), "{log}");
+    assert!(!log.to_lowercase().contains("bearer"), "{log}");
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = liveramp(&["completions", shell], &[]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(script.contains("match-file"), "{shell}");
+    }
 }

@@ -87,6 +87,24 @@ impl TokenEndpoint {
         fields: &[(&str, &str)],
         basic: Option<(&str, &str)>,
     ) -> Result<FetchedToken, AuthError> {
+        use tracing::Instrument;
+        let span = tracing::info_span!(
+            "liveramp.token",
+            "server.address" = self.url.host_str().unwrap_or_default(),
+            "http.response.status_code" = tracing::field::Empty,
+        );
+        let result = self.send_form(fields, basic).instrument(span.clone()).await;
+        if let Some(status) = result.as_ref().err().and_then(AuthError::status) {
+            span.record("http.response.status_code", status);
+        }
+        result
+    }
+
+    async fn send_form(
+        &self,
+        fields: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Result<FetchedToken, AuthError> {
         if let Some(bucket) = self.limiters.as_deref().and_then(|l| l.tokens()) {
             bucket.acquire().await;
         }

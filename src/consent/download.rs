@@ -64,12 +64,20 @@ impl Client {
         &self,
         file: &ConsentFile,
     ) -> Result<ConsentFileBody, DownloadError> {
+        use tracing::Instrument;
         let url = signed_url(&file.file_url)?;
+        // The signed URL is a credential: only its host is recorded.
+        let span = tracing::info_span!(
+            "liveramp.consent.download",
+            "liveramp.file" = %file.id,
+            "server.address" = url.host_str().unwrap_or_default(),
+        );
         let response = self
             .client()
             .get(url)
             .timeout(DOWNLOAD_TIMEOUT)
             .send()
+            .instrument(span)
             .await
             .map_err(DownloadError::transport)?;
         match response.status() {
