@@ -100,8 +100,14 @@ async fn a_cut_download_exits_with_the_network_code_and_one_error_line() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     let lines: Vec<_> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{stderr}");
+    // `--json`: the error is one JSON object with the exit code.
+    let report: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(report["exitCode"], 5);
     assert!(
-        lines[0].starts_with("error: downloading consent file "),
+        report["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("downloading consent file "),
         "{stderr}"
     );
     assert!(

@@ -23,7 +23,10 @@ fn one_error_line(output: &Output) -> String {
     assert_eq!(lines.len(), 1, "one line: {stderr:?}");
     if lines[0].starts_with('{') {
         let report: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
-        assert_eq!(report["exitCode"].as_i64(), output.status.code().map(i64::from));
+        assert_eq!(
+            report["exitCode"].as_i64(),
+            output.status.code().map(i64::from)
+        );
         return format!("error: {}", report["error"].as_str().unwrap());
     }
     assert!(lines[0].starts_with("error: "), "{stderr:?}");
