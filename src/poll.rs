@@ -31,10 +31,8 @@
 //! # }
 //! ```
 
-use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -258,7 +256,6 @@ struct Schedule {
     started: Instant,
     deadline: Instant,
     next_interval: Duration,
-    rng: u64,
 }
 
 impl<F, Fut, C, R, E, P, T> Poller<F, Fut, C, DefaultErrorClassifier<E>>
@@ -279,7 +276,6 @@ where
                 started: now,
                 deadline: now,
                 next_interval: config.interval,
-                rng: seed(),
             },
             config,
             request,
@@ -347,13 +343,7 @@ impl Schedule {
         if jitter == 0.0 || d.is_zero() {
             return d;
         }
-        // xorshift64*: plenty for spreading requests, and no dependency.
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        let bits = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
-        let unit = bits as f64 / (1u64 << 53) as f64;
-        d.mul_f64(1.0 - jitter * unit)
+        crate::retry::jitter_down(d, jitter)
     }
 
     /// The next backoff interval, grown and then capped.
@@ -364,12 +354,6 @@ impl Schedule {
         self.next_interval = grown.min(config.max_interval);
         current
     }
-}
-
-fn seed() -> u64 {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(0x9E37_79B9_7F4A_7C15);
-    hasher.finish() | 1
 }
 
 impl<F, Fut, C, X, R, E, P, T> Poller<F, Fut, C, X>

@@ -74,6 +74,16 @@ impl RetryPolicy {
     }
 }
 
+/// `d` made up to `fraction` longer, at random (spreads refreshes of many processes).
+pub(crate) fn jitter_up(d: Duration, fraction: f64) -> Duration {
+    d.mul_f64(1.0 + fraction * fastrand::f64())
+}
+
+/// `d` made up to `fraction` shorter, at random (spreads the retries of many callers).
+pub(crate) fn jitter_down(d: Duration, fraction: f64) -> Duration {
+    d.mul_f64(1.0 - fraction * fastrand::f64())
+}
+
 /// Whether an answer with this status is worth trying again (for a request safe to repeat).
 pub fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)

@@ -286,12 +286,6 @@ fn match_array_query_items(code: &str) -> String {
         .collect()
 }
 
-/// Loads and generates one API; the build script's whole job for a spec.
-pub fn generate_file(spec: &Path, module: &str) -> Result<String, Error> {
-    let doc = load(spec)?;
-    generate(spec, &doc, module)
-}
-
 /// Finds an operation by its `operationId`: its path, method and definition.
 pub fn operation<'a>(
     doc: &'a OpenAPI,

@@ -161,11 +161,6 @@ impl<F: Fetch> TokenCache<F> {
         }
     }
 
-    /// The fetcher.
-    pub fn fetcher(&self) -> &F {
-        &self.shared.fetcher
-    }
-
     /// How long the cached token remains valid, if there is one that is.
     pub fn remaining(&self) -> Option<Duration> {
         let now = Instant::now();
@@ -279,7 +274,8 @@ impl<F: Fetch> Inner<F> {
                     .lifetime(SystemTime::now())
                     .unwrap_or(self.policy.default_lifetime)
                     .min(MAX_LIFETIME);
-                let ahead = jitter_up(self.policy.ahead(lifetime), 0.25).min(lifetime);
+                let ahead =
+                    crate::retry::jitter_up(self.policy.ahead(lifetime), 0.25).min(lifetime);
                 let expires_at = started + lifetime;
                 state.current = Some(Current {
                     token: fetched.token.clone(),
@@ -292,7 +288,7 @@ impl<F: Fetch> Inner<F> {
             }
             Err(error) => {
                 state.failures = state.failures.saturating_add(1);
-                let backoff = jitter_down(self.policy.backoff(state.failures), 0.5);
+                let backoff = crate::retry::jitter_down(self.policy.backoff(state.failures), 0.5);
                 let asked = error
                     .retry_after()
                     .map_or(Duration::ZERO, |d| d.min(self.policy.max_backoff));
@@ -305,16 +301,6 @@ impl<F: Fetch> Inner<F> {
             }
         }
     }
-}
-
-/// `d` made up to `fraction` longer, at random.
-fn jitter_up(d: Duration, fraction: f64) -> Duration {
-    d.mul_f64(1.0 + fraction * fastrand::f64())
-}
-
-/// `d` made up to `fraction` shorter, at random.
-fn jitter_down(d: Duration, fraction: f64) -> Duration {
-    d.mul_f64(1.0 - fraction * fastrand::f64())
 }
 
 impl<F: Fetch> TokenSource for TokenCache<F> {
@@ -391,9 +377,9 @@ mod tests {
     #[test]
     fn jitter_stays_in_its_band() {
         for _ in 0..1000 {
-            let up = jitter_up(Duration::from_secs(60), 0.25);
+            let up = crate::retry::jitter_up(Duration::from_secs(60), 0.25);
             assert!(up >= Duration::from_secs(60) && up <= Duration::from_secs(75));
-            let down = jitter_down(Duration::from_secs(4), 0.5);
+            let down = crate::retry::jitter_down(Duration::from_secs(4), 0.5);
             assert!(down >= Duration::from_secs(2) && down <= Duration::from_secs(4));
         }
     }

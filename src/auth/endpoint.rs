@@ -223,7 +223,11 @@ pub(crate) fn interpret(
             .as_deref()
             .is_some_and(|c| TRANSIENT_OAUTH_ERRORS.contains(&c));
         let (kind, what) = match status {
-            408 | 429 | 500..=599 => (AuthErrorKind::Unavailable, "is unavailable"),
+            _ if reqwest::StatusCode::from_u16(status)
+                .is_ok_and(crate::retry::is_retryable_status) =>
+            {
+                (AuthErrorKind::Unavailable, "is unavailable")
+            }
             _ if transient_code => (AuthErrorKind::Unavailable, "is unavailable"),
             300..=399 => (
                 AuthErrorKind::Rejected,
