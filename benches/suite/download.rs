@@ -147,7 +147,7 @@ async fn library(base: &str, url: &str) -> (f64, u64) {
 }
 
 /// This process's peak resident set (`VmHWM` in `/proc/self/status`), in KiB.
-fn peak_kib() -> u64 {
+pub fn peak_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {

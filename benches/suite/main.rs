@@ -4,6 +4,7 @@
 //! from `cargo xtask bench-build`. Results and the machine they ran on: `BENCHMARKS.md`.
 
 mod download;
+mod hostile;
 mod instructions;
 mod overhead;
 mod server;
@@ -14,6 +15,10 @@ fn main() {
     // A child process measuring one download.
     if let Ok(variant) = std::env::var(download::CHILD_ENV) {
         download::child_main(&variant);
+        return;
+    }
+    if let Ok(base) = std::env::var(hostile::CHILD_ENV) {
+        hostile::child_main(&base);
         return;
     }
     // One variant of the overhead figure alone, for a profiler: `profile raw|library CALLS`.
@@ -42,6 +47,9 @@ fn main() {
     }
     if only.is_empty() || only == "download" {
         download::run(&server);
+    }
+    if only.is_empty() || only == "hostile" {
+        hostile::run(&server);
     }
 }
 

@@ -82,7 +82,9 @@ async fn serve(mut stream: TcpStream, page: Arc<[u8]>, chunk: Arc<[u8]>) {
         let head = String::from_utf8_lossy(&buf[..end]).into_owned();
         buf.drain(..end);
         let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-        let written = if target.starts_with("/file") {
+        let written = if target.starts_with("/huge") {
+            send_chunked(&mut stream, 1 << 30, &chunk).await
+        } else if target.starts_with("/file") {
             let bytes: u64 = target
                 .split("bytes=")
                 .nth(1)
@@ -106,6 +108,22 @@ async fn serve(mut stream: TcpStream, page: Arc<[u8]>, chunk: Arc<[u8]>) {
             return;
         }
     }
+}
+
+/// `bytes` of body in chunked framing, no length announced: the reader must stop on its own.
+async fn send_chunked(stream: &mut TcpStream, bytes: u64, chunk: &[u8]) -> std::io::Result<()> {
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+    stream.write_all(head.as_bytes()).await?;
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        stream.write_all(format!("{n:x}\r\n").as_bytes()).await?;
+        stream.write_all(&chunk[..n]).await?;
+        stream.write_all(b"\r\n").await?;
+        left -= n as u64;
+    }
+    stream.write_all(b"0\r\n\r\n").await
 }
 
 async fn send_file(stream: &mut TcpStream, bytes: u64, chunk: &[u8]) -> std::io::Result<()> {
