@@ -310,8 +310,3 @@ impl Drop for Sandbox {
         }
     }
 }
-
-/// The examples of `docs/sandbox.md`, compiled as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../docs/sandbox.md")]
-pub struct SandboxGuide;
