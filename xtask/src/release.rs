@@ -37,10 +37,42 @@ pub fn run(dry_run: bool) -> Result<(), String> {
         println!("xtask: {package} packages {} files", files.len());
     }
     let mut args = vec!["publish", "--workspace", "--locked"];
-    if dry_run {
-        args.extend(["--dry-run", "--allow-dirty"]);
+    if !dry_run {
+        return crate::ci::cargo(&args);
     }
+    // The dry run builds each package against the others' packages as if they came from the
+    // registry, and Cargo never rebuilds a registry crate of the same version: in the shared
+    // target directory a changed `liveramp-codegen` would be verified by its stale build. So
+    // the rehearsal has a target directory of its own, our crates' artifacts removed first.
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let dir = std::path::Path::new(&target).join("publish-check");
+    forget_our_builds(&dir)?;
+    let dir = dir.to_string_lossy().into_owned();
+    args.extend(["--dry-run", "--allow-dirty", "--target-dir", &dir]);
     crate::ci::cargo(&args)
+}
+
+/// Removes the build artifacts of the published crates under `dir` (dependencies stay).
+fn forget_our_builds(dir: &std::path::Path) -> Result<(), String> {
+    for sub in ["debug/.fingerprint", "debug/build", "debug/deps"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !(name.starts_with("liveramp") || name.starts_with("libliveramp")) {
+                continue;
+            }
+            let path = entry.path();
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed.map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// `cargo package --list` of one package.
