@@ -455,6 +455,7 @@ impl Config {
     /// Shares tokens and rate limits with every process configured with the same fleet (see
     /// [`crate::fleet`]).
     #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn with_fleet(mut self, fleet: crate::fleet::Fleet) -> Self {
         self.fleet = Some(fleet);
         self.limiters = Arc::new(self.limiters_for(&self.rate_limits));
@@ -660,6 +661,7 @@ impl Config {
 
     /// The Consent Files client, authenticated with the service account.
     #[cfg(feature = "consent")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "consent")))]
     pub fn consent(&self) -> Result<crate::consent::Client, AuthError> {
         check_url(&self.consent_url)?;
         let transport = self
@@ -677,6 +679,7 @@ impl Config {
     /// The Activation v2 client, authenticated with the service account and sending the org
     /// ID (required).
     #[cfg(feature = "activation")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "activation")))]
     pub fn activation(&self) -> Result<crate::activation::Client, AuthError> {
         check_url(&self.activation_url)?;
         let org_id = self.org_id.as_deref().ok_or_else(|| {
@@ -698,6 +701,7 @@ impl Config {
     /// The AbiliTec client, authenticated as [`Config::abilitec_tokens`] says and sending the
     /// role, if one is set, with every call.
     #[cfg(feature = "abilitec")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "abilitec")))]
     pub fn abilitec(&self) -> Result<crate::abilitec::Client, AuthError> {
         check_url(&self.abilitec_url)?;
         let mut transport = self.transport().token_source(self.abilitec_tokens()?);
@@ -715,6 +719,7 @@ impl Config {
 
     /// The Data Integration client, authenticated with the API token.
     #[cfg(feature = "data-integration")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "data-integration")))]
     pub fn data_integration(&self) -> Result<crate::data_integration::Client, AuthError> {
         check_url(&self.data_integration_url)?;
         let token = self.data_integration_token.as_ref().ok_or_else(|| {

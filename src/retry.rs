@@ -5,7 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
@@ -13,7 +13,12 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// How the transport retries, times out and waits. Every client has one; see
 /// [`crate::transport::TransportBuilder::retry_policy`].
+///
+/// Start from [`RetryPolicy::default`] or [`RetryPolicy::no_retry`] and change what you need
+/// with the `with_*` methods (or by assigning a field): the struct is `#[non_exhaustive]`, so a
+/// later release can add a setting without breaking your code.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts per call, the first included (1 = never retry).
     pub max_attempts: u32,
@@ -48,6 +53,48 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// This policy with another `max_attempts`: attempts per call, the first included (1 = never retry).
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// This policy with another `base_delay`: the range the backoff before the first retry is drawn from (`0..=base_delay`).
+    pub fn with_base_delay(mut self, base_delay: Duration) -> Self {
+        self.base_delay = base_delay;
+        self
+    }
+
+    /// This policy with another `max_delay`: the widest range a backoff is drawn from.
+    pub fn with_max_delay(mut self, max_delay: Duration) -> Self {
+        self.max_delay = max_delay;
+        self
+    }
+
+    /// This policy with another `max_retry_after`: how long a server's `Retry-After` is honoured at most.
+    pub fn with_max_retry_after(mut self, max_retry_after: Duration) -> Self {
+        self.max_retry_after = max_retry_after;
+        self
+    }
+
+    /// This policy with another `deadline`: the deadline of a whole call (token fetch, attempts, waits).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// This policy with another `attempt_timeout`: the timeout of one attempt (send and read the answer).
+    pub fn with_attempt_timeout(mut self, attempt_timeout: Duration) -> Self {
+        self.attempt_timeout = attempt_timeout;
+        self
+    }
+
+    /// This policy with another `min_attempt_time`: how much of the deadline must be left after a wait for a retry to start.
+    pub fn with_min_attempt_time(mut self, min_attempt_time: Duration) -> Self {
+        self.min_attempt_time = min_attempt_time;
+        self
+    }
+
     /// One attempt per call, the default deadline: retrying switched off.
     pub fn no_retry() -> Self {
         Self {
@@ -193,28 +240,32 @@ impl Clock for TokioClock {
     }
 }
 
-/// A clock for tests: `sleep` returns at once, records the wait and moves this clock's `now`
+/// A clock for tests (feature `test-util`): `sleep` returns at once, records the wait and moves this clock's `now`
 /// forward by it, so retries over real sockets run fast and their delays can be asserted.
+#[cfg(any(test, feature = "test-util"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 #[derive(Debug, Clone)]
 pub struct RecordingClock {
     start: tokio::time::Instant,
     wall_start: SystemTime,
-    state: Arc<Mutex<Vec<Duration>>>,
+    state: std::sync::Arc<Mutex<Vec<Duration>>>,
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Default for RecordingClock {
     fn default() -> Self {
         Self::starting_at(SystemTime::now())
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl RecordingClock {
     /// A clock whose wall time starts at `wall`.
     pub fn starting_at(wall: SystemTime) -> Self {
         Self {
             start: tokio::time::Instant::now(),
             wall_start: wall,
-            state: Arc::new(Mutex::new(Vec::new())),
+            state: std::sync::Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -228,6 +279,7 @@ impl RecordingClock {
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Clock for RecordingClock {
     fn now(&self) -> tokio::time::Instant {
         self.start + self.start.elapsed() + self.slept()

@@ -164,7 +164,9 @@ impl TransportBuilder {
     }
 
     /// Whether requests are checked against the spec's constraints before sending (on by
-    /// default).
+    /// default). Feature `test-util`: for tests and benchmarks that send what the spec forbids.
+    #[cfg(any(test, feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn validate(mut self, on: bool) -> Self {
         self.inner.validate = on;
         self

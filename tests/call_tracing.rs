@@ -54,10 +54,7 @@ async fn each_call_has_one_span_with_its_fields_and_no_secret() {
     let transport = liveramp::transport::Transport::builder()
         .token_source(Arc::new(liveramp::auth::StaticToken::new(common::TOKEN)))
         .clock(Arc::new(clock.clone()))
-        .retry_policy(liveramp::retry::RetryPolicy {
-            max_attempts: 2,
-            ..Default::default()
-        })
+        .retry_policy(liveramp::retry::RetryPolicy::default().with_max_attempts(2))
         .build();
     let client = liveramp::consent::Client::new_with_client(
         &server.base_url(),

@@ -130,10 +130,7 @@ async fn status_429_waits_until_the_retry_after_date() {
             then.status(429).header("retry-after", date);
         })
         .await;
-    let policy = RetryPolicy {
-        max_attempts: 2,
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy::default().with_max_attempts(2);
     let client = client(
         &server.base_url(),
         builder(&clock).retry_policy(policy).build(),
@@ -159,11 +156,9 @@ async fn a_long_retry_after_is_capped() {
         })
         .await;
     let clock = RecordingClock::default();
-    let policy = RetryPolicy {
-        max_attempts: 2,
-        deadline: Duration::from_secs(600),
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy::default()
+        .with_max_attempts(2)
+        .with_deadline(Duration::from_secs(600));
     let client = client(
         &server.base_url(),
         builder(&clock).retry_policy(policy).build(),
@@ -182,10 +177,7 @@ async fn a_retry_that_cannot_fit_the_deadline_is_not_started() {
         })
         .await;
     let clock = RecordingClock::default();
-    let policy = RetryPolicy {
-        deadline: Duration::from_secs(10),
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy::default().with_deadline(Duration::from_secs(10));
     let client = client(
         &server.base_url(),
         builder(&clock).retry_policy(policy).build(),
@@ -210,11 +202,9 @@ async fn a_retry_without_time_left_for_its_attempt_is_not_started() {
         })
         .await;
     let clock = RecordingClock::default();
-    let policy = RetryPolicy {
-        deadline: Duration::from_millis(1200),
-        min_attempt_time: Duration::from_millis(250),
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy::default()
+        .with_deadline(Duration::from_millis(1200))
+        .with_min_attempt_time(Duration::from_millis(250));
     let first = client(
         &server.base_url(),
         builder(&clock).retry_policy(policy).build(),
@@ -231,12 +221,10 @@ async fn a_retry_without_time_left_for_its_attempt_is_not_started() {
         "{err:?}"
     );
 
-    let policy = RetryPolicy {
-        deadline: Duration::from_millis(1200),
-        min_attempt_time: Duration::from_millis(50),
-        max_attempts: 2,
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy::default()
+        .with_deadline(Duration::from_millis(1200))
+        .with_min_attempt_time(Duration::from_millis(50))
+        .with_max_attempts(2);
     let second = client(
         &server.base_url(),
         builder(&clock).retry_policy(policy).build(),
@@ -316,10 +304,7 @@ async fn an_answer_slower_than_the_attempt_timeout_is_retried() {
     )])
     .await;
     let clock = RecordingClock::default();
-    let policy = RetryPolicy {
-        attempt_timeout: Duration::from_millis(150),
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy::default().with_attempt_timeout(Duration::from_millis(150));
     let client = client(
         &server.base_url,
         builder(&clock).retry_policy(policy).build(),
@@ -348,10 +333,7 @@ async fn the_deadline_clamps_the_attempt_timeout() {
     )])
     .await;
     let clock = RecordingClock::default();
-    let policy = RetryPolicy {
-        deadline: Duration::from_millis(150),
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy::default().with_deadline(Duration::from_millis(150));
     let client = client(
         &server.base_url,
         builder(&clock).retry_policy(policy).build(),
@@ -392,10 +374,7 @@ async fn the_deadline_covers_the_token_fetch() {
             then.status(200);
         })
         .await;
-    let policy = RetryPolicy {
-        deadline: Duration::from_millis(100),
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy::default().with_deadline(Duration::from_millis(100));
     let transport = Transport::builder()
         .token_source(Arc::new(NeverToken))
         .retry_policy(policy)

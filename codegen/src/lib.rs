@@ -1,23 +1,36 @@
 //! Code generation for the `liveramp` crate, shared by its build script and its xtask.
 //!
-//! One code path turns `specs/<api>.yaml` into Rust: [`generate`] parses a spec, runs
-//! progenitor with the crate's settings, makes every string enum open (an `Unknown(String)`
-//! variant keeps values the spec does not list), appends the operation table the transport
-//! validates and retries by (see [`operations`]), drops progenitor's `api-version` header (see
-//! [`headers`]), skips unset optional query parameters (see [`query`]), makes every `send()` return the
-//! crate's error and says what a rejected builder input must be (see [`send`]), tidies names such as `segment_i_ds` (see [`names`]) and returns formatted
-//! source. `build.rs` writes it to `OUT_DIR`; `cargo xtask` reads the same specs
-//! through [`load`] for lint and documentation.
+//! `liveramp`'s `build.rs` turns each enabled `specs/<api>.yaml` into Rust with [`load`] and
+//! [`generate`] (and [`generate_httpmock`] with its `httpmock` feature): progenitor runs with the
+//! crate's settings, every string enum becomes open (an `Unknown(String)` variant keeps values the
+//! spec does not list), an operation table the transport validates and retries by is appended,
+//! progenitor's `api-version` header is dropped, unset optional query parameters are skipped,
+//! every `send()` returns the crate's error and says what a rejected builder input must be, and
+//! names such as `segment_i_ds` are tidied. `cargo xtask` reads the same specs through [`parse`]
+//! for its lint and renders `docs/operations.md` with [`operations_markdown`].
+//!
+//! # Stability
+//!
+//! This crate exists so that `liveramp` can generate its clients at build time; it is published
+//! only because a build dependency must be. Its public surface is what that build script and the
+//! repository's xtask call, and follows semver on its own:
+//!
+//! - [`APIS`], [`Api`], [`Error`] and [`OpenEnum`], and the functions at the crate root;
+//! - [`openapiv3`], re-exported because [`load`] and [`parse`] return its `OpenAPI` document: a
+//!   new major version of `openapiv3` is a breaking release of this crate.
+//!
+//! The generated code itself is not part of this crate's contract: it is the `liveramp`
+//! crate of the same version's business, and the two are released together.
 
-pub mod batch;
-pub mod catalog;
-pub mod headers;
-pub mod names;
+mod batch;
+mod catalog;
+mod headers;
+mod names;
 mod open_enum;
-pub mod operations;
-pub mod pagination;
-pub mod query;
-pub mod send;
+mod operations;
+mod pagination;
+mod query;
+mod send;
 
 pub use openapiv3;
 
@@ -27,7 +40,8 @@ use std::path::{Path, PathBuf};
 use openapiv3::{OpenAPI, ReferenceOr, SchemaKind, Type};
 use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TypeImpl};
 
-pub use open_enum::{OpenEnum, variant_name};
+pub use catalog::operations_markdown;
+pub use open_enum::OpenEnum;
 
 /// One API of the crate: its Cargo feature, its Rust module and its spec file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +95,7 @@ pub const APIS: &[Api] = &[
 
 /// A failure to read or generate one spec; its message always names the spec file.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Error {
     /// The spec file.
     pub spec: PathBuf,
@@ -140,7 +155,7 @@ fn string_schemas(
 }
 
 /// The named component schemas that are string enums, in spec order.
-pub fn string_enums(doc: &OpenAPI) -> Vec<OpenEnum> {
+fn string_enums(doc: &OpenAPI) -> Vec<OpenEnum> {
     string_schemas(doc)
         .filter(|(_, _, s)| !s.enumeration.is_empty())
         .map(|(name, schema, s)| OpenEnum {
@@ -153,7 +168,7 @@ pub fn string_enums(doc: &OpenAPI) -> Vec<OpenEnum> {
 
 /// The named component schemas that hold secrets (`type: string, format: password`); they are
 /// generated as the crate's redacting `auth::Secret`.
-pub fn secret_strings(doc: &OpenAPI) -> Vec<String> {
+fn secret_strings(doc: &OpenAPI) -> Vec<String> {
     string_schemas(doc)
         .filter(|(_, _, s)| {
             s.format == openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Password)
@@ -166,13 +181,12 @@ pub fn secret_strings(doc: &OpenAPI) -> Vec<String> {
 ///
 /// `module` is the crate module the code is included into; open enums are referred to by their
 /// path in it.
-pub fn settings(doc: &OpenAPI, module: &str) -> GenerationSettings {
+fn settings(doc: &OpenAPI, module: &str) -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_hooks(HooksMode::Expected)
         .with_inner_type(quote::quote!(crate::transport::Transport))
-        .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq");
     for open in string_enums(doc) {
         settings.with_replacement(

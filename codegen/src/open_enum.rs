@@ -8,6 +8,7 @@ use quote::{format_ident, quote};
 
 /// A named string enum of a spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OpenEnum {
     /// The component schema's name.
     pub name: String,
@@ -18,7 +19,7 @@ pub struct OpenEnum {
 }
 
 /// The Rust variant name for an enum value: `CUSTOM_ID` -> `CustomId`, `600` -> `V600`.
-pub fn variant_name(value: &str) -> String {
+pub(crate) fn variant_name(value: &str) -> String {
     let name = value.to_upper_camel_case();
     match name.chars().next() {
         None => "Empty".to_owned(),
@@ -28,13 +29,28 @@ pub fn variant_name(value: &str) -> String {
 }
 
 impl OpenEnum {
+    /// A string enum named `name` with the documented `values`, in spec order.
+    pub fn new(name: impl Into<String>, values: Vec<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            values,
+        }
+    }
+
+    /// Whether the enum can be generated: every value needs a Rust variant name of its own,
+    /// and none may be `Unknown`; the error says which value collides.
+    pub fn check(&self) -> Result<(), String> {
+        self.tokens().map(|_| ())
+    }
+
     /// The Rust type name.
-    pub fn rust_name(&self) -> String {
+    pub(crate) fn rust_name(&self) -> String {
         self.name.to_upper_camel_case()
     }
 
     /// The type's definition and trait impls, or why it cannot be generated.
-    pub fn tokens(&self) -> Result<TokenStream, String> {
+    pub(crate) fn tokens(&self) -> Result<TokenStream, String> {
         let ident = format_ident!("{}", self.rust_name());
         let mut seen = std::collections::BTreeSet::new();
         let mut variants = Vec::new();
@@ -121,20 +137,6 @@ impl OpenEnum {
                 }
             }
 
-            impl ::schemars::JsonSchema for #ident {
-                fn schema_name() -> ::std::string::String {
-                    #name.to_owned()
-                }
-
-                fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                    ::schemars::schema::SchemaObject {
-                        instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                        enum_values: Some(vec![#(::serde_json::Value::from(#values)),*]),
-                        ..Default::default()
-                    }
-                    .into()
-                }
-            }
         })
     }
 }

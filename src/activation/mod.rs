@@ -30,6 +30,7 @@ crate::transport::impl_client_hooks!(Client);
 
 /// Typed httpmock helpers for this API's operations, for your own tests (see [`crate::consent::mock`]).
 #[cfg(feature = "httpmock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "httpmock")))]
 #[allow(clippy::all)]
 pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/activation_httpmock.rs"));

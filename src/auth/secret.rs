@@ -55,15 +55,3 @@ impl<'de> serde::Deserialize<'de> for Secret {
         String::deserialize(deserializer).map(Self)
     }
 }
-
-impl schemars::JsonSchema for Secret {
-    fn schema_name() -> String {
-        "Secret".to_owned()
-    }
-
-    fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-        let mut schema = String::json_schema(generator).into_object();
-        schema.format = Some("password".to_owned());
-        schema.into()
-    }
-}

@@ -31,6 +31,7 @@ crate::transport::impl_client_hooks!(Client);
 /// # drop(mock);
 /// ```
 #[cfg(feature = "httpmock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "httpmock")))]
 #[allow(clippy::all)]
 pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/consent_httpmock.rs"));

@@ -1,6 +1,6 @@
 //! `cargo xtask test`: every check CI runs, each announced on one line: the specs first (lint,
 //! generated docs, drift from LiveRamp's published Activation file, Redocly), then the code
-//! (fmt, clippy, tests).
+//! (fmt, clippy, tests), then the release rehearsal (`cargo xtask release --dry-run`).
 
 use std::path::Path;
 use std::process::Command;
@@ -39,6 +39,7 @@ pub fn run() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
+    crate::release::msrv()?;
     only_enabled_apis_are_generated()?;
     docs()?;
     cargo(&["test", "--workspace", "--all-features", "--locked"])?;
@@ -51,6 +52,10 @@ pub fn run() -> Result<(), String> {
         "--test",
         "generated_new",
     ])?;
+    // The release rehearsal: every published crate packaged, built from its package and checked
+    // against the others' (`cargo xtask release` without `--dry-run` uploads them).
+    step("cargo xtask release --dry-run");
+    crate::release::run(true)?;
     println!("xtask: every check passed");
     Ok(())
 }
@@ -136,11 +141,11 @@ fn docs() -> Result<(), String> {
     }
 }
 
-fn step(what: &str) {
+pub fn step(what: &str) {
     println!("xtask: running {what}");
 }
 
-fn cargo(args: &[&str]) -> Result<(), String> {
+pub fn cargo(args: &[&str]) -> Result<(), String> {
     step(&format!("cargo {}", args.join(" ")));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)

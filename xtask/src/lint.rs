@@ -815,12 +815,8 @@ impl<'a> Lint<'a> {
             match strings {
                 None => self.add(&format!("{at}/enum"), "an enum value that is not a string"),
                 Some(values) => {
-                    let open = liveramp_codegen::OpenEnum {
-                        name,
-                        description: None,
-                        values,
-                    };
-                    if let Err(e) = open.tokens() {
+                    let open = liveramp_codegen::OpenEnum::new(name, values);
+                    if let Err(e) = open.check() {
                         self.add(&format!("{at}/enum"), e);
                     }
                 }

@@ -6,6 +6,8 @@
 //!   `specs/activation.yaml` and LiveRamp's published Activation file that
 //!   `specs/activation.deviations.yaml` does not list.
 //! - `cargo xtask test`: every check CI runs.
+//! - `cargo xtask release [--dry-run]`: publishes `liveramp-codegen`, `liveramp` and
+//!   `liveramp-sandbox` together (`cargo publish --workspace`), after checking their file lists.
 //! - `cargo xtask bench`: every benchmark: `cargo bench --bench suite`, then `bench-build`.
 //! - `cargo xtask bench-build`: build-time figures (see `BENCHMARKS.md`).
 
@@ -15,6 +17,7 @@ mod diff;
 mod drift;
 mod lint;
 mod regen;
+mod release;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -22,7 +25,7 @@ use std::process::ExitCode;
 
 use liveramp_codegen::{APIS, Api};
 
-const USAGE: &str = "usage: cargo xtask <lint [spec...] | regen [--check] | drift <published-openapi-file> | test | bench | bench-build>";
+const USAGE: &str = "usage: cargo xtask <lint [spec...] | regen [--check] | drift <published-openapi-file> | test | release [--dry-run] | bench | bench-build>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +42,11 @@ fn main() -> ExitCode {
         },
         Some("drift") => drift::command(&args[1..]),
         Some("test") if args.len() == 1 => ci::run(),
+        Some("release") => match &args[1..] {
+            [] => release::run(false),
+            [flag] if flag == "--dry-run" => release::run(true),
+            _ => Err(USAGE.to_owned()),
+        },
         Some("bench") if args.len() == 1 => bench_build::run_all(),
         Some("bench-build") if args.len() == 1 => bench_build::run(),
         _ => Err(USAGE.to_owned()),

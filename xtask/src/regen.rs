@@ -1,6 +1,6 @@
 //! `cargo xtask regen [--check]`: the files derived from the specs for people to read.
 
-use liveramp_codegen::{APIS, catalog};
+use liveramp_codegen::APIS;
 
 use crate::diff;
 
@@ -47,5 +47,5 @@ fn render() -> Result<String, String> {
             liveramp_codegen::load(std::path::Path::new(api.spec)).map_err(|e| e.to_string())?;
         specs.push((*api, doc));
     }
-    Ok(catalog::operations_markdown(&specs, &missing))
+    Ok(liveramp_codegen::operations_markdown(&specs, &missing))
 }

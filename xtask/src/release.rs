@@ -1,0 +1,295 @@
+//! `cargo xtask release [--dry-run]`: publishes the workspace's crates to crates.io in one
+//! command, after checking what each package carries.
+//!
+//! `liveramp` generates its clients in `build.rs` with `liveramp-codegen`, and
+//! `liveramp-sandbox` depends on `liveramp`: none of them can be published (or verified) before
+//! the one it depends on is on the registry. `cargo publish --workspace` publishes them together
+//! in dependency order, and its dry run verifies each against the others' packages, so the
+//! release and its rehearsal are the same command.
+
+use std::process::Command;
+
+/// The crates this workspace publishes; every other member has `publish = false`.
+pub const PUBLISHED: &[&str] = &["liveramp-codegen", "liveramp", "liveramp-sandbox"];
+
+/// What no package may carry: tests, benches, examples, the npm peers and CI files.
+const NEVER_PACKAGED: &[&str] = &[
+    "tests/",
+    "benches/",
+    "examples/",
+    "node_modules",
+    "package-lock.json",
+    "package.json",
+    ".github/",
+    "target/",
+    "BENCHMARKS.md",
+];
+
+/// What every package carries besides its code: the licences it declares.
+const ALWAYS_PACKAGED: &[&str] = &["Cargo.toml", "LICENSE-MIT", "LICENSE-APACHE"];
+
+/// Checks every package's file list, then runs `cargo publish --workspace` (with `--dry-run`,
+/// nothing is uploaded and a dirty tree is allowed).
+pub fn run(dry_run: bool) -> Result<(), String> {
+    for package in PUBLISHED {
+        let files = package_list(package)?;
+        check_list(package, &files)?;
+        println!("xtask: {package} packages {} files", files.len());
+    }
+    let mut args = vec!["publish", "--workspace", "--locked"];
+    if !dry_run {
+        return crate::ci::cargo(&args);
+    }
+    // The dry run builds each package against the others' packages as if they came from the
+    // registry, and Cargo never rebuilds a registry crate of the same version: in the shared
+    // target directory a changed `liveramp-codegen` would be verified by its stale build. So
+    // the rehearsal has a target directory of its own, our crates' artifacts removed first.
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let dir = std::path::Path::new(&target).join("publish-check");
+    forget_our_builds(&dir)?;
+    let dir = dir.to_string_lossy().into_owned();
+    args.extend(["--dry-run", "--allow-dirty", "--target-dir", &dir]);
+    crate::ci::cargo(&args)
+}
+
+/// Removes the build artifacts of the published crates under `dir` (dependencies stay).
+fn forget_our_builds(dir: &std::path::Path) -> Result<(), String> {
+    for sub in ["debug/.fingerprint", "debug/build", "debug/deps"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !(name.starts_with("liveramp") || name.starts_with("libliveramp")) {
+                continue;
+            }
+            let path = entry.path();
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed.map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `cargo package --list` of one package.
+fn package_list(package: &str) -> Result<Vec<String>, String> {
+    let args = [
+        "package",
+        "--list",
+        "--allow-dirty",
+        "--locked",
+        "--package",
+        package,
+    ];
+    crate::ci::step(&format!("cargo {}", args.join(" ")));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`cargo {}` failed:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Whether `files` (one package's list) carries the licences and nothing it must not.
+fn check_list(package: &str, files: &[String]) -> Result<(), String> {
+    let unwanted: Vec<&String> = files
+        .iter()
+        .filter(|file| {
+            NEVER_PACKAGED
+                .iter()
+                .any(|never| file.starts_with(never) || file.contains(&format!("/{never}")))
+        })
+        .collect();
+    if !unwanted.is_empty() {
+        return Err(format!(
+            "{package} would publish {unwanted:?}: narrow its `include` list"
+        ));
+    }
+    let missing: Vec<&&str> = ALWAYS_PACKAGED
+        .iter()
+        .filter(|needed| !files.iter().any(|file| file == *needed))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "{package} would publish without {missing:?}: add them to its `include` list"
+        ));
+    }
+    Ok(())
+}
+
+/// The part of the MSRV promise a single toolchain can check: the workspace's `rust-version`
+/// is no older than the `rust-version` of any crate the published crates build with (normal and
+/// build dependencies, for every target). Clippy's `incompatible_msrv` lint, on in
+/// `cargo xtask test`, checks the std APIs the workspace's own code calls against the same
+/// `rust-version`; language features are not checked.
+pub fn msrv() -> Result<(), String> {
+    crate::ci::step("cargo metadata (no dependency needs a newer Rust than `rust-version`)");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`cargo metadata` failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("`cargo metadata` did not give JSON: {e}"))?;
+    let too_new = newer_than_msrv(&metadata)?;
+    if too_new.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "these dependencies need a newer Rust than the workspace's `rust-version`: {}",
+            too_new.join(", ")
+        ))
+    }
+}
+
+/// A `rust-version` as (major, minor, patch); a missing part is 0.
+fn version(text: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = text.split('.').map(|p| p.parse::<u64>());
+    let major = parts.next()?.ok()?;
+    let minor = parts.next().unwrap_or(Ok(0)).ok()?;
+    let patch = parts.next().unwrap_or(Ok(0)).ok()?;
+    Some((major, minor, patch))
+}
+
+/// The `name@version (rust-version)` of every package the published crates need to build whose
+/// `rust-version` is newer than theirs.
+fn newer_than_msrv(metadata: &serde_json::Value) -> Result<Vec<String>, String> {
+    let packages = metadata["packages"].as_array().ok_or("no packages")?;
+    let by_id = |id: &str| packages.iter().find(|p| p["id"] == id);
+    let rust_version = |p: &serde_json::Value| p["rust_version"].as_str().and_then(version);
+    let roots: Vec<&serde_json::Value> = packages
+        .iter()
+        .filter(|p| p["name"].as_str().is_some_and(|n| PUBLISHED.contains(&n)))
+        .collect();
+    let msrv = roots
+        .iter()
+        .filter_map(|p| rust_version(p))
+        .min()
+        .ok_or("the published crates declare no `rust-version`")?;
+    let nodes = metadata["resolve"]["nodes"]
+        .as_array()
+        .ok_or("no resolve")?;
+    let mut seen: Vec<&str> = roots.iter().filter_map(|p| p["id"].as_str()).collect();
+    let mut queue = seen.clone();
+    let mut too_new = Vec::new();
+    while let Some(id) = queue.pop() {
+        let Some(node) = nodes.iter().find(|n| n["id"] == id) else {
+            continue;
+        };
+        for dep in node["deps"].as_array().into_iter().flatten() {
+            let not_dev_only = dep["dep_kinds"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|k| k["kind"] != "dev");
+            let Some(dep_id) = dep["pkg"].as_str() else {
+                continue;
+            };
+            if !not_dev_only || seen.contains(&dep_id) {
+                continue;
+            }
+            seen.push(dep_id);
+            queue.push(dep_id);
+            if let Some(package) = by_id(dep_id)
+                && let Some(needed) = rust_version(package)
+                && needed > msrv
+            {
+                too_new.push(format!(
+                    "{}@{} ({})",
+                    package["name"].as_str().unwrap_or("?"),
+                    package["version"].as_str().unwrap_or("?"),
+                    package["rust_version"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+    }
+    too_new.sort();
+    Ok(too_new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_list;
+
+    #[test]
+    fn a_dependency_newer_than_the_msrv_is_named_and_dev_dependencies_are_not() {
+        let metadata = serde_json::json!({
+            "packages": [
+                {"id": "a", "name": "liveramp", "version": "0.1.0", "rust_version": "1.89"},
+                {"id": "b", "name": "old", "version": "1.0.0", "rust_version": "1.70"},
+                {"id": "c", "name": "new", "version": "2.0.0", "rust_version": "1.90.1"},
+                {"id": "d", "name": "devonly", "version": "3.0.0", "rust_version": "1.95"},
+                {"id": "e", "name": "deep", "version": "4.0.0", "rust_version": "1.91"}
+            ],
+            "resolve": {"nodes": [
+                {"id": "a", "deps": [
+                    {"pkg": "b", "dep_kinds": [{"kind": null}]},
+                    {"pkg": "c", "dep_kinds": [{"kind": "build"}]},
+                    {"pkg": "d", "dep_kinds": [{"kind": "dev"}]}
+                ]},
+                {"id": "b", "deps": [{"pkg": "e", "dep_kinds": [{"kind": null}]}]}
+            ]}
+        });
+        assert_eq!(
+            super::newer_than_msrv(&metadata),
+            Ok(vec![
+                "deep@4.0.0 (1.91)".to_owned(),
+                "new@2.0.0 (1.90.1)".to_owned()
+            ])
+        );
+    }
+
+    fn list(files: &[&str]) -> Vec<String> {
+        files.iter().map(|f| (*f).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_package_with_its_licences_and_code_passes() {
+        let files = list(&[
+            "Cargo.toml",
+            "Cargo.toml.orig",
+            "LICENSE-APACHE",
+            "LICENSE-MIT",
+            "src/lib.rs",
+        ]);
+        assert_eq!(check_list("p", &files), Ok(()));
+    }
+
+    #[test]
+    fn tests_npm_locks_and_missing_licences_are_refused() {
+        let base = ["Cargo.toml", "LICENSE-APACHE", "LICENSE-MIT", "src/lib.rs"];
+        for extra in [
+            "tests/faults.rs",
+            "tests/peers/package-lock.json",
+            "benches/suite/main.rs",
+            ".github/workflows/ci.yml",
+        ] {
+            let mut files = list(&base);
+            files.push(extra.to_owned());
+            let error = check_list("p", &files).unwrap_err();
+            assert!(error.contains(extra), "{error}");
+        }
+        let error = check_list("p", &list(&["Cargo.toml", "LICENSE-MIT"])).unwrap_err();
+        assert!(error.contains("LICENSE-APACHE"), "{error}");
+    }
+}
