@@ -486,3 +486,64 @@ async fn token_requests_share_one_bucket_per_config() {
     // Two at once, then one every half second: the sixth leaves two seconds after the first.
     assert!(started.elapsed() >= Duration::from_millis(1900));
 }
+
+#[tokio::test]
+async fn memory_is_bounded_whatever_the_server_sends() {
+    // A success answer announcing more than the limit is refused before its body is read...
+    let mut announced =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1073741824\r\n\r\n"
+            .to_vec();
+    announced.extend_from_slice(b"{\"v2/ConsentFiles\":[");
+    // ...and one without a length is read only up to it.
+    let mut endless =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            .to_vec();
+    for _ in 0..64 {
+        endless.extend_from_slice(b"400\r\n");
+        endless.extend_from_slice(&[b' '; 1024]);
+        endless.extend_from_slice(b"\r\n");
+    }
+    for raw in [announced, endless] {
+        let server = RawServer::start(vec![Act::Raw(raw)]).await;
+        let transport = Transport::builder()
+            .token_source(Arc::new(StaticToken::new(TOKEN)))
+            .max_body_bytes(16 * 1024)
+            .build();
+        let client = liveramp::consent::Client::new_with_client(
+            &server.base_url,
+            liveramp::http::client().unwrap(),
+            transport,
+        );
+        let error = client.list_consent_files().send().await.unwrap_err();
+        assert!(
+            matches!(error, liveramp::Error::BodyTooLarge { limit: 16_384 }),
+            "{error:?}"
+        );
+        assert_eq!(server.hits(), 1, "not retried");
+    }
+
+    // An error body of any size leaves a short excerpt.
+    let huge = format!("{{\"message\": \"{}\"}}", "x".repeat(4 << 20));
+    let server = RawServer::start(vec![Act::Raw(raw_tcp::json(400, &huge))]).await;
+    let clock = RecordingClock::default();
+    let error = match_jane(&abilitec(&server.base_url, &clock))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().len() < 1_000,
+        "{} bytes",
+        error.to_string().len()
+    );
+
+    // A token endpoint answering far more than a token is refused.
+    let sso = RawServer::start(vec![Act::Raw(raw_tcp::json(
+        200,
+        &format!("{{\"access_token\": \"{}\"}}", "t".repeat(1 << 20)),
+    ))])
+    .await;
+    let config = liveramp::Config::new()
+        .with_abilitec_credentials(liveramp::auth::ClientCredentials::new("id", "secret"))
+        .with_abilitec_token_url(format!("{}/token", sso.base_url));
+    let error = config.abilitec_tokens().unwrap().token().await.unwrap_err();
+    assert!(error.to_string().contains("more than"), "{error}");
+}

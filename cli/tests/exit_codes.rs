@@ -171,3 +171,42 @@ fn completions_are_printed_for_each_shell() {
         assert!(script.contains("match-file"), "{shell}");
     }
 }
+
+#[test]
+fn auth_check_reports_a_refused_token_uri_as_failed_not_as_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials.json");
+    std::fs::write(
+        &credentials,
+        serde_json::json!({
+            "type": "serviceAccount/v2",
+            "account_id": "svc@serviceaccounts.liveramp.com",
+            "secret_key": "secret-key-value",
+            "client_id": "liveramp-api",
+            "token_uri": "https://collector.example.net/token",
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_liveramp"))
+        .args(["--json", "auth", "check"])
+        .env("LIVERAMP_CREDENTIALS", &credentials)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let checks: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
+    let service_account = checks
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["credential"] == "service-account"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(service_account["status"], "failed", "{stdout}");
+    assert!(
+        service_account["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not a LiveRamp host"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("secret-key-value"));
+}
