@@ -22,6 +22,15 @@ const CHILD_REDIS: &str = "LIVERAMP_FLEET_TEST_REDIS";
 const CHILD_SERVER: &str = "LIVERAMP_FLEET_TEST_SERVER";
 const CHILD_PREFIX: &str = "LIVERAMP_FLEET_TEST_PREFIX";
 
+/// The Redis URL, server URL and key prefix a parent gave this child process.
+fn child_env() -> Option<(String, String, String)> {
+    Some((
+        std::env::var(CHILD_REDIS).ok()?,
+        std::env::var(CHILD_SERVER).ok()?,
+        std::env::var(CHILD_PREFIX).ok()?,
+    ))
+}
+
 /// A token endpoint (`/token`, counting fetches) and an AbiliTec match endpoint (recording when
 /// each call arrived).
 struct Upstream {
@@ -106,11 +115,7 @@ async fn thousand_cold_callers(config: &liveramp::Config) {
 /// in two processes' worth of token caches (two `Config`s) sharing one Redis.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_of_a_thousand_cold_callers() {
-    if let (Ok(redis), Ok(server), Ok(prefix)) = (
-        std::env::var(CHILD_REDIS),
-        std::env::var(CHILD_SERVER),
-        std::env::var(CHILD_PREFIX),
-    ) {
+    if let Some((redis, server, prefix)) = child_env() {
         let config = config(&redis, &server, &prefix, RateLimits::none()).await;
         thousand_cold_callers(&config).await;
         return;
@@ -163,11 +168,7 @@ async fn a_process_of_limited_matches() {
                 .unwrap();
         }
     };
-    if let (Ok(redis), Ok(server), Ok(prefix)) = (
-        std::env::var(CHILD_REDIS),
-        std::env::var(CHILD_SERVER),
-        std::env::var(CHILD_PREFIX),
-    ) {
+    if let Some((redis, server, prefix)) = child_env() {
         run(config(&redis, &server, &prefix, limits).await).await;
         return;
     }

@@ -98,22 +98,5 @@ pub async fn run(port: u16, out: Output) -> Result<(), CliError> {
 
 /// A `Config` whose every API is served by `sandbox`, with the credentials it accepts.
 pub fn config(sandbox: &Sandbox) -> Result<liveramp::Config, CliError> {
-    let service_account =
-        liveramp::auth::ServiceAccountCredentials::from_json(&sandbox.service_account_json())
-            .map_err(crate::exit::auth_error)?;
-    Ok(liveramp::Config::new()
-        .with_credentials(service_account)
-        .with_org_id(sandbox.org_id())
-        .with_abilitec_credentials(liveramp::auth::ClientCredentials::new(
-            sandbox.abilitec_client_id(),
-            sandbox.abilitec_client_secret(),
-        ))
-        .with_data_integration_token(sandbox.data_integration_token())
-        .with_activation_v1_api_key(sandbox.activation_v1_api_key())
-        .with_activation_url(sandbox.activation_url())
-        .with_activation_v1_url(sandbox.activation_v1_url())
-        .with_consent_url(sandbox.consent_url())
-        .with_abilitec_url(sandbox.abilitec_url())
-        .with_abilitec_token_url(sandbox.abilitec_token_url())
-        .with_data_integration_url(sandbox.data_integration_url()))
+    sandbox.config().map_err(crate::exit::auth_error)
 }

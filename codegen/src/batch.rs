@@ -63,7 +63,7 @@ pub fn add_batch_items(file: &mut syn::File, operations: &[String]) -> Result<us
                 _ => None,
             })
             .ok_or_else(|| format!("{operation_id}: no send_generated"))?;
-        let error_ty = error_type(&send.sig.output)
+        let error_ty = crate::syntax::result_arg(&send.sig.output, 1)
             .ok_or_else(|| format!("{operation_id}: send_generated has no Result<_, E>"))?;
         let cut = send
             .block
@@ -195,22 +195,5 @@ impl<'ast> syn::visit::Visit<'ast> for QueryNames<'_> {
             }
         }
         syn::visit::visit_expr_method_call(self, call);
-    }
-}
-
-/// `E` of `-> Result<T, E>`.
-fn error_type(output: &syn::ReturnType) -> Option<syn::Type> {
-    let syn::ReturnType::Type(_, ty) = output else {
-        return None;
-    };
-    let syn::Type::Path(path) = &**ty else {
-        return None;
-    };
-    let syn::PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
-        return None;
-    };
-    match args.args.iter().nth(1)? {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
     }
 }

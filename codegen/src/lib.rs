@@ -31,6 +31,7 @@ mod operations;
 mod pagination;
 mod query;
 mod send;
+mod syntax;
 
 pub use openapiv3;
 

@@ -187,26 +187,8 @@ fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
         })
 }
 
-/// `T` of `Vec<T>`, `Option<T>` (with the path given).
-fn generic_arg(ty: &syn::Type, wrapper: &str) -> Option<syn::Type> {
-    let syn::Type::Path(path) = ty else {
-        return None;
-    };
-    let last = path.path.segments.last()?;
-    if last.ident != wrapper {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    }
-}
-
 fn vec_item(ty: &syn::Type) -> Option<syn::Type> {
-    generic_arg(ty, "Vec")
+    crate::syntax::type_args(ty, "Vec").into_iter().next()
 }
 
 /// An expression over `self` (a page) giving `Option<String>`: the cursor at `path`, walking
@@ -219,7 +201,7 @@ fn next_cursor(types: &[syn::Item], page: &str, path: &[String]) -> Option<syn::
         let (field, ty) = field_of(types, &current_ty, json)?;
         let field = format_ident!("{}", field);
         let var = format_ident!("step{}", i);
-        let (inner, optional) = match generic_arg(&ty, "Option") {
+        let (inner, optional) = match crate::syntax::type_args(&ty, "Option").into_iter().next() {
             Some(inner) => (inner, true),
             None => (ty, false),
         };

@@ -31,7 +31,7 @@ pub fn send_crate_error(file: &mut syn::File) -> usize {
             if send.sig.ident != "send" || send.sig.asyncness.is_none() {
                 continue;
             }
-            let Some(success) = success_type(&send.sig.output) else {
+            let Some(success) = crate::syntax::result_arg(&send.sig.output, 0) else {
                 continue;
             };
             let docs: Vec<syn::Attribute> = std::mem::take(&mut send.attrs);
@@ -50,27 +50,6 @@ pub fn send_crate_error(file: &mut syn::File) -> usize {
         block.items.extend(added);
     }
     count
-}
-
-/// `T` of `-> Result<T, Error<E>>`.
-fn success_type(output: &syn::ReturnType) -> Option<syn::Type> {
-    let syn::ReturnType::Type(_, ty) = output else {
-        return None;
-    };
-    let syn::Type::Path(path) = &**ty else {
-        return None;
-    };
-    let last = path.path.segments.last()?;
-    if last.ident != "Result" {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    }
 }
 
 /// Turns `pub use progenitor_client::{.., Error, ..};` into a public use without `Error` and a

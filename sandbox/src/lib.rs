@@ -272,6 +272,28 @@ impl Sandbox {
         &self.shared.faults
     }
 
+    /// A `liveramp::Config` whose every API is served by this sandbox, with the credentials it
+    /// accepts.
+    pub fn config(&self) -> Result<liveramp::Config, liveramp::auth::AuthError> {
+        let service_account =
+            liveramp::auth::ServiceAccountCredentials::from_json(&self.service_account_json())?;
+        Ok(liveramp::Config::new()
+            .with_credentials(service_account)
+            .with_org_id(self.org_id())
+            .with_abilitec_credentials(liveramp::auth::ClientCredentials::new(
+                self.abilitec_client_id(),
+                self.abilitec_client_secret(),
+            ))
+            .with_data_integration_token(self.data_integration_token())
+            .with_activation_v1_api_key(self.activation_v1_api_key())
+            .with_activation_url(self.activation_url())
+            .with_activation_v1_url(self.activation_v1_url())
+            .with_consent_url(self.consent_url())
+            .with_abilitec_url(self.abilitec_url())
+            .with_abilitec_token_url(self.abilitec_token_url())
+            .with_data_integration_url(self.data_integration_url()))
+    }
+
     /// How many calls the AbiliTec rate limits refused with 429 so far.
     pub fn rate_limited(&self) -> u64 {
         self.shared.limits.refused()

@@ -310,8 +310,10 @@ async fn client_side_limits_keep_the_sandbox_from_refusing() {
         .await
         .unwrap();
     // Unpaced, 300 calls at once get refused.
-    let unpaced =
-        common::config_for(&sandbox).with_rate_limits(liveramp::limit::RateLimits::none());
+    let unpaced = sandbox
+        .config()
+        .unwrap()
+        .with_rate_limits(liveramp::limit::RateLimits::none());
     let failed = many_matches(
         &unpaced.with_retry_policy(liveramp::retry::RetryPolicy::no_retry()),
         300,
@@ -325,7 +327,7 @@ async fn client_side_limits_keep_the_sandbox_from_refusing() {
         .start()
         .await
         .unwrap();
-    let paced = common::config_for(&sandbox).with_rate_limits(
+    let paced = sandbox.config().unwrap().with_rate_limits(
         liveramp::limit::RateLimits::none()
             .with_abilitec(std::num::NonZeroU32::new(108 * 60), None),
     );
@@ -342,7 +344,7 @@ async fn a_429_slows_every_client_of_the_config_down() {
         .await
         .unwrap();
     // Client-side pacing far above the sandbox's: only the server's 429 slows the clients.
-    let config = common::config_for(&sandbox).with_rate_limits(
+    let config = sandbox.config().unwrap().with_rate_limits(
         liveramp::limit::RateLimits::none()
             .with_abilitec(std::num::NonZeroU32::new(1_000_000), None),
     );
@@ -373,7 +375,7 @@ async fn a_429_slows_every_client_of_the_config_down() {
 async fn thousands_of_items_resolve_in_input_order_through_batches() {
     use futures_util::TryStreamExt;
     let sandbox = Sandbox::start().await.unwrap();
-    let config = common::config_for(&sandbox);
+    let config = sandbox.config().unwrap();
     let client = config.abilitec().unwrap();
     let emails: Vec<String> = (0..2_500)
         .map(|i| {

@@ -91,25 +91,3 @@ pub async fn activation_json(
     assert_eq!(response.status().as_u16(), status, "GET {path}");
     response.json().await.unwrap()
 }
-
-/// A `liveramp::Config` whose every API is served by `sandbox`.
-pub fn config_for(sandbox: &Sandbox) -> liveramp::Config {
-    use liveramp::auth::{ClientCredentials, ServiceAccountCredentials};
-    let service_account =
-        ServiceAccountCredentials::from_json(&sandbox.service_account_json()).expect("json");
-    liveramp::Config::new()
-        .with_credentials(service_account)
-        .with_org_id(sandbox.org_id())
-        .with_abilitec_credentials(ClientCredentials::new(
-            sandbox.abilitec_client_id(),
-            sandbox.abilitec_client_secret(),
-        ))
-        .with_data_integration_token(sandbox.data_integration_token())
-        .with_activation_v1_api_key(sandbox.activation_v1_api_key())
-        .with_activation_url(sandbox.activation_url())
-        .with_activation_v1_url(sandbox.activation_v1_url())
-        .with_consent_url(sandbox.consent_url())
-        .with_abilitec_url(sandbox.abilitec_url())
-        .with_abilitec_token_url(sandbox.abilitec_token_url())
-        .with_data_integration_url(sandbox.data_integration_url())
-}
