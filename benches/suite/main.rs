@@ -3,6 +3,7 @@
 //! and a 1 GiB consent file download. Run with `cargo bench --bench suite`; build figures come
 //! from `cargo xtask bench-build`. Results and the machine they ran on: `BENCHMARKS.md`.
 
+mod bulk;
 mod download;
 mod hostile;
 mod instructions;
@@ -50,6 +51,9 @@ fn main() {
     }
     if only.is_empty() || only == "hostile" {
         hostile::run(&server);
+    }
+    if only.is_empty() || only == "bulk" {
+        bulk::run();
     }
 }
 
