@@ -37,12 +37,9 @@ pub fn run() {
             .expect("sandbox");
         // The client paces at the same limit, in real minutes.
         let per_real_minute = (f64::from(BATCHES_PER_MINUTE) * SCALE) as u32;
-        let config = sandbox
-            .config()
-            .expect("config")
-            .with_rate_limits(
-                RateLimits::none().with_abilitec(None, NonZeroU32::new(per_real_minute)),
-            );
+        let config = sandbox.config().expect("config").with_rate_limits(
+            RateLimits::none().with_abilitec(None, NonZeroU32::new(per_real_minute)),
+        );
         let client = config.abilitec().expect("client");
         let items: Vec<_> = (0..RECORDS)
             .map(|i| {

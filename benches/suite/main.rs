@@ -5,6 +5,8 @@
 
 mod bulk;
 mod download;
+#[cfg(feature = "redis")]
+mod fleet;
 mod hostile;
 mod instructions;
 mod overhead;
@@ -16,6 +18,11 @@ fn main() {
     // A child process measuring one download.
     if let Ok(variant) = std::env::var(download::CHILD_ENV) {
         download::child_main(&variant);
+        return;
+    }
+    #[cfg(feature = "redis")]
+    if let Ok(job) = std::env::var(fleet::CHILD_ENV) {
+        fleet::child_main(&job);
         return;
     }
     if let Ok(base) = std::env::var(hostile::CHILD_ENV) {
@@ -54,6 +61,10 @@ fn main() {
     }
     if only.is_empty() || only == "bulk" {
         bulk::run();
+    }
+    #[cfg(feature = "redis")]
+    if only.is_empty() || only == "fleet" {
+        fleet::run();
     }
 }
 

@@ -138,3 +138,70 @@ async fn send_file(stream: &mut TcpStream, bytes: u64, chunk: &[u8]) -> std::io:
     }
     Ok(())
 }
+
+/// A token endpoint on a loopback port: every request gets a fresh token good for an hour, and
+/// `on_fetch` hears of it.
+#[cfg(feature = "redis")]
+pub struct TokenServer {
+    addr: std::net::SocketAddr,
+}
+
+#[cfg(feature = "redis")]
+impl TokenServer {
+    /// Starts one on this runtime.
+    pub async fn start(on_fetch: impl Fn() + Send + Sync + 'static) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let on_fetch = Arc::new(on_fetch);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let on_fetch = on_fetch.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut read = [0u8; 4096];
+                    loop {
+                        let end = loop {
+                            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break pos + 4;
+                            }
+                            match stream.read(&mut read).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&read[..n]),
+                            }
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+                        let length: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        while buf.len() < end + length {
+                            match stream.read(&mut read).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&read[..n]),
+                            }
+                        }
+                        buf.drain(..end + length);
+                        on_fetch();
+                        let body = r#"{"access_token":"bench-token","token_type":"Bearer","expires_in":3600}"#;
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if stream.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self { addr }
+    }
+
+    /// `http://127.0.0.1:port`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}

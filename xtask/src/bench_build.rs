@@ -45,7 +45,15 @@ struct Timing {
 pub fn run_all() -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["bench", "-p", "liveramp", "--bench", "suite"])
+        .args([
+            "bench",
+            "-p",
+            "liveramp",
+            "--features",
+            "redis",
+            "--bench",
+            "suite",
+        ])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
