@@ -305,3 +305,60 @@ async fn a_dead_workers_lease_expires_and_the_file_is_recorded_done_once() {
         .unwrap();
     assert_eq!(done, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_seen_by_one_process_pauses_the_bucket_for_the_fleet() {
+    let redis = RedisServer::start();
+    let refused = Arc::new(AtomicUsize::new(0));
+    let once = refused.clone();
+    let server = KeepAliveServer::start(Arc::new(move |_, head: &str| {
+        if head.starts_with("POST /token") {
+            let body = r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#;
+            return (200, vec![], body.to_owned());
+        }
+        if once.fetch_add(1, Ordering::SeqCst) == 0 {
+            let retry = vec![("retry-after".to_owned(), "1".to_owned())];
+            return (
+                429,
+                retry,
+                r#"{"error":{"code":"000-0429","message":"slow down"}}"#.to_owned(),
+            );
+        }
+        (200, vec![], r#"{"person":{}}"#.to_owned())
+    }))
+    .await;
+    let limits = || {
+        RateLimits::none()
+            .with_abilitec(std::num::NonZeroU32::new(1_000_000), None)
+            .with_token_requests(None)
+    };
+    // Two processes' worth: each its own Config, buckets and token cache, one Redis.
+    let first = config(&redis.url(), &server.base_url, "pause", limits())
+        .await
+        .with_retry_policy(liveramp::retry::RetryPolicy::no_retry());
+    let second = config(&redis.url(), &server.base_url, "pause", limits()).await;
+    let refused_call = first
+        .abilitec()
+        .unwrap()
+        .match_people()
+        .email("a@example.com")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused_call.status().map(|s| s.as_u16()), Some(429));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    second
+        .abilitec()
+        .unwrap()
+        .match_people()
+        .email("b@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "the other process waited out the Retry-After: {:?}",
+        started.elapsed()
+    );
+}
