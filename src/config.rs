@@ -30,6 +30,41 @@ pub const ABILITEC_TOKEN_URL: &str = "https://us.identity.api.liveramp.com/token
 /// The production base URL of the Data Integration legacy API.
 pub const DATA_INTEGRATION_URL: &str = "https://console.rivery.io/api";
 
+/// The environment variables [`Config::from_env`] reads: one name each, used by the library
+/// and the `liveramp` command alike.
+pub mod env {
+    /// `LIVERAMP_CREDENTIALS`: the service-account credentials file.
+    pub const CREDENTIALS: &str = crate::auth::CREDENTIALS_ENV;
+    /// `LIVERAMP_ORG_ID`.
+    pub const ORG_ID: &str = "LIVERAMP_ORG_ID";
+    /// `LIVERAMP_ABILITEC_CLIENT_ID`.
+    pub const ABILITEC_CLIENT_ID: &str = "LIVERAMP_ABILITEC_CLIENT_ID";
+    /// `LIVERAMP_ABILITEC_CLIENT_SECRET`.
+    pub const ABILITEC_CLIENT_SECRET: &str = "LIVERAMP_ABILITEC_CLIENT_SECRET";
+    /// `LIVERAMP_ABILITEC_CLIENT_AUTH`.
+    pub const ABILITEC_CLIENT_AUTH: &str = "LIVERAMP_ABILITEC_CLIENT_AUTH";
+    /// `LIVERAMP_ABILITEC_ROLE`.
+    pub const ABILITEC_ROLE: &str = "LIVERAMP_ABILITEC_ROLE";
+    /// `LIVERAMP_DATA_INTEGRATION_TOKEN`.
+    pub const DATA_INTEGRATION_TOKEN: &str = "LIVERAMP_DATA_INTEGRATION_TOKEN";
+    /// `LIVERAMP_ACTIVATION_V1_API_KEY`.
+    pub const ACTIVATION_V1_API_KEY: &str = "LIVERAMP_ACTIVATION_V1_API_KEY";
+    /// `LIVERAMP_TOKEN_URL`.
+    pub const TOKEN_URL: &str = "LIVERAMP_TOKEN_URL";
+    /// `LIVERAMP_ACTIVATION_URL`.
+    pub const ACTIVATION_URL: &str = "LIVERAMP_ACTIVATION_URL";
+    /// `LIVERAMP_ACTIVATION_V1_URL`.
+    pub const ACTIVATION_V1_URL: &str = "LIVERAMP_ACTIVATION_V1_URL";
+    /// `LIVERAMP_CONSENT_URL`.
+    pub const CONSENT_URL: &str = "LIVERAMP_CONSENT_URL";
+    /// `LIVERAMP_ABILITEC_URL`.
+    pub const ABILITEC_URL: &str = "LIVERAMP_ABILITEC_URL";
+    /// `LIVERAMP_ABILITEC_TOKEN_URL`.
+    pub const ABILITEC_TOKEN_URL: &str = "LIVERAMP_ABILITEC_TOKEN_URL";
+    /// `LIVERAMP_DATA_INTEGRATION_URL`.
+    pub const DATA_INTEGRATION_URL: &str = "LIVERAMP_DATA_INTEGRATION_URL";
+}
+
 /// Parses `url` and checks that it is https, or http to a loopback host (`localhost`,
 /// `127.0.0.0/8`, `::1`), and carries no user name or password.
 pub fn check_url(url: &str) -> Result<Url, AuthError> {
@@ -203,23 +238,17 @@ impl Config {
             .collect();
         let get = |name: &str| vars.get(name).map(|v| v.trim().to_owned());
         let mut config = Self::default();
-        if let Some(url) = get("LIVERAMP_TOKEN_URL") {
-            check_url(&url).map_err(|e| AuthError::config(format!("LIVERAMP_TOKEN_URL: {e}")))?;
+        if let Some(url) = get(env::TOKEN_URL) {
+            check_url(&url).map_err(|e| AuthError::config(format!("{}: {e}", env::TOKEN_URL)))?;
             config.token_url = Some(url);
         }
         let urls: [(&str, &mut String); 6] = [
-            ("LIVERAMP_ACTIVATION_URL", &mut config.activation_url),
-            ("LIVERAMP_ACTIVATION_V1_URL", &mut config.activation_v1_url),
-            ("LIVERAMP_CONSENT_URL", &mut config.consent_url),
-            ("LIVERAMP_ABILITEC_URL", &mut config.abilitec_url),
-            (
-                "LIVERAMP_ABILITEC_TOKEN_URL",
-                &mut config.abilitec_token_url,
-            ),
-            (
-                "LIVERAMP_DATA_INTEGRATION_URL",
-                &mut config.data_integration_url,
-            ),
+            (env::ACTIVATION_URL, &mut config.activation_url),
+            (env::ACTIVATION_V1_URL, &mut config.activation_v1_url),
+            (env::CONSENT_URL, &mut config.consent_url),
+            (env::ABILITEC_URL, &mut config.abilitec_url),
+            (env::ABILITEC_TOKEN_URL, &mut config.abilitec_token_url),
+            (env::DATA_INTEGRATION_URL, &mut config.data_integration_url),
         ];
         for (name, slot) in urls {
             if let Some(url) = get(name) {
@@ -228,11 +257,11 @@ impl Config {
             }
         }
         config.service_account =
-            get(crate::auth::CREDENTIALS_ENV).map(|path| ServiceAccount::File(PathBuf::from(path)));
-        config.org_id = get("LIVERAMP_ORG_ID");
+            get(env::CREDENTIALS).map(|path| ServiceAccount::File(PathBuf::from(path)));
+        config.org_id = get(env::ORG_ID);
         config.abilitec = match (
-            get("LIVERAMP_ABILITEC_CLIENT_ID"),
-            vars.get("LIVERAMP_ABILITEC_CLIENT_SECRET"),
+            get(env::ABILITEC_CLIENT_ID),
+            vars.get(env::ABILITEC_CLIENT_SECRET),
         ) {
             (Some(id), Some(secret)) => Some(ClientCredentials::new(id, secret.as_str())),
             (None, None) => None,
@@ -247,7 +276,7 @@ impl Config {
                 ));
             }
         };
-        config.abilitec_client_auth = match get("LIVERAMP_ABILITEC_CLIENT_AUTH").as_deref() {
+        config.abilitec_client_auth = match get(env::ABILITEC_CLIENT_AUTH).as_deref() {
             None => ClientAuth::default(),
             Some(v) if v.eq_ignore_ascii_case("body") => ClientAuth::Body,
             Some(v) if v.eq_ignore_ascii_case("basic") => ClientAuth::Basic,
@@ -257,12 +286,12 @@ impl Config {
                 ));
             }
         };
-        config.abilitec_role = get("LIVERAMP_ABILITEC_ROLE");
+        config.abilitec_role = get(env::ABILITEC_ROLE);
         config.data_integration_token = vars
-            .get("LIVERAMP_DATA_INTEGRATION_TOKEN")
+            .get(env::DATA_INTEGRATION_TOKEN)
             .map(|t| Secret::new(t.trim()));
         config.activation_v1_api_key = vars
-            .get("LIVERAMP_ACTIVATION_V1_API_KEY")
+            .get(env::ACTIVATION_V1_API_KEY)
             .map(|k| Secret::new(k.trim()));
         Ok(config)
     }

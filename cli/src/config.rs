@@ -14,36 +14,36 @@ use crate::exit::{CliError, auth_error};
 #[command(next_help_heading = "Configuration (flags override the environment)")]
 pub struct ConfigArgs {
     /// Path to the service-account credentials file (serviceAccount/v2).
-    #[arg(long, global = true, env = "LIVERAMP_CREDENTIALS", value_name = "PATH")]
+    #[arg(long, global = true, env = liveramp::config::env::CREDENTIALS, value_name = "PATH")]
     pub credentials: Option<PathBuf>,
     /// The organization ID sent to Activation as `LR-Org-ID`.
-    #[arg(long, global = true, env = "LIVERAMP_ORG_ID", value_name = "ID")]
+    #[arg(long, global = true, env = liveramp::config::env::ORG_ID, value_name = "ID")]
     pub org_id: Option<String>,
     /// AbiliTec client ID.
     #[arg(
         long,
         global = true,
-        env = "LIVERAMP_ABILITEC_CLIENT_ID",
+        env = liveramp::config::env::ABILITEC_CLIENT_ID,
         value_name = "ID"
     )]
     pub abilitec_client_id: Option<String>,
     /// AbiliTec client secret (prefer the variable: flags show in process lists).
-    #[arg(long, global = true, env = "LIVERAMP_ABILITEC_CLIENT_SECRET", hide_env_values = true,
+    #[arg(long, global = true, env = liveramp::config::env::ABILITEC_CLIENT_SECRET, hide_env_values = true,
           value_name = "SECRET", value_parser = secret)]
     pub abilitec_client_secret: Option<Secret>,
     /// Data Integration API token (prefer the variable).
-    #[arg(long, global = true, env = "LIVERAMP_DATA_INTEGRATION_TOKEN", hide_env_values = true,
+    #[arg(long, global = true, env = liveramp::config::env::DATA_INTEGRATION_TOKEN, hide_env_values = true,
           value_name = "TOKEN", value_parser = secret)]
     pub data_integration_token: Option<Secret>,
     /// Activation v1.1 API key (prefer the variable).
-    #[arg(long, global = true, env = "LIVERAMP_ACTIVATION_V1_API_KEY", hide_env_values = true,
+    #[arg(long, global = true, env = liveramp::config::env::ACTIVATION_V1_API_KEY, hide_env_values = true,
           value_name = "KEY", value_parser = secret)]
     pub activation_v1_api_key: Option<Secret>,
     /// Base URL of the Activation v2 API.
     #[arg(
         long,
         global = true,
-        env = "LIVERAMP_ACTIVATION_URL",
+        env = liveramp::config::env::ACTIVATION_URL,
         value_name = "URL"
     )]
     pub activation_url: Option<String>,
@@ -51,21 +51,21 @@ pub struct ConfigArgs {
     #[arg(
         long,
         global = true,
-        env = "LIVERAMP_ACTIVATION_V1_URL",
+        env = liveramp::config::env::ACTIVATION_V1_URL,
         value_name = "URL"
     )]
     pub activation_v1_url: Option<String>,
     /// Base URL of the Consent Files API.
-    #[arg(long, global = true, env = "LIVERAMP_CONSENT_URL", value_name = "URL")]
+    #[arg(long, global = true, env = liveramp::config::env::CONSENT_URL, value_name = "URL")]
     pub consent_url: Option<String>,
     /// Base URL of the AbiliTec API.
-    #[arg(long, global = true, env = "LIVERAMP_ABILITEC_URL", value_name = "URL")]
+    #[arg(long, global = true, env = liveramp::config::env::ABILITEC_URL, value_name = "URL")]
     pub abilitec_url: Option<String>,
     /// AbiliTec token endpoint.
     #[arg(
         long,
         global = true,
-        env = "LIVERAMP_ABILITEC_TOKEN_URL",
+        env = liveramp::config::env::ABILITEC_TOKEN_URL,
         value_name = "URL"
     )]
     pub abilitec_token_url: Option<String>,
@@ -73,7 +73,7 @@ pub struct ConfigArgs {
     #[arg(
         long,
         global = true,
-        env = "LIVERAMP_DATA_INTEGRATION_URL",
+        env = liveramp::config::env::DATA_INTEGRATION_URL,
         value_name = "URL"
     )]
     pub data_integration_url: Option<String>,
@@ -89,36 +89,45 @@ impl ConfigArgs {
         let secret = |s: &Option<Secret>| s.as_ref().map(|s| s.expose().to_owned());
         let vars = [
             (
-                "LIVERAMP_CREDENTIALS",
+                liveramp::config::env::CREDENTIALS,
                 self.credentials.as_ref().map(|p| p.display().to_string()),
             ),
-            ("LIVERAMP_ORG_ID", self.org_id.clone()),
+            (liveramp::config::env::ORG_ID, self.org_id.clone()),
             (
-                "LIVERAMP_ABILITEC_CLIENT_ID",
+                liveramp::config::env::ABILITEC_CLIENT_ID,
                 self.abilitec_client_id.clone(),
             ),
             (
-                "LIVERAMP_ABILITEC_CLIENT_SECRET",
+                liveramp::config::env::ABILITEC_CLIENT_SECRET,
                 secret(&self.abilitec_client_secret),
             ),
             (
-                "LIVERAMP_DATA_INTEGRATION_TOKEN",
+                liveramp::config::env::DATA_INTEGRATION_TOKEN,
                 secret(&self.data_integration_token),
             ),
             (
-                "LIVERAMP_ACTIVATION_V1_API_KEY",
+                liveramp::config::env::ACTIVATION_V1_API_KEY,
                 secret(&self.activation_v1_api_key),
             ),
-            ("LIVERAMP_ACTIVATION_URL", self.activation_url.clone()),
-            ("LIVERAMP_ACTIVATION_V1_URL", self.activation_v1_url.clone()),
-            ("LIVERAMP_CONSENT_URL", self.consent_url.clone()),
-            ("LIVERAMP_ABILITEC_URL", self.abilitec_url.clone()),
             (
-                "LIVERAMP_ABILITEC_TOKEN_URL",
+                liveramp::config::env::ACTIVATION_URL,
+                self.activation_url.clone(),
+            ),
+            (
+                liveramp::config::env::ACTIVATION_V1_URL,
+                self.activation_v1_url.clone(),
+            ),
+            (liveramp::config::env::CONSENT_URL, self.consent_url.clone()),
+            (
+                liveramp::config::env::ABILITEC_URL,
+                self.abilitec_url.clone(),
+            ),
+            (
+                liveramp::config::env::ABILITEC_TOKEN_URL,
                 self.abilitec_token_url.clone(),
             ),
             (
-                "LIVERAMP_DATA_INTEGRATION_URL",
+                liveramp::config::env::DATA_INTEGRATION_URL,
                 self.data_integration_url.clone(),
             ),
         ];
