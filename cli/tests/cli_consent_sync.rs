@@ -120,3 +120,108 @@ async fn a_cut_download_exits_with_the_network_code_and_one_error_line() {
     assert!(output.status.success());
     assert_complete(&fake, dir.path());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_while_applying_a_file_the_rerun_hands_it_again_and_it_is_applied_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = FakeConsent::start(3, 1_000, 10).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("consent");
+    let applied = work.path().join("applied.log");
+    let paused = work.path().join("paused");
+    // Applies a file once per ID (idempotent), and the first time it meets file 1 stays in the
+    // middle of its work: the process is killed there, after the file's effect, before its record.
+    let script = work.path().join("apply.sh");
+    std::fs::write(
+        &script,
+        r#"#!/bin/sh
+grep -qx "$LIVERAMP_CONSENT_FILE_ID" "$APPLIED" 2>/dev/null || echo "$LIVERAMP_CONSENT_FILE_ID" >> "$APPLIED"
+if [ "$LIVERAMP_CONSENT_FILE_ID" = "$PAUSE_ON" ] && [ ! -e "$PAUSED" ]; then
+  touch "$PAUSED"
+  sleep 10
+fi
+exit 0
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = || {
+        let mut command = liveramp(&fake, &dir);
+        command
+            .arg("--exec")
+            .arg(&script)
+            .env("APPLIED", &applied)
+            .env("PAUSED", &paused)
+            .env("PAUSE_ON", &fake.files()[1].id);
+        command
+    };
+
+    let mut child = run().spawn().unwrap();
+    let mut reached = false;
+    for _ in 0..200 {
+        if paused.exists() {
+            reached = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(reached, "the handler reached file 1");
+    child.kill().await.unwrap(); // SIGKILL
+    let manifest = Manifest::load(&dir).unwrap();
+    assert_eq!(
+        manifest.files.len(),
+        1,
+        "only the file before the kill is recorded"
+    );
+
+    let output = run().output().await.unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_complete(&fake, &dir);
+    let log = std::fs::read_to_string(&applied).unwrap();
+    let ids: Vec<&str> = log.lines().collect();
+    let expected: Vec<String> = fake.files().iter().map(|f| f.id.clone()).collect();
+    assert_eq!(ids, expected, "every file applied, none twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sync_process_on_the_same_directory_is_refused() {
+    let fake = FakeConsent::start(2, 500_000, 10).await;
+    fake.fault(0, Fault::StallAfter(1_000));
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = liveramp(&fake, dir.path()).spawn().unwrap();
+    let mut started = false;
+    for _ in 0..200 {
+        started = std::fs::read_dir(dir.path())
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".part"));
+        if started {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(started, "the first sync is downloading");
+    let second = liveramp(&fake, dir.path()).output().await.unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    let report: serde_json::Value =
+        serde_json::from_slice(&second.stderr).expect("a JSON error report");
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("another consent sync is running"),
+        "{report}"
+    );
+    // The first one's partial file is untouched by the refused second.
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".part"))
+    );
+    first.kill().await.unwrap();
+}

@@ -22,6 +22,12 @@ pub enum ConsentCommand {
         /// The directory to download into (created if missing).
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
+        /// Applies each new file with PROGRAM, run with the file's path as its argument and
+        /// `LIVERAMP_CONSENT_FILE_ID`, `..._REQUEST_TYPE` and `..._IDENTIFIER_TYPE` set; a file
+        /// is recorded done only when it exits 0. It must be idempotent per file ID: a file
+        /// whose run was cut off is handed to it again.
+        #[arg(long, value_name = "PROGRAM")]
+        exec: Option<PathBuf>,
     },
 }
 
@@ -34,8 +40,8 @@ pub async fn run(
     let client = config.consent().map_err(crate::exit::auth_error)?;
     match command {
         ConsentCommand::List => list(&client, out).await,
-        ConsentCommand::Sync { dir } => {
-            let report = sync_with_progress(&client, dir, out).await?;
+        ConsentCommand::Sync { dir, exec } => {
+            let report = sync_with_progress(&client, dir, exec.as_deref(), out).await?;
             out.emit(&report, human_report);
             Ok(())
         }
@@ -72,6 +78,7 @@ fn human_file(file: &ConsentFile) -> String {
 pub async fn sync_with_progress(
     client: &liveramp::consent::Client,
     dir: &std::path::Path,
+    exec: Option<&std::path::Path>,
     out: Output,
 ) -> Result<SyncReport, CliError> {
     let spinner = out.spinner("listing consent files");
@@ -81,9 +88,42 @@ pub async fn sync_with_progress(
         files: Mutex::new(None),
         bytes: Mutex::new(None),
     };
-    let result = sync::sync(client, dir, &observer).await;
+    let store = liveramp::consent::DirStore::new(dir);
+    let result = liveramp::consent::Syncer::new(client, dir, store)
+        .observer(&observer)
+        .run(|file| apply(exec, file))
+        .await;
     observer.clear();
     Ok(result?)
+}
+
+/// Runs `exec` on a synced file, if one was given; its failure leaves the file unrecorded.
+async fn apply(
+    exec: Option<&std::path::Path>,
+    file: sync::ReceivedFile,
+) -> Result<(), std::io::Error> {
+    let Some(program) = exec else {
+        return Ok(());
+    };
+    let status = tokio::process::Command::new(program)
+        .arg(&file.path)
+        .env("LIVERAMP_CONSENT_FILE_ID", &file.record.id)
+        .env("LIVERAMP_CONSENT_REQUEST_TYPE", &file.record.request_type)
+        .env(
+            "LIVERAMP_CONSENT_IDENTIFIER_TYPE",
+            &file.record.identifier_type,
+        )
+        .stdin(std::process::Stdio::null())
+        .status()
+        .await?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!(
+            "{} exited with {status}",
+            program.display()
+        )))
+    }
 }
 
 /// Draws a sync's progress.
