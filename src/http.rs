@@ -41,23 +41,65 @@ pub(crate) enum ReadError {
     },
 }
 
+/// What a read does with a body longer than its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overflow {
+    /// Stops with [`ReadError::TooLarge`].
+    Fail,
+    /// Keeps the first `limit` bytes and reads no further (an error answer's excerpt).
+    Truncate,
+}
+
 /// Reads `response`'s body to its end, stopping with [`ReadError::TooLarge`] as soon as it
 /// announces or passes `limit` bytes: nothing past the limit is read or kept.
 pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
+    response: reqwest::Response,
     limit: usize,
 ) -> Result<bytes::Bytes, ReadError> {
-    if response.content_length().is_some_and(|n| n > limit as u64) {
+    let announced = response.content_length();
+    let (_, body) = http::Response::from(response).into_parts();
+    read_body(body, announced, limit, Overflow::Fail).await
+}
+
+/// Reads `body` (whose length may be `announced`) up to `limit` bytes, as `overflow` says
+/// past it. One frame, the common case, is kept as it is; more are copied together.
+pub(crate) async fn read_body(
+    mut body: reqwest::Body,
+    announced: Option<u64>,
+    limit: usize,
+    overflow: Overflow,
+) -> Result<bytes::Bytes, ReadError> {
+    use http_body_util::BodyExt;
+    if overflow == Overflow::Fail && announced.is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge { limit });
     }
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(ReadError::Network)? {
-        if body.len() + chunk.len() > limit {
+    let (mut first, mut joined, mut len) = (None::<bytes::Bytes>, bytes::BytesMut::new(), 0usize);
+    while let Some(frame) = body.frame().await {
+        let Ok(mut data) = frame.map_err(ReadError::Network)?.into_data() else {
+            continue;
+        };
+        let full = len + data.len() > limit;
+        if full && overflow == Overflow::Fail {
             return Err(ReadError::TooLarge { limit });
         }
-        body.extend_from_slice(&chunk);
+        if full {
+            data.truncate(limit - len);
+        }
+        len += data.len();
+        match first.take() {
+            None if joined.is_empty() => first = Some(data),
+            held => {
+                if let Some(held) = held {
+                    joined.extend_from_slice(&held);
+                }
+                joined.extend_from_slice(&data);
+            }
+        }
+        if full {
+            break;
+        }
     }
-    Ok(body.freeze())
+    Ok(first.unwrap_or_else(|| joined.freeze()))
 }
 
 #[cfg(test)]

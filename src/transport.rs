@@ -27,7 +27,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use progenitor_client::OperationInfo;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, ResponseBuilderExt, StatusCode};
@@ -35,6 +34,7 @@ use tracing::Instrument;
 
 use crate::auth::{AccessToken, Secret, TokenSource};
 use crate::error::{BufferedBody, Carried, Error, NetworkKind};
+use crate::http::{Overflow, ReadError, read_body};
 use crate::limit::{Limiter, Limiters};
 use crate::redact::Redactor;
 use crate::retry::{Clock, RetryBudget, RetryPolicy, TokioClock, is_retryable_status};
@@ -487,10 +487,10 @@ impl Transport {
                         }
                     }
                 }
-                Err(SendError::TooLarge { limit }) => {
+                Err(ReadError::TooLarge { limit }) => {
                     return Err(Error::BodyTooLarge { limit });
                 }
-                Err(SendError::Network(error)) => error,
+                Err(ReadError::Network(error)) => error,
             };
             let kind = NetworkKind::of(&last);
             let error = Error::network(last, attempts);
@@ -577,15 +577,6 @@ fn error_type(error: &Error) -> &str {
     }
 }
 
-/// Why an attempt got no whole answer.
-enum SendError {
-    Network(reqwest::Error),
-    /// A success body longer than the transport's limit.
-    TooLarge {
-        limit: usize,
-    },
-}
-
 /// Sends one attempt and reads the answer, so a body cut off mid-read fails the attempt. A
 /// success body is read whole up to `limit` bytes; an error body up to
 /// [`MAX_ERROR_BODY_BYTES`], the rest left unread.
@@ -593,53 +584,24 @@ async fn send(
     client: &reqwest::Client,
     request: reqwest::Request,
     limit: usize,
-) -> Result<Answer, SendError> {
-    let response = client.execute(request).await.map_err(SendError::Network)?;
+) -> Result<Answer, ReadError> {
+    let response = client.execute(request).await.map_err(ReadError::Network)?;
     let url = response.url().clone();
-    let error_status = response.status().as_u16() >= 400;
-    if !error_status && response.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(SendError::TooLarge { limit });
-    }
-    // Taken apart rather than read through `Response::bytes`, so the headers move, not copy.
-    let (parts, mut body) = http::Response::from(response).into_parts();
-    let cap = if error_status {
-        MAX_ERROR_BODY_BYTES
+    let announced = response.content_length();
+    let (cap, overflow) = if response.status().as_u16() >= 400 {
+        (MAX_ERROR_BODY_BYTES, Overflow::Truncate)
     } else {
-        limit
+        (limit, Overflow::Fail)
     };
-    // Most answers arrive as one frame, kept as it is; more frames are copied together.
-    let (mut first, mut joined, mut len) = (None::<Bytes>, bytes::BytesMut::new(), 0usize);
-    while let Some(frame) = body.frame().await {
-        let Ok(mut data) = frame.map_err(SendError::Network)?.into_data() else {
-            continue;
-        };
-        let full = len + data.len() > cap;
-        if full && !error_status {
-            return Err(SendError::TooLarge { limit });
-        }
-        if full {
-            data.truncate(cap - len);
-        }
-        len += data.len();
-        match first.take() {
-            None if joined.is_empty() => first = Some(data),
-            held => {
-                if let Some(held) = held {
-                    joined.extend_from_slice(&held);
-                }
-                joined.extend_from_slice(&data);
-            }
-        }
-        if full {
-            break;
-        }
-    }
+    // Taken apart rather than read through `Response::bytes`, so the headers move, not copy.
+    let (parts, body) = http::Response::from(response).into_parts();
+    let body = read_body(body, announced, cap, overflow).await?;
     Ok(Answer {
         status: parts.status,
         version: parts.version,
         headers: parts.headers,
         url,
-        body: first.unwrap_or_else(|| joined.freeze()),
+        body,
     })
 }
 

@@ -24,6 +24,8 @@ const LOCK_TTL: Duration = Duration::from_secs(10);
 const WAIT_STEP: Duration = Duration::from_millis(25);
 /// A stored token is dropped this long before it expires, so no process reads a dying one.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
+/// A stored value longer than this is not read (a token is a few KiB at most).
+const MAX_STORED_BYTES: usize = 64 * 1024;
 /// A stored token with less left than this is not taken.
 const MIN_LEFT: Duration = Duration::from_secs(5);
 
@@ -43,8 +45,6 @@ pub struct SharedFetch<F> {
     cipher: LessSafeKey,
     /// The token the API last rejected: never taken from Redis again.
     rejected: Arc<Mutex<Option<String>>>,
-    /// The token endpoint's refusal during a shared fetch, for the caller.
-    endpoint_error: Mutex<Option<AuthError>>,
     wait_for: Duration,
 }
 
@@ -76,7 +76,6 @@ impl<F: Fetch> SharedFetch<F> {
             fleet,
             key,
             rejected: Arc::default(),
-            endpoint_error: Mutex::new(None),
             wait_for,
         })
     }
@@ -86,7 +85,11 @@ impl<F: Fetch> SharedFetch<F> {
         Arc::clone(&self.rejected)
     }
 
-    async fn fetch_shared(&self) -> Result<Option<FetchedToken>, redis::RedisError> {
+    /// The token Redis holds or this process fetched under the lock (the endpoint's own
+    /// answer, refusal included); `None` when another process held the lock for too long.
+    async fn fetch_shared(
+        &self,
+    ) -> Result<Option<Result<FetchedToken, AuthError>>, redis::RedisError> {
         let mut redis = self.fleet.connection();
         let owner = super::owner_token();
         let give_up = tokio::time::Instant::now() + self.wait_for;
@@ -96,7 +99,7 @@ impl<F: Fetch> SharedFetch<F> {
                 .query_async(&mut redis)
                 .await?;
             if let Some(token) = stored.and_then(|s| self.open(&s)) {
-                return Ok(Some(token));
+                return Ok(Some(Ok(token)));
             }
             let locked: Option<String> = redis::cmd("SET")
                 .arg(&self.lock_key)
@@ -113,8 +116,8 @@ impl<F: Fetch> SharedFetch<F> {
                     .query_async(&mut redis)
                     .await?;
                 let result = match stored.and_then(|s| self.open(&s)) {
-                    Some(token) => Ok(Some(token)),
-                    None => self.fetch_and_store(&mut redis).await,
+                    Some(token) => Ok(Some(Ok(token))),
+                    None => self.fetch_and_store(&mut redis).await.map(Some),
                 };
                 let _: Result<i64, _> = redis::Script::new(RELEASE)
                     .key(&self.lock_key)
@@ -130,21 +133,15 @@ impl<F: Fetch> SharedFetch<F> {
         }
     }
 
-    /// Fetches from the token endpoint and stores the token; an endpoint error is returned as
-    /// `Ok(None)` after being kept for the caller, so Redis errors and endpoint errors stay apart.
+    /// Fetches from the token endpoint and stores the token; the endpoint's refusal is the
+    /// inner error, Redis's the outer.
     async fn fetch_and_store(
         &self,
         redis: &mut redis::aio::ConnectionManager,
-    ) -> Result<Option<FetchedToken>, redis::RedisError> {
+    ) -> Result<Result<FetchedToken, AuthError>, redis::RedisError> {
         let fetched = match self.inner.fetch().await {
             Ok(fetched) => fetched,
-            Err(error) => {
-                *self
-                    .endpoint_error
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner()) = Some(error);
-                return Ok(None);
-            }
+            Err(error) => return Ok(Err(error)),
         };
         if let Some(lifetime) = fetched.expires_in.filter(|l| *l > EXPIRY_MARGIN + MIN_LEFT) {
             let keep = lifetime - EXPIRY_MARGIN;
@@ -157,7 +154,7 @@ impl<F: Fetch> SharedFetch<F> {
                 .query_async(redis)
                 .await?;
         }
-        Ok(Some(fetched))
+        Ok(Ok(fetched))
     }
 
     /// `expiry-ms.base64(nonce || ciphertext)`, the key name bound in as associated data.
@@ -194,6 +191,9 @@ impl<F: Fetch> SharedFetch<F> {
     /// The token of a stored value, unless it cannot be opened, is nearly expired or is the
     /// one the API rejected.
     fn open(&self, stored: &str) -> Option<FetchedToken> {
+        if stored.len() > MAX_STORED_BYTES {
+            return None;
+        }
         let (expires_ms, sealed) = stored.split_once('.')?;
         let expires = UNIX_EPOCH + Duration::from_millis(expires_ms.parse().ok()?);
         let left = expires.duration_since(SystemTime::now()).ok()?;
@@ -227,19 +227,9 @@ impl<F: Fetch> Fetch for SharedFetch<F> {
     fn fetch(&self) -> BoxFuture<'_, Result<FetchedToken, AuthError>> {
         Box::pin(async move {
             match self.fetch_shared().await {
-                Ok(Some(token)) => Ok(token),
-                Ok(None) => {
-                    let refused = self
-                        .endpoint_error
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .take();
-                    match refused {
-                        Some(error) => Err(error),
-                        // Waited out another process: fetch here rather than fail.
-                        None => self.inner.fetch().await,
-                    }
-                }
+                Ok(Some(answer)) => answer,
+                // Waited out another process: fetch here rather than fail.
+                Ok(None) => self.inner.fetch().await,
                 Err(error) => {
                     tracing::warn!(
                         target: "liveramp::fleet",
