@@ -217,26 +217,12 @@ fn body_value(request: &reqwest::Request) -> Option<serde_json::Value> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        let fields = url_form_pairs(bytes)
-            .map(|(k, v)| (k, typed_text(&v)))
+        let fields = url::form_urlencoded::parse(bytes)
+            .map(|(k, v)| (k.into_owned(), typed_text(&v)))
             .collect::<serde_json::Map<_, _>>();
         return Some(serde_json::Value::Object(fields));
     }
     serde_json::from_slice(bytes).ok()
-}
-
-/// The fields of a form body, decoded by `reqwest::Url`'s form decoder through a throwaway URL.
-fn url_form_pairs(bytes: &[u8]) -> impl Iterator<Item = (String, String)> {
-    let text = String::from_utf8_lossy(bytes);
-    let pairs: Vec<(String, String)> = reqwest::Url::parse("http://form.invalid/")
-        .map(|mut url| {
-            url.set_query(Some(&text));
-            url.query_pairs()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
-    pairs.into_iter()
 }
 
 /// A form field as the JSON value it stands for: a number when it reads as one.

@@ -92,10 +92,10 @@ impl OAuthState {
             Err(_) => redirect.trim_start_matches('?').to_owned(),
         };
         let (mut status, mut state) = (None, None);
-        for (key, value) in form_urlencoded_pairs(&query) {
-            match key.as_str() {
-                "status" if status.is_none() => status = Some(value),
-                "state" if state.is_none() => state = Some(value),
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            match key.as_ref() {
+                "status" if status.is_none() => status = Some(value.into_owned()),
+                "state" if state.is_none() => state = Some(value.into_owned()),
                 "status" | "state" => return Err(RedirectError::Repeated),
                 _ => {}
             }
@@ -133,13 +133,4 @@ pub enum RedirectError {
     /// `status` or `state` appears more than once.
     #[error("the redirect repeats its status or state parameter")]
     Repeated,
-}
-
-/// The decoded `key=value` pairs of a query string.
-fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
-    let mut url = reqwest::Url::parse("http://localhost/").expect("a constant valid URL");
-    url.set_query(Some(query));
-    url.query_pairs()
-        .map(|(key, value)| (key.into_owned(), value.into_owned()))
-        .collect()
 }
