@@ -242,53 +242,103 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 }
 
 /// Redocly's `recommended` ruleset as a second opinion: 0 errors and 0 warnings on every spec.
+/// Redocly is also what checks the specs' examples against their schemas, so a made-up spec with
+/// one broken example must draw its warning first (the rule cannot be switched off unnoticed).
 fn redocly() -> Result<(), String> {
-    let bin = Path::new(PEERS).join("node_modules/.bin/redocly");
+    let canary = Path::new(&std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
+        .join("xtask-redocly-canary.yaml");
+    std::fs::write(&canary, BROKEN_EXAMPLE)
+        .map_err(|e| format!("cannot write {}: {e}", canary.display()))?;
+    let spec = canary.to_string_lossy();
+    step(&format!(
+        "redocly lint --extends recommended {spec} (a broken example)"
+    ));
+    let problems = redocly_problems(&spec)?;
+    if !problems
+        .iter()
+        .any(|p| p.contains("(no-invalid-media-type-examples)") && p.contains("/example/count"))
+    {
+        return Err(format!(
+            "redocly did not report the broken example of {spec}: {problems:?}"
+        ));
+    }
     for api in APIS {
         step(&format!("redocly lint --extends recommended {}", api.spec));
-        let output = Command::new(&bin)
-            .args([
-                "lint",
-                "--extends",
-                "recommended",
-                "--format",
-                "json",
-                api.spec,
-            ])
-            .env("REDOCLY_TELEMETRY", "off")
-            .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let report: serde_json::Value = stdout
-            .find('{')
-            .and_then(|start| serde_json::from_str(&stdout[start..]).ok())
-            .ok_or_else(|| {
-                format!(
-                    "redocly gave no JSON report for {}: {}",
-                    api.spec,
-                    String::from_utf8_lossy(&output.stderr)
-                )
-            })?;
-        let count = |key: &str| report["totals"][key].as_u64().unwrap_or(u64::MAX);
-        let (errors, warnings) = (count("errors"), count("warnings"));
-        if errors != 0 || warnings != 0 {
-            for problem in report["problems"].as_array().into_iter().flatten() {
-                let at = problem["location"][0]["pointer"].as_str().unwrap_or("/");
-                println!(
-                    "{}: {at}: {} ({})",
-                    api.spec,
-                    problem["message"].as_str().unwrap_or("?"),
-                    problem["ruleId"].as_str().unwrap_or("?")
-                );
+        let problems = redocly_problems(api.spec)?;
+        if !problems.is_empty() {
+            for problem in &problems {
+                println!("{}: {problem}", api.spec);
             }
             return Err(format!(
-                "redocly: {} has {errors} errors and {warnings} warnings",
-                api.spec
+                "redocly: {} has {} problems",
+                api.spec,
+                problems.len()
             ));
         }
     }
     Ok(())
+}
+
+/// A spec whose one example has a string where its schema wants an integer.
+const BROKEN_EXAMPLE: &str = r#"openapi: 3.0.3
+info: {title: Canary, version: '1', description: A broken example., license: {name: MIT, url: 'https://opensource.org/licenses/MIT'}}
+servers: [{url: 'https://api.example.org'}]
+security: []
+tags: [{name: Counts, description: Counts.}]
+paths:
+  /count:
+    get:
+      operationId: count
+      tags: [Counts]
+      summary: Count
+      responses:
+        '200':
+          description: The count.
+          content:
+            application/json:
+              schema: {type: object, properties: {count: {type: integer}}}
+              example: {count: many}
+        '400': {description: Refused.}
+"#;
+
+/// Every error and warning Redocly's recommended rules find in `spec`, one line each
+/// (`pointer: message (rule)`).
+fn redocly_problems(spec: &str) -> Result<Vec<String>, String> {
+    let bin = Path::new(PEERS).join("node_modules/.bin/redocly");
+    let output = Command::new(&bin)
+        .args(["lint", "--extends", "recommended", "--format", "json", spec])
+        .env("REDOCLY_TELEMETRY", "off")
+        .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: serde_json::Value = stdout
+        .find('{')
+        .and_then(|start| serde_json::from_str(&stdout[start..]).ok())
+        .ok_or_else(|| {
+            format!(
+                "redocly gave no JSON report for {spec}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
+    let count = |key: &str| report["totals"][key].as_u64().unwrap_or(u64::MAX);
+    let mut problems: Vec<String> = report["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|problem| {
+            format!(
+                "{}: {} ({})",
+                problem["location"][0]["pointer"].as_str().unwrap_or("/"),
+                problem["message"].as_str().unwrap_or("?"),
+                problem["ruleId"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    if problems.is_empty() && (count("errors") != 0 || count("warnings") != 0) {
+        problems.push(format!("totals: {}", report["totals"]));
+    }
+    Ok(problems)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::schema::resolve;
+use crate::pointer::resolve;
 
 /// The spec the drift check is about.
 pub const SPEC: &str = "specs/activation.yaml";

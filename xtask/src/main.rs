@@ -16,9 +16,9 @@ mod ci;
 mod diff;
 mod drift;
 mod lint;
+mod pointer;
 mod regen;
 mod release;
-mod schema;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

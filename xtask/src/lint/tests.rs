@@ -462,31 +462,48 @@ fn refs_resolve_and_components_are_used() {
 }
 
 #[test]
-fn examples_match_their_schemas() {
+fn a_default_must_be_one_of_the_schemas_values() {
+    let limit = "/components/schemas/Limit";
     let found = problems(&[
-        ("/components/schemas/Thing/example", "{id: 1, kind: HUGE}"),
         (
-            &format!("{OP}/responses/200/content/application~1json/example"),
-            "{ids: a}",
+            limit,
+            "{type: integer, minimum: 1, maximum: 100, default: ten, example: 10}",
+        ),
+        ("/components/schemas/Kind/default", "HUGE"),
+        (
+            "/components/schemas/Thing/properties/size",
+            "{type: integer, maximum: 9, default: 10}",
+        ),
+        (
+            &format!("{OP}/parameters/0/schema"),
+            "{type: string, default: 1}",
         ),
     ]);
     assert_problem(
         &found,
-        "/components/schemas/Thing/example",
-        "/id: 1 is not a string",
+        &format!("{limit}/default"),
+        "not of the schema's type",
     );
     assert_problem(
         &found,
-        "/components/schemas/Thing/example",
-        "/kind: \"HUGE\" is not one of",
+        "/components/schemas/Kind/default",
+        "not one of the enum's values",
     );
-    let answer = format!("{OP}/responses/200/content/application~1json/example");
-    assert_problem(&found, &answer, "required property \"id\"");
     assert_problem(
         &found,
-        &answer,
-        "/ids: a property the schema does not declare",
+        "/components/schemas/Thing/properties/size/default",
+        "outside the schema's range",
     );
+    assert_problem(
+        &found,
+        &format!("{OP}/parameters/0/schema/default"),
+        "not of the schema's type",
+    );
+    let fitting = problems(&[(
+        "/components/schemas/Thing/properties/size",
+        "{type: integer, minimum: 1, maximum: 9, default: 9}",
+    )]);
+    assert_eq!(fitting, vec![]);
 }
 
 #[test]
