@@ -259,6 +259,11 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
     send::check_path_segments(&mut file);
     pagination::add_streams(&mut file, doc).map_err(|m| error(spec, m))?;
     batch::add_batch_items(&mut file, &batch::batch_operations(doc)).map_err(|m| error(spec, m))?;
+    // The two steps left on the printed code work on text by design. Both change words inside
+    // doc strings and (for names) inside macro invocations such as `format!` and serde's
+    // attributes, which syn keeps as unparsed strings and token streams: a visitor would need
+    // the same word scan for those, plus a second one for identifiers. Whole words are matched,
+    // and a string literal holding exactly the name (a wire name) is left alone.
     // progenitor's usage snippets are fragments, not doctests: show them as text.
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
     Ok(names::tidy_names(&code))
@@ -271,34 +276,10 @@ pub fn generate_httpmock(spec: &Path, doc: &OpenAPI, module: &str) -> Result<Str
     let tokens = generator
         .httpmock(doc, &format!("crate::{module}"))
         .map_err(|e| error(spec, format!("progenitor httpmock: {e}")))?;
-    let file: syn::File = syn::parse2(tokens)
+    let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| error(spec, format!("generated httpmock code does not parse: {e}")))?;
-    let code = match_array_query_items(&prettyplease::unparse(&file));
-    Ok(names::tidy_names(&code))
-}
-
-/// progenitor's httpmock matcher for an array query parameter calls `to_string()` on the whole
-/// `Vec`, which does not compile; match each item as its own `name=value` pair instead, which is
-/// how the clients send arrays (exploded form).
-fn match_array_query_items(code: &str) -> String {
-    code.split("pub fn ")
-        .enumerate()
-        .map(|(i, chunk)| {
-            let prefix = if i == 0 { "" } else { "pub fn " };
-            let header = &chunk[..chunk.find('{').unwrap_or(chunk.len())];
-            let body = if header.contains("::std::vec::Vec<") {
-                chunk
-                    .replace(
-                        "Self(self.0.query_param(",
-                        "Self(value.iter().fold(self.0, |when, item| when.query_param(",
-                    )
-                    .replace(", value.to_string()))", ", item.to_string())))")
-            } else {
-                chunk.to_owned()
-            };
-            format!("{prefix}{body}")
-        })
-        .collect()
+    query::match_array_items(&mut file);
+    Ok(names::tidy_names(&prettyplease::unparse(&file)))
 }
 
 /// Finds an operation by its `operationId`: its path, method and definition.

@@ -2,6 +2,10 @@
 //! or not. An unset one serializes to nothing, yet reqwest still takes the URL's query apart and
 //! puts it back for it. [`skip_unset_queries`] sends each optional parameter through
 //! `crate::transport::OptionalQuery::optional_query`, which leaves the builder alone for `None`.
+//!
+//! progenitor's httpmock matcher for an array query parameter calls `to_string()` on the whole
+//! `Vec`, which does not compile; [`match_array_items`] matches each item as its own
+//! `name=value` pair instead, which is how the clients send arrays (exploded form).
 
 use std::collections::{HashMap, HashSet};
 
@@ -132,6 +136,52 @@ fn query_param(arg: &syn::Expr) -> Option<(syn::LitStr, syn::Ident)> {
     Some((name.clone(), value.path.get_ident()?.clone()))
 }
 
+/// Rewrites `self.0.query_param("name", value.to_string())` into a fold that matches each item,
+/// in every httpmock matcher method whose `value` is a `Vec`; returns how many.
+pub fn match_array_items(file: &mut syn::File) -> usize {
+    let mut rewriter = ArrayItems { rewritten: 0 };
+    rewriter.visit_file_mut(file);
+    rewriter.rewritten
+}
+
+struct ArrayItems {
+    rewritten: usize,
+}
+
+impl VisitMut for ArrayItems {
+    fn visit_impl_item_fn_mut(&mut self, method: &mut syn::ImplItemFn) {
+        let takes_vec = method
+            .sig
+            .to_token_stream()
+            .to_string()
+            .replace(' ', "")
+            .contains("::std::vec::Vec<");
+        if takes_vec {
+            syn::visit_mut::visit_impl_item_fn_mut(self, method);
+        }
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let syn::Expr::MethodCall(call) = expr else {
+            return;
+        };
+        let tokens = |expr: &syn::Expr| expr.to_token_stream().to_string();
+        if call.method != "query_param"
+            || call.args.len() != 2
+            || tokens(&call.receiver) != "self . 0"
+            || tokens(&call.args[1]) != "value . to_string ()"
+        {
+            return;
+        }
+        let name = &call.args[0];
+        *expr = syn::parse_quote!(
+            value.iter().fold(self.0, |when, item| when.query_param(#name, item.to_string()))
+        );
+        self.rewritten += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +225,42 @@ mod tests {
     fn code_without_a_builder_module_is_left_alone() {
         let mut file: syn::File = syn::parse_str("fn f() { b.query(&x); }").unwrap();
         assert_eq!(skip_unset_queries(&mut file), 0);
+    }
+
+    #[test]
+    fn array_matchers_match_each_item() {
+        let mut file: syn::File = syn::parse_str(
+            r#"
+            impl ListWhen {
+                pub fn ids<'a, T>(self, value: T) -> Self
+                where
+                    T: Into<Option<&'a ::std::vec::Vec<::std::string::String>>>,
+                {
+                    if let Some(value) = value.into() {
+                        Self(self.0.query_param("segmentIDs", value.to_string()))
+                    } else {
+                        Self(self.0.query_param_missing("segmentIDs"))
+                    }
+                }
+                pub fn after<'a, T>(self, value: T) -> Self
+                where
+                    T: Into<Option<&'a str>>,
+                {
+                    Self(self.0.query_param("after", value.to_string()))
+                }
+            }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(match_array_items(&mut file), 1);
+        let code = prettyplease::unparse(&file).replace([' ', '\n'], "");
+        assert!(
+            code.contains(r#"Self(value.iter().fold(self.0,|when,item|when.query_param("segmentIDs",item.to_string()),"#),
+            "{code}"
+        );
+        assert!(
+            code.contains(r#"Self(self.0.query_param("after",value.to_string()))"#),
+            "{code}"
+        );
     }
 }
