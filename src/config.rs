@@ -63,6 +63,25 @@ pub mod env {
     pub const ABILITEC_TOKEN_URL: &str = "LIVERAMP_ABILITEC_TOKEN_URL";
     /// `LIVERAMP_DATA_INTEGRATION_URL`.
     pub const DATA_INTEGRATION_URL: &str = "LIVERAMP_DATA_INTEGRATION_URL";
+
+    /// Every variable above.
+    pub const ALL: &[&str] = &[
+        CREDENTIALS,
+        ORG_ID,
+        ABILITEC_CLIENT_ID,
+        ABILITEC_CLIENT_SECRET,
+        ABILITEC_CLIENT_AUTH,
+        ABILITEC_ROLE,
+        DATA_INTEGRATION_TOKEN,
+        ACTIVATION_V1_API_KEY,
+        TOKEN_URL,
+        ACTIVATION_URL,
+        ACTIVATION_V1_URL,
+        CONSENT_URL,
+        ABILITEC_URL,
+        ABILITEC_TOKEN_URL,
+        DATA_INTEGRATION_URL,
+    ];
 }
 
 /// Parses `url` and checks that it is https, or http to a loopback host (`localhost`,

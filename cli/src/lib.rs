@@ -22,7 +22,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use config::ConfigArgs;
+use config::{
+    AbilitecArgs, ActivationArgs, ConsentArgs, DataIntegrationArgs, ServiceAccountArgs, to_config,
+};
 use exit::{CliError, Failure};
 use output::Output;
 
@@ -42,29 +44,59 @@ pub struct Cli {
     /// (`RUST_LOG` takes precedence, e.g. `RUST_LOG=liveramp=trace`).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
-    /// Credentials and base URLs.
-    #[command(flatten)]
-    pub config: ConfigArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// The command groups.
+/// The command groups; each takes the settings of the APIs it calls.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Activation v2: destinations, integrations, integration connections.
-    #[command(subcommand)]
-    Activation(activation::ActivationCommand),
+    Activation {
+        /// The service account.
+        #[command(flatten)]
+        service_account: ServiceAccountArgs,
+        /// Activation settings.
+        #[command(flatten)]
+        settings: ActivationArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: activation::ActivationCommand,
+    },
     /// AbiliTec: match PII to people, places, households, entities.
-    #[command(subcommand)]
-    Abilitec(abilitec::AbilitecCommand),
+    Abilitec {
+        /// The service account.
+        #[command(flatten)]
+        service_account: ServiceAccountArgs,
+        /// AbiliTec settings.
+        #[command(flatten)]
+        settings: AbilitecArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: abilitec::AbilitecCommand,
+    },
     /// Credentials: check that each configured one gets a token.
-    #[command(subcommand)]
-    Auth(auth::AuthCommand),
+    Auth {
+        /// The service account.
+        #[command(flatten)]
+        service_account: ServiceAccountArgs,
+        /// AbiliTec settings.
+        #[command(flatten)]
+        abilitec: AbilitecArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: auth::AuthCommand,
+    },
     /// Data Integration: OAuth2 credentials for a data source.
-    #[command(subcommand)]
-    DataIntegration(data_integration::DataIntegrationCommand),
+    DataIntegration {
+        /// Data Integration settings.
+        #[command(flatten)]
+        settings: DataIntegrationArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: data_integration::DataIntegrationCommand,
+    },
     /// Runs the sandbox of every API on 127.0.0.1 until Ctrl-C and prints its environment.
     Sandbox {
         /// The port (0: any free port).
@@ -74,8 +106,17 @@ pub enum Command {
     /// Walks through every API's main flow against an in-process sandbox.
     Demo,
     /// Consent Files: list them, sync them into a directory.
-    #[command(subcommand)]
-    Consent(consent::ConsentCommand),
+    Consent {
+        /// The service account.
+        #[command(flatten)]
+        service_account: ServiceAccountArgs,
+        /// Consent Files settings.
+        #[command(flatten)]
+        settings: ConsentArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: consent::ConsentCommand,
+    },
     /// Prints the completion script of a shell (e.g. `liveramp completions bash > ...`).
     Completions {
         /// The shell.
@@ -119,17 +160,41 @@ fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::new(Failure::Generic, e))?;
     runtime.block_on(async move {
-        let config = || cli.config.to_config();
         match &cli.command {
-            Command::Activation(command) => activation::run(command, &config()?, out).await,
-            Command::Abilitec(command) => abilitec::run(command, &config()?, out).await,
-            Command::Auth(command) => auth::run(command, &config()?, out).await,
-            Command::DataIntegration(command) => {
-                data_integration::run(command, &config()?, out).await
+            Command::Activation {
+                service_account,
+                settings,
+                command,
+            } => {
+                let config = to_config(&[service_account, settings])?;
+                activation::run(command, &config, out).await
+            }
+            Command::Abilitec {
+                service_account,
+                settings,
+                command,
+            } => {
+                let config = to_config(&[service_account, settings])?;
+                abilitec::run(command, &config, out).await
+            }
+            Command::Auth {
+                service_account,
+                abilitec,
+                command,
+            } => auth::run(command, &to_config(&[service_account, abilitec])?, out).await,
+            Command::DataIntegration { settings, command } => {
+                data_integration::run(command, &to_config(&[settings])?, out).await
             }
             Command::Sandbox { port } => sandbox::run(*port, out).await,
             Command::Demo => demo::run(out).await,
-            Command::Consent(command) => consent::run(command, &config()?, out).await,
+            Command::Consent {
+                service_account,
+                settings,
+                command,
+            } => {
+                let config = to_config(&[service_account, settings])?;
+                consent::run(command, &config, out).await
+            }
             Command::Completions { shell } => {
                 use clap::CommandFactory;
                 let mut command = Cli::command();
