@@ -39,7 +39,6 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use futures::Stream;
-use futures::stream::FusedStream;
 use tokio::time::Instant;
 
 use crate::retry::{Clock, Sleep, TokioClock};
@@ -198,42 +197,17 @@ pub enum PollError<E> {
 /// Longer than any wait; keeps instant arithmetic from overflowing.
 const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
-impl<E> PollError<E> {
-    /// The same outcome with its request error converted by `f`.
-    pub fn map_err<F>(self, f: impl FnOnce(E) -> F) -> PollError<F> {
-        match self {
-            Self::Failed { detail } => PollError::Failed { detail },
-            Self::DeadlineExceeded {
-                waited,
-                polls,
-                last_error,
-            } => PollError::DeadlineExceeded {
-                waited,
-                polls,
-                last_error: last_error.map(f),
-            },
-            Self::TooManyErrors { count, last } => PollError::TooManyErrors {
-                count,
-                last: f(last),
-            },
-            Self::Fatal(error) => PollError::Fatal(f(error)),
-        }
-    }
-}
-
-type DefaultErrorClassifier<E> = fn(&E) -> ErrorClass;
-
 fn all_fatal<E>(_: &E) -> ErrorClass {
     ErrorClass::Fatal
 }
 
 /// Polls an operation until it finishes, fails or runs out of time. See the [module docs](self).
 #[must_use = "a poller does nothing until awaited or polled as a stream"]
-pub struct Poller<F, Fut, C, X> {
+pub struct Poller<F, Fut, C, E> {
     config: PollConfig,
     request: F,
     classify: C,
-    classify_error: X,
+    classify_error: fn(&E) -> ErrorClass,
     phase: Phase<Fut>,
     clock: Arc<dyn Clock>,
     sleep: Option<Sleep>,
@@ -258,7 +232,7 @@ struct Schedule {
     next_interval: Duration,
 }
 
-impl<F, Fut, C, R, E, P, T> Poller<F, Fut, C, DefaultErrorClassifier<E>>
+impl<F, Fut, C, R, E, P, T> Poller<F, Fut, C, E>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<R, E>>,
@@ -289,22 +263,11 @@ where
     }
 }
 
-impl<F, Fut, C, X> Poller<F, Fut, C, X> {
+impl<F, Fut, C, E> Poller<F, Fut, C, E> {
     /// Uses `classify_error` to tell transient request errors from fatal ones.
-    pub fn classify_errors<X2>(self, classify_error: X2) -> Poller<F, Fut, C, X2> {
-        Poller {
-            config: self.config,
-            request: self.request,
-            classify: self.classify,
-            classify_error,
-            phase: self.phase,
-            clock: self.clock,
-            sleep: self.sleep,
-            schedule: self.schedule,
-            polls: self.polls,
-            consecutive_errors: self.consecutive_errors,
-            end_at: self.end_at,
-        }
+    pub fn classify_errors(mut self, classify_error: fn(&E) -> ErrorClass) -> Self {
+        self.classify_error = classify_error;
+        self
     }
 
     /// Measures time and waits on `clock` (tokio's unless set), e.g. a client's
@@ -321,31 +284,21 @@ impl<F, Fut, C, X> Poller<F, Fut, C, X> {
         self
     }
 
-    /// The configuration in use.
-    pub fn config(&self) -> &PollConfig {
-        &self.config
-    }
-
-    /// Requests made so far.
-    pub fn polls(&self) -> u32 {
-        self.polls
-    }
-
     /// Waits for the final value, ignoring progress.
     pub fn wait(self) -> Wait<Self> {
         Wait { poller: self }
     }
 }
 
-impl Schedule {
-    /// `d` shortened by a random fraction of at most `jitter`.
-    fn jittered(&mut self, d: Duration, jitter: f64) -> Duration {
-        if jitter == 0.0 || d.is_zero() {
-            return d;
-        }
-        crate::retry::jitter_down(d, jitter)
+/// `d` shortened by a random fraction of at most `jitter`.
+fn jittered(d: Duration, jitter: f64) -> Duration {
+    if jitter == 0.0 || d.is_zero() {
+        return d;
     }
+    crate::retry::jitter_down(d, jitter)
+}
 
+impl Schedule {
     /// The next backoff interval, grown and then capped.
     fn advance(&mut self, config: &PollConfig) -> Duration {
         let current = self.next_interval.min(config.max_interval);
@@ -356,12 +309,11 @@ impl Schedule {
     }
 }
 
-impl<F, Fut, C, X, R, E, P, T> Poller<F, Fut, C, X>
+impl<F, Fut, C, R, E, P, T> Poller<F, Fut, C, E>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<R, E>>,
     C: FnMut(R) -> PollState<P, T>,
-    X: FnMut(&E) -> ErrorClass,
 {
     /// Schedules the next poll after `delay` (jittered), or at least `retry_after` (capped), never
     /// past the deadline. Returns `false` when the deadline has already been reached.
@@ -371,9 +323,7 @@ where
             return false;
         }
         let backoff = self.schedule.advance(&self.config);
-        let mut delay = self
-            .schedule
-            .jittered(backoff, self.config.jitter_fraction());
+        let mut delay = jittered(backoff, self.config.jitter_fraction());
         if let Some(retry_after) = retry_after {
             delay = delay.max(retry_after.min(self.config.max_retry_after));
         }
@@ -395,12 +345,11 @@ where
     }
 }
 
-impl<F, Fut, C, X, R, E, P, T> Stream for Poller<F, Fut, C, X>
+impl<F, Fut, C, R, E, P, T> Stream for Poller<F, Fut, C, E>
 where
     F: FnMut() -> Fut + Unpin,
     Fut: Future<Output = Result<R, E>>,
     C: FnMut(R) -> PollState<P, T> + Unpin,
-    X: FnMut(&E) -> ErrorClass + Unpin,
 {
     type Item = Result<PollEvent<P, T>, PollError<E>>;
 
@@ -415,9 +364,7 @@ where
                     if let Some(end_at) = this.end_at {
                         deadline = deadline.min(end_at.max(now));
                     }
-                    let first = this
-                        .schedule
-                        .jittered(this.config.first_delay, this.config.jitter_fraction());
+                    let first = jittered(this.config.first_delay, this.config.jitter_fraction());
                     this.schedule.started = now;
                     this.schedule.deadline = deadline;
                     this.sleep = Some(
@@ -490,23 +437,10 @@ where
     }
 }
 
-impl<F, Fut, C, X, R, E, P, T> FusedStream for Poller<F, Fut, C, X>
-where
-    F: FnMut() -> Fut + Unpin,
-    Fut: Future<Output = Result<R, E>>,
-    C: FnMut(R) -> PollState<P, T> + Unpin,
-    X: FnMut(&E) -> ErrorClass + Unpin,
-{
-    fn is_terminated(&self) -> bool {
-        matches!(self.phase, Phase::Finished)
-    }
-}
-
-impl<F, Fut, C, X> fmt::Debug for Poller<F, Fut, C, X> {
+impl<F, Fut, C, E> fmt::Debug for Poller<F, Fut, C, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Poller")
             .field("config", &self.config)
-            .field("polls", &self.polls)
             .finish_non_exhaustive()
     }
 }
@@ -537,12 +471,11 @@ where
     }
 }
 
-impl<F, Fut, C, X, R, E, P, T> IntoFuture for Poller<F, Fut, C, X>
+impl<F, Fut, C, R, E, P, T> IntoFuture for Poller<F, Fut, C, E>
 where
     F: FnMut() -> Fut + Unpin,
     Fut: Future<Output = Result<R, E>>,
     C: FnMut(R) -> PollState<P, T> + Unpin,
-    X: FnMut(&E) -> ErrorClass + Unpin,
 {
     type Output = Result<T, PollError<E>>;
     type IntoFuture = Wait<Self>;
