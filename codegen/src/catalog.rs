@@ -52,6 +52,8 @@ pub struct OperationRow {
     pub rust_method: String,
     /// Documented or inferred.
     pub source: Source,
+    /// The parts of the operation its `x-inferred` extension marks as inferred.
+    pub inferred_parts: Vec<String>,
 }
 
 /// The Rust method name the generated client has for an `operationId`: snake case (tidied by
@@ -88,6 +90,14 @@ pub fn operation_rows(doc: &OpenAPI) -> Vec<OperationRow> {
                     rust_method: rust_method_name(&operation_id),
                     operation_id,
                     source: Source::from_extension(op.extensions.get("x-source")),
+                    inferred_parts: op
+                        .extensions
+                        .get("x-inferred")
+                        .and_then(serde_json::Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|part| part.as_str().map(str::to_owned))
+                        .collect(),
                 })
             })
         })
@@ -103,7 +113,8 @@ pub fn operations_markdown(specs: &[(Api, OpenAPI)], missing: &[Api]) -> String 
         "Every operation of every API, generated from `specs/` by `cargo xtask regen` \
          (do not edit by hand). *documented* operations follow LiveRamp's published \
          documentation; *inferred* ones follow the conventions of LiveRamp's other APIs or \
-         observed behaviour.\n\n",
+         observed behaviour. A documented operation with some inferred parts lists them \
+         (`x-inferred` in its spec), e.g. *inferred: responses.401*.\n\n",
     );
     for api in missing {
         let _ = writeln!(
@@ -112,20 +123,25 @@ pub fn operations_markdown(specs: &[(Api, OpenAPI)], missing: &[Api]) -> String 
             api.spec
         );
     }
-    out.push_str("| API | Operations | Inferred |\n|---|---:|---:|\n");
+    out.push_str("| API | Operations | Inferred | Partly inferred |\n|---|---:|---:|---:|\n");
     let rows: Vec<(&Api, Vec<OperationRow>)> = specs
         .iter()
         .map(|(api, doc)| (api, operation_rows(doc)))
         .collect();
     for (api, ops) in &rows {
         let inferred = ops.iter().filter(|r| r.source == Source::Inferred).count();
+        let partly = ops
+            .iter()
+            .filter(|r| r.source != Source::Inferred && !r.inferred_parts.is_empty())
+            .count();
         let _ = writeln!(
             out,
-            "| [`{}`](../{}) | {} | {} |",
+            "| [`{}`](../{}) | {} | {} | {} |",
             api.module,
             api.spec,
             ops.len(),
-            inferred
+            inferred,
+            partly
         );
     }
     out.push_str(
@@ -142,11 +158,24 @@ pub fn operations_markdown(specs: &[(Api, OpenAPI)], missing: &[Api]) -> String 
                 row.operation_id,
                 api.module,
                 row.rust_method,
-                row.source.as_str()
+                source_cell(row)
             );
         }
     }
     out
+}
+
+/// The Source cell: documented or inferred, and the inferred parts of a documented operation.
+fn source_cell(row: &OperationRow) -> String {
+    if row.inferred_parts.is_empty() || row.source == Source::Inferred {
+        row.source.as_str().to_owned()
+    } else {
+        format!(
+            "{} (inferred: {})",
+            row.source.as_str(),
+            row.inferred_parts.join(", ")
+        )
+    }
 }
 
 #[cfg(test)]
@@ -161,6 +190,7 @@ paths:
     get:
       operationId: get_thing
       x-source: documented
+      x-inferred: [responses.204]
       parameters:
         - {name: id, in: path, required: true, schema: {type: string}}
       responses:
@@ -190,6 +220,8 @@ paths:
         assert_eq!(rows[1].rust_method, "type_");
         assert_eq!(rows[1].source, Source::Inferred);
         assert_eq!(rows[0].method, "GET");
+        assert_eq!(rows[0].inferred_parts, ["responses.204"]);
+        assert!(rows[1].inferred_parts.is_empty());
     }
 
     #[test]
@@ -197,11 +229,11 @@ paths:
         let doc = crate::parse(std::path::Path::new("t.yaml"), SPEC).unwrap();
         let api = crate::APIS[2];
         let md = operations_markdown(&[(api, doc)], &crate::APIS[..1]);
-        assert!(md.contains("| `consent` | GET | `/things/{id}` | `get_thing` | `consent::Client::get_thing` | documented |"));
+        assert!(md.contains("| `consent` | GET | `/things/{id}` | `get_thing` | `consent::Client::get_thing` | documented (inferred: responses.204) |"));
         assert!(md.contains(
             "| `consent` | DELETE | `/things/{id}` | `type` | `consent::Client::type_` | inferred |"
         ));
-        assert!(md.contains("| [`consent`](../specs/consent.yaml) | 2 | 1 |"));
+        assert!(md.contains("| [`consent`](../specs/consent.yaml) | 2 | 1 | 1 |"));
         assert!(md.contains("`specs/activation.yaml` was missing"));
     }
 }
