@@ -12,7 +12,7 @@ use liveramp::auth::ClientCredentials;
 use liveramp::fleet::Fleet;
 use liveramp::limit::RateLimits;
 
-#[path = "../../tests/common/redis.rs"]
+#[path = "../../tests/suite/common/redis.rs"]
 mod redis_server;
 
 /// Set in a child: `tokens` or `matches`, and what it connects to.

@@ -1,0 +1,176 @@
+//! Fault injection from Rust and through the admin endpoint.
+
+use crate::common;
+
+use std::time::Duration;
+
+use liveramp_sandbox::{FaultAction, FaultRule, RouteMatch};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn fail_next_n_then_success() {
+    let (sandbox, http) = common::start().await;
+    let token = common::service_token(&sandbox, &http).await;
+    sandbox.faults().fail_next_retry_after(
+        RouteMatch::path("/activation/v2/destinations").method("GET"),
+        2,
+        503,
+        7,
+    );
+    for _ in 0..2 {
+        let response = common::activation(
+            &sandbox,
+            &http,
+            &token,
+            reqwest::Method::GET,
+            "/v2/destinations",
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "7");
+    }
+    common::activation_json(&sandbox, &http, &token, "/v2/destinations", 200).await;
+    assert!(
+        sandbox.faults().rules().is_empty(),
+        "spent rules are removed"
+    );
+}
+
+#[tokio::test]
+async fn faults_match_by_operation_and_leave_other_routes_alone() {
+    let (sandbox, http) = common::start().await;
+    let token = common::service_token(&sandbox, &http).await;
+    sandbox
+        .faults()
+        .fail_next(RouteMatch::operation("get_destination"), 1, 500);
+    common::activation_json(&sandbox, &http, &token, "/v2/destinations", 200).await;
+    common::activation_json(&sandbox, &http, &token, "/v2/destinations/101", 500).await;
+    common::activation_json(&sandbox, &http, &token, "/v2/destinations/101", 200).await;
+    assert!(
+        sandbox
+            .operations()
+            .iter()
+            .any(|(name, method, _)| *name == "get_destination" && method == "GET")
+    );
+}
+
+#[tokio::test]
+async fn the_admin_endpoint_adds_lists_and_clears_faults() {
+    let (sandbox, http) = common::start().await;
+    let admin = format!("{}/_admin/faults", sandbox.url());
+    let rule = json!({
+        "match": { "method": "POST", "pathPrefix": "/sso/" },
+        "times": 1,
+        "action": { "kind": "fail", "status": 429, "body": { "error": "slow_down" }, "retryAfter": 2 },
+    });
+    assert_eq!(
+        http.post(&admin).json(&rule).send().await.unwrap().status(),
+        201
+    );
+    let listed: Vec<FaultRule> = http.get(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0].action,
+        FaultAction::Fail {
+            status: 429,
+            body: Some(json!({ "error": "slow_down" })),
+            retry_after: Some(2)
+        }
+    );
+    let token = http
+        .post(sandbox.service_account_token_url())
+        .form(&common::password_form(&sandbox))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 429);
+    assert_eq!(token.headers()["retry-after"], "2");
+    assert_eq!(
+        token.json::<Value>().await.unwrap(),
+        json!({ "error": "slow_down" })
+    );
+
+    let forever = json!([{ "match": { "operation": "list_destinations" }, "action": { "kind": "fail", "status": 502 } }]);
+    http.post(&admin).json(&forever).send().await.unwrap();
+    assert_eq!(sandbox.faults().rules().len(), 1);
+    assert_eq!(http.delete(&admin).send().await.unwrap().status(), 204);
+    assert!(sandbox.faults().rules().is_empty());
+}
+
+#[tokio::test]
+async fn drop_mid_body_sends_headers_and_part_of_the_body() {
+    let (sandbox, http) = common::start().await;
+    let token = common::service_token(&sandbox, &http).await;
+    sandbox.faults().add(
+        FaultRule::new(
+            RouteMatch::operation("list_destinations"),
+            FaultAction::DropMidBody {
+                after_bytes: Some(20),
+            },
+        )
+        .times(1),
+    );
+    let response = common::activation(
+        &sandbox,
+        &http,
+        &token,
+        reqwest::Method::GET,
+        "/v2/destinations",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let announced = response.content_length().unwrap();
+    assert!(announced > 20);
+    assert!(response.bytes().await.is_err());
+    common::activation_json(&sandbox, &http, &token, "/v2/destinations", 200).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delay_holds_the_answer_on_the_tokio_clock() {
+    let (sandbox, http) = common::start().await;
+    let token = common::service_token(&sandbox, &http).await;
+    sandbox.faults().delay(
+        RouteMatch::operation("list_destinations"),
+        Duration::from_secs(90),
+    );
+    let started = tokio::time::Instant::now();
+    common::activation_json(&sandbox, &http, &token, "/v2/destinations", 200).await;
+    assert!(started.elapsed() >= Duration::from_secs(90));
+    let started = tokio::time::Instant::now();
+    common::activation_json(&sandbox, &http, &token, "/v2/segments", 200).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(90),
+        "other routes are not delayed"
+    );
+}
+
+#[tokio::test]
+async fn the_admin_clock_moves_time_forward() {
+    let (sandbox, http) = common::start().await;
+    let token = common::service_token(&sandbox, &http).await;
+    let moved = http
+        .post(format!("{}/_admin/clock", sandbox.url()))
+        .json(&json!({ "advanceSeconds": 601 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    common::activation_json(&sandbox, &http, &token, "/v2/destinations", 401).await;
+}
+
+#[tokio::test]
+async fn shutdown_stops_the_server() {
+    let (sandbox, http) = common::start().await;
+    let url = sandbox.url().to_owned();
+    sandbox.shutdown().await.unwrap();
+    assert!(
+        http.get(format!("{url}/_admin/faults"))
+            .send()
+            .await
+            .is_err()
+    );
+}

@@ -1,0 +1,626 @@
+//! The AbiliTec client against httpmock: what it sends and what it decodes.
+
+use crate::common;
+use crate::common::script;
+
+use httpmock::prelude::*;
+use liveramp::abilitec::{Client, types};
+use script::{Answer, script};
+use serde::Serialize;
+
+const SPEC: &str = "specs/abilitec.yaml";
+
+fn client(server: &MockServer) -> Client {
+    Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        common::transport(None),
+    )
+}
+
+/// Mocks a bearer-authenticated `POST path?query` that answers the spec's 200 example of
+/// `operation_id`; returns the mock and that example.
+async fn mock_example<'a>(
+    server: &'a MockServer,
+    operation_id: &str,
+    path: &str,
+    query: &[(&str, &str)],
+) -> (httpmock::Mock<'a>, serde_json::Value) {
+    let body = common::example(SPEC, operation_id, 200);
+    let mock = server
+        .mock_async(|when, then| {
+            let when = when
+                .method(POST)
+                .path(path)
+                .header("authorization", format!("Bearer {}", common::TOKEN))
+                .header_missing("api-version");
+            query
+                .iter()
+                .fold(when, |when, (name, value)| when.query_param(*name, *value));
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+    (mock, body)
+}
+
+/// Asserts that `decoded` serializes back to the example answer it was decoded from.
+fn assert_round_trips<T: Serialize>(decoded: &T, body: &serde_json::Value) {
+    assert_eq!(
+        serde_json::to_value(decoded).unwrap(),
+        common::without_nulls(body)
+    );
+}
+
+#[tokio::test]
+async fn match_people_sends_the_pii_in_the_query() {
+    let server = MockServer::start_async().await;
+    let query = [
+        ("name", "mary robinson"),
+        ("zipCode", "94104"),
+        ("limit", "1"),
+        ("matchLevel", "strict"),
+    ];
+    let (mock, body) = mock_example(&server, "match_people", "/people/match", &query).await;
+    let found = client(&server)
+        .match_people()
+        .name("mary robinson")
+        .zip_code("94104")
+        .limit(1)
+        .match_level(types::MatchLevel::Strict)
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&found, &body);
+    let metadata = found.person.match_metadata.expect("match metadata");
+    assert_eq!(
+        metadata.match_components,
+        [types::MatchComponent::Name, types::MatchComponent::ZipCode]
+    );
+    assert_eq!(
+        metadata.name_match_integrity,
+        Some(types::NameMatchIntegrity::Complete)
+    );
+}
+
+#[tokio::test]
+async fn match_places_sends_a_parsed_address() {
+    let server = MockServer::start_async().await;
+    let query = [
+        ("primaryNumber", "225"),
+        ("street", "bush st"),
+        ("city", "san francisco"),
+        ("state", "CA"),
+    ];
+    let (mock, body) = mock_example(&server, "match_places", "/places/match", &query).await;
+    let found = client(&server)
+        .match_places()
+        .primary_number("225")
+        .street("bush st")
+        .city("san francisco")
+        .state("CA")
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&found, &body);
+    assert!(found.place.abilitec.expect("links").address_link.is_some());
+}
+
+#[tokio::test]
+async fn match_households_sends_a_parsed_name_and_location() {
+    let server = MockServer::start_async().await;
+    let query = [
+        ("lastName", "robinson"),
+        ("latitude", "37.7907"),
+        ("longitude", "-122.4019"),
+    ];
+    let (mock, body) = mock_example(&server, "match_households", "/households/match", &query).await;
+    let found = client(&server)
+        .match_households()
+        .last_name("robinson")
+        .latitude(37.7907)
+        .longitude(-122.4019)
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&found, &body);
+}
+
+#[tokio::test]
+async fn match_entities_sends_email_and_phone() {
+    let server = MockServer::start_async().await;
+    let query = [
+        ("email", "mary.robinson@example.com"),
+        ("phone", "4155550101"),
+    ];
+    let (mock, body) = mock_example(&server, "match_entities", "/entities/match", &query).await;
+    let found = client(&server)
+        .match_entities()
+        .email("mary.robinson@example.com")
+        .phone("4155550101")
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&found, &body);
+    let flags = found.entity.contact_flags.expect("contact flags");
+    assert_eq!(flags.is_best_email_touchpoint, Some(true));
+    assert_eq!(flags.is_best_postal_touchpoint, None);
+}
+
+#[tokio::test]
+async fn invalid_match_parameters_are_refused_before_sending() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await;
+    let bad_zip = client(&server).match_people().zip_code("9410").send().await;
+    match bad_zip {
+        Err(liveramp::Error::InvalidField { field, reason }) => {
+            assert_eq!(field, "zip_code");
+            assert!(reason.starts_with("must match the pattern"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let bad_email = client(&server)
+        .match_people()
+        .email("mary@localhost")
+        .send()
+        .await;
+    let bad_email = bad_email.expect_err("refused");
+    assert!(
+        bad_email
+            .to_string()
+            .starts_with("invalid request: `email` must"),
+        "{bad_email}"
+    );
+    assert!(!bad_email.to_string().contains("mary@localhost"));
+    mock.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn lookup_people_puts_the_lookup_type_in_the_path() {
+    let server = MockServer::start_async().await;
+    let key = "9b7ee2211f2658e9889960d8557086eb";
+    let (mock, body) = mock_example(&server, "lookup_people", "/people/md5", &[("key", key)]).await;
+    let found = client(&server)
+        .lookup_people()
+        .lookup_type(types::LookupType::Md5)
+        .key(key)
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&found, &body);
+}
+
+#[tokio::test]
+async fn lookup_places_households_and_entities_use_their_class_paths() {
+    let server = MockServer::start_async().await;
+    let key = "003YUS0309B0QR7T";
+    let lookups = [
+        ("lookup_places", "/places/abilitec"),
+        ("lookup_households", "/households/abilitec"),
+        ("lookup_entities", "/entities/abilitec"),
+    ];
+    let mut mocks = Vec::new();
+    for (operation_id, path) in lookups {
+        mocks.push(mock_example(&server, operation_id, path, &[("key", key)]).await);
+    }
+    let client = client(&server);
+    let kind = types::LookupType::Abilitec;
+    let place = client.lookup_places().lookup_type(kind.clone()).key(key);
+    assert_round_trips(&place.send().await.unwrap().into_inner(), &mocks[0].1);
+    let household = client
+        .lookup_households()
+        .lookup_type(kind.clone())
+        .key(key);
+    assert_round_trips(&household.send().await.unwrap().into_inner(), &mocks[1].1);
+    let entity = client.lookup_entities().lookup_type(kind).key(key);
+    assert_round_trips(&entity.send().await.unwrap().into_inner(), &mocks[2].1);
+    for (mock, _) in &mocks {
+        mock.assert_async().await;
+    }
+}
+
+/// Mocks a batch call that expects the spec's request example and answers its 200 example.
+async fn batch_round_trip(operation_id: &str, path: &str) {
+    let server = MockServer::start_async().await;
+    let request = common::request_example(SPEC, operation_id);
+    let body = common::example(SPEC, operation_id, 200);
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(path)
+                .header("authorization", format!("Bearer {}", common::TOKEN))
+                .json_body(request.clone());
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+    let urls: Vec<String> = serde_json::from_value(request).unwrap();
+    let client = client(&server);
+    let results = match operation_id {
+        "batch_match" => client.batch_match().body(urls).send().await,
+        _ => client.batch_lookup().body(urls).send().await,
+    }
+    .expect("decodes")
+    .into_inner();
+    mock.assert_async().await;
+    assert_round_trips(&results, &body);
+    assert_eq!(results.0[0].code, 200);
+    assert!(results.0[0].document.person.is_some());
+    let failed = results.0[1].document.error.as_ref().expect("an error");
+    assert_eq!(failed.code.as_str(), body[1]["document"]["error"]["code"]);
+}
+
+#[tokio::test]
+async fn batch_match_posts_the_urls_and_keeps_per_item_errors() {
+    batch_round_trip("batch_match", "/batch/match").await;
+}
+
+#[tokio::test]
+async fn batch_lookup_posts_the_urls_and_keeps_per_item_errors() {
+    batch_round_trip("batch_lookup", "/batch/lookup").await;
+}
+
+#[tokio::test]
+async fn unknown_enum_values_decode_and_round_trip() {
+    let server = MockServer::start_async().await;
+    let mut body = common::example(SPEC, "match_people", 200);
+    body["person"]["matchMetadata"]["matchComponents"][1] = "ipAddress".into();
+    body["person"]["matchMetadata"]["nameMatchIntegrity"] = "none".into();
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/people/match");
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+    let found = client(&server)
+        .match_people()
+        .name("mary robinson")
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    let metadata = found.person.match_metadata.clone().expect("match metadata");
+    assert_eq!(
+        metadata.match_components[1],
+        types::MatchComponent::Unknown("ipAddress".into())
+    );
+    assert_eq!(
+        metadata.name_match_integrity.as_ref().map(|v| v.as_str()),
+        Some("none")
+    );
+    assert_round_trips(&found, &body);
+}
+
+#[tokio::test]
+async fn documented_errors_decode_into_the_error_document() {
+    let server = MockServer::start_async().await;
+    let body = common::example(SPEC, "match_people", 404);
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/people/match");
+            then.status(404).json_body(body.clone());
+        })
+        .await;
+    let err = client(&server)
+        .match_people()
+        .name("nobody")
+        .send()
+        .await
+        .expect_err("404");
+    match err {
+        liveramp::Error::Api(answer) => {
+            assert_eq!(answer.status.as_u16(), 404);
+            assert_eq!(answer.code.as_deref(), Some("600-0030"));
+            assert!(answer.request_id.is_some());
+        }
+        other => panic!("expected the error document, got {other:?}"),
+    }
+}
+
+/// A `Config` for the AbiliTec API at `server` (`/v1`), its token endpoint at `/token`.
+fn config(server: &MockServer) -> liveramp::Config {
+    liveramp::Config::new()
+        .with_abilitec_url(server.url("/v1"))
+        .with_abilitec_token_url(server.url("/token"))
+}
+
+#[tokio::test]
+async fn config_sends_the_role_with_every_call_and_client_credentials_to_the_token_endpoint() {
+    let server = MockServer::start_async().await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/token")
+                .body("client_id=cid&client_secret=cs&grant_type=client_credentials");
+            then.status(200).json_body(
+                serde_json::json!({"access_token": "t-cc", "token_type": "Bearer", "expires_in": 3600}),
+            );
+        })
+        .await;
+    let matched = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v1/people/match")
+                .query_param("email", "jane@example.com")
+                .query_param("role", "abilitec-standard")
+                .header("authorization", "Bearer t-cc");
+            then.status(200)
+                .json_body(common::example(SPEC, "match_people", 200));
+        })
+        .await;
+    let batch = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v1/batch/match")
+                .query_param("role", "abilitec-standard")
+                .header("authorization", "Bearer t-cc");
+            then.status(200).json_body(serde_json::json!([]));
+        })
+        .await;
+    let client = config(&server)
+        .with_abilitec_credentials(liveramp::auth::ClientCredentials::new("cid", "cs"))
+        .with_abilitec_role("abilitec-standard")
+        .abilitec()
+        .unwrap();
+    client
+        .match_people()
+        .email("jane@example.com")
+        .send()
+        .await
+        .unwrap();
+    client
+        .batch_match()
+        .body(vec!["/people/match?email=jane%40example.com".to_owned()])
+        .send()
+        .await
+        .unwrap();
+    token.assert_calls_async(1).await;
+    matched.assert_calls_async(1).await;
+    batch.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_role_set_on_the_call_is_not_sent_twice() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/token");
+            then.status(200)
+                .json_body(serde_json::json!({"access_token": "t", "expires_in": 3600}));
+        })
+        .await;
+    let once = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v1/people/match")
+                .query_param("role", "rampid-retrieval")
+                .is_true(|request| {
+                    request
+                        .query_params()
+                        .iter()
+                        .filter(|(k, _)| k == "role")
+                        .count()
+                        == 1
+                });
+            then.status(200)
+                .json_body(common::example(SPEC, "match_people", 200));
+        })
+        .await;
+    config(&server)
+        .with_abilitec_credentials(liveramp::auth::ClientCredentials::new("cid", "cs"))
+        .with_abilitec_role("abilitec-standard")
+        .abilitec()
+        .unwrap()
+        .match_people()
+        .name("mary robinson")
+        .role("rampid-retrieval")
+        .send()
+        .await
+        .unwrap();
+    once.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn without_client_credentials_config_uses_the_service_account_password_grant() {
+    let server = MockServer::start_async().await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/oauth2/default/v1/token").body(
+                "grant_type=password&username=acct&password=key&scope=openid\
+                 &client_id=liveramp-api&response_type=token",
+            );
+            then.status(200).json_body(
+                serde_json::json!({"access_token": "t-sa", "token_type": "Bearer", "expires_in": 600}),
+            );
+        })
+        .await;
+    let client_credentials = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/token");
+            then.status(500);
+        })
+        .await;
+    let matched = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v1/people/match")
+                .header("authorization", "Bearer t-sa");
+            then.status(200)
+                .json_body(common::example(SPEC, "match_people", 200));
+        })
+        .await;
+    let credentials = liveramp::auth::ServiceAccountCredentials::new(
+        "acct",
+        "key",
+        "liveramp-api",
+        server.url("/oauth2/default/v1/token"),
+    );
+    let config = config(&server).with_credentials(credentials);
+    let client = config.abilitec().unwrap();
+    for _ in 0..2 {
+        client
+            .match_people()
+            .name("mary robinson")
+            .send()
+            .await
+            .unwrap();
+    }
+    token.assert_calls_async(1).await;
+    client_credentials.assert_calls_async(0).await;
+    matched.assert_calls_async(2).await;
+    // One credential, one token cache: the service-account clients share it.
+    assert!(std::sync::Arc::ptr_eq(
+        &config.abilitec_tokens().unwrap(),
+        &config.service_account_tokens().unwrap()
+    ));
+}
+
+#[test]
+fn config_reads_the_abilitec_role_and_client_auth_from_the_environment() {
+    let config = liveramp::Config::from_vars([
+        ("LIVERAMP_ABILITEC_CLIENT_ID", "cid"),
+        ("LIVERAMP_ABILITEC_CLIENT_SECRET", "cs"),
+        ("LIVERAMP_ABILITEC_CLIENT_AUTH", "Basic"),
+        ("LIVERAMP_ABILITEC_ROLE", "abilitec-standard"),
+    ]);
+    assert!(config.is_ok());
+    let error =
+        liveramp::Config::from_vars([("LIVERAMP_ABILITEC_CLIENT_AUTH", "header")]).unwrap_err();
+    assert!(error.to_string().contains("`body` or `basic`"), "{error}");
+    let error = liveramp::Config::new().abilitec().unwrap_err();
+    assert!(
+        error.to_string().contains("LIVERAMP_CREDENTIALS"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_error_status_without_an_error_document_is_the_documented_error() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/people/match");
+            then.status(404);
+        })
+        .await;
+    let error = client(&server)
+        .match_people()
+        .name("mary robinson")
+        .send()
+        .await
+        .unwrap_err();
+    mock.assert_calls_async(1).await;
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
+    let api = error
+        .api_error()
+        .expect("an API error, not a decode failure");
+    assert_eq!(api.code, None);
+    assert!(!error.is_retryable());
+    assert!(
+        !matches!(error, liveramp::Error::Decode { .. }),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_batch_item_is_encoded_by_the_single_call_whatever_it_holds() {
+    let server_url = "http://127.0.0.1:9/v1";
+    let client = Client::new_with_client(
+        server_url,
+        liveramp::http::client().unwrap(),
+        common::transport(None),
+    );
+    let name = "Zoë O'Brien & Co = 100% + #1?";
+    let item = client
+        .match_people()
+        .name(name)
+        .zip_code("94107")
+        .batch_item()
+        .unwrap();
+    assert_eq!(item.operation(), "match_people");
+    let (path, query) = item.path_and_query().split_once('?').unwrap();
+    assert_eq!(path, "/people/match");
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert!(pairs.contains(&("name".into(), name.into())), "{pairs:?}");
+    assert!(!format!("{item:?}").contains("Brien"));
+    // The single call's constraints hold for its batch item too.
+    let error = client
+        .match_people()
+        .zip_code("9410")
+        .batch_item()
+        .unwrap_err();
+    assert!(
+        matches!(error, liveramp::Error::InvalidField { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn only_the_items_whose_own_result_is_retryable_are_sent_again() {
+    use futures::TryStreamExt;
+    let server = MockServer::start_async().await;
+    let doc = serde_json::json!({"person": {"abilitec": {"consumerLink": "L1"}}});
+    let busy =
+        serde_json::json!({"error": {"code": "600-0070", "message": "busy", "requestId": "r"}});
+    let opted = serde_json::json!({"error": {"code": "600-0117", "message": "opted out", "requestId": "r"}});
+    let batches = script(
+        &server,
+        "POST",
+        "/batch/match",
+        vec![
+            Answer::ok(serde_json::json!([
+                {"code": 200, "document": doc},
+                {"code": 503, "document": busy},
+                {"code": 404, "document": opted},
+            ])),
+            Answer::ok(serde_json::json!([{"code": 200, "document": doc}])),
+        ],
+    )
+    .await;
+    let client = client(&server);
+    let items: Vec<_> = ["a@example.com", "b@example.com", "c@example.com"]
+        .iter()
+        .map(|email| client.match_people().email(*email).batch_item().unwrap())
+        .collect();
+    let resolved: Vec<_> = client
+        .resolve(futures::stream::iter(items), Default::default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        batches.requests(),
+        2,
+        "one batch, then the retryable item alone"
+    );
+    assert_eq!(
+        resolved.iter().map(|r| r.index).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    assert!(resolved[0].result.is_ok());
+    assert!(
+        resolved[1].result.is_ok(),
+        "retried: {:?}",
+        resolved[1].result
+    );
+    let opted_out = resolved[2].result.as_ref().unwrap_err();
+    assert_eq!(opted_out.status.as_u16(), 404);
+    assert_eq!(
+        opted_out.code.as_deref(),
+        Some(liveramp::error::abilitec::OPTED_OUT)
+    );
+}

@@ -1,0 +1,77 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use liveramp::auth::StaticToken;
+use liveramp::retry::{RecordingClock, RetryPolicy};
+use liveramp::transport::{Transport, TransportBuilder};
+
+/// The bearer token every test client sends.
+pub const TOKEN: &str = "test-access-token";
+/// The org ID every Activation test client sends.
+pub const ORG_ID: &str = "org-0001";
+
+/// A transport with a static bearer token and, when given, an org ID.
+pub fn transport(org_id: Option<&str>) -> Transport {
+    bearer(org_id).build()
+}
+
+/// The same as [`transport`], retrying by `policy` and waiting on `clock`.
+pub fn transport_on(org_id: Option<&str>, clock: RecordingClock, policy: RetryPolicy) -> Transport {
+    bearer(org_id)
+        .retry_policy(policy)
+        .clock(Arc::new(clock))
+        .build()
+}
+
+fn bearer(org_id: Option<&str>) -> TransportBuilder {
+    let builder = Transport::builder().token_source(Arc::new(StaticToken::new(TOKEN)));
+    match org_id {
+        Some(org) => builder.org_id(org).expect("valid org id"),
+        None => builder,
+    }
+}
+
+/// The example answer the spec documents for `operation_id` with `status`.
+pub fn example(spec: &str, operation_id: &str, status: u16) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(spec);
+    let doc = liveramp_codegen::load(&path).expect("spec loads");
+    liveramp_codegen::response_example(&doc, operation_id, status)
+        .unwrap_or_else(|| panic!("{spec}: {operation_id} has no {status} example"))
+}
+
+/// The example request body the spec documents for `operation_id`.
+pub fn request_example(spec: &str, operation_id: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(spec);
+    let doc = liveramp_codegen::load(&path).expect("spec loads");
+    let (_, _, op) = liveramp_codegen::operation(&doc, operation_id)
+        .unwrap_or_else(|| panic!("{spec}: no operation {operation_id}"));
+    let body = op
+        .request_body
+        .as_ref()
+        .and_then(|body| body.as_item())
+        .and_then(|body| body.content.get("application/json"))
+        .and_then(|media| media.example.clone());
+    body.unwrap_or_else(|| panic!("{spec}: {operation_id} has no request example"))
+}
+
+/// `value` with every `null` member removed: the typed clients omit absent optional fields.
+pub fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), without_nulls(v)))
+            .collect(),
+        serde_json::Value::Array(items) => items.iter().map(without_nulls).collect(),
+        other => other.clone(),
+    }
+}
+pub mod fake_fetch;
+pub mod peers;
+pub mod raw_tcp;
+#[path = "redis.rs"]
+pub mod redis_server;
+pub mod script;

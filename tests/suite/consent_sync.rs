@@ -1,0 +1,284 @@
+//! The library's consent sync: bodies recorded only when proven whole (each framing), the
+//! handler's success gating the record, the crash windows between the steps, and the directory
+//! lock.
+
+use crate::common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use common::raw_tcp::{self, Act, RawServer};
+use futures::future::BoxFuture;
+use liveramp::consent::store::{Claim, DirStore, Manifest, StoreError, SyncStore, SyncedFile};
+use liveramp::consent::sync::{ReceivedFile, SyncError, Syncer};
+
+const FILE_ID: &str = "c0442751-d144-493d-a40c-a408588f929a";
+
+/// A list answer naming one consent file whose signed URL is on `base_url`.
+fn listing(base_url: &str) -> Act {
+    let page = serde_json::json!({
+        "v2/ConsentFiles": [{
+            "id": FILE_ID,
+            "identifierType": "MUID",
+            "requestType": "OPT_OUT",
+            "dataController": {"liverampControlled": true},
+            "fileURL": format!("{base_url}/files/{FILE_ID}.csv?sig=s3cr3t"),
+            "createdAt": "2026-11-01T00:00:00Z",
+        }],
+        "_pagination": {"after": null},
+    });
+    Act::Raw(raw_tcp::json(200, &page.to_string()))
+}
+
+fn body() -> Vec<u8> {
+    (0..1_600).map(|i| b"0123456789abcdef\n"[i % 17]).collect()
+}
+
+/// A download answered whole with `Content-Length`.
+fn whole() -> Act {
+    Act::Raw(raw_tcp::answer(200, "text/csv", &body()))
+}
+
+/// Starts a server answering the listing, then `downloads` (the last one repeated).
+async fn server(downloads: Vec<Act>) -> RawServer {
+    let server = RawServer::start(vec![Act::Reset]).await;
+    let mut acts = vec![listing(&server.base_url)];
+    acts.extend(downloads);
+    server.set(acts);
+    server
+}
+
+fn client(server: &RawServer) -> liveramp::consent::Client {
+    liveramp::consent::Client::new_with_client(
+        &server.base_url,
+        liveramp::http::client().unwrap(),
+        common::transport(None),
+    )
+}
+
+/// A handler that records what it applied, and applies a file at most once (idempotent by ID).
+#[derive(Clone, Default)]
+struct Applier {
+    applied: Arc<Mutex<Vec<String>>>,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Applier {
+    fn handle(&self, file: ReceivedFile) -> BoxFuture<'static, Result<(), std::io::Error>> {
+        let (applied, seen) = (self.applied.clone(), self.seen.clone());
+        Box::pin(async move {
+            let bytes = std::fs::read(&file.path)?;
+            assert_eq!(bytes, body(), "the handler gets the whole body");
+            seen.lock().unwrap().push(file.record.id.clone());
+            let mut applied = applied.lock().unwrap();
+            if !applied.contains(&file.record.id) {
+                applied.push(file.record.id.clone());
+            }
+            Ok(())
+        })
+    }
+}
+
+fn names(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_body_is_recorded_only_when_its_framing_proves_it_whole() {
+    let cut_length = {
+        let mut raw = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: {}\r\n\r\n",
+            body().len() * 2
+        )
+        .into_bytes();
+        raw.extend_from_slice(&body());
+        Act::Raw(raw)
+    };
+    let cut_chunked = {
+        let mut raw =
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\n\r\n"
+                .to_vec();
+        raw.extend_from_slice(format!("{:x}\r\n", body().len()).as_bytes());
+        raw.extend_from_slice(&body());
+        raw.extend_from_slice(b"\r\n");
+        // No terminating `0` chunk: the connection just closes.
+        Act::Raw(raw)
+    };
+    let close_delimited = {
+        let mut raw =
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\nconnection: close\r\n\r\n".to_vec();
+        raw.extend_from_slice(&body());
+        Act::Raw(raw)
+    };
+    for (case, act) in [
+        ("content-length", cut_length),
+        ("chunked", cut_chunked),
+        ("close-delimited", close_delimited),
+    ] {
+        let server = server(vec![act]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let applier = Applier::default();
+        let error = Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+            .run(|file| applier.handle(file))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                SyncError::Truncated { .. }
+                    | SyncError::Download { .. }
+                    | SyncError::Unproven { .. }
+            ),
+            "{case}: {error:?}"
+        );
+        if case == "close-delimited" {
+            // Nothing failed on the wire: only the framing says the body may be cut.
+            assert!(
+                matches!(
+                    error,
+                    SyncError::Unproven {
+                        received: 1_600,
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+        }
+        assert!(!error.to_string().contains("s3cr3t"), "{case}: {error}");
+        assert!(
+            applier.seen.lock().unwrap().is_empty(),
+            "{case}: nothing handed over"
+        );
+        assert!(
+            Manifest::load(dir.path()).unwrap().files.is_empty(),
+            "{case}"
+        );
+        assert!(
+            names(dir.path()).iter().all(|n| !n.ends_with(".part")),
+            "{case}: {:?}",
+            names(dir.path())
+        );
+    }
+
+    // A whole chunked body is proven by its terminating chunk.
+    let mut chunked =
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    chunked.extend_from_slice(format!("{:x}\r\n", body().len()).as_bytes());
+    chunked.extend_from_slice(&body());
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    let server = server(vec![Act::Raw(chunked)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let applier = Applier::default();
+    let report = Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+        .run(|file| applier.handle(file))
+        .await
+        .unwrap();
+    assert_eq!(report.downloaded.len(), 1);
+    assert_eq!(*applier.applied.lock().unwrap(), [FILE_ID]);
+}
+
+/// A store that records nothing: a sync whose process dies right after the handler succeeded.
+struct DiesBeforeTheRecord;
+
+impl SyncStore for DiesBeforeTheRecord {
+    fn claim<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(async { Ok(Claim::Mine) })
+    }
+
+    fn complete<'a>(&'a self, _file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Err("killed before the record was written".into()) })
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_the_handler_and_the_record_hands_the_file_again_once() {
+    let server = server(vec![whole()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let applier = Applier::default();
+    let error = Syncer::new(&client(&server), dir.path(), DiesBeforeTheRecord)
+        .run(|file| applier.handle(file))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SyncError::Store { .. }), "{error:?}");
+    // A torn manifest write leaves its temporary file behind, never a torn manifest.
+    std::fs::write(
+        dir.path()
+            .join(".liveramp-sync-consent-manifest.json.1-0000000000000000.part"),
+        b"{\"version\": 1, \"fi",
+    )
+    .unwrap();
+
+    server.set(vec![listing(&server.base_url), whole()]);
+    let report = Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+        .run(|file| applier.handle(file))
+        .await
+        .unwrap();
+    assert_eq!(report.stale_temp_files_removed, 1);
+    assert_eq!(
+        *applier.seen.lock().unwrap(),
+        [FILE_ID, FILE_ID],
+        "handed again"
+    );
+    assert_eq!(*applier.applied.lock().unwrap(), [FILE_ID], "applied once");
+    assert!(Manifest::load(dir.path()).unwrap().contains(FILE_ID));
+
+    // Recorded now: a third run hands nothing.
+    server.set(vec![listing(&server.base_url), whole()]);
+    let report = Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+        .run(|file| applier.handle(file))
+        .await
+        .unwrap();
+    assert_eq!((report.downloaded.len(), report.already_synced), (0, 1));
+    assert_eq!(applier.seen.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_failed_handler_leaves_the_file_unrecorded_for_the_next_run() {
+    let server = server(vec![whole()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let error = Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+        .run(|_| async { Err::<(), _>(std::io::Error::other("database down")) })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SyncError::Handler { .. }), "{error:?}");
+    assert!(Manifest::load(dir.path()).unwrap().files.is_empty());
+    server.set(vec![listing(&server.base_url), whole()]);
+    let applier = Applier::default();
+    let report = Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+        .run(|file| applier.handle(file))
+        .await
+        .unwrap();
+    assert_eq!(report.downloaded.len(), 1);
+    assert_eq!(*applier.applied.lock().unwrap(), [FILE_ID]);
+}
+
+#[tokio::test]
+async fn a_second_sync_on_the_same_directory_is_refused_while_the_first_runs() {
+    // The first sync's download stalls; the second starts meanwhile.
+    let mut stalled =
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: 3200\r\n\r\n".to_vec();
+    stalled.extend_from_slice(&body());
+    let server = server(vec![Act::Late(std::time::Duration::from_secs(2), stalled)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first_client = client(&server);
+    let first = Syncer::new(&first_client, dir.path(), DirStore::new(dir.path()))
+        .run(|_| async { Ok::<(), std::io::Error>(()) });
+    let second = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let second_client = client(&server);
+        Syncer::new(&second_client, dir.path(), DirStore::new(dir.path()))
+            .run(|_| async { Ok::<(), std::io::Error>(()) })
+            .await
+    };
+    let (_, second) = tokio::join!(first, second);
+    let error = second.unwrap_err();
+    assert!(matches!(error, SyncError::Busy { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("another consent sync"),
+        "{error}"
+    );
+}

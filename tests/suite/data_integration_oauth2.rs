@@ -1,0 +1,234 @@
+//! Data Integration OAuth2 credentials: the request, the polling and the validity window.
+#![cfg(feature = "data-integration")]
+
+use crate::common;
+use crate::common::script;
+
+use std::time::Duration;
+
+use httpmock::prelude::*;
+use liveramp::data_integration::Client;
+use liveramp::poll::{FlowError, PollConfig, PollError};
+use liveramp::retry::{RecordingClock, RetryPolicy};
+use script::{Answer, script};
+use serde_json::json;
+
+const TOKEN: &str = "provider-secret-token-123";
+
+/// A client retrying by `policy` and waiting on `clock`.
+fn client_with(server: &MockServer, clock: RecordingClock, policy: RetryPolicy) -> Client {
+    let transport = common::transport_on(None, clock, policy);
+    Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        transport,
+    )
+}
+
+/// A client that never retries (the poller's tolerance is under test), on a recording clock:
+/// waits return at once and are recorded.
+fn client(server: &MockServer) -> Client {
+    client_with(server, RecordingClock::default(), RetryPolicy::no_retry())
+}
+
+async fn mock_start(server: &MockServer, validity: u64) -> httpmock::Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/oauth2")
+                .json_body(json!({"datasource_id": "fb", "validity_duration": validity}));
+            then.status(200)
+                .json_body(json!({"auth_uri": "https://www.facebook.com/dialog/oauth?x=1", "pull_id": "pull-1"}));
+        })
+        .await
+}
+
+fn waiting() -> Answer {
+    Answer::ok(json!({"message": "Waiting for the user"}))
+}
+
+/// Polls at once, then every 30 s, no jitter.
+fn every_30s() -> PollConfig {
+    let mut config = PollConfig::interactive();
+    config.first_delay = Duration::ZERO;
+    config.interval = Duration::from_secs(30);
+    config.max_interval = Duration::from_secs(30);
+    config.backoff = 1.0;
+    config.jitter = 0.0;
+    config
+}
+
+#[tokio::test]
+async fn validity_outside_300_to_43200_seconds_is_refused_before_sending() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/oauth2");
+            then.status(200)
+                .json_body(json!({"auth_uri": "https://x", "pull_id": "p"}));
+        })
+        .await;
+    let client = client(&server);
+    for validity in [
+        Duration::from_secs(299),
+        Duration::from_secs(43_201),
+        Duration::from_millis(300_500),
+    ] {
+        let error = client
+            .request_oauth2_credentials("fb", validity)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, FlowError::Invalid(_)),
+            "{validity:?}: {error}"
+        );
+    }
+    assert_eq!(mock.calls_async().await, 0);
+    for validity in [300, 43_200] {
+        client
+            .request_oauth2_credentials("fb", Duration::from_secs(validity))
+            .await
+            .unwrap();
+    }
+    assert_eq!(mock.calls_async().await, 2);
+}
+
+#[tokio::test]
+async fn credentials_arrive_after_the_user_consents_and_stay_redacted() {
+    let server = MockServer::start_async().await;
+    let start = mock_start(&server, 300).await;
+    let polls = script(
+        &server,
+        "POST",
+        "/oauth2/credentials",
+        vec![
+            waiting(),
+            waiting(),
+            Answer::ok(json!({
+                "access_token": TOKEN,
+                "message": "Facebook Ads Connected Successfully",
+                "userId": 12847564034_i64,
+                "status": 200,
+                "clientId": 194785639383273_i64
+            })),
+        ],
+    )
+    .await;
+    let pending = client(&server)
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap();
+    start.assert_async().await;
+    assert_eq!(
+        pending.auth_uri(),
+        Some("https://www.facebook.com/dialog/oauth?x=1")
+    );
+    assert!(!format!("{pending:?}").contains("pull-1"));
+    let credentials = pending.poll_config(every_30s()).wait().await.unwrap();
+    assert_eq!(credentials.access_token.expose(), TOKEN);
+    assert_eq!(credentials.user_id, Some(12847564034));
+    assert!(!format!("{credentials:?}").contains(TOKEN));
+    assert_eq!(polls.requests(), 3);
+}
+
+#[tokio::test]
+async fn the_wait_ends_with_the_validity_window() {
+    let server = MockServer::start_async().await;
+    mock_start(&server, 300).await;
+    let polls = script(&server, "POST", "/oauth2/credentials", vec![waiting()]).await;
+    let pending = client(&server)
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap();
+    let error = pending.poll_config(every_30s()).wait().await.unwrap_err();
+    match &error {
+        FlowError::ValidityExpired { validity, polls } => {
+            assert_eq!(*validity, Duration::from_secs(300));
+            // 0, 30, ..., 270 and the last at 300 s.
+            assert_eq!(*polls, 11);
+        }
+        other => panic!("expected ValidityExpired, got {other:?}"),
+    }
+    assert!(error.to_string().contains("validity window"), "{error}");
+    assert_eq!(polls.requests(), 11);
+}
+
+#[tokio::test]
+async fn a_retrying_client_still_makes_one_request_per_poll() {
+    let server = MockServer::start_async().await;
+    mock_start(&server, 300).await;
+    let polls = script(
+        &server,
+        "POST",
+        "/oauth2/credentials",
+        vec![waiting(), Answer::unavailable(None)],
+    )
+    .await;
+    // The default policy retries a 503 of this idempotent POST up to three attempts per call.
+    let client = client_with(&server, RecordingClock::default(), RetryPolicy::default());
+    let pending = client
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap();
+    let mut config = every_30s();
+    config.max_transient_errors = 2;
+    match pending.poll_config(config).wait().await {
+        Err(FlowError::Wait(PollError::TooManyErrors { count, .. })) => assert_eq!(count, 3),
+        other => panic!("expected TooManyErrors, got {other:?}"),
+    }
+    // One request per poll: the poller alone retries.
+    assert_eq!(polls.requests(), 4);
+}
+
+#[tokio::test]
+async fn a_refusal_in_the_answer_ends_the_wait_with_its_message() {
+    let server = MockServer::start_async().await;
+    mock_start(&server, 300).await;
+    script(
+        &server,
+        "POST",
+        "/oauth2/credentials",
+        vec![
+            waiting(),
+            Answer::ok(json!({"message": "The user denied access", "status": 403})),
+        ],
+    )
+    .await;
+    let pending = client(&server)
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap();
+    match pending.poll_config(every_30s()).wait().await {
+        Err(FlowError::Wait(PollError::Failed { detail })) => {
+            assert_eq!(detail, "The user denied access");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn another_client_resumes_the_wait_from_the_pull_id() {
+    let server = MockServer::start_async().await;
+    mock_start(&server, 300).await;
+    let credentials = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/oauth2/credentials")
+                .json_body(json!({"pull_id": "pull-1"}));
+            then.status(200)
+                .json_body(json!({"access_token": TOKEN, "message": "connected"}));
+        })
+        .await;
+    let pending = client(&server)
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap();
+    let (pull_id, expires_at) = (pending.pull_id().to_owned(), pending.expires_at());
+    assert_eq!(pull_id, "pull-1");
+    drop(pending);
+    let resumed = client(&server).resume_oauth2_credentials(pull_id, expires_at);
+    assert_eq!(resumed.auth_uri(), None);
+    let received = resumed.poll_config(every_30s()).wait().await.unwrap();
+    assert_eq!(received.access_token.expose(), TOKEN);
+    credentials.assert_async().await;
+}

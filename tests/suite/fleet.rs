@@ -1,0 +1,366 @@
+//! Fleets on a real `redis-server`: one token fetch for many processes, the rate limit held
+//! across processes, a Redis restart that fails no call, and a consent lease taken over after
+//! its worker died. Processes are this test binary run again in a child mode.
+#![cfg(feature = "redis")]
+
+use crate::common;
+use crate::common::redis_server;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::raw_tcp::KeepAliveServer;
+use liveramp::auth::ClientCredentials;
+use liveramp::fleet::Fleet;
+use liveramp::limit::RateLimits;
+use redis_server::RedisServer;
+
+/// Set in a child process: the Redis URL, the token/API server and the job.
+const CHILD_REDIS: &str = "LIVERAMP_FLEET_TEST_REDIS";
+const CHILD_SERVER: &str = "LIVERAMP_FLEET_TEST_SERVER";
+const CHILD_PREFIX: &str = "LIVERAMP_FLEET_TEST_PREFIX";
+
+/// The Redis URL, server URL and key prefix a parent gave this child process.
+fn child_env() -> Option<(String, String, String)> {
+    Some((
+        std::env::var(CHILD_REDIS).ok()?,
+        std::env::var(CHILD_SERVER).ok()?,
+        std::env::var(CHILD_PREFIX).ok()?,
+    ))
+}
+
+/// A token endpoint (`/token`, counting fetches) and an AbiliTec match endpoint (recording when
+/// each call arrived).
+struct Upstream {
+    server: KeepAliveServer,
+    token_fetches: Arc<AtomicUsize>,
+    matches: Arc<Mutex<Vec<Instant>>>,
+}
+
+async fn upstream() -> Upstream {
+    let token_fetches = Arc::new(AtomicUsize::new(0));
+    let matches = Arc::new(Mutex::new(Vec::new()));
+    let (fetches, calls) = (token_fetches.clone(), matches.clone());
+    let server = KeepAliveServer::start(Arc::new(move |_, head: &str| {
+        if head.starts_with("POST /token") {
+            let n = fetches.fetch_add(1, Ordering::SeqCst);
+            let body = format!(
+                r#"{{"access_token":"fleet-token-{n}","token_type":"Bearer","expires_in":3600}}"#
+            );
+            (200, vec![], body)
+        } else {
+            calls.lock().unwrap().push(Instant::now());
+            (200, vec![], r#"{"person":{}}"#.to_owned())
+        }
+    }))
+    .await;
+    Upstream {
+        server,
+        token_fetches,
+        matches,
+    }
+}
+
+async fn config(
+    redis_url: &str,
+    server_url: &str,
+    prefix: &str,
+    limits: RateLimits,
+) -> liveramp::Config {
+    let fleet = Fleet::connect(redis_url, prefix).await.unwrap();
+    liveramp::Config::new()
+        .with_abilitec_credentials(ClientCredentials::new("fleet-client", "fleet-secret"))
+        .with_abilitec_token_url(format!("{server_url}/token"))
+        .with_abilitec_url(server_url)
+        .with_rate_limits(limits)
+        .with_fleet(fleet)
+}
+
+/// Runs this test binary's `test` in `n` child processes with `env`; waits for them all.
+fn children(test: &str, n: usize, env: &[(&str, String)]) {
+    let exe = std::env::current_exe().unwrap();
+    // Test names are module paths without the crate's name: `fleet::name`.
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    let test = format!("{module}::{test}");
+    let spawned: Vec<_> = (0..n)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .args(["--exact", &test, "--test-threads=1", "--nocapture"])
+                .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in spawned {
+        assert!(
+            child.wait().unwrap().success(),
+            "a child process of {test} failed"
+        );
+    }
+}
+
+/// 1,000 cold callers of one process asking for a token at once.
+async fn thousand_cold_callers(config: &liveramp::Config) {
+    let tokens = config.abilitec_tokens().unwrap();
+    let calls = (0..1_000).map(|_| {
+        let tokens = tokens.clone();
+        async move { tokens.token().await }
+    });
+    for token in futures::future::join_all(calls).await {
+        assert!(token.unwrap().expose().starts_with("fleet-token-"));
+    }
+}
+
+/// In a child: 1,000 cold callers against the parent's servers. Run directly: the same job
+/// in two processes' worth of token caches (two `Config`s) sharing one Redis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_of_a_thousand_cold_callers() {
+    if let Some((redis, server, prefix)) = child_env() {
+        let config = config(&redis, &server, &prefix, RateLimits::none()).await;
+        thousand_cold_callers(&config).await;
+        return;
+    }
+    let redis = RedisServer::start();
+    let upstream = upstream().await;
+    for _ in 0..2 {
+        let config = config(
+            &redis.url(),
+            &upstream.server.base_url,
+            "one",
+            RateLimits::none(),
+        )
+        .await;
+        thousand_cold_callers(&config).await;
+    }
+    assert_eq!(upstream.token_fetches.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_processes_of_a_thousand_cold_callers_fetch_one_token() {
+    let redis = RedisServer::start();
+    let upstream = upstream().await;
+    let env = [
+        (CHILD_REDIS, redis.url()),
+        (CHILD_SERVER, upstream.server.base_url.clone()),
+        (CHILD_PREFIX, "eight".to_owned()),
+    ];
+    tokio::task::spawn_blocking(move || children("a_process_of_a_thousand_cold_callers", 8, &env))
+        .await
+        .unwrap();
+    assert_eq!(upstream.token_fetches.load(Ordering::SeqCst), 1);
+}
+
+/// In a child: 75 AbiliTec matches under a fleet-wide limit of 100 per second. Run directly:
+/// the same in this process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_of_limited_matches() {
+    let limits = RateLimits::none()
+        .with_abilitec(std::num::NonZeroU32::new(6_000), None)
+        .with_token_requests(None);
+    let run = |config: liveramp::Config| async move {
+        let client = config.abilitec().unwrap();
+        for i in 0..75 {
+            client
+                .match_people()
+                .email(format!("p{i}@example.com").as_str())
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    if let Some((redis, server, prefix)) = child_env() {
+        run(config(&redis, &server, &prefix, limits).await).await;
+        return;
+    }
+    let redis = RedisServer::start();
+    let upstream = upstream().await;
+    run(config(&redis.url(), &upstream.server.base_url, "alone", limits).await).await;
+    assert_eq!(upstream.matches.lock().unwrap().len(), 75);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_holds_across_four_processes() {
+    let redis = RedisServer::start();
+    let upstream = upstream().await;
+    let env = [
+        (CHILD_REDIS, redis.url()),
+        (CHILD_SERVER, upstream.server.base_url.clone()),
+        (CHILD_PREFIX, "four".to_owned()),
+    ];
+    tokio::task::spawn_blocking(move || children("a_process_of_limited_matches", 4, &env))
+        .await
+        .unwrap();
+    let mut arrivals = upstream.matches.lock().unwrap().clone();
+    arrivals.sort();
+    assert_eq!(arrivals.len(), 300);
+    // 100 per second with a burst of 100: no second holds more than 200 calls, and 300 calls
+    // take at least two seconds (each process alone would send its 75 at once).
+    for (i, start) in arrivals.iter().enumerate() {
+        let in_window = arrivals[i..]
+            .iter()
+            .take_while(|t| t.duration_since(*start) < Duration::from_secs(1))
+            .count();
+        assert!(in_window <= 205, "{in_window} calls within one second");
+    }
+    let span = arrivals[arrivals.len() - 1].duration_since(arrivals[0]);
+    assert!(span >= Duration::from_millis(1_900), "{span:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_fails_no_call() {
+    let mut redis = RedisServer::start();
+    let port = redis.port;
+    let upstream = upstream().await;
+    let url = redis.url();
+    let server = upstream.server.base_url.clone();
+    let fleet = Fleet::connect(&url, "restart").await.unwrap();
+    let fresh = |fleet: &Fleet| {
+        liveramp::Config::new()
+            .with_abilitec_credentials(ClientCredentials::new("fleet-client", "fleet-secret"))
+            .with_abilitec_token_url(format!("{server}/token"))
+            .with_abilitec_url(&server)
+            .with_fleet(fleet.clone())
+    };
+    fresh(&fleet)
+        .abilitec_tokens()
+        .unwrap()
+        .token()
+        .await
+        .unwrap();
+    assert_eq!(upstream.token_fetches.load(Ordering::SeqCst), 1);
+
+    redis.stop();
+    // Redis is down: a cold process fetches its own token, and calls still go through.
+    let config = fresh(&fleet);
+    config.abilitec_tokens().unwrap().token().await.unwrap();
+    config
+        .abilitec()
+        .unwrap()
+        .match_people()
+        .email("during@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upstream.token_fetches.load(Ordering::SeqCst), 2);
+
+    let _redis = RedisServer::start_on(port);
+    // Once the connection is back, one process stores a token and the next cold one reads it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let before = upstream.token_fetches.load(Ordering::SeqCst);
+        fresh(&fleet)
+            .abilitec_tokens()
+            .unwrap()
+            .token()
+            .await
+            .unwrap();
+        let after = upstream.token_fetches.load(Ordering::SeqCst);
+        if after == before {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the fleet never shared a token again"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_workers_lease_expires_and_the_file_is_recorded_done_once() {
+    use liveramp::consent::{Claim, SyncStore};
+    use liveramp::fleet::leases::LeaseStore;
+    let redis = RedisServer::start();
+    let fleet = Fleet::connect(&redis.url(), "leases").await.unwrap();
+    let lease = Duration::from_millis(300);
+    let dead = LeaseStore::new(fleet.clone(), lease);
+    let alive = LeaseStore::new(fleet.clone(), lease);
+    assert_eq!(dead.claim("file-1").await.unwrap(), Claim::Mine);
+    // The worker dies holding the lease: nobody else may take the file until it expires.
+    assert_eq!(alive.claim("file-1").await.unwrap(), Claim::Taken);
+    tokio::time::sleep(lease + Duration::from_millis(100)).await;
+    assert_eq!(alive.claim("file-1").await.unwrap(), Claim::Mine);
+    let record: liveramp::consent::SyncedFile = serde_json::from_value(serde_json::json!({
+        "id": "file-1", "file": "file-1.csv", "bytes": 3, "identifierType": "MUID",
+        "requestType": "OPT_OUT", "createdAt": "2026-11-01T00:00:00Z",
+        "downloadedAt": "2026-11-01T00:00:01Z"
+    }))
+    .unwrap();
+    alive.complete(&record).await.unwrap();
+    // The dead worker coming back late does not record it a second time.
+    dead.complete(&record).await.unwrap();
+    assert_eq!(
+        LeaseStore::new(fleet.clone(), lease)
+            .claim("file-1")
+            .await
+            .unwrap(),
+        Claim::Done
+    );
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let done: usize = redis::cmd("SCARD")
+        .arg("leases:consent:done")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(done, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_seen_by_one_process_pauses_the_bucket_for_the_fleet() {
+    let redis = RedisServer::start();
+    let refused = Arc::new(AtomicUsize::new(0));
+    let once = refused.clone();
+    let server = KeepAliveServer::start(Arc::new(move |_, head: &str| {
+        if head.starts_with("POST /token") {
+            let body = r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#;
+            return (200, vec![], body.to_owned());
+        }
+        if once.fetch_add(1, Ordering::SeqCst) == 0 {
+            let retry = vec![("retry-after".to_owned(), "1".to_owned())];
+            return (
+                429,
+                retry,
+                r#"{"error":{"code":"000-0429","message":"slow down"}}"#.to_owned(),
+            );
+        }
+        (200, vec![], r#"{"person":{}}"#.to_owned())
+    }))
+    .await;
+    let limits = || {
+        RateLimits::none()
+            .with_abilitec(std::num::NonZeroU32::new(1_000_000), None)
+            .with_token_requests(None)
+    };
+    // Two processes' worth: each its own Config, buckets and token cache, one Redis.
+    let first = config(&redis.url(), &server.base_url, "pause", limits())
+        .await
+        .with_retry_policy(liveramp::retry::RetryPolicy::no_retry());
+    let second = config(&redis.url(), &server.base_url, "pause", limits()).await;
+    let refused_call = first
+        .abilitec()
+        .unwrap()
+        .match_people()
+        .email("a@example.com")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused_call.status().map(|s| s.as_u16()), Some(429));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    second
+        .abilitec()
+        .unwrap()
+        .match_people()
+        .email("b@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "the other process waited out the Retry-After: {:?}",
+        started.elapsed()
+    );
+}
