@@ -49,7 +49,20 @@ pub fn run(dry_run: bool) -> Result<(), String> {
     forget_our_builds(&dir)?;
     let dir = dir.to_string_lossy().into_owned();
     args.extend(["--dry-run", "--allow-dirty", "--target-dir", &dir]);
-    crate::ci::cargo(&args)
+    crate::ci::step(&format!("cargo {} (without debug info)", args.join(" ")));
+    // Only whether each package builds matters here: no debug info makes the three builds
+    // about a fifth faster.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(&args)
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed", args.join(" ")))
+    }
 }
 
 /// Removes the build artifacts of the published crates under `dir` (dependencies stay).
