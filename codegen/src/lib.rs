@@ -178,6 +178,28 @@ fn secret_strings(doc: &OpenAPI) -> Vec<String> {
         .collect()
 }
 
+/// The named component schemas marked `x-secret: true` that are objects (a map of secrets, such
+/// as a connection's credentials); they are generated as the crate's redacting
+/// `auth::SecretMap`.
+fn secret_maps(doc: &OpenAPI) -> Vec<String> {
+    let Some(components) = &doc.components else {
+        return Vec::new();
+    };
+    components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| Some((name, schema.as_item()?)))
+        .filter(|(_, schema)| {
+            schema.schema_data.extensions.get("x-secret") == Some(&serde_json::Value::Bool(true))
+                && matches!(
+                    schema.schema_kind,
+                    openapiv3::SchemaKind::Type(openapiv3::Type::Object(_))
+                )
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
 /// The progenitor settings every API is generated with.
 ///
 /// `module` is the crate module the code is included into; open enums are referred to by their
@@ -198,6 +220,9 @@ fn settings(doc: &OpenAPI, module: &str) -> GenerationSettings {
     }
     for secret in secret_strings(doc) {
         settings.with_replacement(&secret, "crate::auth::Secret", std::iter::empty());
+    }
+    for secret in secret_maps(doc) {
+        settings.with_replacement(&secret, "crate::auth::SecretMap", std::iter::empty());
     }
     settings
 }

@@ -29,7 +29,7 @@ pub use error::{
     AuthError, AuthErrorKind, PERMANENT_OAUTH_ERRORS, TRANSIENT_OAUTH_ERRORS, is_oauth_error_code,
 };
 pub use grant::{ClientAuth, ClientCredentialsGrant, PasswordGrant};
-pub use secret::Secret;
+pub use secret::{Secret, SecretMap};
 pub use token::{AccessToken, FetchedToken};
 
 /// A boxed future, as returned by [`TokenSource::token`].

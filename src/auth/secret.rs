@@ -1,4 +1,4 @@
-//! A string that must never be printed.
+//! Values that must never be printed: a secret string, and a map of secrets.
 
 use std::fmt;
 
@@ -53,5 +53,63 @@ impl serde::Serialize for Secret {
 impl<'de> serde::Deserialize<'de> for Secret {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         String::deserialize(deserializer).map(Self)
+    }
+}
+
+/// A map of secrets, such as a connection's credentials (`access_token`, `refresh_token`...,
+/// depending on the connection type). `Debug` names the keys and redacts every value; only
+/// [`SecretMap::expose`] gives them. It is sent and read as the JSON object it holds.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SecretMap(serde_json::Map<String, serde_json::Value>);
+
+impl SecretMap {
+    /// Wraps a map of secrets.
+    pub fn new(values: serde_json::Map<String, serde_json::Value>) -> Self {
+        Self(values)
+    }
+
+    /// The secrets, for the request that needs them.
+    pub fn expose(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.0
+    }
+
+    /// The secrets, unwrapped.
+    pub fn into_inner(self) -> serde_json::Map<String, serde_json::Value> {
+        self.0
+    }
+}
+
+impl From<serde_json::Map<String, serde_json::Value>> for SecretMap {
+    fn from(values: serde_json::Map<String, serde_json::Value>) -> Self {
+        Self(values)
+    }
+}
+
+impl fmt::Debug for SecretMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for key in self.0.keys() {
+            map.entry(key, &format_args!("[redacted]"));
+        }
+        map.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_map_names_its_keys_and_hides_its_values() {
+        let map: SecretMap =
+            serde_json::from_str(r#"{"access_token":"s3cr3t","n":{"x":"s3cr3t"}}"#).unwrap();
+        let shown = format!("{map:?} {map:#?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("access_token"), "{shown}");
+        assert_eq!(
+            serde_json::to_string(&map).unwrap(),
+            r#"{"access_token":"s3cr3t","n":{"x":"s3cr3t"}}"#
+        );
     }
 }

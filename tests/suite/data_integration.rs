@@ -144,9 +144,17 @@ async fn list_connections_of_type_puts_the_type_in_the_path_and_the_cross_id_in_
 async fn create_connection_puts_the_new_connection_with_its_credentials() {
     let server = MockServer::start_async().await;
     let (mock, body) = mock_example(&server, "create_connection", "/connections/create/data").await;
-    let request: types::NewConnection =
-        serde_json::from_value(common::request_example(SPEC, "create_connection")).unwrap();
+    let example = common::request_example(SPEC, "create_connection");
+    let request: types::NewConnection = serde_json::from_value(example.clone()).unwrap();
+    let token = example["credentials"]["access_token"].as_str().unwrap();
     assert!(request.credentials.is_some());
+    // The credentials are sent as they are, and never shown.
+    assert_eq!(serde_json::to_value(&request).unwrap(), example);
+    let shown = format!("{request:?}");
+    assert!(
+        !shown.contains(token) && shown.contains("access_token"),
+        "{shown}"
+    );
     let created = client(&server)
         .create_connection()
         .body(request)

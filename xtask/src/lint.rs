@@ -775,6 +775,19 @@ impl<'a> Lint<'a> {
 
     fn component_schema(&mut self, schema: &'a Value, at: &str) {
         self.schema(schema, at, true);
+        let said_secret = text(schema, "description").is_some_and(|d| d.starts_with("SECRET"));
+        let redacted = match text(schema, "type") {
+            Some("string") => text(schema, "format") == Some("password"),
+            Some("object") => schema.get("x-secret") == Some(&Value::Bool(true)),
+            _ => false,
+        };
+        if said_secret && !redacted {
+            self.add(
+                at,
+                "a SECRET schema the generated code would print: give a string \
+                 `format: password` and an object `x-secret: true`",
+            );
+        }
         if schema.get("$ref").is_none() && schema.get("example").is_none() {
             self.add(at, "a component schema without an example");
         }

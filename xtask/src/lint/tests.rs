@@ -566,3 +566,33 @@ fn enum_values_must_map_to_distinct_variants() {
     let found = problems(&[("/components/schemas/Kind/enum", "[BIG, BIG_, Big]")]);
     assert_problem(&found, "/components/schemas/Kind/enum", "taken");
 }
+
+#[test]
+fn a_secret_schema_is_one_the_generated_code_redacts() {
+    let found = problems(&[
+        (
+            "/components/schemas/Token",
+            "{type: string, description: 'SECRET: a token.', example: t}",
+        ),
+        (
+            "/components/schemas/Credentials",
+            "{type: object, description: 'SECRET: credentials.', additionalProperties: true, example: {a: b}}",
+        ),
+    ]);
+    assert_problem(&found, "/components/schemas/Token", "SECRET schema");
+    assert_problem(&found, "/components/schemas/Credentials", "SECRET schema");
+    let redacted = problems(&[
+        (
+            "/components/schemas/Token",
+            "{type: string, format: password, description: 'SECRET: a token.', example: t}",
+        ),
+        (
+            "/components/schemas/Credentials",
+            "{type: object, x-secret: true, description: 'SECRET: credentials.', additionalProperties: true, example: {a: b}}",
+        ),
+    ]);
+    assert!(
+        !redacted.iter().any(|p| p.message.contains("SECRET")),
+        "{redacted:#?}"
+    );
+}
