@@ -2,8 +2,10 @@
 //!
 //! The CSV's header names the documented match fields (`email`, `firstName`, `zipCode`, ...);
 //! every row becomes one match built by the library's own single-call builder, so each field is
-//! checked and encoded as a single call would. Results are written in input order, as CSV or as
-//! JSON Lines, with a progress bar and a final summary on stderr.
+//! checked and encoded as a single call would. The file is read twice and never held whole: a
+//! first pass checks every row (a bad row fails the run before anything is sent), the second
+//! streams the rows into the batch calls. Results are written in input order, as CSV or as JSON
+//! Lines, with a progress bar and a final summary on stderr.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -79,7 +81,12 @@ pub async fn run(
     args: &MatchFileArgs,
     out: Output,
 ) -> Result<MatchSummary, CliError> {
-    let items = read_items(client, &args.input)?;
+    // First pass: every row is checked, only counted.
+    let mut rows = 0;
+    for item in items(client, &args.input)? {
+        item?;
+        rows += 1;
+    }
     let writer: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -97,12 +104,25 @@ pub async fn run(
         }
         FileFormat::Jsonl => Sink::Jsonl(writer),
     };
-    let bar = out.counter(items.len() as u64, "rows");
+    let bar = out.counter(rows as u64, "rows");
     let mut summary = MatchSummary {
-        rows: items.len(),
+        rows,
         ..MatchSummary::default()
     };
-    let mut resolved = client.resolve(futures::stream::iter(items), BulkOptions::default());
+    // Second pass: the rows stream into the batch calls. A row that fails now (the file
+    // changed since the first pass) ends the stream and the run.
+    let changed = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let second = items(client, &args.input)?.map_while({
+        let changed = changed.clone();
+        move |item| match item {
+            Ok(item) => Some(item),
+            Err(error) => {
+                *changed.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+                None
+            }
+        }
+    });
+    let mut resolved = client.resolve(futures::stream::iter(second), BulkOptions::default());
     while let Some(item) = resolved.next().await {
         let item = item.map_err(lib_error)?;
         let line = line(&item, &mut summary);
@@ -140,39 +160,40 @@ pub async fn run(
         Sink::Jsonl(writer) => writer.flush().map_err(write_error)?,
     }
     bar.finish_and_clear();
+    if let Some(error) = changed.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(error);
+    }
     Ok(summary)
 }
 
-/// The match of every row of `path`, built by the single-call builder.
-fn read_items(
-    client: &liveramp::abilitec::Client,
+/// The match of each row of `path`, built by the single-call builder, read as they are asked
+/// for.
+fn items<'c>(
+    client: &'c liveramp::abilitec::Client,
     path: &std::path::Path,
-) -> Result<Vec<BatchItem>, CliError> {
+) -> Result<impl Iterator<Item = Result<BatchItem, CliError>> + Send + 'c, CliError> {
     let mut reader = csv::Reader::from_path(path)
         .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
     let header = reader
         .headers()
         .map_err(|e| CliError::usage(format!("{}: no CSV header ({e})", path.display())))?
         .clone();
-    let mut items = Vec::new();
-    for (row, record) in reader.records().enumerate() {
-        let record = record
-            .map_err(|e| CliError::usage(format!("{}: row {}: {e}", path.display(), row + 1)))?;
+    let shown = path.display().to_string();
+    Ok(reader.into_records().enumerate().map(move |(row, record)| {
+        let at =
+            |e: &dyn std::fmt::Display| CliError::usage(format!("{shown}: row {}: {e}", row + 1));
+        let record = record.map_err(|e| at(&e))?;
         let mut request = client.match_people();
         for (name, value) in header.iter().zip(record.iter()) {
             if value.trim().is_empty() {
                 continue;
             }
-            request = request.param(name.trim(), value.trim()).map_err(|e| {
-                CliError::usage(format!("{}: row {}: {e}", path.display(), row + 1))
-            })?;
+            request = request
+                .param(name.trim(), value.trim())
+                .map_err(|e| at(&e))?;
         }
-        let item = request
-            .batch_item()
-            .map_err(|e| CliError::usage(format!("{}: row {}: {e}", path.display(), row + 1)))?;
-        items.push(item);
-    }
-    Ok(items)
+        request.batch_item().map_err(|e| at(&e))
+    }))
 }
 
 /// The result line of `item`, counted into `summary`.

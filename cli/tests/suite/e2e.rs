@@ -265,7 +265,17 @@ async fn consent_list_and_a_sync_cut_by_a_fault_then_finished() {
     h.sandbox
         .faults()
         .drop_mid_body(RouteMatch::operation("download_consent_file"), 3);
-    let cut = h.run(&["consent", "sync", "--dir", dir_arg]).await;
+    // One at a time, so that the three cuts fall on one file.
+    let cut = h
+        .run(&[
+            "consent",
+            "sync",
+            "--downloads-in-flight",
+            "1",
+            "--dir",
+            dir_arg,
+        ])
+        .await;
     assert_eq!(
         cut.status.code(),
         Some(5),
@@ -477,4 +487,38 @@ async fn abilitec_match_file_writes_every_row_in_order_with_a_summary() {
     assert_eq!(&rows[0][1], "matched");
     assert!(!rows[0][2].is_empty(), "a consumer link");
     assert_eq!(&rows[4][3], "600-0117");
+}
+
+/// The file is checked whole before anything is sent: a bad last row fails the run with a usage
+/// error naming it, and no result is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abilitec_match_file_refuses_a_bad_row_before_sending_anything() {
+    let h = Harness::start().await;
+    let input = h.dir.path().join("people.csv");
+    let mut text = String::from("email,zipCode\n");
+    for i in 0..29 {
+        text.push_str(&format!("p{i}@example.com,72201\n"));
+    }
+    text.push_str("not-an-email,72201\n");
+    std::fs::write(&input, text).unwrap();
+    let results = h.dir.path().join("results.csv");
+    let output = h
+        .run(&[
+            "abilitec",
+            "match-file",
+            &input.display().to_string(),
+            "--output",
+            &results.display().to_string(),
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("row 30") && stderr.contains("email"),
+        "{stderr}"
+    );
+    assert!(
+        !results.exists(),
+        "nothing is written before every row is checked"
+    );
 }
