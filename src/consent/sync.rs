@@ -27,8 +27,10 @@
 //! 1. **Lock.** The sync holds an exclusive lock on its directory for its whole run; a second
 //!    sync on the same directory fails at once with [`SyncError::Busy`], whatever process it
 //!    runs in. So only the holder writes there.
-//! 2. **Download.** The body goes to a temporary file whose name is unique to the process and
-//!    the attempt, fsynced. It counts as whole only if its framing proves it (the announced
+//! 2. **Download.** Several files download at once, ahead of the handler
+//!    ([`Syncer::downloads_in_flight`], 4 by default); the handler still gets them one at a
+//!    time, in listing order. Each body goes to a temporary file whose name is unique to the
+//!    process and the attempt, fsynced. It counts as whole only if its framing proves it (the announced
 //!    `Content-Length` matched, a chunked body was properly terminated, or HTTP/2 ended the
 //!    stream); a body that ended by the connection closing proves nothing and is refused
 //!    ([`SyncError::Unproven`]). A lost connection or a 5xx is tried again with backoff; an
@@ -56,6 +58,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
+use futures::StreamExt;
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
@@ -66,6 +69,10 @@ use crate::retry::RetryPolicy;
 
 /// How many files one list call asks for.
 const PAGE_SIZE: u32 = 100;
+/// Downloads in flight unless [`Syncer::downloads_in_flight`] says otherwise.
+pub const DEFAULT_DOWNLOADS_IN_FLIGHT: usize = 4;
+/// The most downloads [`Syncer::downloads_in_flight`] allows at once.
+pub const MAX_DOWNLOADS_IN_FLIGHT: usize = 64;
 /// How many times in a row one file's signed URL is refreshed before the sync gives up.
 const MAX_REFRESHES: u32 = 3;
 /// Attempts per file download (a lost connection, a 5xx), the first included.
@@ -198,7 +205,7 @@ pub trait SyncObserver: Send + Sync {
     fn started(&self, id: &str, bytes: Option<u64>) {
         let _ = (id, bytes);
     }
-    /// `bytes` more bytes of the current file were written.
+    /// `bytes` more bytes of a file in flight were written (several download at once).
     fn progressed(&self, bytes: u64) {
         let _ = bytes;
     }
@@ -232,6 +239,7 @@ pub struct Syncer<'a, S> {
     dir: PathBuf,
     store: S,
     observer: &'a dyn SyncObserver,
+    in_flight: usize,
 }
 
 impl<'a, S: SyncStore> Syncer<'a, S> {
@@ -242,7 +250,17 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
             dir: dir.into(),
             store,
             observer: &Quiet,
+            in_flight: DEFAULT_DOWNLOADS_IN_FLIGHT,
         }
+    }
+
+    /// Downloads up to `n` files at once (1 to [`MAX_DOWNLOADS_IN_FLIGHT`]; default
+    /// [`DEFAULT_DOWNLOADS_IN_FLIGHT`]). They run ahead of the handler, which still gets one
+    /// file at a time in listing order; they make progress while the sync waits for the next
+    /// file, not while the handler runs.
+    pub fn downloads_in_flight(mut self, n: usize) -> Self {
+        self.in_flight = n.clamp(1, MAX_DOWNLOADS_IN_FLIGHT);
+        self
     }
 
     /// Tells `observer` how the sync goes.
@@ -283,71 +301,89 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
 
         let mut next = 0;
         let mut refreshes = 0;
-        while let Some(file) = pending.get(next) {
-            let id = file.id.to_string();
-            let record = match self.download(file, &mut report).await {
-                Ok(record) => record,
-                Err(SyncError::Download { source, .. })
-                    if source.is_expired_url() && refreshes < MAX_REFRESHES =>
-                {
-                    refreshes += 1;
-                    report.url_refreshes += 1;
-                    let fresh: HashMap<_, _> = list_all(self.client)
-                        .await?
-                        .into_iter()
-                        .map(|file| (file.id, file))
-                        .collect();
-                    let rest = pending.split_off(next);
-                    for file in rest {
-                        match fresh.get(&file.id) {
-                            Some(renewed) => pending.push(renewed.clone()),
-                            None => {
-                                let gone = file.id.to_string();
-                                self.store
-                                    .release(&gone)
-                                    .await
-                                    .map_err(SyncError::store(&gone))?;
-                                report.vanished.push(gone);
-                            }
-                        }
+        'listing: while next < pending.len() {
+            // Files from `next` on, downloading `in_flight` at a time, arriving in order.
+            let mut downloads = futures::stream::iter(&pending[next..])
+                .map(|file| self.download(file))
+                .buffered(self.in_flight);
+            while let Some((result, retries)) = downloads.next().await {
+                report.download_retries += retries;
+                let file = &pending[next];
+                let id = file.id.to_string();
+                let record = match result {
+                    Ok(record) => record,
+                    Err(SyncError::Download { source, .. })
+                        if source.is_expired_url() && refreshes < MAX_REFRESHES =>
+                    {
+                        // Stop the downloads in flight: they carry URLs of the same age.
+                        drop(downloads);
+                        refreshes += 1;
+                        report.url_refreshes += 1;
+                        self.refresh(&mut pending, next, &mut report).await?;
+                        continue 'listing;
                     }
-                    continue;
-                }
-                Err(error) => {
+                    Err(error) => {
+                        let _ = self.store.release(&id).await;
+                        return Err(error);
+                    }
+                };
+                let received = ReceivedFile {
+                    path: dir.join(&record.file),
+                    record: record.clone(),
+                    metadata: file.clone(),
+                };
+                if let Err(error) = handler(received).await {
                     let _ = self.store.release(&id).await;
-                    return Err(error);
+                    return Err(SyncError::Handler {
+                        id,
+                        source: error.into(),
+                    });
                 }
-            };
-            let received = ReceivedFile {
-                path: dir.join(&record.file),
-                record: record.clone(),
-                metadata: file.clone(),
-            };
-            if let Err(error) = handler(received).await {
-                let _ = self.store.release(&id).await;
-                return Err(SyncError::Handler {
-                    id,
-                    source: error.into(),
-                });
+                self.store
+                    .complete(&record)
+                    .await
+                    .map_err(SyncError::store(&id))?;
+                self.observer.finished(&record);
+                report.downloaded.push(record);
+                next += 1;
+                refreshes = 0;
             }
-            self.store
-                .complete(&record)
-                .await
-                .map_err(SyncError::store(&id))?;
-            self.observer.finished(&record);
-            report.downloaded.push(record);
-            next += 1;
-            refreshes = 0;
         }
         Ok(report)
     }
 
-    /// Downloads `file`, trying a lost connection or a 5xx again with backoff.
-    async fn download(
+    /// Lists the files again and replaces `pending[from..]` with their fresh signed URLs;
+    /// a file no longer listed is released and reported vanished.
+    async fn refresh(
         &self,
-        file: &ConsentFile,
+        pending: &mut Vec<ConsentFile>,
+        from: usize,
         report: &mut SyncReport,
-    ) -> Result<SyncedFile, SyncError> {
+    ) -> Result<(), SyncError> {
+        let fresh: HashMap<_, _> = list_all(self.client)
+            .await?
+            .into_iter()
+            .map(|file| (file.id, file))
+            .collect();
+        for file in pending.split_off(from) {
+            match fresh.get(&file.id) {
+                Some(renewed) => pending.push(renewed.clone()),
+                None => {
+                    let gone = file.id.to_string();
+                    self.store
+                        .release(&gone)
+                        .await
+                        .map_err(SyncError::store(&gone))?;
+                    report.vanished.push(gone);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Downloads `file`, trying a lost connection or a 5xx again with backoff; also says how
+    /// many times it tried again.
+    async fn download(&self, file: &ConsentFile) -> (Result<SyncedFile, SyncError>, usize) {
         let policy = RetryPolicy::default();
         let mut attempt = 1;
         loop {
@@ -356,17 +392,12 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                     if attempt < DOWNLOAD_ATTEMPTS && retryable(&source) =>
                 {
                     tracing::debug!(attempt, error = %source, "consent file download failed; retrying");
-                    tokio::time::sleep(policy.backoff(attempt, None)).await;
-                    report.download_retries += 1;
-                    attempt += 1;
                 }
-                Err(SyncError::Truncated { .. }) if attempt < DOWNLOAD_ATTEMPTS => {
-                    tokio::time::sleep(policy.backoff(attempt, None)).await;
-                    report.download_retries += 1;
-                    attempt += 1;
-                }
-                other => return other,
+                Err(SyncError::Truncated { .. }) if attempt < DOWNLOAD_ATTEMPTS => {}
+                other => return (other, (attempt - 1) as usize),
             }
+            tokio::time::sleep(policy.backoff(attempt, None)).await;
+            attempt += 1;
         }
     }
 }

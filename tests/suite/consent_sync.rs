@@ -282,3 +282,50 @@ async fn a_second_sync_on_the_same_directory_is_refused_while_the_first_runs() {
         "{error}"
     );
 }
+
+/// A list answer naming `count` consent files on `base_url`, their IDs in listing order.
+fn listing_of(base_url: &str, count: usize) -> (Act, Vec<String>) {
+    let ids: Vec<String> = (0..count)
+        .map(|i| format!("c0442751-d144-493d-a40c-{i:012}"))
+        .collect();
+    let files: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| {
+            serde_json::json!({
+                "id": id,
+                "identifierType": "MUID",
+                "requestType": "OPT_OUT",
+                "dataController": {"liverampControlled": true},
+                "fileURL": format!("{base_url}/files/{id}.csv?sig=s3cr3t"),
+                "createdAt": "2026-11-01T00:00:00Z",
+            })
+        })
+        .collect();
+    let page = serde_json::json!({"v2/ConsentFiles": files, "_pagination": {"after": null}});
+    (Act::Raw(raw_tcp::json(200, &page.to_string())), ids)
+}
+
+/// Downloads run `downloads_in_flight` at a time (each body here takes 300 ms to come), and
+/// the handler still gets the files one by one in listing order.
+#[tokio::test]
+async fn downloads_run_several_at_once_and_the_handler_gets_files_in_order() {
+    for in_flight in [1, 4] {
+        let server = RawServer::start(vec![Act::Reset]).await;
+        let (list, ids) = listing_of(&server.base_url, 8);
+        let late = Act::Late(
+            std::time::Duration::from_millis(300),
+            raw_tcp::answer(200, "text/csv", &body()),
+        );
+        server.set(vec![list, late]);
+        let dir = tempfile::tempdir().unwrap();
+        let applier = Applier::default();
+        let report = Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+            .downloads_in_flight(in_flight)
+            .run(|file| applier.handle(file))
+            .await
+            .unwrap();
+        assert_eq!(report.downloaded.len(), 8);
+        assert_eq!(*applier.seen.lock().unwrap(), ids, "in listing order");
+        assert_eq!(server.most_at_once(), in_flight, "downloads at once");
+    }
+}

@@ -28,6 +28,10 @@ pub enum ConsentCommand {
         /// whose run was cut off is handed to it again.
         #[arg(long, value_name = "PROGRAM")]
         exec: Option<PathBuf>,
+        /// How many files download at once, ahead of PROGRAM (1 to 64).
+        #[arg(long, value_name = "N", default_value_t = sync::DEFAULT_DOWNLOADS_IN_FLIGHT as u8,
+              value_parser = clap::value_parser!(u8).range(1..=64))]
+        downloads_in_flight: u8,
     },
 }
 
@@ -40,8 +44,19 @@ pub async fn run(
     let client = config.consent().map_err(crate::exit::auth_error)?;
     match command {
         ConsentCommand::List => list(&client, out).await,
-        ConsentCommand::Sync { dir, exec } => {
-            let report = sync_with_progress(&client, dir, exec.as_deref(), out).await?;
+        ConsentCommand::Sync {
+            dir,
+            exec,
+            downloads_in_flight,
+        } => {
+            let report = sync_with_progress(
+                &client,
+                dir,
+                exec.as_deref(),
+                usize::from(*downloads_in_flight),
+                out,
+            )
+            .await?;
             out.emit(&report, human_report);
             Ok(())
         }
@@ -74,11 +89,13 @@ fn human_file(file: &ConsentFile) -> String {
     )
 }
 
-/// Runs a sync into `dir`, drawing a file counter and a byte bar.
+/// Runs a sync into `dir` with `in_flight` downloads at once, drawing a file counter and a
+/// byte bar for every file in flight.
 pub async fn sync_with_progress(
     client: &liveramp::consent::Client,
     dir: &std::path::Path,
     exec: Option<&std::path::Path>,
+    in_flight: usize,
     out: Output,
 ) -> Result<SyncReport, CliError> {
     let spinner = out.spinner("listing consent files");
@@ -91,6 +108,7 @@ pub async fn sync_with_progress(
     let store = liveramp::consent::DirStore::new(dir);
     let result = liveramp::consent::Syncer::new(client, dir, store)
         .observer(&observer)
+        .downloads_in_flight(in_flight)
         .run(|file| apply(exec, file))
         .await;
     observer.clear();
@@ -156,12 +174,12 @@ impl SyncObserver for Bars {
         *bar(&self.files) = Some(self.out.counter(pending as u64, "files"));
     }
 
-    fn started(&self, id: &str, bytes: Option<u64>) {
+    fn started(&self, _id: &str, bytes: Option<u64>) {
         let mut slot = bar(&self.bytes);
-        if let Some(old) = slot.take() {
-            old.finish_and_clear();
+        match slot.as_ref() {
+            Some(bar) => bar.inc_length(bytes.unwrap_or(0)),
+            None => *slot = Some(self.out.bytes(bytes, "downloading")),
         }
-        *slot = Some(self.out.bytes(bytes, id.to_owned()));
     }
 
     fn progressed(&self, bytes: u64) {

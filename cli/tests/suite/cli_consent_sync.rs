@@ -16,7 +16,15 @@ use tokio::process::Command;
 fn liveramp(fake: &FakeConsent, dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_liveramp"));
     command
-        .args(["--json", "consent", "sync", "--dir"])
+        // One at a time: the tests count each file's downloads exactly.
+        .args([
+            "--json",
+            "consent",
+            "sync",
+            "--downloads-in-flight",
+            "1",
+            "--dir",
+        ])
         .arg(dir)
         .envs(fake.env())
         .stdin(Stdio::null())

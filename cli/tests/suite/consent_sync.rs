@@ -6,9 +6,24 @@ use crate::support;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use liveramp::consent::DirStore;
 use liveramp::consent::store::{MANIFEST_NAME, Manifest};
-use liveramp::consent::sync::{LOCK_NAME, Quiet, SyncError, sync};
+use liveramp::consent::sync::{LOCK_NAME, Quiet, SyncError, SyncObserver, SyncReport, Syncer};
 use support::{FakeConsent, Fault};
+
+/// `consent::sync::sync`, one file at a time: these tests count each file's downloads exactly,
+/// which downloads running ahead of a failure would change (the last test runs them at once).
+async fn sync(
+    client: &liveramp::consent::Client,
+    dir: &Path,
+    observer: &dyn SyncObserver,
+) -> Result<SyncReport, SyncError> {
+    Syncer::new(client, dir, DirStore::new(dir))
+        .observer(observer)
+        .downloads_in_flight(1)
+        .run(|_| std::future::ready(Ok::<(), std::convert::Infallible>(())))
+        .await
+}
 
 fn client(fake: &FakeConsent) -> liveramp::consent::Client {
     liveramp::consent::Client::new_with_client(
@@ -165,4 +180,41 @@ async fn a_listing_error_is_reported_as_such() {
     );
     let error = sync(&client, dir.path(), &Quiet).await.unwrap_err();
     assert!(matches!(error, SyncError::List(_)), "{error:?}");
+}
+
+/// With the default downloads in flight, a file cut every time still stops the run at that
+/// file with the files before it recorded and no partial file; files downloaded ahead of it
+/// are downloaded again by the rerun (at most once more), which finishes every file.
+#[tokio::test]
+async fn with_downloads_at_once_a_cut_file_stops_the_run_and_the_rerun_finishes() {
+    let fake = FakeConsent::start(6, 300_000, 10).await;
+    fake.fault_always(2, Fault::CutAfter(100_000));
+    let dir = tempfile::tempdir().unwrap();
+    let client = client(&fake);
+    let run = || {
+        Syncer::new(&client, dir.path(), DirStore::new(dir.path()))
+            .run(|_| std::future::ready(Ok::<(), std::convert::Infallible>(())))
+    };
+
+    let error = run().await.unwrap_err();
+    let cut = &fake.files()[2];
+    assert!(error.to_string().contains(&cut.id), "{error}");
+    let manifest = Manifest::load(dir.path()).unwrap();
+    assert_eq!(manifest.files.len(), 2, "the files before the cut");
+    assert!(
+        names(dir.path())
+            .iter()
+            .all(|n| !n.starts_with('.') || n == LOCK_NAME),
+        "no partial file left: {:?}",
+        names(dir.path())
+    );
+
+    fake.heal(2);
+    let report = run().await.unwrap();
+    assert_eq!(report.downloaded.len(), 4);
+    assert_complete(&fake, dir.path());
+    assert_eq!([0, 1].map(|i| fake.downloads(i)), [1, 1]);
+    for i in 3..6 {
+        assert!((1..=2).contains(&fake.downloads(i)), "file {i}");
+    }
 }

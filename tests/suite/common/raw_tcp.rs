@@ -42,6 +42,8 @@ pub struct RawServer {
     /// `http://127.0.0.1:<port>`.
     pub base_url: String,
     hits: Arc<AtomicUsize>,
+    /// Requests being answered now, and the most there ever were at once.
+    busy: Arc<(AtomicUsize, AtomicUsize)>,
     acts: Arc<Mutex<Vec<Act>>>,
     requests: Arc<Mutex<Vec<String>>>,
 }
@@ -55,19 +57,26 @@ impl RawServer {
         let hits = Arc::new(AtomicUsize::new(0));
         let acts = Arc::new(Mutex::new(acts));
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let (h, a, r) = (hits.clone(), acts.clone(), requests.clone());
+        let busy = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+        let (h, a, r, b) = (hits.clone(), acts.clone(), requests.clone(), busy.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (h, a, r) = (h.clone(), a.clone(), r.clone());
-                tokio::spawn(async move { serve(stream, h, a, r).await });
+                let (h, a, r, b) = (h.clone(), a.clone(), r.clone(), b.clone());
+                tokio::spawn(async move { serve(stream, h, a, r, b).await });
             }
         });
         RawServer {
             base_url,
             hits,
+            busy,
             acts,
             requests,
         }
+    }
+
+    /// The most requests that were being answered at once.
+    pub fn most_at_once(&self) -> usize {
+        self.busy.1.load(Ordering::SeqCst)
     }
 
     /// How many requests arrived.
@@ -92,6 +101,7 @@ async fn serve(
     hits: Arc<AtomicUsize>,
     acts: Arc<Mutex<Vec<Act>>>,
     requests: Arc<Mutex<Vec<String>>>,
+    busy: Arc<(AtomicUsize, AtomicUsize)>,
 ) {
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
@@ -106,6 +116,14 @@ async fn serve(
         .unwrap()
         .push(String::from_utf8_lossy(&head).into_owned());
     let n = hits.fetch_add(1, Ordering::SeqCst);
+    let now = busy.0.fetch_add(1, Ordering::SeqCst) + 1;
+    busy.1.fetch_max(now, Ordering::SeqCst);
+    answer_with(stream, n, &acts).await;
+    busy.0.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Answers request `n` on `stream` as `acts` say.
+async fn answer_with(mut stream: TcpStream, n: usize, acts: &Mutex<Vec<Act>>) {
     let act = {
         let acts = acts.lock().unwrap();
         acts[n.min(acts.len() - 1)].clone()
