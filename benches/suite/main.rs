@@ -1,7 +1,8 @@
 //! Every runtime benchmark of the crate, each figure a ratio against a baseline measured in the
 //! same run, in interleaved rounds: per-call overhead of the typed client, token cache figures,
-//! and a 1 GiB consent file download. Run with `cargo bench --bench suite`; build figures come
-//! from `cargo xtask bench-build`. Results and the machine they ran on: `BENCHMARKS.md`.
+//! a 1 GiB consent file download and a consent sync of 1,000 files. Run with
+//! `cargo bench --bench suite`; build figures come from `cargo xtask bench-build`. Results and
+//! the machine they ran on: `BENCHMARKS.md`.
 
 mod bulk;
 mod download;
@@ -12,6 +13,7 @@ mod instructions;
 mod overhead;
 mod server;
 mod stats;
+mod sync;
 mod tokens;
 
 fn main() {
@@ -23,6 +25,10 @@ fn main() {
     #[cfg(feature = "redis")]
     if let Ok(job) = std::env::var(fleet::CHILD_ENV) {
         fleet::child_main(&job);
+        return;
+    }
+    if let Ok(variant) = std::env::var(sync::CHILD_ENV) {
+        sync::child_main(&variant);
         return;
     }
     if let Ok(base) = std::env::var(hostile::CHILD_ENV) {
@@ -61,6 +67,9 @@ fn main() {
     }
     if only.is_empty() || only == "bulk" {
         bulk::run();
+    }
+    if only.is_empty() || only == "sync" {
+        sync::run(&server);
     }
     #[cfg(feature = "redis")]
     if only.is_empty() || only == "fleet" {

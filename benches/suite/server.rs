@@ -1,6 +1,7 @@
 //! A minimal HTTP/1.1 keep-alive server on loopback, on its own thread and runtime: `GET` of a
-//! path containing `consent-files` answers a fixed JSON page; `GET /file?bytes=N` streams `N`
-//! bytes with a `Content-Length`.
+//! path containing `consent-files` answers a fixed JSON page, or under `/sync/` the pages of
+//! [`SYNC_FILES`] files of [`SYNC_FILE_BYTES`] each; `GET /file?bytes=N` streams `N` bytes with
+//! a `Content-Length`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,6 +11,33 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// The chunk the file route writes, repeated.
 const CHUNK: usize = 256 * 1024;
+
+/// How many files the `/sync/` listing names, 100 per page.
+pub const SYNC_FILES: usize = 1_000;
+/// The size of each of them.
+pub const SYNC_FILE_BYTES: u64 = 1 << 20;
+
+/// The `/sync/` listing page after the file `after` (an index; none: the first page).
+fn sync_page(base: &str, after: Option<usize>) -> String {
+    let start = after.map_or(0, |i| i + 1);
+    let end = (start + 100).min(SYNC_FILES);
+    let files: Vec<String> = (start..end)
+        .map(|i| {
+            format!(
+                r#"{{"id":"00000000-0000-4000-8000-{i:012}","identifierType":"MUID","requestType":"OPT_OUT","dataController":{{"liverampControlled":true}},"fileURL":"{base}/file?bytes={SYNC_FILE_BYTES}&n={i}","createdAt":"2026-11-01T00:00:00Z"}}"#
+            )
+        })
+        .collect();
+    let after = if end < SYNC_FILES {
+        format!(r#""00000000-0000-4000-8000-{:012}""#, end - 1)
+    } else {
+        "null".to_owned()
+    };
+    format!(
+        r#"{{"v2/ConsentFiles":[{}],"_pagination":{{"after":{after}}}}}"#,
+        files.join(",")
+    )
+}
 
 /// A running server; it lives as long as the process.
 pub struct Server {
@@ -52,7 +80,8 @@ impl Server {
                         continue;
                     };
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(serve(stream, page.clone(), chunk.clone()));
+                    let base: Arc<str> = format!("http://{addr}").into();
+                    tokio::spawn(serve(stream, base, page.clone(), chunk.clone()));
                 }
             });
         });
@@ -66,7 +95,7 @@ impl Server {
 }
 
 /// Answers every request of one connection until the peer closes it.
-async fn serve(mut stream: TcpStream, page: Arc<[u8]>, chunk: Arc<[u8]>) {
+async fn serve(mut stream: TcpStream, base: Arc<str>, page: Arc<[u8]>, chunk: Arc<[u8]>) {
     let mut buf = Vec::with_capacity(4096);
     let mut read = [0u8; 4096];
     loop {
@@ -91,6 +120,17 @@ async fn serve(mut stream: TcpStream, page: Arc<[u8]>, chunk: Arc<[u8]>) {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0);
             send_file(&mut stream, bytes, &chunk).await
+        } else if target.starts_with("/sync/") {
+            let after = target
+                .split("after=00000000-0000-4000-8000-")
+                .nth(1)
+                .and_then(|rest| rest.get(..12)?.parse().ok());
+            let page = sync_page(&base, after);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                page.len()
+            );
+            stream.write_all((head + &page).as_bytes()).await
         } else if target.contains("consent-files") {
             let head = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
