@@ -117,7 +117,7 @@ async fn serve(mut stream: TcpStream, base: Arc<str>, page: Arc<[u8]>, chunk: Ar
             let bytes: u64 = target
                 .split("bytes=")
                 .nth(1)
-                .and_then(|n| n.parse().ok())
+                .and_then(|n| n.split('&').next()?.parse().ok())
                 .unwrap_or(0);
             send_file(&mut stream, bytes, &chunk).await
         } else if target.starts_with("/sync/") {

@@ -115,7 +115,7 @@ impl Manifest {
 #[derive(Debug)]
 pub struct DirStore {
     dir: PathBuf,
-    manifest: Mutex<Option<Manifest>>,
+    manifest: std::sync::Arc<Mutex<Option<Manifest>>>,
 }
 
 impl DirStore {
@@ -123,7 +123,7 @@ impl DirStore {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
-            manifest: Mutex::new(None),
+            manifest: std::sync::Arc::default(),
         }
     }
 
@@ -132,13 +132,22 @@ impl DirStore {
         &self,
         f: impl FnOnce(&mut Manifest) -> std::io::Result<T>,
     ) -> Result<T, StoreError> {
-        let mut slot = self.manifest.lock().unwrap_or_else(|p| p.into_inner());
-        let manifest = match &mut *slot {
-            Some(manifest) => manifest,
-            empty => empty.insert(Manifest::load(&self.dir)?),
-        };
-        Ok(f(manifest)?)
+        with_manifest(&self.manifest, &self.dir, f)
     }
+}
+
+/// Runs `f` on the manifest in `slot`, read from `dir` the first time.
+fn with_manifest<T>(
+    slot: &Mutex<Option<Manifest>>,
+    dir: &Path,
+    f: impl FnOnce(&mut Manifest) -> std::io::Result<T>,
+) -> Result<T, StoreError> {
+    let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+    let manifest = match &mut *slot {
+        Some(manifest) => manifest,
+        empty => empty.insert(Manifest::load(dir)?),
+    };
+    Ok(f(manifest)?)
 }
 
 impl SyncStore for DirStore {
@@ -153,10 +162,17 @@ impl SyncStore for DirStore {
         Box::pin(std::future::ready(claim))
     }
 
+    /// Writes the manifest on a blocking thread (it is fsynced), so that downloads in flight on
+    /// the same task keep going.
     fn complete<'a>(&'a self, file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>> {
-        let dir = &self.dir;
-        let written = self.with_manifest(|m| m.record(dir, file.clone()));
-        Box::pin(std::future::ready(written))
+        let (slot, dir, file) = (self.manifest.clone(), self.dir.clone(), file.clone());
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                with_manifest(&slot, &dir, |m| m.record(&dir, file))
+            })
+            .await
+            .map_err(|e| StoreError::from(std::io::Error::other(e)))?
+        })
     }
 }
 
@@ -189,7 +205,15 @@ pub(crate) fn is_temp_name(name: &str) -> bool {
 const TEMP_PREFIX: &str = ".liveramp-sync-";
 const TEMP_SUFFIX: &str = ".part";
 
-/// Makes the renames inside `dir` durable.
+/// [`sync_dir`] on a blocking thread, so that the task it runs on keeps going.
+pub(crate) async fn sync_dir_async(dir: &Path) -> std::io::Result<()> {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || sync_dir(&dir))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// Fsyncs `dir`, so that the renames into it survive a crash (Unix; elsewhere a no-op).
 pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {

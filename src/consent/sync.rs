@@ -27,7 +27,7 @@
 //! 1. **Lock.** The sync holds an exclusive lock on its directory for its whole run; a second
 //!    sync on the same directory fails at once with [`SyncError::Busy`], whatever process it
 //!    runs in. So only the holder writes there.
-//! 2. **Download.** Several files download at once, ahead of the handler
+//! 2. **Download.** Several files download at once, ahead of the handler and while it runs
 //!    ([`Syncer::downloads_in_flight`], 4 by default); the handler still gets them one at a
 //!    time, in listing order. Each body goes to a temporary file whose name is unique to the
 //!    process and the attempt, fsynced. It counts as whole only if its framing proves it (the announced
@@ -255,9 +255,9 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
     }
 
     /// Downloads up to `n` files at once (1 to [`MAX_DOWNLOADS_IN_FLIGHT`]; default
-    /// [`DEFAULT_DOWNLOADS_IN_FLIGHT`]). They run ahead of the handler, which still gets one
-    /// file at a time in listing order; they make progress while the sync waits for the next
-    /// file, not while the handler runs.
+    /// [`DEFAULT_DOWNLOADS_IN_FLIGHT`]). They run ahead of the handler, and go on while it
+    /// runs, up to `n` finished files ahead of it; the handler still gets one file at a time in
+    /// listing order.
     pub fn downloads_in_flight(mut self, n: usize) -> Self {
         self.in_flight = n.clamp(1, MAX_DOWNLOADS_IN_FLIGHT);
         self
@@ -301,52 +301,83 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
 
         let mut next = 0;
         let mut refreshes = 0;
-        'listing: while next < pending.len() {
-            // Files from `next` on, downloading `in_flight` at a time, arriving in order.
-            let mut downloads = futures::stream::iter(&pending[next..])
-                .map(|file| self.download(file))
-                .buffered(self.in_flight);
-            while let Some((result, retries)) = downloads.next().await {
-                report.download_retries += retries;
-                let file = &pending[next];
-                let id = file.id.to_string();
-                let record = match result {
-                    Ok(record) => record,
-                    Err(SyncError::Download { source, .. })
-                        if source.is_expired_url() && refreshes < MAX_REFRESHES =>
-                    {
-                        // Stop the downloads in flight: they carry URLs of the same age.
-                        drop(downloads);
-                        refreshes += 1;
-                        report.url_refreshes += 1;
-                        self.refresh(&mut pending, next, &mut report).await?;
-                        continue 'listing;
+        while next < pending.len() {
+            // Files from `next` on download `in_flight` at a time; finished ones wait in a
+            // channel of as many, in order, so that downloads go on while the handler runs.
+            let (finished, mut arrived) = tokio::sync::mpsc::channel(self.in_flight);
+            let from = next;
+            let downloads = async {
+                // Owned here: when the last download is in, the channel closes.
+                let finished = finished;
+                let mut downloads = futures::stream::iter(&pending[from..])
+                    .map(|file| self.download(file))
+                    .buffered(self.in_flight);
+                while let Some(done) = downloads.next().await {
+                    if finished.send(done).await.is_err() {
+                        break;
                     }
-                    Err(error) => {
-                        let _ = self.store.release(&id).await;
-                        return Err(error);
-                    }
-                };
-                let received = ReceivedFile {
-                    path: dir.join(&record.file),
-                    record: record.clone(),
-                    metadata: file.clone(),
-                };
-                if let Err(error) = handler(received).await {
-                    let _ = self.store.release(&id).await;
-                    return Err(SyncError::Handler {
-                        id,
-                        source: error.into(),
-                    });
                 }
-                self.store
-                    .complete(&record)
-                    .await
-                    .map_err(SyncError::store(&id))?;
-                self.observer.finished(&record);
-                report.downloaded.push(record);
-                next += 1;
-                refreshes = 0;
+            };
+            let handling = async {
+                while let Some((result, retries)) = arrived.recv().await {
+                    report.download_retries += retries;
+                    let file = &pending[next];
+                    let id = file.id.to_string();
+                    let record = match result {
+                        Ok(record) => record,
+                        Err(SyncError::Download { source, .. })
+                            if source.is_expired_url() && refreshes < MAX_REFRESHES =>
+                        {
+                            return Ok(Round::UrlExpired);
+                        }
+                        Err(error) => {
+                            let _ = self.store.release(&id).await;
+                            return Err(error);
+                        }
+                    };
+                    let received = ReceivedFile {
+                        path: dir.join(&record.file),
+                        record: record.clone(),
+                        metadata: file.clone(),
+                    };
+                    if let Err(error) = handler(received).await {
+                        let _ = self.store.release(&id).await;
+                        return Err(SyncError::Handler {
+                            id,
+                            source: error.into(),
+                        });
+                    }
+                    self.store
+                        .complete(&record)
+                        .await
+                        .map_err(SyncError::store(&id))?;
+                    self.observer.finished(&record);
+                    report.downloaded.push(record);
+                    next += 1;
+                    refreshes = 0;
+                }
+                Ok(Round::Finished)
+            };
+            let round = {
+                tokio::pin!(downloads, handling);
+                let mut downloading = true;
+                loop {
+                    tokio::select! {
+                        biased;
+                        round = &mut handling => break round,
+                        () = &mut downloads, if downloading => downloading = false,
+                    }
+                }
+            };
+            // The downloads still in flight are dropped: after an expired URL they carry URLs
+            // of the same age.
+            match round? {
+                Round::Finished => break,
+                Round::UrlExpired => {
+                    refreshes += 1;
+                    report.url_refreshes += 1;
+                    self.refresh(&mut pending, next, &mut report).await?;
+                }
             }
         }
         Ok(report)
@@ -400,6 +431,12 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
             attempt += 1;
         }
     }
+}
+
+/// How one round of downloads ended: every file handled, or a signed URL expired.
+enum Round {
+    Finished,
+    UrlExpired,
 }
 
 /// Whether a download failure may pass on its own.
@@ -519,7 +556,9 @@ async fn download_one(
     tokio::fs::rename(&temp, &target)
         .await
         .map_err(SyncError::io("renaming into place", &target))?;
-    store::sync_dir(dir).map_err(SyncError::io("syncing", dir))?;
+    store::sync_dir_async(dir)
+        .await
+        .map_err(SyncError::io("syncing", dir))?;
     Ok(SyncedFile {
         id,
         file: name,

@@ -329,3 +329,39 @@ async fn downloads_run_several_at_once_and_the_handler_gets_files_in_order() {
         assert_eq!(server.most_at_once(), in_flight, "downloads at once");
     }
 }
+
+/// Downloads go on while the handler runs: with two in flight, the third file's download starts
+/// while the handler still holds the first file.
+#[tokio::test]
+async fn downloads_go_on_while_the_handler_runs() {
+    let server = RawServer::start(vec![Act::Reset]).await;
+    let (list, _) = listing_of(&server.base_url, 4);
+    server.set(vec![
+        list,
+        Act::Raw(raw_tcp::answer(200, "text/csv", &body())),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let server_ref = &server;
+    Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+        .downloads_in_flight(2)
+        .run(|_| {
+            let first = first.swap(false, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                if first {
+                    // The listing and three downloads, the third begun after this file came.
+                    let waited = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                        while server_ref.hits() < 4 {
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        }
+                    })
+                    .await;
+                    assert!(waited.is_ok(), "no download started while the handler ran");
+                }
+                Ok::<(), std::io::Error>(())
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(server.hits(), 5);
+}
