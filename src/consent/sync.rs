@@ -312,8 +312,10 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                 let mut downloads = futures::stream::iter(&pending[from..])
                     .map(|file| self.download(file))
                     .buffered(self.in_flight);
+                // A failed download starts no more: the run stops there, or lists again.
                 while let Some(done) = downloads.next().await {
-                    if finished.send(done).await.is_err() {
+                    let failed = done.0.is_err();
+                    if finished.send(done).await.is_err() || failed {
                         break;
                     }
                 }
