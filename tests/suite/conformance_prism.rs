@@ -78,11 +78,7 @@ fn http(headers: &[(&'static str, &'static str)], prefer: Option<u16>) -> reqwes
             format!("code={code}, dynamic=true").parse().unwrap(),
         );
     }
-    // With the crate's `rustls-ring` feature, reqwest needs a process-wide crypto provider (an
-    // error means one is installed already).
-    #[cfg(feature = "rustls-ring")]
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    liveramp::http::client_builder()
         .default_headers(defaults)
         .build()
         .unwrap()

@@ -9,7 +9,10 @@ use liveramp::mock::{self, Api};
 
 /// The answer the mock server gives to a GET of `/x`, as the crate's error.
 async fn answer(server: &MockServer) -> liveramp::Error {
-    let response = reqwest::get(format!("{}/x", server.base_url()))
+    let response = liveramp::http::client()
+        .unwrap()
+        .get(format!("{}/x", server.base_url()))
+        .send()
         .await
         .unwrap();
     let status = response.status();

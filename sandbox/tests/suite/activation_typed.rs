@@ -18,7 +18,11 @@ async fn typed_client(sandbox: &Sandbox) -> Client {
         .org_id(sandbox.org_id())
         .unwrap()
         .build();
-    Client::new_with_client(&sandbox.activation_url(), reqwest::Client::new(), transport)
+    Client::new_with_client(
+        &sandbox.activation_url(),
+        liveramp::http::client().unwrap(),
+        transport,
+    )
 }
 
 fn limit(n: u32) -> NonZeroU32 {

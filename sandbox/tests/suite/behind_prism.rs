@@ -817,7 +817,8 @@ async fn abilitec_answers_conform() {
     }
     // The same miss read raw: Prism checks the error document against the spec.
     let token = config.abilitec_tokens().unwrap().token().await.unwrap();
-    let raw = reqwest::Client::new()
+    let raw = liveramp::http::client()
+        .unwrap()
         .post(format!("{}/people/sha256", proxy.url()))
         .query(&[("key", unknown.as_str())])
         .bearer_auth(token.expose())

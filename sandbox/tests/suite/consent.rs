@@ -18,7 +18,11 @@ async fn typed_client(sandbox: &Sandbox, http: &reqwest::Client) -> Client {
     let transport = Transport::builder()
         .token_source(Arc::new(StaticToken::new(token)))
         .build();
-    Client::new_with_client(&sandbox.consent_url(), reqwest::Client::new(), transport)
+    Client::new_with_client(
+        &sandbox.consent_url(),
+        liveramp::http::client().unwrap(),
+        transport,
+    )
 }
 
 async fn all_files(client: &Client) -> Vec<types::ConsentFile> {

@@ -18,7 +18,7 @@ async fn the_sandbox_credentials_file_works_with_the_password_grant() {
     let transport = Transport::builder().token_source(tokens).build();
     let client = liveramp::consent::Client::new_with_client(
         &sandbox.consent_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         transport,
     );
     let page = client
@@ -71,7 +71,7 @@ async fn a_token_expired_at_the_sandbox_is_refreshed_once_by_the_transport() {
     let transport = Transport::builder().token_source(tokens.clone()).build();
     let client = liveramp::consent::Client::new_with_client(
         &sandbox.consent_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         transport,
     );
     client.list_consent_files().send().await.unwrap();

@@ -22,7 +22,7 @@ async fn abilitec_answers_decode_and_batches_keep_their_order() {
     let token = common::abilitec_token(&sandbox, &common::client()).await;
     let client = abilitec::Client::new_with_client(
         &sandbox.abilitec_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         bearer(&token),
     );
     let person = client
@@ -106,7 +106,7 @@ async fn data_integration_answers_decode() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = data_integration::Client::new_with_client(
         &sandbox.data_integration_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         bearer(sandbox.data_integration_token()),
     );
     let pull = client
@@ -178,7 +178,7 @@ async fn data_integration_connections_are_created_renamed_and_deleted() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = data_integration::Client::new_with_client(
         &sandbox.data_integration_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         bearer(sandbox.data_integration_token()),
     );
     let of_s3 = || async {
@@ -248,7 +248,7 @@ async fn data_integration_runs_move_from_waiting_to_done_or_error() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = data_integration::Client::new_with_client(
         &sandbox.data_integration_url(),
-        reqwest::Client::new(),
+        liveramp::http::client().unwrap(),
         bearer(sandbox.data_integration_token()),
     );
     let rivers = client.list_rivers().send().await.unwrap().into_inner();
@@ -303,7 +303,7 @@ async fn activation_v1_answers_decode() {
         "x-api-key",
         sandbox.activation_v1_api_key().parse().unwrap(),
     );
-    let http = reqwest::Client::builder()
+    let http = liveramp::http::client_builder()
         .default_headers(headers)
         .build()
         .unwrap();

@@ -12,7 +12,7 @@ pub async fn start() -> (Sandbox, reqwest::Client) {
 
 /// A client that does not follow redirects (the tests look at them).
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    liveramp::http::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client")
