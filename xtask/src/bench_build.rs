@@ -8,6 +8,11 @@
 //!   time is the steadier figure on a busy machine.
 //! - A no-op rebuild does not run the build script again (`cargo build -v` must not print a
 //!   `build-script-build` run nor compile `liveramp`).
+//! - A downstream crate's clean build, every dependency included, in a fresh target directory
+//!   each round: a small program on `liveramp` with one API (`consent`, `rustls-ring`) against
+//!   the same program's shape on `reqwest` + `serde` + `tokio` with the same TLS (reqwest
+//!   without a provider, rustls with ring). Both start from the workspace's `Cargo.lock`, so
+//!   they build the same versions.
 
 use std::process::Command;
 use std::time::Instant;
@@ -125,6 +130,119 @@ pub fn run() -> Result<(), String> {
     if reran || recompiled {
         return Err("a no-op rebuild did work".into());
     }
+    downstream()
+}
+
+/// A downstream program on `liveramp` with one API.
+const ON_LIVERAMP: (&str, &str) = (
+    r#"liveramp = { path = "ROOT", default-features = false, features = ["consent", "rustls-ring"] }
+tokio = { version = "1", features = ["rt", "macros"] }"#,
+    r#"#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let consent = liveramp::Config::from_env().and_then(|c| c.consent());
+    if let Ok(consent) = consent {
+        let _ = consent.list_consent_files().send().await;
+    }
+}"#,
+);
+
+/// The same program's shape on reqwest, serde and tokio with the same TLS.
+const ON_REQWEST: (&str, &str) = (
+    r#"reqwest = { version = "0.13", default-features = false, features = ["json", "query", "form", "stream", "http2", "rustls-no-provider"] }
+rustls = { version = "0.23", default-features = false, features = ["ring", "std", "tls12"] }
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+tokio = { version = "1", features = ["rt", "macros"] }"#,
+    r#"#[derive(serde::Deserialize)]
+struct Page {
+    #[serde(rename = "v2/ConsentFiles")]
+    files: Vec<serde_json::Value>,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    if let Ok(answer) = client.get("https://api.liveramp.com/privacy/v2/consent-files").send().await {
+        let _ = answer.json::<Page>().await.map(|p| p.files.len());
+    }
+}"#,
+);
+
+/// Clean builds of a downstream program on `liveramp` against one on reqwest + serde + tokio,
+/// every dependency included, interleaved.
+pub fn downstream() -> Result<(), String> {
+    let root = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
+    let base = root.join(TARGET_DIR).join("downstream");
+    let make = |name: &str, (deps, main): (&str, &str)| -> Result<std::path::PathBuf, String> {
+        let dir = base.join(name);
+        std::fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
+        let manifest = format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{}\n\n[workspace]\n",
+            deps.replace("ROOT", &root.display().to_string())
+        );
+        std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("src/main.rs"), main).map_err(|e| e.to_string())?;
+        std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))
+            .map_err(|e| e.to_string())?;
+        Ok(dir)
+    };
+    let library = make("on-liveramp", ON_LIVERAMP)?;
+    let baseline = make("on-reqwest", ON_REQWEST)?;
+    let clean_build = |dir: &std::path::Path| -> Result<Timing, String> {
+        let target = dir.join("target");
+        let _ = std::fs::remove_dir_all(&target);
+        let manifest = dir.join("Cargo.toml").display().to_string();
+        let target = target.display().to_string();
+        timed(|| {
+            cargo(&[
+                "build",
+                "--manifest-path",
+                &manifest,
+                "--target-dir",
+                &target,
+            ])
+        })
+    };
+    let (mut lib, mut raw) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for on_liveramp in order {
+            let timing = clean_build(if on_liveramp { &library } else { &baseline })?;
+            println!(
+                "bench-build: round {} downstream on {}: {:.1} s CPU, {:.1} s wall",
+                round + 1,
+                if on_liveramp { "liveramp" } else { "reqwest" },
+                timing.cpu,
+                timing.wall
+            );
+            if on_liveramp {
+                lib.push(timing);
+            } else {
+                raw.push(timing);
+            }
+        }
+    }
+    let ratio = |pick: fn(&Timing) -> f64| -> Vec<f64> {
+        lib.iter()
+            .zip(&raw)
+            .map(|(l, r)| pick(l) / pick(r))
+            .collect()
+    };
+    println!(
+        "downstream clean build, on liveramp (consent) / on reqwest+serde+tokio: CPU {}; wall {}",
+        summary(&ratio(|t| t.cpu)),
+        summary(&ratio(|t| t.wall))
+    );
+    println!(
+        "median CPU: on liveramp {:.1} s, on reqwest {:.1} s",
+        median(lib.iter().map(|t| t.cpu).collect()),
+        median(raw.iter().map(|t| t.cpu).collect()),
+    );
     Ok(())
 }
 

@@ -9,7 +9,8 @@
 //! - `cargo xtask release [--dry-run]`: publishes `liveramp-codegen`, `liveramp` and
 //!   `liveramp-sandbox` together (`cargo publish --workspace`), after checking their file lists.
 //! - `cargo xtask bench`: every benchmark: `cargo bench --bench suite`, then `bench-build`.
-//! - `cargo xtask bench-build`: build-time figures (see `BENCHMARKS.md`).
+//! - `cargo xtask bench-build [downstream]`: build-time figures (see `BENCHMARKS.md`), or only
+//!   the downstream crate's.
 
 mod bench_build;
 mod ci;
@@ -25,7 +26,7 @@ use std::process::ExitCode;
 
 use liveramp_codegen::{APIS, Api};
 
-const USAGE: &str = "usage: cargo xtask <lint [spec...] | regen [--check] | drift <published-openapi-file> | test | release [--dry-run] | bench | bench-build>";
+const USAGE: &str = "usage: cargo xtask <lint [spec...] | regen [--check] | drift <published-openapi-file> | test | release [--dry-run] | bench | bench-build [downstream]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,7 +49,11 @@ fn main() -> ExitCode {
             _ => Err(USAGE.to_owned()),
         },
         Some("bench") if args.len() == 1 => bench_build::run_all(),
-        Some("bench-build") if args.len() == 1 => bench_build::run(),
+        Some("bench-build") => match &args[1..] {
+            [] => bench_build::run(),
+            [only] if only == "downstream" => bench_build::downstream(),
+            _ => Err(USAGE.to_owned()),
+        },
         _ => Err(USAGE.to_owned()),
     };
     match result {
