@@ -81,6 +81,7 @@ pub async fn run(
     args: &MatchFileArgs,
     out: Output,
 ) -> Result<MatchSummary, CliError> {
+    check_paths(args)?;
     // First pass: every row is checked, only counted.
     let mut rows = 0;
     for item in items(client, &args.input)? {
@@ -163,7 +164,42 @@ pub async fn run(
     if let Some(error) = changed.lock().unwrap_or_else(|p| p.into_inner()).take() {
         return Err(error);
     }
+    let resolved_rows =
+        summary.matched + summary.not_found + summary.errors.values().sum::<usize>();
+    if resolved_rows != rows {
+        return Err(CliError::usage(format!(
+            "{} changed while it was read: {rows} rows, then {resolved_rows}",
+            args.input.display()
+        )));
+    }
     Ok(summary)
+}
+
+/// Refuses input that cannot be read twice (not a regular file: a pipe, standard input) and an
+/// output that is the input itself (creating it would empty the input before the second pass).
+fn check_paths(args: &MatchFileArgs) -> Result<(), CliError> {
+    let input = &args.input;
+    let metadata = std::fs::metadata(input)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", input.display())))?;
+    if !metadata.is_file() {
+        return Err(CliError::usage(format!(
+            "{} is not a regular file: match-file reads its input twice (save it to a file first)",
+            input.display()
+        )));
+    }
+    if let Some(output) = &args.output {
+        let same = match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if same {
+            return Err(CliError::usage(format!(
+                "--output {} is the input file: choose another path",
+                output.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The match of each row of `path`, built by the single-call builder, read as they are asked

@@ -522,3 +522,37 @@ async fn abilitec_match_file_refuses_a_bad_row_before_sending_anything() {
         "nothing is written before every row is checked"
     );
 }
+
+/// An output that is the input itself is refused before anything happens to the input; so is
+/// input that cannot be read twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abilitec_match_file_refuses_to_write_over_its_input() {
+    let h = Harness::start().await;
+    let input = h.dir.path().join("people.csv");
+    let text = "email,zipCode\np1@example.com,72201\n";
+    std::fs::write(&input, text).unwrap();
+    let path = input.display().to_string();
+    let output = h
+        .run(&["abilitec", "match-file", &path, "--output", &path])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("is the input file"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&input).unwrap(),
+        text,
+        "the input is intact"
+    );
+    let output = h
+        .run(&[
+            "abilitec",
+            "match-file",
+            &h.dir.path().display().to_string(),
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a regular file"));
+}
