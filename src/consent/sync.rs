@@ -37,9 +37,11 @@
 //!    expired signed URL is refreshed by listing the files again. Temporary files are removed
 //!    by the next sync that takes the lock: no live process can own them then.
 //! 3. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
-//! 4. **Handle.** Your handler gets the whole file. If it fails, the file is released
-//!    ([`SyncStore::release`]) and the run stops with [`SyncError::Handler`]; the next run
-//!    hands the file again.
+//! 4. **Handle.** Your handler gets the whole file. If it fails, the file and every file not
+//!    handled yet are released ([`SyncStore::release`]) and the run stops with
+//!    [`SyncError::Handler`]; the next run hands the file again. Files downloaded ahead of a
+//!    failure stay in the directory unrecorded: what is recorded done is what counts (a
+//!    rerun downloads them again).
 //! 5. **Record** it done ([`SyncStore::complete`]; for [`DirStore`](super::DirStore), the manifest written
 //!    atomically: a temporary file, fsynced, renamed over the old one).
 //!
@@ -255,9 +257,10 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
     }
 
     /// Downloads up to `n` files at once (1 to [`MAX_DOWNLOADS_IN_FLIGHT`]; default
-    /// [`DEFAULT_DOWNLOADS_IN_FLIGHT`]). They run ahead of the handler, and go on while it
-    /// runs, up to `n` finished files ahead of it; the handler still gets one file at a time in
-    /// listing order.
+    /// [`DEFAULT_DOWNLOADS_IN_FLIGHT`]). They run ahead of the handler and go on while it runs,
+    /// at most `2 * n` files ahead of it (downloading or waiting); the handler still gets one
+    /// file at a time in listing order. The handler should not block its thread: downloads run
+    /// on the same task.
     pub fn downloads_in_flight(mut self, n: usize) -> Self {
         self.in_flight = n.clamp(1, MAX_DOWNLOADS_IN_FLIGHT);
         self
@@ -302,26 +305,32 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
         let mut next = 0;
         let mut refreshes = 0;
         while next < pending.len() {
-            // Files from `next` on download `in_flight` at a time; finished ones wait in a
-            // channel of as many, in order, so that downloads go on while the handler runs.
-            let (finished, mut arrived) = tokio::sync::mpsc::channel(self.in_flight);
+            // Files from `next` on download `in_flight` at a time, and finished ones wait for the
+            // handler in order. The downloads are polled all along (the channel never makes them
+            // wait); a permit per file, given back once it is handled, bounds how far they run
+            // ahead: `in_flight` downloading and as many finished.
+            let ahead = tokio::sync::Semaphore::new(2 * self.in_flight);
+            let (finished, mut arrived) = tokio::sync::mpsc::unbounded_channel();
             let from = next;
             let downloads = async {
                 // Owned here: when the last download is in, the channel closes.
                 let finished = finished;
                 let mut downloads = futures::stream::iter(&pending[from..])
-                    .map(|file| self.download(file))
+                    .map(|file| async {
+                        let permit = ahead.acquire().await;
+                        (self.download(file).await, permit)
+                    })
                     .buffered(self.in_flight);
                 // A failed download starts no more: the run stops there, or lists again.
-                while let Some(done) = downloads.next().await {
+                while let Some((done, permit)) = downloads.next().await {
                     let failed = done.0.is_err();
-                    if finished.send(done).await.is_err() || failed {
+                    if finished.send((done, permit)).is_err() || failed {
                         break;
                     }
                 }
             };
             let handling = async {
-                while let Some((result, retries)) = arrived.recv().await {
+                while let Some(((result, retries), _permit)) = arrived.recv().await {
                     report.download_retries += retries;
                     let file = &pending[next];
                     let id = file.id.to_string();
@@ -332,10 +341,7 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                         {
                             return Ok(Round::UrlExpired);
                         }
-                        Err(error) => {
-                            let _ = self.store.release(&id).await;
-                            return Err(error);
-                        }
+                        Err(error) => return Err(error),
                     };
                     let received = ReceivedFile {
                         path: dir.join(&record.file),
@@ -343,7 +349,6 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                         metadata: file.clone(),
                     };
                     if let Err(error) = handler(received).await {
-                        let _ = self.store.release(&id).await;
                         return Err(SyncError::Handler {
                             id,
                             source: error.into(),
@@ -373,16 +378,29 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
             };
             // The downloads still in flight are dropped: after an expired URL they carry URLs
             // of the same age.
-            match round? {
-                Round::Finished => break,
-                Round::UrlExpired => {
+            let refreshed = match round {
+                Ok(Round::Finished) => break,
+                Ok(Round::UrlExpired) => {
                     refreshes += 1;
                     report.url_refreshes += 1;
-                    self.refresh(&mut pending, next, &mut report).await?;
+                    self.refresh(&mut pending, next, &mut report).await
                 }
+                Err(error) => Err(error),
+            };
+            if let Err(error) = refreshed {
+                self.release_all(&pending[next..]).await;
+                return Err(error);
             }
         }
         Ok(report)
+    }
+
+    /// Gives back the claims of `files` (best effort: the run is failing already), so that
+    /// another worker of a shared store can take them at once.
+    async fn release_all(&self, files: &[ConsentFile]) {
+        for file in files {
+            let _ = self.store.release(&file.id.to_string()).await;
+        }
     }
 
     /// Lists the files again and replaces `pending[from..]` with their fresh signed URLs;

@@ -365,3 +365,51 @@ async fn downloads_go_on_while_the_handler_runs() {
         .unwrap();
     assert_eq!(server.hits(), 5);
 }
+
+/// A store that grants every claim and records what is given back.
+#[derive(Default)]
+struct Releases(Arc<Mutex<Vec<String>>>);
+
+impl SyncStore for Releases {
+    fn claim<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(async { Ok(Claim::Mine) })
+    }
+
+    fn complete<'a>(&'a self, _file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn release<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.0.lock().unwrap().push(id.to_owned());
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// When the run stops, every file it claimed but did not handle is given back, not only the
+/// one that failed: another worker of a shared store can take them at once.
+#[tokio::test]
+async fn a_failed_run_gives_back_every_claim_it_did_not_finish() {
+    let server = RawServer::start(vec![Act::Reset]).await;
+    let (list, ids) = listing_of(&server.base_url, 5);
+    server.set(vec![
+        list,
+        Act::Raw(raw_tcp::answer(200, "text/csv", &body())),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Releases::default();
+    let released = store.0.clone();
+    let handled = std::sync::atomic::AtomicUsize::new(0);
+    let error = Syncer::new(&client(&server), dir.path(), store)
+        .run(|_| {
+            let n = handled.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::future::ready(if n == 1 {
+                Err(std::io::Error::other("the second file fails"))
+            } else {
+                Ok(())
+            })
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SyncError::Handler { .. }), "{error:?}");
+    assert_eq!(*released.lock().unwrap(), ids[1..].to_vec());
+}
