@@ -19,7 +19,7 @@ pub enum AuthCommand {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialCheck {
-    /// Which credential: `service-account`, `abilitec`, `data-integration`.
+    /// Which credential: `service-account` or `abilitec`.
     pub credential: &'static str,
     /// The APIs it serves.
     pub apis: &'static str,

@@ -98,7 +98,7 @@ pub struct AbilitecArgs {
           value_name = "SECRET", value_parser = secret)]
     pub abilitec_client_secret: Option<Secret>,
     /// How the client credentials reach the token endpoint [default: body].
-    #[arg(long, global = true, env = env::ABILITEC_CLIENT_AUTH, value_enum)]
+    #[arg(long, global = true, env = env::ABILITEC_CLIENT_AUTH, value_enum, ignore_case = true)]
     pub abilitec_client_auth: Option<ClientAuth>,
     /// The `role` sent with every AbiliTec call, e.g. `abilitec-standard`.
     #[arg(long, global = true, env = env::ABILITEC_ROLE, value_name = "ROLE")]

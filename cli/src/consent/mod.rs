@@ -89,8 +89,8 @@ fn human_file(file: &ConsentFile) -> String {
     )
 }
 
-/// Runs a sync into `dir` with `in_flight` downloads at once, drawing a file counter and a
-/// byte bar for every file in flight.
+/// Runs a sync into `dir` with `in_flight` downloads at once, drawing a file counter and one
+/// byte bar for all the files in flight.
 pub async fn sync_with_progress(
     client: &liveramp::consent::Client,
     dir: &std::path::Path,
