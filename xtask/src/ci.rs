@@ -119,29 +119,18 @@ fn only_enabled_apis_are_generated() -> Result<(), String> {
 
 /// The API documentation builds without a warning (broken or private intra-doc links).
 fn docs() -> Result<(), String> {
-    let args = [
-        "doc",
-        "--workspace",
-        "--lib",
-        "--no-deps",
-        "--all-features",
-        "--locked",
-    ];
-    step(&format!(
-        "RUSTDOCFLAGS=\"-D warnings\" cargo {}",
-        args.join(" ")
-    ));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(args)
-        .env("RUSTDOCFLAGS", "-D warnings")
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("the documentation has warnings (`cargo doc` above)".into())
-    }
+    cargo_with_env(
+        &[
+            "doc",
+            "--workspace",
+            "--lib",
+            "--no-deps",
+            "--all-features",
+            "--locked",
+        ],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )
+    .map_err(|e| format!("the documentation has warnings: {e}"))
 }
 
 pub fn step(what: &str) {
@@ -149,10 +138,17 @@ pub fn step(what: &str) {
 }
 
 pub fn cargo(args: &[&str]) -> Result<(), String> {
-    step(&format!("cargo {}", args.join(" ")));
+    cargo_with_env(args, &[])
+}
+
+/// Runs cargo with `args` and the environment variables `env` added.
+pub fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+    step(&format!("{}cargo {}", shown.concat(), args.join(" ")));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .args(args)
+        .envs(env.iter().copied())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {
@@ -246,7 +242,7 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 
 /// Redocly's `recommended` ruleset as a second opinion: 0 errors and 0 warnings on every spec.
 /// Redocly is also what checks the specs' examples against their schemas, so a made-up spec with
-/// one broken example must draw its warning first (the rule cannot be switched off unnoticed).
+/// broken examples must draw its warnings first (the rules cannot be switched off unnoticed).
 fn redocly() -> Result<(), String> {
     let canary = Path::new(&std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
         .join("xtask-redocly-canary.yaml");
@@ -257,12 +253,16 @@ fn redocly() -> Result<(), String> {
         "redocly lint --extends recommended {spec} (a broken example)"
     ));
     let problems = redocly_problems(&spec)?;
-    if !problems
-        .iter()
-        .any(|p| p.contains("(no-invalid-media-type-examples)") && p.contains("/example/count"))
+    let reported = |rule: &str, at: &str| {
+        problems
+            .iter()
+            .any(|p| p.contains(&format!("({rule})")) && p.contains(at))
+    };
+    if !reported("no-invalid-media-type-examples", "/example/count")
+        || !reported("no-invalid-schema-examples", "/example/cuont")
     {
         return Err(format!(
-            "redocly did not report the broken example of {spec}: {problems:?}"
+            "redocly did not report both broken examples of {spec}: {problems:?}"
         ));
     }
     for api in APIS {
@@ -282,7 +282,8 @@ fn redocly() -> Result<(), String> {
     Ok(())
 }
 
-/// A spec whose one example has a string where its schema wants an integer.
+/// A spec with two broken examples: an answer's with a string where its schema wants an
+/// integer, and a schema's with a property the schema does not declare.
 const BROKEN_EXAMPLE: &str = r#"openapi: 3.0.3
 info: {title: Canary, version: '1', description: A broken example., license: {name: MIT, url: 'https://opensource.org/licenses/MIT'}}
 servers: [{url: 'https://api.example.org'}]
@@ -299,9 +300,15 @@ paths:
           description: The count.
           content:
             application/json:
-              schema: {type: object, properties: {count: {type: integer}}}
+              schema: {$ref: '#/components/schemas/Count'}
               example: {count: many}
         '400': {description: Refused.}
+components:
+  schemas:
+    Count:
+      type: object
+      properties: {count: {type: integer}}
+      example: {count: 1, cuont: 2}
 "#;
 
 /// Every error and warning Redocly's recommended rules find in `spec`, one line each

@@ -5,7 +5,7 @@
 //! `liveramp-sandbox` depends on `liveramp`: none of them can be published (or verified) before
 //! the one it depends on is on the registry. `cargo publish --workspace` publishes them together
 //! in dependency order, and its dry run verifies each against the others' packages, so the
-//! release and its rehearsal are the same command.
+//! release and its rehearsal are the same command (the rehearsal builds without debug info).
 
 use std::process::Command;
 
@@ -49,20 +49,9 @@ pub fn run(dry_run: bool) -> Result<(), String> {
     forget_our_builds(&dir)?;
     let dir = dir.to_string_lossy().into_owned();
     args.extend(["--dry-run", "--allow-dirty", "--target-dir", &dir]);
-    crate::ci::step(&format!("cargo {} (without debug info)", args.join(" ")));
-    // Only whether each package builds matters here: no debug info makes the three builds
-    // about a fifth faster.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(&args)
-        .env("CARGO_PROFILE_DEV_DEBUG", "false")
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`cargo {}` failed", args.join(" ")))
-    }
+    // Only whether each package builds matters here: no debug info makes the builds about a
+    // fifth faster.
+    crate::ci::cargo_with_env(&args, &[("CARGO_PROFILE_DEV_DEBUG", "false")])
 }
 
 /// Removes the build artifacts of the published crates under `dir` (dependencies stay).
