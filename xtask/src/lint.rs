@@ -849,6 +849,22 @@ impl<'a> Lint<'a> {
         if let Some(why) = map.get("default").and_then(|d| unfit_default(map, d)) {
             self.add(&format!("{at}/default"), why);
         }
+        // Codegen redacts only named component schemas: a secret anywhere else would print.
+        let is = |key: &str, value: &str| map.get(key).and_then(Value::as_str) == Some(value);
+        if !named && is("format", "password") {
+            self.add(
+                at,
+                "an inline secret string: name it under #/components/schemas and $ref it, so \
+                 that it becomes auth::Secret",
+            );
+        }
+        if map.contains_key("x-secret") && !(named && is("type", "object")) {
+            self.add(
+                at,
+                "x-secret on a schema codegen does not redact: only a named object schema \
+                 becomes auth::SecretMap (a secret string is `format: password`)",
+            );
+        }
         self.subschemas(map, at);
     }
 

@@ -596,3 +596,23 @@ fn a_secret_schema_is_one_the_generated_code_redacts() {
         "{redacted:#?}"
     );
 }
+
+#[test]
+fn a_secret_codegen_would_not_redact_is_refused() {
+    let found = problems(&[
+        (
+            "/components/schemas/Thing/properties/pin",
+            "{type: string, format: password, description: A pin.}",
+        ),
+        (
+            "/components/schemas/Token",
+            "{type: string, x-secret: true, description: A token., example: t}",
+        ),
+    ]);
+    assert_problem(
+        &found,
+        "/components/schemas/Thing/properties/pin",
+        "an inline secret string",
+    );
+    assert_problem(&found, "/components/schemas/Token", "x-secret on a schema");
+}
