@@ -32,6 +32,8 @@ pub(crate) const SECRET_KEYS: &[&str] = &[
     "token",
     "api_key",
     "apikey",
+    // A Data Integration connection's credentials: a map of secrets whose keys vary by type.
+    "credentials",
 ];
 
 /// Removes secrets and known values from text; cheap to clone.

@@ -881,6 +881,10 @@ mod tests {
         let text = e.to_string();
         assert!(!text.contains("s3cret"), "{text}");
         assert!(text.contains("[redacted]"), "{text}");
+        // A connection's credentials echoed back, whatever their keys.
+        let e = answer(400, r#"{"credentials":{"app_secret":"s3cret","n":7}}"#);
+        let text = e.to_string();
+        assert!(!text.contains("s3cret"), "{text}");
         let long = "x".repeat(1000);
         let e = answer(502, &long);
         let excerpt = e.api_error().and_then(|a| a.excerpt.as_deref()).unwrap();
