@@ -1,5 +1,11 @@
 //! Where a consent sync keeps its progress: the [`SyncStore`] trait, and [`DirStore`], a
-//! manifest file in the sync directory written atomically.
+//! manifest in the sync directory.
+//!
+//! The manifest is a snapshot ([`MANIFEST_NAME`], written atomically) and a journal
+//! ([`JOURNAL_NAME`]) that each record appends one line to and fsyncs, so recording a file
+//! costs the same however many were recorded before. A sync folds the journal into the
+//! snapshot when it ends ([`SyncStore::finish`]). A line cut short by a crash was never
+//! acknowledged: reading skips it, and its file is handed again.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -11,6 +17,9 @@ use serde::{Deserialize, Serialize};
 
 /// The manifest's file name inside the sync directory.
 pub const MANIFEST_NAME: &str = "consent-manifest.json";
+/// The manifest journal's file name inside the sync directory: one JSON line per file recorded
+/// since the snapshot was last written.
+pub const JOURNAL_NAME: &str = "consent-manifest.journal";
 
 /// A store's own failure (a file that cannot be written, a lost connection).
 pub type StoreError = Box<dyn std::error::Error + Send + Sync>;
@@ -41,6 +50,11 @@ pub trait SyncStore: Send + Sync {
     /// Gives `id` back unhandled (its handler failed). Does nothing by default.
     fn release<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         let _ = id;
+        Box::pin(std::future::ready(Ok(())))
+    }
+    /// Tidies up when a sync ends without a failure (for [`DirStore`], folds the journal into
+    /// the snapshot). Does nothing by default.
+    fn finish(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(std::future::ready(Ok(())))
     }
 }
@@ -77,22 +91,36 @@ pub struct SyncedFile {
 impl Manifest {
     const VERSION: u32 = 1;
 
-    /// The manifest of `dir`, or an empty one if it has none yet.
+    /// The manifest of `dir` (its snapshot and its journal), or an empty one if it has none
+    /// yet. A journal line that does not read (one cut short by a crash) is skipped.
     pub fn load(dir: &Path) -> std::io::Result<Self> {
         let path = dir.join(MANIFEST_NAME);
-        match std::fs::read(&path) {
+        let mut manifest = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     format!("{} is not a valid manifest: {e}", path.display()),
                 )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self {
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self {
                 version: Self::VERSION,
                 files: BTreeMap::new(),
-            }),
-            Err(e) => Err(e),
+            },
+            Err(e) => return Err(e),
+        };
+        match std::fs::read(dir.join(JOURNAL_NAME)) {
+            Ok(journal) => {
+                let entries = journal
+                    .split(|byte| *byte == b'\n')
+                    .filter_map(|line| serde_json::from_slice::<SyncedFile>(line).ok());
+                for entry in entries {
+                    manifest.files.insert(entry.id.clone(), entry);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
         }
+        Ok(manifest)
     }
 
     /// Whether the file with `id` was handled.
@@ -100,13 +128,39 @@ impl Manifest {
         self.files.contains_key(id)
     }
 
-    /// Records `entry` and writes the manifest to `dir` atomically: a temporary file, fsynced,
-    /// renamed over the old one, and the directory fsynced.
+    /// Records `entry`: appends it to the journal in `dir` and fsyncs it (the directory too
+    /// when the journal is new). Each line starts on a new line, so a line cut short before
+    /// it stays a line of its own.
     pub fn record(&mut self, dir: &Path, entry: SyncedFile) -> std::io::Result<()> {
+        let path = dir.join(JOURNAL_NAME);
+        let new = !path.exists();
+        let mut line = b"\n".to_vec();
+        serde_json::to_writer(&mut line, &entry).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        let mut journal = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        journal.write_all(&line)?;
+        journal.sync_data()?;
+        if new {
+            sync_dir(dir)?;
+        }
         self.files.insert(entry.id.clone(), entry);
         self.version = Self::VERSION;
+        Ok(())
+    }
+
+    /// Writes the whole manifest as the snapshot of `dir` atomically (a temporary file,
+    /// fsynced, renamed over the old one, the directory fsynced), then removes the journal.
+    pub fn compact(&self, dir: &Path) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        write_atomically(dir, MANIFEST_NAME, &bytes)
+        write_atomically(dir, MANIFEST_NAME, &bytes)?;
+        match std::fs::remove_file(dir.join(JOURNAL_NAME)) {
+            Ok(()) => sync_dir(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -162,8 +216,8 @@ impl SyncStore for DirStore {
         Box::pin(std::future::ready(claim))
     }
 
-    /// Writes the manifest on a blocking thread (it is fsynced), so that downloads in flight on
-    /// the same task keep going.
+    /// Appends to the journal on a blocking thread (it is fsynced), so that downloads in flight
+    /// on the same task keep going.
     fn complete<'a>(&'a self, file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>> {
         let (slot, dir, file) = (self.manifest.clone(), self.dir.clone(), file.clone());
         Box::pin(async move {
@@ -172,6 +226,16 @@ impl SyncStore for DirStore {
             })
             .await
             .map_err(|e| StoreError::from(std::io::Error::other(e)))?
+        })
+    }
+
+    /// Folds the journal into the snapshot, on a blocking thread.
+    fn finish(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        let (slot, dir) = (self.manifest.clone(), self.dir.clone());
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || with_manifest(&slot, &dir, |m| m.compact(&dir)))
+                .await
+                .map_err(|e| StoreError::from(std::io::Error::other(e)))?
         })
     }
 }
@@ -242,8 +306,17 @@ mod tests {
         }
     }
 
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
     #[test]
-    fn a_recorded_entry_survives_a_reload_and_no_temp_file_remains() {
+    fn a_recorded_entry_survives_a_reload_and_compaction_and_no_temp_file_remains() {
         let dir = tempfile::tempdir().unwrap();
         let mut manifest = Manifest::load(dir.path()).unwrap();
         assert!(manifest.files.is_empty());
@@ -252,11 +325,33 @@ mod tests {
         let reloaded = Manifest::load(dir.path()).unwrap();
         assert_eq!(reloaded, manifest);
         assert!(reloaded.contains("a") && reloaded.contains("b"));
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(names, [MANIFEST_NAME]);
+        assert_eq!(names(dir.path()), [JOURNAL_NAME]);
+        manifest.compact(dir.path()).unwrap();
+        assert_eq!(names(dir.path()), [MANIFEST_NAME]);
+        manifest.record(dir.path(), entry("c")).unwrap();
+        let reloaded = Manifest::load(dir.path()).unwrap();
+        assert_eq!(reloaded, manifest);
+        assert_eq!(reloaded.files.len(), 3);
+    }
+
+    /// A crash in the middle of an append leaves a line cut short: it is skipped (its file was
+    /// never acknowledged), and the records after it read.
+    #[test]
+    fn a_journal_line_cut_short_is_skipped_and_later_records_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut manifest = Manifest::load(dir.path()).unwrap();
+        manifest.record(dir.path(), entry("a")).unwrap();
+        let mut journal = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(JOURNAL_NAME))
+            .unwrap();
+        journal.write_all(b"\n{\"id\":\"b\",\"fi").unwrap();
+        drop(journal);
+        let mut reloaded = Manifest::load(dir.path()).unwrap();
+        assert!(reloaded.contains("a") && !reloaded.contains("b"));
+        reloaded.record(dir.path(), entry("c")).unwrap();
+        let reloaded = Manifest::load(dir.path()).unwrap();
+        assert!(reloaded.contains("a") && reloaded.contains("c") && !reloaded.contains("b"));
     }
 
     #[test]

@@ -42,8 +42,9 @@
 //!    [`SyncError::Handler`]; the next run hands the file again. Files downloaded ahead of a
 //!    failure stay in the directory unrecorded: what is recorded done is what counts (a
 //!    rerun downloads them again).
-//! 5. **Record** it done ([`SyncStore::complete`]; for [`DirStore`](super::DirStore), the manifest written
-//!    atomically: a temporary file, fsynced, renamed over the old one).
+//! 5. **Record** it done ([`SyncStore::complete`]; for [`DirStore`](super::DirStore), a line
+//!    appended to the manifest's journal and fsynced; when the run ends, the journal is folded
+//!    into the manifest, written atomically).
 //!
 //! A crash before step 5 is durable hands the file to the handler again on the next run, so
 //! the handler must be idempotent per file ID: record what it applied together with its effect
@@ -168,6 +169,11 @@ pub enum SyncError {
         #[source]
         source: StoreError,
     },
+    /// Every file was recorded, but the store failed to tidy up at the end (for
+    /// [`DirStore`](super::DirStore), to fold its journal into the manifest); the next run
+    /// tries again.
+    #[error("the sync store failed to finish (every file is recorded)")]
+    Finish(#[source] StoreError),
     /// A local file operation failed.
     #[error("{action} {}", path.display())]
     Io {
@@ -392,6 +398,13 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                 return Err(error);
             }
         }
+        self.store
+            .finish()
+            .await
+            .map_err(|source| SyncError::Store {
+                id: String::new(),
+                source,
+            })?;
         Ok(report)
     }
 
