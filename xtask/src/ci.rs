@@ -79,19 +79,7 @@ fn only_enabled_apis_are_generated() -> Result<(), String> {
         "cargo {} (only the consent client is generated)",
         args.join(" ")
     ));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`cargo {}` failed:\n{}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let out_dir = String::from_utf8_lossy(&output.stdout)
+    let out_dir = cargo_stdout(&args)?
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|m| m["reason"] == "build-script-executed")
@@ -139,6 +127,24 @@ pub fn step(what: &str) {
 
 pub fn cargo(args: &[&str]) -> Result<(), String> {
     cargo_with_env(args, &[])
+}
+
+/// Runs cargo with `args` (announced by the caller) and returns what it printed on stdout; its
+/// stderr is in the error when it fails.
+pub fn cargo_stdout(args: &[&str]) -> Result<String, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`cargo {}` failed:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// Runs cargo with `args` and the environment variables `env` added.

@@ -7,8 +7,6 @@
 //! in dependency order, and its dry run verifies each against the others' packages, so the
 //! release and its rehearsal are the same command (the rehearsal builds without debug info).
 
-use std::process::Command;
-
 /// The crates this workspace publishes; every other member has `publish = false`.
 pub const PUBLISHED: &[&str] = &["liveramp-codegen", "liveramp", "liveramp-sandbox"];
 
@@ -88,19 +86,7 @@ fn package_list(package: &str) -> Result<Vec<String>, String> {
         package,
     ];
     crate::ci::step(&format!("cargo {}", args.join(" ")));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`cargo {}` failed:\n{}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout)
+    Ok(crate::ci::cargo_stdout(&args)?
         .lines()
         .map(str::to_owned)
         .collect())
@@ -140,18 +126,8 @@ fn check_list(package: &str, files: &[String]) -> Result<(), String> {
 /// `rust-version`; language features are not checked.
 pub fn msrv() -> Result<(), String> {
     crate::ci::step("cargo metadata (no dependency needs a newer Rust than `rust-version`)");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--locked"])
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`cargo metadata` failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+    let stdout = crate::ci::cargo_stdout(&["metadata", "--format-version", "1", "--locked"])?;
+    let metadata: serde_json::Value = serde_json::from_str(&stdout)
         .map_err(|e| format!("`cargo metadata` did not give JSON: {e}"))?;
     let too_new = newer_than_msrv(&metadata)?;
     if too_new.is_empty() {
