@@ -219,24 +219,26 @@ impl SyncStore for DirStore {
     /// Appends to the journal on a blocking thread (it is fsynced), so that downloads in flight
     /// on the same task keep going.
     fn complete<'a>(&'a self, file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>> {
-        let (slot, dir, file) = (self.manifest.clone(), self.dir.clone(), file.clone());
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                with_manifest(&slot, &dir, |m| m.record(&dir, file))
-            })
-            .await
-            .map_err(|e| StoreError::from(std::io::Error::other(e)))?
-        })
+        let file = file.clone();
+        Box::pin(self.on_blocking_thread(move |m, dir| m.record(dir, file)))
     }
 
     /// Folds the journal into the snapshot, on a blocking thread.
     fn finish(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.on_blocking_thread(|m, dir| m.compact(dir)))
+    }
+}
+
+impl DirStore {
+    /// Runs `f` on the manifest on a blocking thread (its writes are fsynced).
+    async fn on_blocking_thread(
+        &self,
+        f: impl FnOnce(&mut Manifest, &Path) -> std::io::Result<()> + Send + 'static,
+    ) -> Result<(), StoreError> {
         let (slot, dir) = (self.manifest.clone(), self.dir.clone());
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || with_manifest(&slot, &dir, |m| m.compact(&dir)))
-                .await
-                .map_err(|e| StoreError::from(std::io::Error::other(e)))?
-        })
+        tokio::task::spawn_blocking(move || with_manifest(&slot, &dir, |m| f(m, &dir)))
+            .await
+            .map_err(|e| StoreError::from(std::io::Error::other(e)))?
     }
 }
 
