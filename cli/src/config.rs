@@ -223,6 +223,13 @@ mod tests {
         );
     }
 
+    /// `--abilitec-client-auth` takes any case, as `LIVERAMP_ABILITEC_CLIENT_AUTH` does.
+    #[test]
+    fn the_client_auth_flag_ignores_case() {
+        let probe = Probe::parse_from(["probe", "--abilitec-client-auth", "Basic"]);
+        assert_eq!(probe.abilitec.abilitec_client_auth, Some(ClientAuth::Basic));
+    }
+
     #[test]
     fn a_non_https_url_is_a_usage_error() {
         let args = ConsentArgs {
