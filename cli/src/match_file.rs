@@ -4,12 +4,15 @@
 //! every row becomes one match built by the library's own single-call builder, so each field is
 //! checked and encoded as a single call would. The file is read twice and never held whole: a
 //! first pass checks every row (a bad row fails the run before anything is sent), the second
-//! streams the rows into the batch calls. Results are written in input order, as CSV or as JSON
+//! streams the rows into the batch calls. A row longer than [`MAX_ROW_BYTES`] fails the run.
+//! Results are written in input order, as CSV or as JSON
 //! Lines, with a progress bar and a final summary on stderr.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::{Args, ValueEnum};
 use futures::StreamExt;
@@ -202,22 +205,58 @@ fn check_paths(args: &MatchFileArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The longest row `match-file` reads, the header included: a longer one fails the run rather
+/// than grow the reader's buffer without bound (a match row is a few short fields).
+pub const MAX_ROW_BYTES: usize = 64 * 1024;
+
+/// The CSV reader's buffer: how far a read may run past the row being parsed.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
+
+/// The input file, failing a read once more than a row's worth (plus the reader's buffer) has
+/// been read since the last row ended; `items` resets the count after every row.
+struct RowBounded {
+    file: std::fs::File,
+    since_row: Arc<AtomicUsize>,
+}
+
+impl Read for RowBounded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if self.since_row.fetch_add(n, Ordering::Relaxed) + n > MAX_ROW_BYTES + READ_BUFFER_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("a row is longer than {} KiB", MAX_ROW_BYTES / 1024),
+            ));
+        }
+        Ok(n)
+    }
+}
+
 /// The match of each row of `path`, built by the single-call builder, read as they are asked
 /// for.
 fn items<'c>(
     client: &'c liveramp::abilitec::Client,
     path: &std::path::Path,
 ) -> Result<impl Iterator<Item = Result<BatchItem, CliError>> + Send + 'c, CliError> {
-    let mut reader = csv::Reader::from_path(path)
+    let file = std::fs::File::open(path)
         .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+    let since_row = Arc::new(AtomicUsize::new(0));
+    let mut reader = csv::ReaderBuilder::new()
+        .buffer_capacity(READ_BUFFER_BYTES)
+        .from_reader(RowBounded {
+            file,
+            since_row: since_row.clone(),
+        });
     let header = reader
         .headers()
         .map_err(|e| CliError::usage(format!("{}: no CSV header ({e})", path.display())))?
         .clone();
+    since_row.store(0, Ordering::Relaxed);
     let shown = path.display().to_string();
     Ok(reader.into_records().enumerate().map(move |(row, record)| {
         let at =
             |e: &dyn std::fmt::Display| CliError::usage(format!("{shown}: row {}: {e}", row + 1));
+        since_row.store(0, Ordering::Relaxed);
         let record = record.map_err(|e| at(&e))?;
         let mut request = client.match_people();
         for (name, value) in header.iter().zip(record.iter()) {
