@@ -5,7 +5,9 @@
 //! `liveramp-sandbox` depends on `liveramp`: none of them can be published (or verified) before
 //! the one it depends on is on the registry. `cargo publish --workspace` publishes them together
 //! in dependency order, and its dry run verifies each against the others' packages, so the
-//! release and its rehearsal are the same command (the rehearsal builds without debug info).
+//! release and its rehearsal are the same command.
+
+use std::path::{Path, PathBuf};
 
 /// The crates this workspace publishes; every other member has `publish = false`.
 pub const PUBLISHED: &[&str] = &["liveramp-codegen", "liveramp", "liveramp-sandbox"];
@@ -38,41 +40,99 @@ pub fn run(dry_run: bool) -> Result<(), String> {
     if !dry_run {
         return crate::ci::cargo(&args);
     }
-    // The dry run builds each package against the others' packages as if they came from the
-    // registry, and Cargo never rebuilds a registry crate of the same version: in the shared
-    // target directory a changed `liveramp-codegen` would be verified by its stale build. So
-    // the rehearsal has a target directory of its own, our crates' artifacts removed first.
+    // The dry run builds each package against the others' packages, in the workspace's target
+    // directory so that the dependencies the tests built are reused (CI builds both without
+    // debug info). What an earlier rehearsal left must go first (see `forget_rehearsal`).
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-    let dir = std::path::Path::new(&target).join("publish-check");
-    forget_our_builds(&dir)?;
-    let dir = dir.to_string_lossy().into_owned();
-    args.extend(["--dry-run", "--allow-dirty", "--target-dir", &dir]);
-    // Only whether each package builds matters here: no debug info makes the builds about a
-    // fifth faster.
-    crate::ci::cargo_with_env(&args, &[("CARGO_PROFILE_DEV_DEBUG", "false")])
+    forget_rehearsal(Path::new(&target), &cargo_home()?)?;
+    args.extend(["--dry-run", "--allow-dirty"]);
+    crate::ci::cargo(&args)
 }
 
-/// Removes the build artifacts of the published crates under `dir` (dependencies stay).
-fn forget_our_builds(dir: &std::path::Path) -> Result<(), String> {
-    for sub in ["debug/.fingerprint", "debug/build", "debug/deps"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !(name.starts_with("liveramp") || name.starts_with("libliveramp")) {
-                continue;
+/// Cargo's home directory (`CARGO_HOME`, else `~/.cargo`).
+fn cargo_home() -> Result<PathBuf, String> {
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        return Ok(PathBuf::from(home));
+    }
+    std::env::var_os("HOME")
+        .map(|home| Path::new(&home).join(".cargo"))
+        .ok_or_else(|| "neither CARGO_HOME nor HOME is set".to_owned())
+}
+
+/// Removes what an earlier rehearsal left that Cargo would wrongly reuse. The dry run hands
+/// each package its dependencies' packages as registry crates: Cargo unpacks a registry crate
+/// under `$CARGO_HOME/registry/src` once per version and never again, and every packaged file
+/// carries one fixed mtime, so neither the unpacked sources nor their builds would ever look
+/// stale after a change. Both go: our packages' unpacked sources, and every build in `target`
+/// of one of our packages whose dependency info points into a registry. The workspace's own
+/// builds (relative paths) and the packages verified from `target/package` (unpacked afresh
+/// with fresh mtimes) stay.
+fn forget_rehearsal(target: &Path, cargo_home: &Path) -> Result<(), String> {
+    let remove = |path: &Path| {
+        std::fs::remove_dir_all(path).map_err(|e| format!("cannot remove {}: {e}", path.display()))
+    };
+    for registry in subdirs(&cargo_home.join("registry/src"))? {
+        for unpacked in subdirs(&registry)? {
+            if is_ours(&unpacked, |version| {
+                version.starts_with(|c: char| c.is_ascii_digit())
+            }) {
+                remove(&unpacked)?;
             }
-            let path = entry.path();
-            let removed = if path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else {
-                std::fs::remove_file(&path)
-            };
-            removed.map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        }
+    }
+    for fingerprint in subdirs(&target.join("debug/.fingerprint"))? {
+        let hashed =
+            |suffix: &str| suffix.len() == 16 && suffix.bytes().all(|b| b.is_ascii_hexdigit());
+        if is_ours(&fingerprint, hashed) && mentions_a_registry(&fingerprint)? {
+            remove(&fingerprint)?;
         }
     }
     Ok(())
+}
+
+/// The directories inside `dir` (none if it does not exist).
+fn subdirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+    };
+    Ok(entries
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|entry| entry.path())
+        .collect())
+}
+
+/// Whether `dir` is named `<published package>-<suffix>` with a suffix `fits`.
+fn is_ours(dir: &Path, fits: impl Fn(&str) -> bool) -> bool {
+    let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    PUBLISHED.iter().any(|package| {
+        name.strip_prefix(package)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(&fits)
+    })
+}
+
+/// Whether a file in the fingerprint directory `dir` names a path under a registry's sources.
+fn mentions_a_registry(dir: &Path) -> Result<bool, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let Ok(bytes) = std::fs::read(entry.path()) else {
+            continue;
+        };
+        let registry = [&b"registry/src/"[..], b"registry\\src\\"];
+        if registry
+            .iter()
+            .any(|needle| bytes.windows(needle.len()).any(|w| w == *needle))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// `cargo package --list` of one package.
@@ -208,6 +268,72 @@ fn newer_than_msrv(metadata: &serde_json::Value) -> Result<Vec<String>, String> 
 #[cfg(test)]
 mod tests {
     use super::check_list;
+
+    /// Writes `text` to `path`, creating its directory.
+    fn put(path: &std::path::Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn a_rehearsal_forgets_our_unpacked_packages_and_their_builds_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (home, target) = (dir.path().join("cargo"), dir.path().join("target"));
+        let src = home.join("registry/src");
+        for unpacked in [
+            "-1587ccbc362cdbac/liveramp-codegen-0.1.0/src/lib.rs",
+            "-1587ccbc362cdbac/liveramp-0.1.0/src/lib.rs",
+            "index.crates.io-1949cf8c6b5b557f/liveramp-sandbox-0.2.0-rc.1/src/lib.rs",
+            "index.crates.io-1949cf8c6b5b557f/serde-1.0.229/src/lib.rs",
+            "index.crates.io-1949cf8c6b5b557f/liveramp-extras-1.0.0/src/lib.rs",
+        ] {
+            put(&src.join(unpacked), "");
+        }
+        let fingerprints = target.join("debug/.fingerprint");
+        let unpacked = "/home/ci/.cargo/registry/src/-1587ccbc362cdbac/liveramp-0.1.0/src/lib.rs";
+        for (fingerprint, dep_info) in [
+            ("liveramp-d26aa0388e9427d2/dep-lib-liveramp", unpacked),
+            (
+                "liveramp-codegen-0778f6069ef4f319/dep-lib-liveramp_codegen",
+                unpacked,
+            ),
+            ("liveramp-37105c0611475184/dep-lib-liveramp", "src/lib.rs"),
+            (
+                "liveramp-sandbox-8e423fd9804f517b/dep-lib-liveramp_sandbox",
+                "package/liveramp-sandbox-0.1.0/src/lib.rs",
+            ),
+            ("serde-0a3acbfb48543e98/dep-lib-serde", unpacked),
+        ] {
+            put(&fingerprints.join(fingerprint), dep_info);
+        }
+
+        super::forget_rehearsal(&target, &home).unwrap();
+
+        let left = |dir: &std::path::Path| {
+            let mut names: Vec<String> = super::subdirs(dir)
+                .unwrap()
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert!(left(&src.join("-1587ccbc362cdbac")).is_empty());
+        assert_eq!(
+            left(&src.join("index.crates.io-1949cf8c6b5b557f")),
+            ["liveramp-extras-1.0.0", "serde-1.0.229"]
+        );
+        assert_eq!(
+            left(&fingerprints),
+            [
+                "liveramp-37105c0611475184",
+                "liveramp-sandbox-8e423fd9804f517b",
+                "serde-0a3acbfb48543e98"
+            ]
+        );
+        // Nothing to forget is not an error.
+        super::forget_rehearsal(&dir.path().join("none"), &dir.path().join("none")).unwrap();
+    }
 
     #[test]
     fn a_dependency_newer_than_the_msrv_is_named_and_dev_dependencies_are_not() {
