@@ -121,8 +121,11 @@ fn docs() -> Result<(), String> {
     .map_err(|e| format!("the documentation has warnings: {e}"))
 }
 
+/// Announces a step, with the time since the first step began (CI's timeline).
 pub fn step(what: &str) {
-    println!("xtask: running {what}");
+    static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let elapsed = STARTED.get_or_init(std::time::Instant::now).elapsed();
+    println!("xtask: running {what} (at {} s)", elapsed.as_secs());
 }
 
 pub fn cargo(args: &[&str]) -> Result<(), String> {
