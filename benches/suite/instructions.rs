@@ -1,12 +1,14 @@
 //! The per-call overhead counted in instructions rather than seconds: each variant runs in a
 //! child process of this binary under `valgrind --tool=callgrind`, once with few calls and once
-//! with many, and the difference divided by the extra calls is its cost per call (start-up,
-//! warm-up and the server's set-up cancel out). Instruction counts do not depend on what else
+//! with many, and the difference divided by the extra calls is its cost per call (start-up and
+//! warm-up cancel out). The server answers from this process, so only the client's
+//! instructions are counted. Instruction counts do not depend on what else
 //! the machine is doing, which on a shared machine makes this the steadier of the two figures;
 //! they do not see cache misses, system calls or waiting, which the timed figure does.
 
 use std::process::Command;
 
+use crate::server::Server;
 use crate::stats::Rounds;
 
 /// Calls in the short and the long run of a variant.
@@ -17,7 +19,7 @@ const LONG: usize = 5_000;
 const ROUNDS: usize = 3;
 
 /// Instructions of one `profile <variant> <calls>` child, as callgrind reports them.
-fn instructions(variant: &str, calls: usize) -> Option<f64> {
+fn instructions(base: &str, variant: &str, calls: usize) -> Option<f64> {
     let exe = std::env::current_exe().ok()?;
     let out_file = std::env::temp_dir().join(format!(
         "liveramp-bench-callgrind-{}-{variant}-{calls}",
@@ -27,7 +29,7 @@ fn instructions(variant: &str, calls: usize) -> Option<f64> {
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out_file.display()))
         .arg(exe)
-        .args(["profile", variant, &calls.to_string()])
+        .args(["profile", variant, &calls.to_string(), base])
         .output()
         .ok()?;
     let _ = std::fs::remove_file(&out_file);
@@ -39,18 +41,21 @@ fn instructions(variant: &str, calls: usize) -> Option<f64> {
 }
 
 /// Instructions per call of `variant`.
-fn per_call(variant: &str) -> f64 {
-    match (instructions(variant, SHORT), instructions(variant, LONG)) {
+fn per_call(base: &str, variant: &str) -> f64 {
+    match (
+        instructions(base, variant, SHORT),
+        instructions(base, variant, LONG),
+    ) {
         (Some(short), Some(long)) => (long - short) / (LONG - SHORT) as f64,
         _ => f64::NAN,
     }
 }
 
 /// Prints the instruction ratio, or why it was skipped.
-pub fn run() {
+pub fn run(server: &Server) {
     println!(
-        "## per-call overhead in instructions (callgrind; {LONG} minus {SHORT} sequential calls \
-         per variant, {ROUNDS} interleaved rounds)"
+        "## per-call overhead in instructions (callgrind; {LONG} minus {SHORT} calls per variant, \
+         sequential and in flight, {ROUNDS} interleaved rounds; the client's process only)"
     );
     let found = Command::new("valgrind")
         .arg("--version")
@@ -60,16 +65,31 @@ pub fn run() {
         println!("skipped: valgrind is not installed");
         return;
     }
-    let rounds = Rounds::run(ROUNDS, || per_call("raw"), || per_call("library"));
-    if rounds.ratios().iter().any(|r| !r.is_finite()) {
-        println!("skipped: a callgrind run failed");
-        return;
+    let base = server.base();
+    for in_flight in [1, crate::overhead::IN_FLIGHT] {
+        let (raw, library) = match in_flight {
+            1 => ("raw".to_owned(), "library".to_owned()),
+            n => (format!("raw@{n}"), format!("library@{n}")),
+        };
+        let rounds = Rounds::run(
+            ROUNDS,
+            || per_call(&base, &raw),
+            || per_call(&base, &library),
+        );
+        if rounds.ratios().iter().any(|r| !r.is_finite()) {
+            println!("skipped: a callgrind run failed");
+            return;
+        }
+        println!(
+            "overhead in instructions, {}: {} (goal <= 1.03x); median per call: raw {:.0}, \
+             library {:.0} instructions",
+            match in_flight {
+                1 => "sequential".to_owned(),
+                n => format!("{n} in flight"),
+            },
+            rounds.ratio_summary(),
+            crate::stats::median(&rounds.baseline),
+            crate::stats::median(&rounds.measured),
+        );
     }
-    println!(
-        "overhead in instructions, sequential: {} (goal <= 1.05x); median per call: raw {:.0}, \
-         library {:.0} instructions",
-        rounds.ratio_summary(),
-        crate::stats::median(&rounds.baseline),
-        crate::stats::median(&rounds.measured),
-    );
 }

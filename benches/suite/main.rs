@@ -35,13 +35,17 @@ fn main() {
         hostile::child_main(&base);
         return;
     }
-    // One variant of the overhead figure alone, for a profiler: `profile raw|library CALLS`.
+    // One variant of the overhead figure alone, for a profiler: `profile raw|library CALLS
+    // [BASE_URL]`, against the server at BASE_URL or one of its own.
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [mode, variant, calls] = args.as_slice()
+    if let [mode, variant, calls, base @ ..] = args.as_slice()
         && mode == "profile"
     {
-        let server = server::Server::start();
-        overhead::profile(&server, variant, calls.parse().unwrap_or(1000));
+        let calls = calls.parse().unwrap_or(1000);
+        match base.first() {
+            Some(base) => overhead::profile(base, variant, calls),
+            None => overhead::profile(&server::Server::start().base(), variant, calls),
+        }
         return;
     }
     let only = std::env::args()
@@ -54,7 +58,7 @@ fn main() {
         overhead::run(&server);
     }
     if only.is_empty() || only == "instructions" {
-        instructions::run();
+        instructions::run(&server);
     }
     if only.is_empty() || only == "tokens" {
         tokens::run();

@@ -18,7 +18,7 @@ const CALLS: usize = 10_000;
 /// Rounds each variant is split into.
 const ROUNDS: usize = 50;
 /// Calls in flight for the concurrent figure.
-const IN_FLIGHT: usize = 64;
+pub const IN_FLIGHT: usize = 64;
 
 /// A token endpoint that answers at once; the cache serves it warm after the first call.
 #[derive(Debug)]
@@ -43,12 +43,12 @@ struct Callers {
 }
 
 impl Callers {
-    fn new(server: &Server) -> Self {
+    fn new(base: &str) -> Self {
         let raw = liveramp::http::client_builder()
             .build()
             .expect("raw reqwest client");
         let library = liveramp::Config::new()
-            .with_consent_url(server.base())
+            .with_consent_url(base)
             .with_service_account_tokens(Arc::new(TokenCache::new(InstantEndpoint)))
             .consent()
             .expect("consent client");
@@ -58,7 +58,7 @@ impl Callers {
             .validate(false)
             .build();
         let unvalidated = liveramp::consent::Client::new_with_client(
-            &server.base(),
+            base,
             liveramp::http::client_builder()
                 .build()
                 .expect("unvalidated client"),
@@ -66,7 +66,7 @@ impl Callers {
         );
         Self {
             raw,
-            url: format!("{}/v2/consent-files?limit=10", server.base()),
+            url: format!("{base}/v2/consent-files?limit=10"),
             library,
             unvalidated,
             limit: NonZeroU32::new(10).expect("nonzero"),
@@ -135,20 +135,20 @@ fn client_runtime() -> tokio::runtime::Runtime {
         .expect("client runtime")
 }
 
-/// `calls` sequential calls of `call` after eight to warm up.
-async fn warm_then_time<F, Fut>(calls: usize, call: F) -> f64
+/// `calls` calls of `call`, `in_flight` at a time, after a warm-up of the same shape.
+async fn warm_then_time<F, Fut>(calls: usize, in_flight: usize, call: F) -> f64
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = usize>,
 {
-    timed(8, 1, &call).await;
-    timed(calls, 1, call).await
+    timed(8 * in_flight, in_flight, &call).await;
+    timed(calls, in_flight, call).await
 }
 
 /// Prints the overhead ratios, sequential and `IN_FLIGHT` in flight.
 pub fn run(server: &Server) {
     let runtime = client_runtime();
-    let callers = Callers::new(server);
+    let callers = Callers::new(&server.base());
     let per_round = CALLS / ROUNDS;
     println!(
         "## per-call overhead: typed consent client + cached token + transport vs raw reqwest \
@@ -195,15 +195,20 @@ pub fn run(server: &Server) {
     );
 }
 
-/// Runs `calls` sequential calls of one variant (`raw` or `library`) after a warm-up, for a
-/// profiler (`valgrind --tool=callgrind`) to count.
-pub fn profile(server: &Server, variant: &str, calls: usize) {
+/// Runs `calls` calls of one variant (`raw` or `library`, sequential; `raw@64` or
+/// `library@64`, that many in flight) to the server at `base` after a warm-up, for a profiler
+/// (`valgrind --tool=callgrind`) to count.
+pub fn profile(base: &str, variant: &str, calls: usize) {
     let runtime = client_runtime();
-    let callers = Callers::new(server);
+    let callers = Callers::new(base);
+    let (variant, in_flight) = match variant.split_once('@') {
+        Some((variant, n)) => (variant, n.parse().unwrap_or(1)),
+        None => (variant, 1),
+    };
     runtime.block_on(async {
         match variant {
-            "raw" => warm_then_time(calls, || callers.raw_call()).await,
-            _ => warm_then_time(calls, || callers.library_call()).await,
+            "raw" => warm_then_time(calls, in_flight, || callers.raw_call()).await,
+            _ => warm_then_time(calls, in_flight, || callers.library_call()).await,
         }
     });
 }
