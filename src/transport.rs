@@ -318,7 +318,8 @@ impl Transport {
                         "call failed"
                     );
                 });
-                ship(error).await
+                // Boxed: only failures need its state, and every call's future would carry it.
+                Box::pin(ship(error)).await
             }
         }
     }
