@@ -366,6 +366,49 @@ async fn downloads_go_on_while_the_handler_runs() {
     assert_eq!(server.hits(), 5);
 }
 
+/// Downloads ahead of the handler are read to their end while it holds a file, not paused
+/// mid-body: with two in flight and bodies far larger than the socket buffers, every download
+/// begun while the handler holds the first file (the three more its `2 * n` bound allows) is
+/// written whole by the server before the handler lets the first go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_ahead_are_read_whole_while_the_handler_holds_a_file() {
+    const LARGE: usize = 16 * 1024 * 1024;
+    let server = RawServer::start(vec![Act::Reset]).await;
+    let (list, _) = listing_of(&server.base_url, 6);
+    let large: Vec<u8> = (0..LARGE).map(|i| b"0123456789abcdef\n"[i % 17]).collect();
+    server.set(vec![
+        list,
+        Act::Raw(raw_tcp::answer(200, "text/csv", &large)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let server_ref = &server;
+    Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+        .downloads_in_flight(2)
+        .run(|_| {
+            let first = first.swap(false, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                if first {
+                    // The listing and four downloads arrived, and no answer is still being
+                    // written.
+                    let waited = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+                        while server_ref.hits() < 5 || server_ref.answering() > 0 {
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        }
+                    })
+                    .await;
+                    assert!(
+                        waited.is_ok(),
+                        "downloads ahead stalled mid-body while the handler held a file"
+                    );
+                }
+                Ok::<(), std::io::Error>(())
+            }
+        })
+        .await
+        .unwrap();
+}
+
 /// A store that grants every claim and records what is given back.
 #[derive(Default)]
 struct Releases(Arc<Mutex<Vec<String>>>);

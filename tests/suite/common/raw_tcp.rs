@@ -79,6 +79,11 @@ impl RawServer {
         self.busy.1.load(Ordering::SeqCst)
     }
 
+    /// How many requests are being answered now (an answer counts until it is written whole).
+    pub fn answering(&self) -> usize {
+        self.busy.0.load(Ordering::SeqCst)
+    }
+
     /// How many requests arrived.
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
