@@ -42,16 +42,14 @@ pub fn run() -> Result<(), String> {
     crate::release::msrv()?;
     only_enabled_apis_are_generated()?;
     docs()?;
-    // Every feature but the two other TLS stacks (clippy above builds those): `rustls-aws-lc`
-    // brings reqwest's own provider, which would hide a missing one from `generated_new`, the
-    // test of a user's default build. The tests mostly wait on servers and timers: more threads
-    // than cores.
+    // The tests mostly wait on servers and timers: more threads than cores.
+    let features = test_features()?;
     cargo(&[
         "test",
         "--workspace",
         "--locked",
         "--features",
-        "liveramp/redis,liveramp/test-util,liveramp/httpmock",
+        &features,
         "--",
         "--test-threads=6",
     ])?;
@@ -61,6 +59,45 @@ pub fn run() -> Result<(), String> {
     crate::release::run(true)?;
     println!("xtask: every check passed");
     Ok(())
+}
+
+/// The TLS features the tests leave out (clippy builds them): `rustls-aws-lc` brings reqwest's
+/// own provider, which would hide a missing one from `generated_new`, the test of a user's
+/// default build.
+const UNTESTED_TLS: &[&str] = &["rustls-aws-lc", "native-tls"];
+
+/// The `liveramp` features the tests turn on: every one its manifest declares that the default
+/// features do not already bring, but the other TLS stacks (`liveramp/redis,...`).
+fn test_features() -> Result<String, String> {
+    let stdout = cargo_stdout(&["metadata", "--format-version", "1", "--no-deps", "--locked"])?;
+    let metadata: serde_json::Value = serde_json::from_str(&stdout)
+        .map_err(|e| format!("`cargo metadata` did not give JSON: {e}"))?;
+    let features = metadata["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|p| p["name"] == "liveramp"))
+        .and_then(|liveramp| liveramp["features"].as_object())
+        .ok_or("`cargo metadata` lists no features of liveramp")?;
+    Ok(extra_features(features))
+}
+
+/// The features of `features` (a manifest's table) beyond the default ones and
+/// [`UNTESTED_TLS`], as `liveramp/<name>` joined by commas.
+fn extra_features(features: &serde_json::Map<String, serde_json::Value>) -> String {
+    let default: Vec<&str> = features
+        .get("default")
+        .and_then(|d| d.as_array())
+        .map(|d| d.iter().filter_map(|f| f.as_str()).collect())
+        .unwrap_or_default();
+    features
+        .keys()
+        .filter(|name| {
+            *name != "default"
+                && !default.contains(&name.as_str())
+                && !UNTESTED_TLS.contains(&name.as_str())
+        })
+        .map(|name| format!("liveramp/{name}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `--no-default-features --features consent` must generate the consent client and nothing else.
@@ -362,6 +399,23 @@ fn redocly_problems(spec: &str) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_tests_turn_on_every_feature_but_the_defaults_and_the_other_tls_stacks() {
+        let features = serde_json::json!({
+            "default": ["consent", "rustls-ring"],
+            "consent": [],
+            "rustls-ring": ["reqwest/rustls-no-provider"],
+            "rustls-aws-lc": ["reqwest/rustls"],
+            "native-tls": ["reqwest/native-tls"],
+            "redis": ["dep:redis"],
+            "test-util": [],
+        });
+        assert_eq!(
+            super::extra_features(features.as_object().unwrap()),
+            "liveramp/redis,liveramp/test-util"
+        );
+    }
+
     #[test]
     fn the_lockfile_fingerprint_changes_with_any_byte() {
         let a = super::fnv1a(&[b"{}", b"lock"]);
