@@ -10,7 +10,8 @@
 //! - keeps [`BulkOptions::in_flight`] batch calls running, paced by the client-side batch
 //!   limit (360 calls per minute by default, see [`crate::limit`]);
 //! - sends again, in a later batch, only the items whose own result is retryable (429, 5xx),
-//!   up to [`BulkOptions::item_attempts`] times;
+//!   up to [`BulkOptions::item_attempts`] times, after the client's retry policy's backoff
+//!   ([`RetryPolicy::backoff`](crate::retry::RetryPolicy::backoff), jittered);
 //! - yields one [`Resolved`] per item, in input order, whose per-item failure is the same
 //!   [`ApiError`] a single call would give.
 //!
@@ -39,7 +40,6 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use reqwest::StatusCode;
@@ -220,7 +220,7 @@ impl Client {
                 break;
             }
             if attempt > 1 {
-                tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+                self.inner.wait_before_retry(attempt - 1).await;
             }
             let mut again = Vec::new();
             for kind in [Kind::Match, Kind::Lookup] {

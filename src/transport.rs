@@ -241,6 +241,14 @@ impl Transport {
         &self.inner.policy
     }
 
+    /// Waits before retry number `retry` (1 for the first) of work a flow repeats on its own
+    /// (the retryable items of a batch, a consent file download): the policy's jittered
+    /// backoff, on this transport's clock.
+    pub(crate) async fn wait_before_retry(&self, retry: u32) {
+        let delay = self.inner.policy.backoff(retry, None);
+        self.inner.clock.sleep(delay).await;
+    }
+
     /// The redactor of a call that sent `request`: its secrets, query values and body strings.
     fn redactor(
         &self,

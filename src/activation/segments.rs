@@ -3,8 +3,9 @@
 //! The API takes at most 500 segment configs per call and answers `207` with one result per
 //! item. [`Client::add_segment_configs`] and [`Client::remove_segment_configs`] chunk any number
 //! of items into such calls, merge the answers into one report in input order, and send again
-//! (up to 3 times in all) only the items whose own status is retryable (429, 5xx); the others
-//! are reported with their error as an [`ApiError`].
+//! (up to 3 times in all, after the client's retry policy's jittered backoff) only the items
+//! whose own status is retryable (429, 5xx); the others are reported with their error as an
+//! [`ApiError`].
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), liveramp::Error> {
@@ -22,8 +23,6 @@
 //! println!("{} added, {} refused", report.succeeded().count(), report.failed().count());
 //! # Ok(()) }
 //! ```
-
-use std::time::Duration;
 
 use reqwest::StatusCode;
 
@@ -124,7 +123,7 @@ impl Client {
                 break;
             }
             if attempt > 1 {
-                tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+                self.inner.wait_before_retry(attempt - 1).await;
             }
             let mut again = Vec::new();
             for chunk in pending.chunks(SEGMENT_CONFIGS_PER_CALL) {

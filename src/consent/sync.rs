@@ -30,12 +30,13 @@
 //! 2. **Download.** Several files download at once, ahead of the handler and while it runs
 //!    ([`Syncer::downloads_in_flight`], 4 by default); the handler still gets them one at a
 //!    time, in listing order. Each body goes to a temporary file whose name is unique to the
-//!    process and the attempt, fsynced. It counts as whole only if its framing proves it (the announced
-//!    `Content-Length` matched, a chunked body was properly terminated, or HTTP/2 ended the
-//!    stream); a body that ended by the connection closing proves nothing and is refused
-//!    ([`SyncError::Unproven`]). A lost connection or a 5xx is tried again with backoff; an
-//!    expired signed URL is refreshed by listing the files again. Temporary files are removed
-//!    by the next sync that takes the lock: no live process can own them then.
+//!    process and the attempt, fsynced. It counts as whole only if its framing proves it (the
+//!    announced `Content-Length` matched, a chunked body was properly terminated, or HTTP/2
+//!    ended the stream); a body that ended by the connection closing proves nothing and is
+//!    refused ([`SyncError::Unproven`]). A lost connection or a 5xx is tried again after the
+//!    client's retry policy's backoff, on its clock; an expired signed URL is refreshed by
+//!    listing the files again. Temporary files are removed by the next sync that takes the
+//!    lock: no live process can own them then.
 //! 3. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
 //! 4. **Handle.** Your handler gets the whole file. If it fails, the file and every file not
 //!    handled yet are released ([`SyncStore::release`]) and the run stops with
@@ -68,7 +69,6 @@ use tokio::io::AsyncWriteExt;
 use super::store::{self, Claim, StoreError, SyncStore, SyncedFile};
 use super::types::ConsentFile;
 use super::{Client, DownloadError};
-use crate::retry::RetryPolicy;
 
 /// How many files one list call asks for.
 const PAGE_SIZE: u32 = 100;
@@ -448,7 +448,6 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
     /// Downloads `file`, trying a lost connection or a 5xx again with backoff; also says how
     /// many times it tried again.
     async fn download(&self, file: &ConsentFile) -> (Result<SyncedFile, SyncError>, usize) {
-        let policy = RetryPolicy::default();
         let mut attempt = 1;
         loop {
             match download_one(self.client, &self.dir, file, self.observer).await {
@@ -460,7 +459,7 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                 Err(SyncError::Truncated { .. }) if attempt < DOWNLOAD_ATTEMPTS => {}
                 other => return (other, (attempt - 1) as usize),
             }
-            tokio::time::sleep(policy.backoff(attempt, None)).await;
+            self.client.inner.wait_before_retry(attempt).await;
             attempt += 1;
         }
     }

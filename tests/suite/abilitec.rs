@@ -624,3 +624,58 @@ async fn only_the_items_whose_own_result_is_retryable_are_sent_again() {
         Some(liveramp::error::abilitec::OPTED_OUT)
     );
 }
+
+/// A retryable item is sent again after the client's retry policy's backoff, waited on the
+/// transport's clock (so a paused or recording clock governs it like every other wait).
+#[tokio::test]
+async fn items_are_retried_after_the_policys_backoff_on_the_transports_clock() {
+    use futures::TryStreamExt;
+    use liveramp::retry::{RecordingClock, RetryPolicy};
+    let server = MockServer::start_async().await;
+    let doc = serde_json::json!({"person": {"abilitec": {"consumerLink": "L1"}}});
+    let busy =
+        serde_json::json!({"error": {"code": "600-0070", "message": "busy", "requestId": "r"}});
+    script(
+        &server,
+        "POST",
+        "/batch/match",
+        vec![
+            Answer::ok(serde_json::json!([{"code": 503, "document": busy}])),
+            Answer::ok(serde_json::json!([{"code": 503, "document": busy}])),
+            Answer::ok(serde_json::json!([{"code": 200, "document": doc}])),
+        ],
+    )
+    .await;
+    let clock = RecordingClock::default();
+    let mut policy = RetryPolicy::default();
+    policy.base_delay = std::time::Duration::from_secs(7);
+    policy.max_delay = std::time::Duration::from_secs(60);
+    let client = Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        common::transport_on(None, clock.clone(), policy),
+    );
+    let item = client
+        .match_people()
+        .email("a@example.com")
+        .batch_item()
+        .unwrap();
+    let resolved: Vec<_> = client
+        .resolve(futures::stream::iter([item]), Default::default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(resolved[0].result.is_ok(), "{:?}", resolved[0].result);
+    let sleeps = clock.sleeps();
+    assert_eq!(
+        sleeps.len(),
+        2,
+        "one wait before each retry round: {sleeps:?}"
+    );
+    // Full jitter under a ceiling that doubles: 7 s, then 14 s.
+    assert!(sleeps[0] <= std::time::Duration::from_secs(7), "{sleeps:?}");
+    assert!(
+        sleeps[1] <= std::time::Duration::from_secs(14),
+        "{sleeps:?}"
+    );
+}

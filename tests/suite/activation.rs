@@ -1042,10 +1042,21 @@ async fn any_number_of_segments_is_added_in_calls_of_500_with_one_report() {
         distribution_manager_id: "dm-1".to_owned(),
         destination_segment_id: None,
     });
-    let report = client(&server)
-        .add_segment_configs("dm-1", segments)
-        .await
-        .unwrap();
+    // The retry round waits the policy's backoff on the transport's clock.
+    let clock = liveramp::retry::RecordingClock::default();
+    let mut policy = liveramp::retry::RetryPolicy::default();
+    policy.base_delay = std::time::Duration::from_secs(7);
+    let client = Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        common::transport_on(Some(common::ORG_ID), clock.clone(), policy),
+    );
+    let report = client.add_segment_configs("dm-1", segments).await.unwrap();
+    let sleeps = clock.sleeps();
+    assert!(
+        sleeps.len() == 1 && sleeps[0] <= std::time::Duration::from_secs(7),
+        "one wait before the retry round: {sleeps:?}"
+    );
     assert_eq!(calls.requests(), 4);
     assert_eq!(report.items.len(), 1_200);
     assert!(report.items.iter().enumerate().all(|(i, o)| o.index == i));

@@ -122,10 +122,20 @@ async fn a_body_is_recorded_only_when_its_framing_proves_it_whole() {
         let server = server(vec![act]).await;
         let dir = tempfile::tempdir().unwrap();
         let applier = Applier::default();
-        let error = Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+        let clock = liveramp::retry::RecordingClock::default();
+        let client = liveramp::consent::Client::new_with_client(
+            &server.base_url,
+            liveramp::http::client().unwrap(),
+            common::transport_on(None, clock.clone(), liveramp::retry::RetryPolicy::default()),
+        );
+        let error = Syncer::new(&client, dir.path(), DirStore::new(dir.path()))
             .run(|file| applier.handle(file))
             .await
             .unwrap_err();
+        if case == "content-length" {
+            // Tried three times in all, after the policy's backoff on the transport's clock.
+            assert_eq!(clock.sleeps().len(), 2, "{case}: {:?}", clock.sleeps());
+        }
         assert!(
             matches!(
                 error,
