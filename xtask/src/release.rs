@@ -42,97 +42,74 @@ pub fn run(dry_run: bool) -> Result<(), String> {
     }
     // The dry run builds each package against the others' packages, in the workspace's target
     // directory so that the dependencies the tests built are reused (CI builds both without
-    // debug info). What an earlier rehearsal left must go first (see `forget_rehearsal`).
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-    forget_rehearsal(Path::new(&target), &cargo_home()?)?;
+    // debug info). What an earlier rehearsal left must go first (see `forget_unpacked`).
+    forget_unpacked(&cargo_home()?, &published_versions()?)?;
+    let mut clean = vec!["clean"];
+    for package in PUBLISHED {
+        clean.extend(["--package", package]);
+    }
+    crate::ci::cargo(&clean)?;
     args.extend(["--dry-run", "--allow-dirty"]);
     crate::ci::cargo(&args)
 }
 
-/// Cargo's home directory (`CARGO_HOME`, else `~/.cargo`).
+/// Cargo's home directory (`CARGO_HOME` unless empty, else `.cargo` in the home directory).
 fn cargo_home() -> Result<PathBuf, String> {
-    if let Some(home) = std::env::var_os("CARGO_HOME") {
+    if let Some(home) = std::env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {
         return Ok(PathBuf::from(home));
     }
-    std::env::var_os("HOME")
+    ["HOME", "USERPROFILE"]
+        .iter()
+        .find_map(|var| std::env::var_os(var).filter(|h| !h.is_empty()))
         .map(|home| Path::new(&home).join(".cargo"))
-        .ok_or_else(|| "neither CARGO_HOME nor HOME is set".to_owned())
+        .ok_or_else(|| "none of CARGO_HOME, HOME and USERPROFILE is set".to_owned())
 }
 
-/// Removes what an earlier rehearsal left that Cargo would wrongly reuse. The dry run hands
-/// each package its dependencies' packages as registry crates: Cargo unpacks a registry crate
-/// under `$CARGO_HOME/registry/src` once per version and never again, and every packaged file
-/// carries one fixed mtime, so neither the unpacked sources nor their builds would ever look
-/// stale after a change. Both go: our packages' unpacked sources, and every build in `target`
-/// of one of our packages whose dependency info points into a registry. The workspace's own
-/// builds (relative paths) and the packages verified from `target/package` (unpacked afresh
-/// with fresh mtimes) stay.
-fn forget_rehearsal(target: &Path, cargo_home: &Path) -> Result<(), String> {
-    let remove = |path: &Path| {
-        std::fs::remove_dir_all(path).map_err(|e| format!("cannot remove {}: {e}", path.display()))
+/// `(name, version)` of every published package, from the workspace's manifests.
+fn published_versions() -> Result<Vec<(String, String)>, String> {
+    let stdout =
+        crate::ci::cargo_stdout(&["metadata", "--format-version", "1", "--no-deps", "--locked"])?;
+    let metadata: serde_json::Value = serde_json::from_str(&stdout)
+        .map_err(|e| format!("`cargo metadata` did not give JSON: {e}"))?;
+    PUBLISHED
+        .iter()
+        .map(|name| {
+            metadata["packages"]
+                .as_array()
+                .and_then(|packages| packages.iter().find(|p| p["name"] == *name))
+                .and_then(|package| package["version"].as_str())
+                .map(|version| ((*name).to_owned(), version.to_owned()))
+                .ok_or_else(|| format!("`cargo metadata` does not list {name}"))
+        })
+        .collect()
+}
+
+/// Removes our packages' sources that an earlier dry run unpacked. The dry run hands each
+/// package its dependencies' packages from a local registry, which Cargo unpacks under
+/// `$CARGO_HOME/registry/src/-<hash>/<name>-<version>` once and never again; every packaged
+/// file carries one fixed mtime, so neither those sources nor their builds would look stale
+/// after a change. (`cargo clean --package`, run after this, removes the builds.) Only local
+/// registries' directories (named `-<hash>`) and exactly `versions` are touched.
+fn forget_unpacked(cargo_home: &Path, versions: &[(String, String)]) -> Result<(), String> {
+    let registries = match std::fs::read_dir(cargo_home.join("registry/src")) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot read {}: {e}", cargo_home.display())),
     };
-    for registry in subdirs(&cargo_home.join("registry/src"))? {
-        for unpacked in subdirs(&registry)? {
-            if is_ours(&unpacked, |version| {
-                version.starts_with(|c: char| c.is_ascii_digit())
-            }) {
-                remove(&unpacked)?;
+    for registry in registries.flatten() {
+        let local = registry.file_name().to_string_lossy().starts_with('-');
+        if !(local && registry.file_type().is_ok_and(|t| t.is_dir())) {
+            continue;
+        }
+        for (name, version) in versions {
+            let unpacked = registry.path().join(format!("{name}-{version}"));
+            if unpacked.is_dir() {
+                std::fs::remove_dir_all(&unpacked)
+                    .map_err(|e| format!("cannot remove {}: {e}", unpacked.display()))?;
             }
         }
     }
-    for fingerprint in subdirs(&target.join("debug/.fingerprint"))? {
-        let hashed =
-            |suffix: &str| suffix.len() == 16 && suffix.bytes().all(|b| b.is_ascii_hexdigit());
-        if is_ours(&fingerprint, hashed) && mentions_a_registry(&fingerprint)? {
-            remove(&fingerprint)?;
-        }
-    }
     Ok(())
-}
-
-/// The directories inside `dir` (none if it does not exist).
-fn subdirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
-    };
-    Ok(entries
-        .flatten()
-        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|entry| entry.path())
-        .collect())
-}
-
-/// Whether `dir` is named `<published package>-<suffix>` with a suffix `fits`.
-fn is_ours(dir: &Path, fits: impl Fn(&str) -> bool) -> bool {
-    let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    PUBLISHED.iter().any(|package| {
-        name.strip_prefix(package)
-            .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(&fits)
-    })
-}
-
-/// Whether a file in the fingerprint directory `dir` names a path under a registry's sources.
-fn mentions_a_registry(dir: &Path) -> Result<bool, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    for entry in entries.flatten() {
-        let Ok(bytes) = std::fs::read(entry.path()) else {
-            continue;
-        };
-        let registry = [&b"registry/src/"[..], b"registry\\src\\"];
-        if registry
-            .iter()
-            .any(|needle| bytes.windows(needle.len()).any(|w| w == *needle))
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// `cargo package --list` of one package.
@@ -269,70 +246,43 @@ fn newer_than_msrv(metadata: &serde_json::Value) -> Result<Vec<String>, String> 
 mod tests {
     use super::check_list;
 
-    /// Writes `text` to `path`, creating its directory.
-    fn put(path: &std::path::Path, text: &str) {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-
     #[test]
-    fn a_rehearsal_forgets_our_unpacked_packages_and_their_builds_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let (home, target) = (dir.path().join("cargo"), dir.path().join("target"));
-        let src = home.join("registry/src");
-        for unpacked in [
-            "-1587ccbc362cdbac/liveramp-codegen-0.1.0/src/lib.rs",
-            "-1587ccbc362cdbac/liveramp-0.1.0/src/lib.rs",
-            "index.crates.io-1949cf8c6b5b557f/liveramp-sandbox-0.2.0-rc.1/src/lib.rs",
-            "index.crates.io-1949cf8c6b5b557f/serde-1.0.229/src/lib.rs",
-            "index.crates.io-1949cf8c6b5b557f/liveramp-extras-1.0.0/src/lib.rs",
-        ] {
-            put(&src.join(unpacked), "");
+    fn a_rehearsal_forgets_exactly_our_packages_unpacked_from_local_registries() {
+        let home = tempfile::tempdir().unwrap();
+        let src = home.path().join("registry/src");
+        let dirs = [
+            "-1587ccbc362cdbac/liveramp-codegen-0.1.0",
+            "-1587ccbc362cdbac/liveramp-0.1.0",
+            "-2ae2b680f9ecee11/liveramp-sandbox-0.1.0",
+            "-2ae2b680f9ecee11/liveramp-0.0.9",
+            "-2ae2b680f9ecee11/liveramp-2fa-0.1.0",
+            "index.crates.io-1949cf8c6b5b557f/liveramp-0.1.0",
+            "index.crates.io-1949cf8c6b5b557f/serde-1.0.229",
+        ];
+        for dir in dirs {
+            std::fs::create_dir_all(src.join(dir).join("src")).unwrap();
         }
-        let fingerprints = target.join("debug/.fingerprint");
-        let unpacked = "/home/ci/.cargo/registry/src/-1587ccbc362cdbac/liveramp-0.1.0/src/lib.rs";
-        for (fingerprint, dep_info) in [
-            ("liveramp-d26aa0388e9427d2/dep-lib-liveramp", unpacked),
-            (
-                "liveramp-codegen-0778f6069ef4f319/dep-lib-liveramp_codegen",
-                unpacked,
-            ),
-            ("liveramp-37105c0611475184/dep-lib-liveramp", "src/lib.rs"),
-            (
-                "liveramp-sandbox-8e423fd9804f517b/dep-lib-liveramp_sandbox",
-                "package/liveramp-sandbox-0.1.0/src/lib.rs",
-            ),
-            ("serde-0a3acbfb48543e98/dep-lib-serde", unpacked),
-        ] {
-            put(&fingerprints.join(fingerprint), dep_info);
-        }
-
-        super::forget_rehearsal(&target, &home).unwrap();
-
-        let left = |dir: &std::path::Path| {
-            let mut names: Vec<String> = super::subdirs(dir)
-                .unwrap()
-                .iter()
-                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-                .collect();
-            names.sort();
-            names
-        };
-        assert!(left(&src.join("-1587ccbc362cdbac")).is_empty());
+        let versions: Vec<(String, String)> = ["liveramp-codegen", "liveramp", "liveramp-sandbox"]
+            .iter()
+            .map(|name| ((*name).to_owned(), "0.1.0".to_owned()))
+            .collect();
+        super::forget_unpacked(home.path(), &versions).unwrap();
+        let left: Vec<&str> = dirs
+            .iter()
+            .copied()
+            .filter(|dir| src.join(dir).exists())
+            .collect();
         assert_eq!(
-            left(&src.join("index.crates.io-1949cf8c6b5b557f")),
-            ["liveramp-extras-1.0.0", "serde-1.0.229"]
-        );
-        assert_eq!(
-            left(&fingerprints),
+            left,
             [
-                "liveramp-37105c0611475184",
-                "liveramp-sandbox-8e423fd9804f517b",
-                "serde-0a3acbfb48543e98"
+                "-2ae2b680f9ecee11/liveramp-0.0.9",
+                "-2ae2b680f9ecee11/liveramp-2fa-0.1.0",
+                "index.crates.io-1949cf8c6b5b557f/liveramp-0.1.0",
+                "index.crates.io-1949cf8c6b5b557f/serde-1.0.229",
             ]
         );
-        // Nothing to forget is not an error.
-        super::forget_rehearsal(&dir.path().join("none"), &dir.path().join("none")).unwrap();
+        // No registry at all is not an error.
+        super::forget_unpacked(&home.path().join("none"), &versions).unwrap();
     }
 
     #[test]
