@@ -205,15 +205,16 @@ fn check_paths(args: &MatchFileArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The longest row `match-file` reads, the header included: a longer one fails the run rather
-/// than grow the reader's buffer without bound (a match row is a few short fields).
-pub const MAX_ROW_BYTES: usize = 64 * 1024;
+/// The longest row `match-file` reads, the header included, its line ending counted: a longer
+/// one fails the run (a match row is a few short fields).
+pub const MAX_ROW_BYTES: u64 = 64 * 1024;
 
-/// The CSV reader's buffer: how far a read may run past the row being parsed.
-const READ_BUFFER_BYTES: usize = 8 * 1024;
+/// How much may be read without a row ending before the read fails: what bounds the reader's
+/// memory, since the exact length of a row is known only once it ends.
+const MAX_READ_WITHOUT_A_ROW: usize = 1024 * 1024;
 
-/// The input file, failing a read once more than a row's worth (plus the reader's buffer) has
-/// been read since the last row ended; `items` resets the count after every row.
+/// The input file, failing a read once more than [`MAX_READ_WITHOUT_A_ROW`] has been read since
+/// `items` last reset the count (after every row).
 struct RowBounded {
     file: std::fs::File,
     since_row: Arc<AtomicUsize>,
@@ -222,52 +223,81 @@ struct RowBounded {
 impl Read for RowBounded {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.file.read(buf)?;
-        if self.since_row.fetch_add(n, Ordering::Relaxed) + n > MAX_ROW_BYTES + READ_BUFFER_BYTES {
+        if self.since_row.fetch_add(n, Ordering::Relaxed) + n > MAX_READ_WITHOUT_A_ROW {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
-                format!("a row is longer than {} KiB", MAX_ROW_BYTES / 1024),
+                format!(
+                    "no row ends within {} KiB (rows are at most {} KiB)",
+                    MAX_READ_WITHOUT_A_ROW / 1024,
+                    MAX_ROW_BYTES / 1024
+                ),
             ));
         }
         Ok(n)
     }
 }
 
+/// Fails unless the row that began at `start` and ended where `reader` stands is within
+/// [`MAX_ROW_BYTES`].
+fn check_length<R: Read>(reader: &csv::Reader<R>, start: u64) -> Result<(), String> {
+    if reader.position().byte().saturating_sub(start) > MAX_ROW_BYTES {
+        return Err(format!("longer than {} KiB", MAX_ROW_BYTES / 1024));
+    }
+    Ok(())
+}
+
 /// The match of each row of `path`, built by the single-call builder, read as they are asked
-/// for.
+/// for. The rows end at the first failure.
 fn items<'c>(
     client: &'c liveramp::abilitec::Client,
     path: &std::path::Path,
 ) -> Result<impl Iterator<Item = Result<BatchItem, CliError>> + Send + 'c, CliError> {
+    let shown = path.display().to_string();
     let file = std::fs::File::open(path)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| CliError::usage(format!("cannot read {shown}: {e}")))?;
     let since_row = Arc::new(AtomicUsize::new(0));
-    let mut reader = csv::ReaderBuilder::new()
-        .buffer_capacity(READ_BUFFER_BYTES)
-        .from_reader(RowBounded {
-            file,
-            since_row: since_row.clone(),
-        });
+    let mut reader = csv::Reader::from_reader(RowBounded {
+        file,
+        since_row: since_row.clone(),
+    });
     let header = reader
         .headers()
-        .map_err(|e| CliError::usage(format!("{}: no CSV header ({e})", path.display())))?
+        .map_err(|e| CliError::usage(format!("{shown}: no CSV header ({e})")))?
         .clone();
-    since_row.store(0, Ordering::Relaxed);
-    let shown = path.display().to_string();
-    Ok(reader.into_records().enumerate().map(move |(row, record)| {
-        let at =
-            |e: &dyn std::fmt::Display| CliError::usage(format!("{shown}: row {}: {e}", row + 1));
-        since_row.store(0, Ordering::Relaxed);
-        let record = record.map_err(|e| at(&e))?;
-        let mut request = client.match_people();
-        for (name, value) in header.iter().zip(record.iter()) {
-            if value.trim().is_empty() {
-                continue;
-            }
-            request = request
-                .param(name.trim(), value.trim())
-                .map_err(|e| at(&e))?;
+    let header_start = header.position().map_or(0, csv::Position::byte);
+    check_length(&reader, header_start)
+        .map_err(|e| CliError::usage(format!("{shown}: the header is {e}")))?;
+    let (mut record, mut row, mut ended) = (csv::StringRecord::new(), 0usize, false);
+    Ok(std::iter::from_fn(move || {
+        if ended {
+            return None;
         }
-        request.batch_item().map_err(|e| at(&e))
+        since_row.store(0, Ordering::Relaxed);
+        row += 1;
+        let at = |e: &dyn std::fmt::Display| CliError::usage(format!("{shown}: row {row}: {e}"));
+        let item = match reader.read_record(&mut record) {
+            Ok(false) => {
+                ended = true;
+                return None;
+            }
+            Err(e) => Err(at(&e)),
+            Ok(true) => check_length(&reader, record.position().map_or(0, csv::Position::byte))
+                .map_err(|e| CliError::usage(format!("{shown}: row {row} is {e}")))
+                .and_then(|()| {
+                    let mut request = client.match_people();
+                    for (name, value) in header.iter().zip(record.iter()) {
+                        if value.trim().is_empty() {
+                            continue;
+                        }
+                        request = request
+                            .param(name.trim(), value.trim())
+                            .map_err(|e| at(&e))?;
+                    }
+                    request.batch_item().map_err(|e| at(&e))
+                }),
+        };
+        ended = item.is_err();
+        Some(item)
     }))
 }
 
