@@ -120,9 +120,10 @@ async fn serve(
         .lock()
         .unwrap()
         .push(String::from_utf8_lossy(&head).into_owned());
-    let n = hits.fetch_add(1, Ordering::SeqCst);
+    // Busy before counted, so a request counted is never seen as answered before it starts.
     let now = busy.0.fetch_add(1, Ordering::SeqCst) + 1;
     busy.1.fetch_max(now, Ordering::SeqCst);
+    let n = hits.fetch_add(1, Ordering::SeqCst);
     answer_with(stream, n, &acts).await;
     busy.0.fetch_sub(1, Ordering::SeqCst);
 }
