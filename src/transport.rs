@@ -13,7 +13,8 @@
 //! `Error::CommunicationError`, and `impl From<progenitor_client::Error<E>> for liveramp::Error`
 //! takes it back out of the chain, with its own sources intact. Answers are buffered, so a body
 //! torn mid-read is retried like any network failure; the rebuilt response keeps its body in an
-//! extension so an undocumented status can still be read synchronously by that `From` impl.
+//! extension, which the generated decode reads without a second pass (`typed_response`) and the
+//! `From` impl reads synchronously for an undocumented status.
 //! (Buffering means a streamed success body is held in memory whole; none of the four APIs
 //! streams large bodies through these clients: consent files download from signed URLs.)
 //!
@@ -308,10 +309,7 @@ impl Transport {
             Ok(answer) => {
                 span.record("http.response.status_code", answer.status.as_u16());
                 span.in_scope(|| tracing::debug!("call finished"));
-                // Only an undocumented status reaches the caller's error handling as a response
-                // whose body must still be readable (see `BufferedBody`).
-                let undocumented = !op.is_some_and(|o| o.documents(answer.status.as_u16()));
-                Ok(rebuild(answer, undocumented))
+                Ok(rebuild(answer))
             }
             Err(error) => {
                 if let Some(status) = error.status() {
@@ -691,16 +689,15 @@ fn finish(
     }
 }
 
-/// A `reqwest::Response` holding the buffered answer, its body also kept as an extension when
-/// `keep_body` (an undocumented status, which the generated code hands on unread).
-fn rebuild(answer: Answer, keep_body: bool) -> reqwest::Response {
+/// A `reqwest::Response` holding the buffered answer, its body also kept as an extension
+/// ([`BufferedBody`]): [`typed_response`] decodes it from there without reading the body again,
+/// and an undocumented status, which the generated code hands on unread, is read from there.
+fn rebuild(answer: Answer) -> reqwest::Response {
     let mut builder = http::Response::builder()
         .status(answer.status)
         .version(answer.version)
-        .url(answer.url);
-    if keep_body {
-        builder = builder.extension(BufferedBody(answer.body.clone()));
-    }
+        .url(answer.url)
+        .extension(BufferedBody(answer.body.clone()));
     if let Some(headers) = builder.headers_mut() {
         *headers = answer.headers;
     }
@@ -709,6 +706,28 @@ fn rebuild(answer: Answer, keep_body: bool) -> reqwest::Response {
         // The parts above come from a response that was valid a moment ago.
         Err(_) => reqwest::Response::from(http::Response::new(Bytes::new())),
     }
+}
+
+/// Decodes a JSON answer for the generated clients, in place of progenitor's
+/// `ResponseValue::from_response`, which clones the header map and reads the body a second time:
+/// the body the transport read is decoded from [`BufferedBody`], and the headers are moved.
+pub(crate) async fn typed_response<T: serde::de::DeserializeOwned, E>(
+    mut response: reqwest::Response,
+) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let body = match response.extensions().get::<BufferedBody>() {
+        Some(BufferedBody(body)) => body.clone(),
+        None => response
+            .bytes()
+            .await
+            .map_err(progenitor_client::Error::ResponseBodyError)?,
+    };
+    let inner = serde_json::from_slice(&body)
+        .map_err(|e| progenitor_client::Error::InvalidResponsePayload(body, e))?;
+    Ok(progenitor_client::ResponseValue::new(
+        inner, status, headers,
+    ))
 }
 
 /// Wraps `error` in a `reqwest::Error` (see the module docs): reading a body whose stream yields

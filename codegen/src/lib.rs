@@ -24,6 +24,7 @@
 
 mod batch;
 mod catalog;
+mod decode;
 mod headers;
 mod names;
 mod open_enum;
@@ -273,6 +274,7 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
         ));
     }
     query::skip_unset_queries(&mut file);
+    decode::decode_buffered(&mut file);
     if send::send_crate_error(&mut file) == 0 || !send::hide_progenitor_error(&mut file) {
         return Err(error(
             spec,

@@ -69,9 +69,6 @@ pub struct OperationSpec {
     pub idempotent: bool,
     /// Its success answer is a JSON document (so an empty 2xx body is an error).
     pub json_success: bool,
-    /// The status codes it documents, or `None` when a `default` or a range (`4XX`) covers
-    /// every other: the generated client reports any other status as unexpected.
-    pub documented: Option<Vec<u16>>,
     /// Its documented constraints.
     pub constraints: Vec<Constraint>,
     /// The client-side rate-limit bucket its calls take from (`x-rate-limit`).
@@ -103,7 +100,6 @@ pub fn operation_specs(doc: &OpenAPI) -> Vec<OperationSpec> {
                     .and_then(serde_json::Value::as_bool)
                     .unwrap_or(false),
                 json_success: json_success(doc, op),
-                documented: documented(op),
                 constraints,
                 rate_limit: op
                     .extensions
@@ -152,20 +148,6 @@ fn exactly_one_of(op: &openapiv3::Operation) -> Option<Constraint> {
         place: Place::QueryParameters,
         rule: Rule::ExactlyOneOf(names),
     })
-}
-
-fn documented(op: &openapiv3::Operation) -> Option<Vec<u16>> {
-    if op.responses.default.is_some() {
-        return None;
-    }
-    op.responses
-        .responses
-        .keys()
-        .map(|status| match status {
-            StatusCode::Code(code) => Some(*code),
-            StatusCode::Range(_) => None,
-        })
-        .collect()
 }
 
 fn json_success(doc: &OpenAPI, op: &openapiv3::Operation) -> bool {
@@ -361,15 +343,8 @@ pub fn table_source(api: &str, specs: &[OperationSpec]) -> String {
         let _ = write!(
             s,
             "crate::validate::OperationSpec {{ operation_id: {:?}, idempotent: {}, \
-             json_success: {}, documented: {}, rate_limit: {:?}, constraints: &[",
-            op.operation_id,
-            op.idempotent,
-            op.json_success,
-            match &op.documented {
-                Some(codes) => format!("Some(&{codes:?})"),
-                None => "None".to_string(),
-            },
-            op.rate_limit,
+             json_success: {}, rate_limit: {:?}, constraints: &[",
+            op.operation_id, op.idempotent, op.json_success, op.rate_limit,
         );
         for c in &op.constraints {
             let place = match &c.place {

@@ -719,8 +719,9 @@ impl fmt::Display for Carried {
 
 impl std::error::Error for Carried {}
 
-/// The buffered body of an answer, kept in the rebuilt response's extensions so that an
-/// undocumented answer (`UnexpectedResponse`) can still be read synchronously.
+/// The buffered body of an answer, kept in the rebuilt response's extensions: the generated
+/// decode reads it there (`transport::typed_response`), and so does an undocumented answer
+/// (`UnexpectedResponse`), synchronously.
 #[derive(Clone, Debug)]
 pub(crate) struct BufferedBody(pub(crate) bytes::Bytes);
 

@@ -19,7 +19,6 @@ static API: ApiSpec = ApiSpec {
             operation_id: "create",
             idempotent: false,
             json_success: true,
-            documented: Some(&[200]),
             constraints: &[Constraint {
                 place: Place::Body(&["segments"]),
                 rule: Rule::MaxItems(2),
@@ -30,7 +29,6 @@ static API: ApiSpec = ApiSpec {
             operation_id: "lookup",
             idempotent: true,
             json_success: true,
-            documented: Some(&[200]),
             constraints: &[],
         },
     ],
