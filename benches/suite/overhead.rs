@@ -202,8 +202,12 @@ pub fn profile(base: &str, variant: &str, calls: usize) {
     let runtime = client_runtime();
     let callers = Callers::new(base);
     let (variant, in_flight) = match variant.split_once('@') {
-        Some((variant, n)) => (variant, n.parse().unwrap_or(1)),
-        None => (variant, 1),
+        Some((variant, n)) => (variant, n.parse().ok().filter(|n| *n > 0)),
+        None => (variant, Some(1)),
+    };
+    let (Some(in_flight), "raw" | "library") = (in_flight, variant) else {
+        eprintln!("profile: the variant is raw, library, raw@N or library@N (N > 0)");
+        std::process::exit(2);
     };
     runtime.block_on(async {
         match variant {

@@ -547,6 +547,18 @@ async fn abilitec_match_file_refuses_a_row_longer_than_the_bound() {
         assert!(stderr.contains(expected), "{stderr}");
         assert!(!stderr.contains("xxxxxxxx"), "the row is not echoed");
     }
+    // So is a header longer than the bound.
+    let long_name = "n".repeat(bound * 2);
+    std::fs::write(&input, format!("email,{long_name}\na@example.com,x\n")).unwrap();
+    let output = h
+        .run(&["abilitec", "match-file", &input.display().to_string()])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the header is longer than 64 KiB"),
+        "{stderr}"
+    );
     // Blank fields are skipped, so padding makes a valid row of any length.
     let padding = " ".repeat(bound - 64);
     std::fs::write(&input, rows(&format!("c@example.com,72201,{padding}"))).unwrap();
