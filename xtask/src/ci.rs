@@ -69,15 +69,36 @@ const UNTESTED_TLS: &[&str] = &["rustls-aws-lc", "native-tls"];
 /// The `liveramp` features the tests turn on: every one its manifest declares that the default
 /// features do not already bring, but the other TLS stacks (`liveramp/redis,...`).
 fn test_features() -> Result<String, String> {
-    let stdout = cargo_stdout(&["metadata", "--format-version", "1", "--no-deps", "--locked"])?;
-    let metadata: serde_json::Value = serde_json::from_str(&stdout)
-        .map_err(|e| format!("`cargo metadata` did not give JSON: {e}"))?;
-    let features = metadata["packages"]
-        .as_array()
-        .and_then(|packages| packages.iter().find(|p| p["name"] == "liveramp"))
+    let metadata = cargo_metadata(Deps::No)?;
+    let features = package(&metadata, "liveramp")
         .and_then(|liveramp| liveramp["features"].as_object())
         .ok_or("`cargo metadata` lists no features of liveramp")?;
     Ok(extra_features(features))
+}
+
+/// Whether [`cargo_metadata`] resolves the dependencies or lists the workspace's packages only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Deps {
+    Yes,
+    No,
+}
+
+/// `cargo metadata` of the workspace, parsed.
+pub fn cargo_metadata(deps: Deps) -> Result<serde_json::Value, String> {
+    let mut args = vec!["metadata", "--format-version", "1", "--locked"];
+    if deps == Deps::No {
+        args.push("--no-deps");
+    }
+    serde_json::from_str(&cargo_stdout(&args)?)
+        .map_err(|e| format!("`cargo metadata` did not give JSON: {e}"))
+}
+
+/// The package named `name` in `metadata` (the first, when dependencies list several).
+pub fn package<'a>(metadata: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    metadata["packages"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name)
 }
 
 /// The features of `features` (a manifest's table) beyond the default ones and

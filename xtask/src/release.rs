@@ -67,16 +67,11 @@ fn cargo_home() -> Result<PathBuf, String> {
 
 /// `(name, version)` of every published package, from the workspace's manifests.
 fn published_versions() -> Result<Vec<(String, String)>, String> {
-    let stdout =
-        crate::ci::cargo_stdout(&["metadata", "--format-version", "1", "--no-deps", "--locked"])?;
-    let metadata: serde_json::Value = serde_json::from_str(&stdout)
-        .map_err(|e| format!("`cargo metadata` did not give JSON: {e}"))?;
+    let metadata = crate::ci::cargo_metadata(crate::ci::Deps::No)?;
     PUBLISHED
         .iter()
         .map(|name| {
-            metadata["packages"]
-                .as_array()
-                .and_then(|packages| packages.iter().find(|p| p["name"] == *name))
+            crate::ci::package(&metadata, name)
                 .and_then(|package| package["version"].as_str())
                 .map(|version| ((*name).to_owned(), version.to_owned()))
                 .ok_or_else(|| format!("`cargo metadata` does not list {name}"))
@@ -163,9 +158,7 @@ fn check_list(package: &str, files: &[String]) -> Result<(), String> {
 /// `rust-version`; language features are not checked.
 pub fn msrv() -> Result<(), String> {
     crate::ci::step("cargo metadata (no dependency needs a newer Rust than `rust-version`)");
-    let stdout = crate::ci::cargo_stdout(&["metadata", "--format-version", "1", "--locked"])?;
-    let metadata: serde_json::Value = serde_json::from_str(&stdout)
-        .map_err(|e| format!("`cargo metadata` did not give JSON: {e}"))?;
+    let metadata = crate::ci::cargo_metadata(crate::ci::Deps::Yes)?;
     let too_new = newer_than_msrv(&metadata)?;
     if too_new.is_empty() {
         Ok(())
