@@ -7,6 +7,7 @@
 //! in dependency order, and its dry run verifies each against the others' packages, so the
 //! release and its rehearsal are the same command.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// The crates this workspace publishes; every other member has `publish = false`.
@@ -43,7 +44,10 @@ pub fn run(dry_run: bool) -> Result<(), String> {
     // The dry run builds each package against the others' packages, in the workspace's target
     // directory so that the dependencies the tests built are reused (CI builds both without
     // debug info). What an earlier rehearsal left must go first (see `forget_unpacked`).
-    forget_unpacked(&cargo_home()?, &published_versions()?)?;
+    forget_unpacked(
+        &cargo_home(|name| std::env::var_os(name))?,
+        &published_versions()?,
+    )?;
     let mut clean = vec!["clean"];
     for package in PUBLISHED {
         clean.extend(["--package", package]);
@@ -53,14 +57,16 @@ pub fn run(dry_run: bool) -> Result<(), String> {
     crate::ci::cargo(&args)
 }
 
-/// Cargo's home directory (`CARGO_HOME` unless empty, else `.cargo` in the home directory).
-fn cargo_home() -> Result<PathBuf, String> {
-    if let Some(home) = std::env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {
+/// Cargo's home directory (`CARGO_HOME` unless empty, else `.cargo` in the home directory),
+/// from the environment variables `var` reads.
+fn cargo_home(var: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, String> {
+    let set = |name: &str| var(name).filter(|value| !value.is_empty());
+    if let Some(home) = set("CARGO_HOME") {
         return Ok(PathBuf::from(home));
     }
     ["HOME", "USERPROFILE"]
-        .iter()
-        .find_map(|var| std::env::var_os(var).filter(|h| !h.is_empty()))
+        .into_iter()
+        .find_map(set)
         .map(|home| Path::new(&home).join(".cargo"))
         .ok_or_else(|| "none of CARGO_HOME, HOME and USERPROFILE is set".to_owned())
 }
@@ -238,6 +244,31 @@ fn newer_than_msrv(metadata: &serde_json::Value) -> Result<Vec<String>, String> 
 #[cfg(test)]
 mod tests {
     use super::check_list;
+
+    #[test]
+    fn an_empty_cargo_home_counts_as_unset_as_cargo_has_it() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        let home = |vars| super::cargo_home(env(vars));
+        assert_eq!(
+            home(&[("CARGO_HOME", "/c"), ("HOME", "/h")]),
+            Ok("/c".into())
+        );
+        assert_eq!(
+            home(&[("CARGO_HOME", ""), ("HOME", "/h")]),
+            Ok("/h/.cargo".into())
+        );
+        assert_eq!(
+            home(&[("HOME", ""), ("USERPROFILE", "/u")]),
+            Ok("/u/.cargo".into())
+        );
+        assert!(home(&[("CARGO_HOME", ""), ("HOME", "")]).is_err());
+    }
 
     #[test]
     fn a_rehearsal_forgets_exactly_our_packages_unpacked_from_local_registries() {
