@@ -205,9 +205,9 @@ fn check_paths(args: &MatchFileArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The longest row `match-file` reads, the header included, its line ending counted: a longer
-/// one fails the run (a match row is a few short fields).
-pub const MAX_ROW_BYTES: u64 = 64 * 1024;
+/// The longest row `match-file` reads, the header included, counted as its fields and the
+/// commas between them: a longer one fails the run (a match row is a few short fields).
+pub const MAX_ROW_BYTES: usize = 64 * 1024;
 
 /// How much may be read without a row ending before the read fails: what bounds the reader's
 /// memory, since the exact length of a row is known only once it ends.
@@ -237,10 +237,10 @@ impl Read for RowBounded {
     }
 }
 
-/// Fails unless the row that began at `start` and ended where `reader` stands is within
-/// [`MAX_ROW_BYTES`].
-fn check_length<R: Read>(reader: &csv::Reader<R>, start: u64) -> Result<(), String> {
-    if reader.position().byte().saturating_sub(start) > MAX_ROW_BYTES {
+/// Fails unless `record` is within [`MAX_ROW_BYTES`].
+fn check_length(record: &csv::StringRecord) -> Result<(), String> {
+    let length = record.as_byte_record().as_slice().len() + record.len().saturating_sub(1);
+    if length > MAX_ROW_BYTES {
         return Err(format!("longer than {} KiB", MAX_ROW_BYTES / 1024));
     }
     Ok(())
@@ -264,9 +264,7 @@ fn items<'c>(
         .headers()
         .map_err(|e| CliError::usage(format!("{shown}: no CSV header ({e})")))?
         .clone();
-    let header_start = header.position().map_or(0, csv::Position::byte);
-    check_length(&reader, header_start)
-        .map_err(|e| CliError::usage(format!("{shown}: the header is {e}")))?;
+    check_length(&header).map_err(|e| CliError::usage(format!("{shown}: the header is {e}")))?;
     let (mut record, mut row, mut ended) = (csv::StringRecord::new(), 0usize, false);
     Ok(std::iter::from_fn(move || {
         if ended {
@@ -281,7 +279,7 @@ fn items<'c>(
                 return None;
             }
             Err(e) => Err(at(&e)),
-            Ok(true) => check_length(&reader, record.position().map_or(0, csv::Position::byte))
+            Ok(true) => check_length(&record)
                 .map_err(|e| CliError::usage(format!("{shown}: row {row} is {e}")))
                 .and_then(|()| {
                     let mut request = client.match_people();

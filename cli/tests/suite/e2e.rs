@@ -530,7 +530,7 @@ async fn abilitec_match_file_refuses_a_bad_row_before_sending_anything() {
 async fn abilitec_match_file_refuses_a_row_longer_than_the_bound() {
     let h = Harness::start().await;
     let input = h.dir.path().join("people.csv");
-    let bound = liveramp_cli::match_file::MAX_ROW_BYTES as usize;
+    let bound = liveramp_cli::match_file::MAX_ROW_BYTES;
     let rows = |third: &str| {
         format!("email,zipCode,note\na@example.com,72201,\nb@example.com,72201,\n{third}\n")
     };
@@ -547,7 +547,28 @@ async fn abilitec_match_file_refuses_a_row_longer_than_the_bound() {
         assert!(stderr.contains(expected), "{stderr}");
         assert!(!stderr.contains("xxxxxxxx"), "the row is not echoed");
     }
-    // So is a header longer than the bound.
+    // The bound is exact: a valid row (blank fields are skipped) a little over it is refused.
+    let padding = " ".repeat(bound + 6 * 1024);
+    std::fs::write(&input, rows(&format!("c@example.com,72201,{padding}"))).unwrap();
+    let output = h
+        .run(&["abilitec", "match-file", &input.display().to_string()])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("row 3 is longer than 64 KiB"), "{stderr}");
+    // Blank lines are no row's length.
+    let blank = "\n".repeat(100 * 1024);
+    std::fs::write(&input, rows(&format!("{blank}c@example.com,72201,"))).unwrap();
+    let output = h
+        .run(&["abilitec", "match-file", &input.display().to_string()])
+        .await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // A header longer than the bound is refused too.
     let long_name = "n".repeat(bound * 2);
     std::fs::write(&input, format!("email,{long_name}\na@example.com,x\n")).unwrap();
     let output = h
