@@ -18,16 +18,7 @@ struct Rewriter(usize);
 impl VisitMut for Rewriter {
     fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
         syn::visit_mut::visit_expr_call_mut(self, call);
-        let syn::Expr::Path(func) = &*call.func else {
-            return;
-        };
-        let names: Vec<String> = func
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        if names.ends_with(&["ResponseValue".to_owned(), "from_response".to_owned()]) {
+        if crate::syntax::calls(call, &["ResponseValue", "from_response"]) {
             *call.func = syn::parse_quote!(crate::transport::typed_response);
             self.0 += 1;
         }

@@ -108,16 +108,7 @@ fn query_param(arg: &syn::Expr) -> Option<(syn::LitStr, syn::Ident)> {
     let syn::Expr::Call(call) = &*reference.expr else {
         return None;
     };
-    let syn::Expr::Path(func) = &*call.func else {
-        return None;
-    };
-    let segments: Vec<String> = func
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    if !segments.ends_with(&["QueryParam".to_string(), "new".to_string()]) || call.args.len() != 2 {
+    if !crate::syntax::calls(call, &["QueryParam", "new"]) || call.args.len() != 2 {
         return None;
     }
     let syn::Expr::Lit(syn::ExprLit {

@@ -1,4 +1,4 @@
-//! Reading types out of generated code, for the passes that rewrite it.
+//! Reading types and calls out of generated code, for the passes that rewrite it.
 
 /// The type arguments of `ty` when it is `wrapper<..>` (its last path segment), in order.
 pub(crate) fn type_args(ty: &syn::Type, wrapper: &str) -> Vec<syn::Type> {
@@ -26,4 +26,19 @@ pub(crate) fn result_arg(output: &syn::ReturnType, n: usize) -> Option<syn::Type
         return None;
     };
     type_args(ty, "Result").into_iter().nth(n)
+}
+
+/// Whether `call` calls a function whose path ends with `tail` (`QueryParam::new` matches
+/// `progenitor_client::QueryParam::new` too).
+pub(crate) fn calls(call: &syn::ExprCall, tail: &[&str]) -> bool {
+    let syn::Expr::Path(func) = &*call.func else {
+        return false;
+    };
+    let segments = &func.path.segments;
+    segments.len() >= tail.len()
+        && segments
+            .iter()
+            .skip(segments.len() - tail.len())
+            .zip(tail)
+            .all(|(segment, name)| segment.ident == name)
 }
