@@ -210,10 +210,20 @@ pub fn cargo_stdout(args: &[&str]) -> Result<String, String> {
 
 /// Runs cargo with `args` and the environment variables `env` added.
 pub fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    cargo_at(None, args, env)
+}
+
+/// Runs cargo with `args` and the environment variables `env` added, in `dir` (the current
+/// directory when `None`).
+pub fn cargo_at(dir: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
     step(&format!("{}cargo {}", shown.concat(), args.join(" ")));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let status = command
         .args(args)
         .envs(env.iter().copied())
         .status()

@@ -37,24 +37,38 @@ pub fn run(dry_run: bool) -> Result<(), String> {
         check_list(package, &files)?;
         println!("xtask: {package} packages {} files", files.len());
     }
-    let mut args = vec!["publish", "--workspace", "--locked"];
     if !dry_run {
-        return crate::ci::cargo(&args);
+        return crate::ci::cargo(&["publish", "--workspace", "--locked"]);
     }
     // The dry run builds each package against the others' packages, in the workspace's target
     // directory so that the dependencies the tests built are reused (CI builds both without
-    // debug info). What an earlier rehearsal left must go first (see `forget_unpacked`).
-    forget_unpacked(
-        &cargo_home(|name| std::env::var_os(name))?,
-        &published_versions()?,
-    )?;
+    // debug info).
+    rehearse(None, &published_versions()?, &[])
+}
+
+/// `cargo publish --workspace --dry-run` in `workspace` (the current directory when `None`),
+/// whose published packages are `packages` (name, version), with `env` added. What an earlier
+/// rehearsal left goes first: the packages' unpacked sources (see `forget_unpacked`) and, with
+/// `cargo clean --package`, their builds.
+fn rehearse(
+    workspace: Option<&Path>,
+    packages: &[(String, String)],
+    env: &[(&str, &str)],
+) -> Result<(), String> {
+    forget_unpacked(&cargo_home(|name| std::env::var_os(name))?, packages)?;
     let mut clean = vec!["clean"];
-    for package in PUBLISHED {
-        clean.extend(["--package", package]);
+    for (name, _) in packages {
+        clean.extend(["--package", name]);
     }
-    crate::ci::cargo(&clean)?;
-    args.extend(["--dry-run", "--allow-dirty"]);
-    crate::ci::cargo(&args)
+    crate::ci::cargo_at(workspace, &clean, env)?;
+    let publish = [
+        "publish",
+        "--workspace",
+        "--locked",
+        "--dry-run",
+        "--allow-dirty",
+    ];
+    crate::ci::cargo_at(workspace, &publish, env)
 }
 
 /// Cargo's home directory (`CARGO_HOME` unless empty, else `.cargo` in the home directory),
@@ -244,6 +258,67 @@ fn newer_than_msrv(metadata: &serde_json::Value) -> Result<Vec<String>, String> 
 #[cfg(test)]
 mod tests {
     use super::check_list;
+
+    /// Writes a workspace of two published packages into `dir`, `b` calling `a::one`.
+    fn two_packages(dir: &std::path::Path) {
+        let write = |path: &str, text: &str| {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"a\", \"b\"]\nresolver = \"2\"\n",
+        );
+        for (name, deps) in [
+            ("a", ""),
+            (
+                "b",
+                "[dependencies]\nliveramp-rehearsal-test-a = { path = \"../a\", version = \"0.1.0\" }\n",
+            ),
+        ] {
+            write(
+                &format!("{name}/Cargo.toml"),
+                &format!(
+                    "[package]\nname = \"liveramp-rehearsal-test-{name}\"\nversion = \"0.1.0\"\n\
+                     edition = \"2021\"\nlicense = \"MIT\"\ndescription = \"test\"\n{deps}"
+                ),
+            );
+        }
+        write("a/src/lib.rs", "pub fn one() -> u8 { 1 }\n");
+        write(
+            "b/src/lib.rs",
+            "pub fn two() -> u8 { liveramp_rehearsal_test_a::one() + 1 }\n",
+        );
+    }
+
+    /// A rehearsal verifies each package against the others as they are now: after `a` drops
+    /// the function `b` calls, the next rehearsal fails (Cargo would reuse the earlier one's
+    /// unpacked `a` and its build).
+    #[test]
+    fn a_rehearsal_after_a_change_verifies_the_changed_package() {
+        let dir = tempfile::tempdir().unwrap();
+        two_packages(dir.path());
+        let target = dir.path().join("target");
+        let target = target.to_str().unwrap();
+        // Its own target directory: the `cargo test` running this holds the workspace's.
+        let env = [("CARGO_TARGET_DIR", target)];
+        crate::ci::cargo_at(Some(dir.path()), &["generate-lockfile", "--offline"], &env).unwrap();
+        let packages: Vec<(String, String)> = ["a", "b"]
+            .iter()
+            .map(|n| (format!("liveramp-rehearsal-test-{n}"), "0.1.0".to_owned()))
+            .collect();
+        super::rehearse(Some(dir.path()), &packages, &env).unwrap();
+        std::fs::write(
+            dir.path().join("a/src/lib.rs"),
+            "pub fn uno() -> u8 { 1 }\n",
+        )
+        .unwrap();
+        assert!(
+            super::rehearse(Some(dir.path()), &packages, &env).is_err(),
+            "b was verified against the old a"
+        );
+    }
 
     #[test]
     fn an_empty_cargo_home_counts_as_unset_as_cargo_has_it() {
