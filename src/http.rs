@@ -56,28 +56,21 @@ pub(crate) async fn read_capped(
     response: reqwest::Response,
     limit: usize,
 ) -> Result<bytes::Bytes, ReadError> {
-    let announced = response.content_length();
-    let (_, body) = http::Response::from(response).into_parts();
-    read_body(body, announced, limit, Overflow::Fail).await
+    read_body(response, limit, Overflow::Fail).await
 }
 
-/// Reads `body` (whose length may be `announced`) up to `limit` bytes, as `overflow` says
-/// past it. One frame, the common case, is kept as it is; more are copied together.
+/// Reads `response`'s body (whose length it may announce) up to `limit` bytes, as `overflow`
+/// says past it. One chunk, the common case, is kept as it is; more are copied together.
 pub(crate) async fn read_body(
-    mut body: reqwest::Body,
-    announced: Option<u64>,
+    mut response: reqwest::Response,
     limit: usize,
     overflow: Overflow,
 ) -> Result<bytes::Bytes, ReadError> {
-    use http_body_util::BodyExt;
-    if overflow == Overflow::Fail && announced.is_some_and(|n| n > limit as u64) {
+    if overflow == Overflow::Fail && response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge { limit });
     }
     let (mut first, mut joined, mut len) = (None::<bytes::Bytes>, bytes::BytesMut::new(), 0usize);
-    while let Some(frame) = body.frame().await {
-        let Ok(mut data) = frame.map_err(ReadError::Network)?.into_data() else {
-            continue;
-        };
+    while let Some(mut data) = response.chunk().await.map_err(ReadError::Network)? {
         let full = len + data.len() > limit;
         if full && overflow == Overflow::Fail {
             return Err(ReadError::TooLarge { limit });

@@ -2,19 +2,25 @@
 //! `LR-Org-ID` header, retries with backoff under one deadline, one token refresh on a 401 or 403,
 //! and a tracing span per call.
 //!
-//! # How our own failures reach the caller
+//! # How answers and our own failures reach the caller
 //!
-//! progenitor's `ClientHooks::exec` must return `reqwest::Result<Response>`, and `reqwest::Error`
-//! cannot be built by hand. The transport's own failures (an invalid field, no token, the
-//! deadline, the retry budget, a network error after retries, a body that is not JSON) are
-//! therefore shipped as a genuine `reqwest::Error` whose source chain holds the complete
-//! [`crate::Error`]: exec reads a synthetic response whose body stream yields that error, and
-//! returns the `reqwest::Error` reqwest makes of it. The generated code hands it on untouched as
-//! `Error::CommunicationError`, and `impl From<progenitor_client::Error<E>> for liveramp::Error`
-//! takes it back out of the chain, with its own sources intact. Answers are buffered, so a body
-//! torn mid-read is retried like any network failure; the rebuilt response keeps its body in an
-//! extension, which the generated decode reads without a second pass (`typed_response`) and the
-//! `From` impl reads synchronously for an undocumented status.
+//! The generated operations send through `send_buffered` (codegen's `answer` pass puts it in
+//! place of progenitor's `ClientHooks` calls) and receive an [`Answer`], read whole: they decode
+//! its body as it is (`typed_response`), with no second read and no header map clone.
+//! progenitor's `ClientHooks::exec`, which must return a `reqwest::Response`, takes the same
+//! route and rebuilds one.
+//!
+//! The generated code turns only a `reqwest::Error` into its error type, and
+//! `reqwest::Error` cannot be built by hand. The transport's own failures (an invalid field, no
+//! token, the deadline, the retry budget, a network error after retries, a body that is not
+//! JSON) are therefore shipped as a genuine `reqwest::Error` whose source chain holds the
+//! complete [`crate::Error`]: exec reads a synthetic response whose body stream yields that
+//! error, and returns the `reqwest::Error` reqwest makes of it. The generated code hands it on
+//! untouched as `Error::CommunicationError`, and `impl From<progenitor_client::Error<E>> for
+//! liveramp::Error` takes it back out of the chain, with its own sources intact. Answers are
+//! buffered, so a body torn mid-read is retried like any network failure. An undocumented
+//! status, which the generated code hands on unread, goes as a rebuilt response that keeps its
+//! body in an extension, which the `From` impl reads synchronously.
 //! (Buffering means a streamed success body is held in memory whole; none of the four APIs
 //! streams large bodies through these clients: consent files download from signed URLs.)
 //!
@@ -30,7 +36,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use progenitor_client::OperationInfo;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
-use reqwest::{Method, ResponseBuilderExt, StatusCode};
+use reqwest::{Method, StatusCode};
 use tracing::Instrument;
 
 use crate::auth::{AccessToken, Secret, TokenSource};
@@ -181,13 +187,40 @@ impl TransportBuilder {
     }
 }
 
-/// An answer read to its end.
-struct Answer {
+/// An answer read to its end, as the generated operations receive it from
+/// [`Transport::exec`].
+#[derive(Debug)]
+pub(crate) struct Answer {
     status: StatusCode,
     version: reqwest::Version,
     headers: HeaderMap,
-    url: reqwest::Url,
     body: Bytes,
+}
+
+impl Answer {
+    /// The status code (the generated code matches on it).
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// A `reqwest::Response` holding this answer, its body also kept as an extension
+    /// ([`BufferedBody`]), for what needs a response: progenitor's `ClientHooks::exec` and an
+    /// undocumented status, which the generated code hands on unread (the `From` impl of
+    /// [`Error`] reads the body from the extension). Its URL is reqwest's placeholder.
+    pub(crate) fn into_response(self) -> reqwest::Response {
+        let mut builder = http::Response::builder()
+            .status(self.status)
+            .version(self.version)
+            .extension(BufferedBody(self.body.clone()));
+        if let Some(headers) = builder.headers_mut() {
+            *headers = self.headers;
+        }
+        match builder.body(self.body) {
+            Ok(response) => reqwest::Response::from(response),
+            // The parts above come from a response that was valid a moment ago.
+            Err(_) => reqwest::Response::from(http::Response::new(Bytes::new())),
+        }
+    }
 }
 
 /// Why retrying stopped.
@@ -273,14 +306,15 @@ impl Transport {
     }
 
     /// Sends one call of the operation `info` of `api`: validates it, then attempts it until it
-    /// succeeds, fails for good, or runs out of attempts, budget or time.
+    /// succeeds, fails for good, or runs out of attempts, budget or time. The answer is read
+    /// whole; a failure is shipped as a `reqwest::Error` (see the module docs).
     pub(crate) async fn exec(
         &self,
         client: &reqwest::Client,
         request: reqwest::Request,
         info: &OperationInfo,
         api: &'static ApiSpec,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> reqwest::Result<Answer> {
         // OpenTelemetry's HTTP client names; the URL itself (its query may hold personal
         // data) is never recorded, only its host and the operation.
         let span = tracing::info_span!(
@@ -309,7 +343,7 @@ impl Transport {
             Ok(answer) => {
                 span.record("http.response.status_code", answer.status.as_u16());
                 span.in_scope(|| tracing::debug!("call finished"));
-                Ok(rebuild(answer))
+                Ok(answer)
             }
             Err(error) => {
                 if let Some(status) = error.status() {
@@ -592,22 +626,21 @@ async fn send(
     request: reqwest::Request,
     limit: usize,
 ) -> Result<Answer, ReadError> {
-    let response = client.execute(request).await.map_err(ReadError::Network)?;
-    let url = response.url().clone();
-    let announced = response.content_length();
-    let (cap, overflow) = if response.status().as_u16() >= 400 {
+    let mut response = client.execute(request).await.map_err(ReadError::Network)?;
+    let status = response.status();
+    let (cap, overflow) = if status.as_u16() >= 400 {
         (MAX_ERROR_BODY_BYTES, Overflow::Truncate)
     } else {
         (limit, Overflow::Fail)
     };
-    // Taken apart rather than read through `Response::bytes`, so the headers move, not copy.
-    let (parts, body) = http::Response::from(response).into_parts();
-    let body = read_body(body, announced, cap, overflow).await?;
+    let version = response.version();
+    // Moved out rather than cloned; the body is read from what is left.
+    let headers = std::mem::take(response.headers_mut());
+    let body = read_body(response, cap, overflow).await?;
     Ok(Answer {
-        status: parts.status,
-        version: parts.version,
-        headers: parts.headers,
-        url,
+        status,
+        version,
+        headers,
         body,
     })
 }
@@ -689,61 +722,45 @@ fn finish(
     }
 }
 
-/// A `reqwest::Response` holding the buffered answer, its body also kept as an extension
-/// ([`BufferedBody`]): [`typed_response`] decodes it from there without reading the body again,
-/// and an undocumented status, which the generated code hands on unread, is read from there.
-fn rebuild(answer: Answer) -> reqwest::Response {
-    let mut builder = http::Response::builder()
-        .status(answer.status)
-        .version(answer.version)
-        .url(answer.url)
-        .extension(BufferedBody(answer.body.clone()));
-    if let Some(headers) = builder.headers_mut() {
-        *headers = answer.headers;
-    }
-    match builder.body(answer.body) {
-        Ok(response) => reqwest::Response::from(response),
-        // The parts above come from a response that was valid a moment ago.
-        Err(_) => reqwest::Response::from(http::Response::new(Bytes::new())),
-    }
+/// Decodes a JSON answer for the generated clients, in place of progenitor's
+/// `ResponseValue::from_response`, which takes a `reqwest::Response`, clones its header map and
+/// reads its body a second time: the body the transport read is decoded, and the headers move.
+#[allow(
+    clippy::result_large_err,
+    reason = "the generated operations return progenitor's error type"
+)]
+pub(crate) fn typed_response<T: serde::de::DeserializeOwned, E>(
+    answer: Answer,
+) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
+    let inner = serde_json::from_slice(&answer.body)
+        .map_err(|e| progenitor_client::Error::InvalidResponsePayload(answer.body, e))?;
+    Ok(progenitor_client::ResponseValue::new(
+        inner,
+        answer.status,
+        answer.headers,
+    ))
 }
 
-/// Decodes a JSON answer for the generated clients, in place of progenitor's
-/// `ResponseValue::from_response`, which clones the header map and reads the body a second time:
-/// the body the transport read is decoded from [`BufferedBody`], and the headers are moved.
-pub(crate) async fn typed_response<T: serde::de::DeserializeOwned, E>(
-    mut response: reqwest::Response,
-) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let body = match response.extensions().get::<BufferedBody>() {
-        Some(BufferedBody(body)) => body.clone(),
-        None => response
-            .bytes()
-            .await
-            .map_err(progenitor_client::Error::ResponseBodyError)?,
-    };
-    let inner = serde_json::from_slice(&body)
-        .map_err(|e| progenitor_client::Error::InvalidResponsePayload(body, e))?;
-    Ok(progenitor_client::ResponseValue::new(
-        inner, status, headers,
-    ))
+/// An answer without a body for the generated clients, in place of progenitor's
+/// `ResponseValue::empty`.
+pub(crate) fn empty_response(answer: Answer) -> progenitor_client::ResponseValue<()> {
+    progenitor_client::ResponseValue::new((), answer.status, answer.headers)
 }
 
 /// Wraps `error` in a `reqwest::Error` (see the module docs): reading a body whose stream yields
 /// `error` makes reqwest produce one with `error` in its source chain.
-async fn ship(error: Error) -> reqwest::Result<reqwest::Response> {
+async fn ship(error: Error) -> reqwest::Result<Answer> {
     let carried = Carried::new(error);
     let stream = futures::stream::once(std::future::ready(Err::<Bytes, Carried>(carried)));
     let failing = reqwest::Response::from(http::Response::new(reqwest::Body::wrap_stream(stream)));
     failing.bytes().await?;
     // Unreachable: a body made of one error cannot be read successfully.
-    Ok(reqwest::Response::from(
-        http::Response::builder()
-            .status(StatusCode::INTERNAL_SERVER_ERROR)
-            .body(Bytes::new())
-            .unwrap_or_default(),
-    ))
+    Ok(Answer {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        version: reqwest::Version::HTTP_11,
+        headers: HeaderMap::new(),
+        body: Bytes::new(),
+    })
 }
 
 /// Optional query parameters for the generated clients' request builders.
@@ -764,7 +781,9 @@ impl OptionalQuery for reqwest::RequestBuilder {
 }
 
 /// Routes a generated `Client`'s requests through its [`Transport`], with the operation table
-/// generated beside it (`OPERATION_SPECS`).
+/// generated beside it (`OPERATION_SPECS`). The generated operations call `send_buffered`
+/// (codegen's `answer` pass puts it in place of progenitor's hooks); progenitor's
+/// `ClientHooks::exec` takes the same route and rebuilds a `reqwest::Response`.
 macro_rules! impl_client_hooks {
     ($client:ty) => {
         impl ::progenitor_client::ClientHooks<$crate::transport::Transport> for $client {
@@ -773,6 +792,20 @@ macro_rules! impl_client_hooks {
                 request: ::reqwest::Request,
                 info: &::progenitor_client::OperationInfo,
             ) -> ::reqwest::Result<::reqwest::Response> {
+                self.send_buffered(request, info)
+                    .await
+                    .map($crate::transport::Answer::into_response)
+            }
+        }
+
+        impl $client {
+            /// Sends `request`, the operation `info`, through this client's transport and
+            /// reads its answer whole.
+            pub(crate) async fn send_buffered(
+                &self,
+                request: ::reqwest::Request,
+                info: &::progenitor_client::OperationInfo,
+            ) -> ::reqwest::Result<$crate::transport::Answer> {
                 self.inner
                     .exec(&self.client, request, info, &OPERATION_SPECS)
                     .await

@@ -22,9 +22,9 @@
 //! The generated code itself is not part of this crate's contract: it is the `liveramp`
 //! crate of the same version's business, and the two are released together.
 
+mod answer;
 mod batch;
 mod catalog;
-mod decode;
 mod headers;
 mod names;
 mod open_enum;
@@ -274,7 +274,14 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
         ));
     }
     query::skip_unset_queries(&mut file);
-    decode::decode_buffered(&mut file);
+    let rewrites = answer::read_buffered(&mut file);
+    if rewrites.sends == 0 || rewrites.hooks != 2 * rewrites.sends {
+        return Err(error(
+            spec,
+            "progenitor no longer calls `client.pre`, `client.exec` and `client.post` the way \
+             codegen/src/answer.rs expects: update that step",
+        ));
+    }
     if send::send_crate_error(&mut file) == 0 || !send::hide_progenitor_error(&mut file) {
         return Err(error(
             spec,

@@ -719,9 +719,9 @@ impl fmt::Display for Carried {
 
 impl std::error::Error for Carried {}
 
-/// The buffered body of an answer, kept in the rebuilt response's extensions: the generated
-/// decode reads it there (`transport::typed_response`), and so does an undocumented answer
-/// (`UnexpectedResponse`), synchronously.
+/// The buffered body of an answer, kept in the extensions of a response rebuilt from it
+/// (`transport::Answer::into_response`): the error of an undocumented answer
+/// (`UnexpectedResponse`) reads it there, synchronously.
 #[derive(Clone, Debug)]
 pub(crate) struct BufferedBody(pub(crate) bytes::Bytes);
 

@@ -38,7 +38,7 @@ async fn post(
     base_url: &str,
     operation_id: &'static str,
     body: serde_json::Value,
-) -> (Result<reqwest::Response, Error>, RecordingClock) {
+) -> (Result<super::Answer, Error>, RecordingClock) {
     let clock = RecordingClock::default();
     let transport = Transport::builder().clock(Arc::new(clock.clone())).build();
     let client = crate::http::client().unwrap();
@@ -160,4 +160,38 @@ async fn a_body_breaking_the_spec_is_refused_before_sending() {
         "invalid request: `segments` must hold at most 2 items (got 3); nothing was sent"
     );
     assert_eq!(mock.calls_async().await, 0);
+}
+
+#[tokio::test]
+async fn the_client_hook_answers_through_the_transport_with_the_whole_answer() {
+    use progenitor_client::ClientHooks;
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v2/consent-files")
+                .header("authorization", "Bearer hook-token");
+            then.status(200)
+                .header("x-request-id", "req-1")
+                .body(r#"{"v2/ConsentFiles":[]}"#);
+        })
+        .await;
+    let transport = Transport::builder()
+        .token_source(Arc::new(crate::auth::StaticToken::new("hook-token")))
+        .build();
+    let http = crate::http::client().unwrap();
+    let client =
+        crate::consent::Client::new_with_client(&server.base_url(), http.clone(), transport);
+    let request = http
+        .get(format!("{}/v2/consent-files", server.base_url()))
+        .build()
+        .unwrap();
+    let info = OperationInfo {
+        operation_id: "list_consent_files",
+    };
+    let response = client.exec(request, &info).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-request-id"], "req-1");
+    assert_eq!(response.text().await.unwrap(), r#"{"v2/ConsentFiles":[]}"#);
+    assert_eq!(mock.calls_async().await, 1);
 }

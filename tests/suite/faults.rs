@@ -610,6 +610,26 @@ async fn an_undocumented_status_keeps_its_error_document() {
 }
 
 #[tokio::test]
+async fn an_undocumented_success_status_is_an_error_with_its_document() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET);
+            then.status(202)
+                .header("x-request-id", "req-202")
+                .json_body(serde_json::json!({"message": "queued elsewhere"}));
+        })
+        .await;
+    let clock = RecordingClock::default();
+    let err = list(&client(&server.base_url(), builder(&clock).build()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(202), "{err:?}");
+    assert_eq!(err.request_id(), Some("req-202"));
+    assert!(err.to_string().contains("queued elsewhere"), "{err}");
+}
+
+#[tokio::test]
 async fn json_of_the_wrong_shape_is_a_decode_error() {
     let server = MockServer::start_async().await;
     server
