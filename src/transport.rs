@@ -308,13 +308,18 @@ impl Transport {
     /// Sends one call of the operation `info` of `api`: validates it, then attempts it until it
     /// succeeds, fails for good, or runs out of attempts, budget or time. The answer is read
     /// whole; a failure is shipped as a `reqwest::Error` (see the module docs).
-    pub(crate) async fn exec(
-        &self,
-        client: &reqwest::Client,
+    ///
+    /// The attempt loop is boxed when the call is made, the request moved into it: the future
+    /// returned holds only the box and the span. The loop's state is kilobytes, and every future
+    /// a caller moves (into a `FuturesUnordered`, a spawned task, a `Box`) would otherwise copy
+    /// all of it, and carry the request besides.
+    pub(crate) fn exec<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
         request: reqwest::Request,
         info: &OperationInfo,
         api: &'static ApiSpec,
-    ) -> reqwest::Result<Answer> {
+    ) -> impl Future<Output = reqwest::Result<Answer>> + 'a {
         // OpenTelemetry's HTTP client names; the URL itself (its query may hold personal
         // data) is never recorded, only its host and the operation.
         let span = tracing::info_span!(
@@ -328,29 +333,25 @@ impl Transport {
             "error.type" = tracing::field::Empty,
             "latency_ms" = tracing::field::Empty,
         );
-        let started = self.inner.clock.now();
         let op = api.operation(info.operation_id);
-        // Boxed: the attempt loop's state is kilobytes, and every future a caller moves (into a
-        // `FuturesUnordered`, a spawned task, a `Box`) would otherwise copy all of it.
-        let outcome = Box::pin(
-            self.call(client, request, op, &span)
-                .instrument(span.clone()),
-        )
-        .await;
-        let latency = self.inner.clock.now().saturating_duration_since(started);
-        span.record("latency_ms", latency.as_millis() as u64);
-        match outcome {
-            Ok(answer) => {
-                span.record("http.response.status_code", answer.status.as_u16());
-                span.in_scope(|| tracing::debug!("call finished"));
-                Ok(answer)
-            }
-            Err(error) => {
-                if let Some(status) = error.status() {
-                    span.record("http.response.status_code", status.as_u16());
+        let call = Box::pin(self.call(client, request, op).instrument(span.clone()));
+        async move {
+            let started = self.inner.clock.now();
+            let outcome = call.await;
+            let latency = self.inner.clock.now().saturating_duration_since(started);
+            span.record("latency_ms", latency.as_millis() as u64);
+            match outcome {
+                Ok(answer) => {
+                    span.record("http.response.status_code", answer.status.as_u16());
+                    span.in_scope(|| tracing::debug!("call finished"));
+                    Ok(answer)
                 }
-                span.record("error.type", error_type(&error));
-                span.in_scope(|| {
+                Err(error) => {
+                    if let Some(status) = error.status() {
+                        span.record("http.response.status_code", status.as_u16());
+                    }
+                    span.record("error.type", error_type(&error));
+                    span.in_scope(|| {
                     tracing::debug!(
                         "liveramp.error_code" = error.api_error().and_then(|e| e.code.as_deref()),
                         "liveramp.request_id" = error.request_id(),
@@ -358,8 +359,9 @@ impl Transport {
                         "call failed"
                     );
                 });
-                // Boxed: only failures need its state, and every call's future would carry it.
-                Box::pin(ship(error)).await
+                    // Boxed: only failures need its state, and every call's future would carry it.
+                    Box::pin(ship(error)).await
+                }
             }
         }
     }
@@ -369,7 +371,6 @@ impl Transport {
         client: &reqwest::Client,
         mut request: reqwest::Request,
         op: Option<&'static OperationSpec>,
-        span: &tracing::Span,
     ) -> Result<Answer, Error> {
         let inner = &*self.inner;
         let policy = &inner.policy;
@@ -456,7 +457,8 @@ impl Transport {
             *attempt.timeout_mut() = Some(policy.attempt_timeout.min(left_now));
             attempts += 1;
             if attempts > 1 {
-                span.record("http.request.resend_count", attempts - 1);
+                // The call's span, which instruments this loop.
+                tracing::Span::current().record("http.request.resend_count", attempts - 1);
             }
             let last = match send(client, attempt, inner.max_body_bytes).await {
                 Ok(answer) => {
@@ -801,14 +803,15 @@ macro_rules! impl_client_hooks {
         impl $client {
             /// Sends `request`, the operation `info`, through this client's transport and
             /// reads its answer whole.
-            pub(crate) async fn send_buffered(
+            pub(crate) fn send_buffered(
                 &self,
                 request: ::reqwest::Request,
                 info: &::progenitor_client::OperationInfo,
-            ) -> ::reqwest::Result<$crate::transport::Answer> {
+            ) -> impl ::std::future::Future<
+                Output = ::reqwest::Result<$crate::transport::Answer>,
+            > + '_ {
                 self.inner
                     .exec(&self.client, request, info, &OPERATION_SPECS)
-                    .await
             }
         }
 

@@ -12,7 +12,7 @@ use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 
 /// Splits every builder's `pub async fn send(self) -> Result<ResponseValue<T>, Error<E>>` into a
-/// private `send_generated` and a public `send` returning `Result<ResponseValue<T>,
+/// private `send_generated` and a public `send` whose future outputs `Result<ResponseValue<T>,
 /// crate::Error>`; returns how many.
 pub fn send_crate_error(file: &mut syn::File) -> usize {
     let Some(builder) = builder_items(file) else {
@@ -41,8 +41,14 @@ pub fn send_crate_error(file: &mut syn::File) -> usize {
                 #(#docs)*
                 ///
                 /// Fails with [`crate::Error`]: nothing of the request's query or body is in it.
-                pub async fn send(self) -> ::std::result::Result<#success, crate::Error> {
-                    self.send_generated().await.map_err(crate::Error::from)
+                pub fn send(
+                    self,
+                ) -> impl ::std::future::Future<
+                    Output = ::std::result::Result<#success, crate::Error>,
+                > {
+                    // Not an `async fn` nor an `async` block: their futures would hold the
+                    // builder's future, or the builder, a second time.
+                    ::futures::TryFutureExt::map_err(self.send_generated(), crate::Error::from)
                 }
             });
             count += 1;
