@@ -53,16 +53,16 @@ pub(crate) enum Overflow {
 /// Reads `response`'s body to its end, stopping with [`ReadError::TooLarge`] as soon as it
 /// announces or passes `limit` bytes: nothing past the limit is read or kept.
 pub(crate) async fn read_capped(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
     limit: usize,
 ) -> Result<bytes::Bytes, ReadError> {
-    read_body(response, limit, Overflow::Fail).await
+    read_body(&mut response, limit, Overflow::Fail).await
 }
 
 /// Reads `response`'s body (whose length it may announce) up to `limit` bytes, as `overflow`
 /// says past it. One chunk, the common case, is kept as it is; more are copied together.
 pub(crate) async fn read_body(
-    mut response: reqwest::Response,
+    response: &mut reqwest::Response,
     limit: usize,
     overflow: Overflow,
 ) -> Result<bytes::Bytes, ReadError> {

@@ -366,14 +366,16 @@ impl Transport {
         }
     }
 
-    async fn call(
-        &self,
-        client: &reqwest::Client,
+    /// The attempts of one call. What needs no waiting (the transport's headers and query, the
+    /// validation) is done at once; the future returned holds the request once, as the source
+    /// of each attempt's copy.
+    fn call<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
         mut request: reqwest::Request,
         op: Option<&'static OperationSpec>,
-    ) -> Result<Answer, Error> {
+    ) -> impl Future<Output = Result<Answer, Error>> + 'a {
         let inner = &*self.inner;
-        let policy = &inner.policy;
         if let Some(org_id) = &inner.org_id {
             request.headers_mut().insert("LR-Org-ID", org_id.clone());
         }
@@ -385,12 +387,15 @@ impl Transport {
         {
             request.url_mut().query_pairs_mut().append_pair(name, value);
         }
-        if let (Some(op), true) = (op, inner.validate) {
-            crate::validate::check(op, &request).map_err(|v| Error::InvalidField {
-                field: v.field,
-                reason: v.reason,
-            })?;
-        }
+        let invalid = match (op, inner.validate) {
+            (Some(op), true) => crate::validate::check(op, &request).err().map(|v| {
+                Box::new(Error::InvalidField {
+                    field: v.field,
+                    reason: v.reason,
+                })
+            }),
+            _ => None,
+        };
         let expects_json = request
             .headers()
             .get(ACCEPT)
@@ -399,160 +404,167 @@ impl Transport {
             *request.method(),
             Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS
         ) || op.is_some_and(|o| o.idempotent);
-        let deadline = inner.clock.now() + policy.deadline;
+        let deadline = inner.clock.now() + inner.policy.deadline;
         let bucket: Option<&Limiter> = match (&inner.limiters, op.and_then(|o| o.rate_limit)) {
             (Some(limiters), Some(name)) => limiters.bucket(name),
             _ => None,
         };
         let mut pending = Some(request);
-        let (mut attempts, mut retries, mut refreshed) = (0u32, 0u32, false);
-        // What this call's retries took from the budget; a success gives it back.
-        let mut spent = 0u32;
-        loop {
-            let left = |clock: &dyn Clock| deadline.saturating_duration_since(clock.now());
-            let out_of_time = |attempts, last| Error::DeadlineExceeded {
-                deadline: policy.deadline,
-                attempts,
-                last,
-            };
-            let token = match &inner.tokens {
-                // A warm cache answers without a future or a timer.
-                Some(tokens) => match tokens.ready_token() {
-                    Some(token) => Some(token),
-                    None => {
-                        let fetched =
-                            tokio::time::timeout(left(&*inner.clock), tokens.token()).await;
-                        Some(fetched.map_err(|_| out_of_time(attempts, None))??)
-                    }
-                },
-                None => None,
-            };
-            // A body that cannot be cloned (a stream) is sent once, with no retry.
-            let Some(mut attempt) = pending
-                .as_ref()
-                .and_then(reqwest::Request::try_clone)
-                .or_else(|| pending.take())
-            else {
-                return Err(Error::Other("the request was already sent".into()));
-            };
-            let can_retry = pending.is_some();
-            if let Some(token) = &token {
-                let value = token.bearer_header().ok_or_else(|| {
-                    Error::Auth(crate::auth::AuthError::new(
-                        "the access token is not a valid header value",
-                    ))
-                })?;
-                attempt.headers_mut().insert(AUTHORIZATION, value.clone());
+        async move {
+            if let Some(invalid) = invalid {
+                return Err(*invalid);
             }
-            if let Some(bucket) = bucket {
-                tokio::time::timeout(left(&*inner.clock), bucket.acquire())
-                    .await
-                    .map_err(|_| out_of_time(attempts, None))?;
-            }
-            let left_now = left(&*inner.clock);
-            if left_now.is_zero() {
-                return Err(out_of_time(attempts, None));
-            }
-            let clamped = left_now < policy.attempt_timeout;
-            *attempt.timeout_mut() = Some(policy.attempt_timeout.min(left_now));
-            attempts += 1;
-            if attempts > 1 {
-                // The call's span, which instruments this loop.
-                tracing::Span::current().record("http.request.resend_count", attempts - 1);
-            }
-            let last = match send(client, attempt, inner.max_body_bytes).await {
-                Ok(answer) => {
-                    let status = answer.status;
-                    tracing::debug!(
-                        attempt = attempts,
-                        "http.response.status_code" = status.as_u16(),
-                        "attempt answered"
-                    );
-                    // LiveRamp's token pages: a 401, or a 403 for an expired token, means
-                    // fetch a new one. A 403 may also be a genuine permission error: one
-                    // refresh per call, so that one is answered after a single retry; a
-                    // proxy's 403 page (a blocked IP) is answered at once.
-                    let rejected = status == StatusCode::UNAUTHORIZED
-                        || (status == StatusCode::FORBIDDEN
-                            && !crate::error::is_edge_answer(
-                                status,
-                                &answer.headers,
-                                &answer.body,
-                            ));
-                    if let (true, Some(token), Some(tokens), false) =
-                        (rejected, &token, &inner.tokens, refreshed)
-                    {
+            let policy = &inner.policy;
+            let (mut attempts, mut retries, mut refreshed) = (0u32, 0u32, false);
+            // What this call's retries took from the budget; a success gives it back.
+            let mut spent = 0u32;
+            loop {
+                let left = |clock: &dyn Clock| deadline.saturating_duration_since(clock.now());
+                let out_of_time = |attempts, last| Error::DeadlineExceeded {
+                    deadline: policy.deadline,
+                    attempts,
+                    last,
+                };
+                let token = match &inner.tokens {
+                    // A warm cache answers without a future or a timer.
+                    Some(tokens) => match tokens.ready_token() {
+                        Some(token) => Some(token),
+                        None => {
+                            let fetched =
+                                tokio::time::timeout(left(&*inner.clock), tokens.token()).await;
+                            Some(fetched.map_err(|_| out_of_time(attempts, None))??)
+                        }
+                    },
+                    None => None,
+                };
+                // A body that cannot be cloned (a stream) is sent once, with no retry.
+                let Some(mut attempt) = pending
+                    .as_ref()
+                    .and_then(reqwest::Request::try_clone)
+                    .or_else(|| pending.take())
+                else {
+                    return Err(Error::Other("the request was already sent".into()));
+                };
+                let can_retry = pending.is_some();
+                if let Some(token) = &token {
+                    let value = token.bearer_header().ok_or_else(|| {
+                        Error::Auth(crate::auth::AuthError::new(
+                            "the access token is not a valid header value",
+                        ))
+                    })?;
+                    attempt.headers_mut().insert(AUTHORIZATION, value.clone());
+                }
+                if let Some(bucket) = bucket {
+                    tokio::time::timeout(left(&*inner.clock), bucket.acquire())
+                        .await
+                        .map_err(|_| out_of_time(attempts, None))?;
+                }
+                let left_now = left(&*inner.clock);
+                if left_now.is_zero() {
+                    return Err(out_of_time(attempts, None));
+                }
+                let clamped = left_now < policy.attempt_timeout;
+                *attempt.timeout_mut() = Some(policy.attempt_timeout.min(left_now));
+                attempts += 1;
+                if attempts > 1 {
+                    // The call's span, which instruments this loop.
+                    tracing::Span::current().record("http.request.resend_count", attempts - 1);
+                }
+                let last = match read_answer(client.execute(attempt), inner.max_body_bytes).await {
+                    Ok(answer) => {
+                        let status = answer.status;
                         tracing::debug!(
                             attempt = attempts,
-                            status = status.as_u16(),
-                            "refreshing the token once"
+                            "http.response.status_code" = status.as_u16(),
+                            "attempt answered"
                         );
-                        tokens.invalidate(token);
-                        refreshed = true;
-                        if can_retry {
-                            continue;
-                        }
-                    }
-                    if let (StatusCode::TOO_MANY_REQUESTS, Some(bucket)) = (status, bucket) {
-                        // Everyone sharing the bucket waits, not only this call.
-                        let wait = crate::retry::retry_after(&answer.headers, inner.clock.wall());
-                        bucket.slow_down(wait.unwrap_or(Duration::from_secs(1)));
-                    }
-                    let done = |answer: Answer| {
-                        let redactor = || self.redactor(pending.as_ref(), token.as_ref());
-                        finish(answer, expects_json, op, attempts, redactor)
-                    };
-                    if !(is_retryable_status(status) && idempotent && can_retry) {
-                        if status.is_success() {
-                            inner.budget.refund(spent);
-                        }
-                        return done(answer);
-                    }
-                    let wait = crate::retry::retry_after(&answer.headers, inner.clock.wall());
-                    match self.backoff(retries, wait, false, deadline) {
-                        Ok((delay, cost)) => {
-                            spent += cost;
+                        // LiveRamp's token pages: a 401, or a 403 for an expired token, means
+                        // fetch a new one. A 403 may also be a genuine permission error: one
+                        // refresh per call, so that one is answered after a single retry; a
+                        // proxy's 403 page (a blocked IP) is answered at once.
+                        let rejected = status == StatusCode::UNAUTHORIZED
+                            || (status == StatusCode::FORBIDDEN
+                                && !crate::error::is_edge_answer(
+                                    status,
+                                    &answer.headers,
+                                    &answer.body,
+                                ));
+                        if let (true, Some(token), Some(tokens), false) =
+                            (rejected, &token, &inner.tokens, refreshed)
+                        {
                             tracing::debug!(
                                 attempt = attempts,
                                 status = status.as_u16(),
-                                delay_ms = delay.as_millis() as u64,
-                                "retrying"
+                                "refreshing the token once"
                             );
-                            inner.clock.sleep(delay).await;
-                            retries += 1;
-                            continue;
+                            tokens.invalidate(token);
+                            refreshed = true;
+                            if can_retry {
+                                continue;
+                            }
                         }
-                        Err(Stop::Attempts) => return done(answer),
-                        Err(stop) => {
-                            let redactor = self.redactor(pending.as_ref(), token.as_ref());
-                            let error = answer_error(&answer, &redactor, attempts);
-                            return Err(self.stopped(stop, error, attempts));
+                        if let (StatusCode::TOO_MANY_REQUESTS, Some(bucket)) = (status, bucket) {
+                            // Everyone sharing the bucket waits, not only this call.
+                            let wait =
+                                crate::retry::retry_after(&answer.headers, inner.clock.wall());
+                            bucket.slow_down(wait.unwrap_or(Duration::from_secs(1)));
+                        }
+                        let done = |answer: Answer| {
+                            let redactor = || self.redactor(pending.as_ref(), token.as_ref());
+                            finish(answer, expects_json, op, attempts, redactor)
+                        };
+                        if !(is_retryable_status(status) && idempotent && can_retry) {
+                            if status.is_success() {
+                                inner.budget.refund(spent);
+                            }
+                            return done(answer);
+                        }
+                        let wait = crate::retry::retry_after(&answer.headers, inner.clock.wall());
+                        match self.backoff(retries, wait, false, deadline) {
+                            Ok((delay, cost)) => {
+                                spent += cost;
+                                tracing::debug!(
+                                    attempt = attempts,
+                                    status = status.as_u16(),
+                                    delay_ms = delay.as_millis() as u64,
+                                    "retrying"
+                                );
+                                inner.clock.sleep(delay).await;
+                                retries += 1;
+                                continue;
+                            }
+                            Err(Stop::Attempts) => return done(answer),
+                            Err(stop) => {
+                                let redactor = self.redactor(pending.as_ref(), token.as_ref());
+                                let error = answer_error(&answer, &redactor, attempts);
+                                return Err(self.stopped(stop, error, attempts));
+                            }
                         }
                     }
+                    Err(ReadError::TooLarge { limit }) => {
+                        return Err(Error::BodyTooLarge { limit });
+                    }
+                    Err(ReadError::Network(error)) => error,
+                };
+                let kind = NetworkKind::of(&last);
+                let error = Error::network(last, attempts);
+                if kind == NetworkKind::Timeout && clamped {
+                    return Err(out_of_time(attempts, Some(Box::new(error))));
                 }
-                Err(ReadError::TooLarge { limit }) => {
-                    return Err(Error::BodyTooLarge { limit });
+                let retryable = kind == NetworkKind::Connect || idempotent;
+                if !(retryable && can_retry) {
+                    return Err(error);
                 }
-                Err(ReadError::Network(error)) => error,
-            };
-            let kind = NetworkKind::of(&last);
-            let error = Error::network(last, attempts);
-            if kind == NetworkKind::Timeout && clamped {
-                return Err(out_of_time(attempts, Some(Box::new(error))));
-            }
-            let retryable = kind == NetworkKind::Connect || idempotent;
-            if !(retryable && can_retry) {
-                return Err(error);
-            }
-            match self.backoff(retries, None, kind == NetworkKind::Timeout, deadline) {
-                Ok((delay, cost)) => {
-                    spent += cost;
-                    tracing::debug!(attempt = attempts, reason = %kind, delay_ms = delay.as_millis() as u64, "retrying");
-                    inner.clock.sleep(delay).await;
-                    retries += 1;
+                match self.backoff(retries, None, kind == NetworkKind::Timeout, deadline) {
+                    Ok((delay, cost)) => {
+                        spent += cost;
+                        tracing::debug!(attempt = attempts, reason = %kind, delay_ms = delay.as_millis() as u64, "retrying");
+                        inner.clock.sleep(delay).await;
+                        retries += 1;
+                    }
+                    Err(Stop::Attempts) => return Err(error),
+                    Err(stop) => return Err(self.stopped(stop, error, attempts)),
                 }
-                Err(Stop::Attempts) => return Err(error),
-                Err(stop) => return Err(self.stopped(stop, error, attempts)),
             }
         }
     }
@@ -620,29 +632,26 @@ fn error_type(error: &Error) -> &str {
     }
 }
 
-/// Sends one attempt and reads the answer, so a body cut off mid-read fails the attempt. A
-/// success body is read whole up to `limit` bytes; an error body up to
-/// [`MAX_ERROR_BODY_BYTES`], the rest left unread.
-async fn send(
-    client: &reqwest::Client,
-    request: reqwest::Request,
+/// Awaits one attempt (`sent`, reqwest's future for it) and reads the answer, so a body cut off
+/// mid-read fails the attempt. A success body is read whole up to `limit` bytes; an error body
+/// up to [`MAX_ERROR_BODY_BYTES`], the rest left unread.
+async fn read_answer(
+    sent: impl Future<Output = reqwest::Result<reqwest::Response>>,
     limit: usize,
 ) -> Result<Answer, ReadError> {
-    let mut response = client.execute(request).await.map_err(ReadError::Network)?;
+    let mut response = sent.await.map_err(ReadError::Network)?;
     let status = response.status();
     let (cap, overflow) = if status.as_u16() >= 400 {
         (MAX_ERROR_BODY_BYTES, Overflow::Truncate)
     } else {
         (limit, Overflow::Fail)
     };
-    let version = response.version();
-    // Moved out rather than cloned; the body is read from what is left.
-    let headers = std::mem::take(response.headers_mut());
-    let body = read_body(response, cap, overflow).await?;
+    let body = read_body(&mut response, cap, overflow).await?;
     Ok(Answer {
         status,
-        version,
-        headers,
+        version: response.version(),
+        // Moved out rather than cloned.
+        headers: std::mem::take(response.headers_mut()),
         body,
     })
 }
