@@ -186,10 +186,10 @@ fn check_query(query: Option<&str>, rule: &Rule) -> Result<(), Violation> {
 /// place.
 fn query_values<'a>(query: Option<&'a str>, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> {
     query
-        .into_iter()
-        .flat_map(|query| query.split('&'))
+        .unwrap_or_default()
+        .split('&')
         .filter_map(move |pair| {
-            if pair.contains(['%', '+']) {
+            if pair.bytes().any(|b| b == b'%' || b == b'+') {
                 let (key, value) = url::form_urlencoded::parse(pair.as_bytes()).next()?;
                 (key == name).then(|| Cow::Owned(value.into_owned()))
             } else {
