@@ -188,13 +188,22 @@ impl TransportBuilder {
 }
 
 /// An answer read to its end, as the generated operations receive it from
-/// [`Transport::exec`].
-#[derive(Debug)]
+/// [`Transport::exec`]. Its `Debug` shows the status and the body's length only: the body and
+/// headers may hold personal data and secrets.
 pub(crate) struct Answer {
     status: StatusCode,
     version: reqwest::Version,
     headers: HeaderMap,
     body: Bytes,
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Answer {

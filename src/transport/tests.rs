@@ -195,3 +195,17 @@ async fn the_client_hook_answers_through_the_transport_with_the_whole_answer() {
     assert_eq!(response.text().await.unwrap(), r#"{"v2/ConsentFiles":[]}"#);
     assert_eq!(mock.calls_async().await, 1);
 }
+
+#[test]
+fn an_answer_debugs_without_its_body_or_headers() {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("set-cookie", "session=s3cr3t".parse().unwrap());
+    let answer = super::Answer {
+        status: reqwest::StatusCode::OK,
+        version: reqwest::Version::HTTP_11,
+        headers,
+        body: bytes::Bytes::from_static(br#"{"email":"jane@example.com"}"#),
+    };
+    let shown = format!("{answer:?}");
+    assert_eq!(shown, "Answer { status: 200, body_bytes: 28, .. }");
+}
