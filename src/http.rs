@@ -53,24 +53,31 @@ pub(crate) enum Overflow {
 /// Reads `response`'s body to its end, stopping with [`ReadError::TooLarge`] as soon as it
 /// announces or passes `limit` bytes: nothing past the limit is read or kept.
 pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
+    response: reqwest::Response,
     limit: usize,
 ) -> Result<bytes::Bytes, ReadError> {
-    read_body(&mut response, limit, Overflow::Fail).await
+    let announced = response.content_length();
+    let (_, body) = http::Response::from(response).into_parts();
+    read_body(body, announced, limit, Overflow::Fail).await
 }
 
-/// Reads `response`'s body (whose length it may announce) up to `limit` bytes, as `overflow`
-/// says past it. One chunk, the common case, is kept as it is; more are copied together.
+/// Reads `body` (whose length may be `announced`) up to `limit` bytes, as `overflow` says
+/// past it. One frame, the common case, is kept as it is; more are copied together.
 pub(crate) async fn read_body(
-    response: &mut reqwest::Response,
+    mut body: reqwest::Body,
+    announced: Option<u64>,
     limit: usize,
     overflow: Overflow,
 ) -> Result<bytes::Bytes, ReadError> {
-    if overflow == Overflow::Fail && response.content_length().is_some_and(|n| n > limit as u64) {
+    use http_body_util::BodyExt;
+    if overflow == Overflow::Fail && announced.is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge { limit });
     }
     let (mut first, mut joined, mut len) = (None::<bytes::Bytes>, bytes::BytesMut::new(), 0usize);
-    while let Some(mut data) = response.chunk().await.map_err(ReadError::Network)? {
+    while let Some(frame) = body.frame().await {
+        let Ok(mut data) = frame.map_err(ReadError::Network)?.into_data() else {
+            continue;
+        };
         let full = len + data.len() > limit;
         if full && overflow == Overflow::Fail {
             return Err(ReadError::TooLarge { limit });

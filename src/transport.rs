@@ -655,12 +655,16 @@ async fn read_answer(
     } else {
         (limit, Overflow::Fail)
     };
-    let body = read_body(&mut response, cap, overflow).await?;
+    let version = response.version();
+    let announced = response.content_length();
+    // Moved out rather than cloned; the body is read from what is left, as a `reqwest::Body`
+    // (whose errors are body errors, as a cut-off body's should be).
+    let headers = std::mem::take(response.headers_mut());
+    let body = read_body(reqwest::Body::from(response), announced, cap, overflow).await?;
     Ok(Answer {
         status,
-        version: response.version(),
-        // Moved out rather than cloned.
-        headers: std::mem::take(response.headers_mut()),
+        version,
+        headers,
         body,
     })
 }

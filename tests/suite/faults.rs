@@ -294,6 +294,13 @@ async fn a_body_cut_mid_read_is_retried_and_can_recover() {
         ),
         "{err:?}"
     );
+    // reqwest's own error says the body broke, not that it failed to decode.
+    match &err {
+        liveramp::Error::Network { source, .. } => {
+            assert!(source.is_body() && !source.is_decode(), "{source:?}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
