@@ -343,7 +343,10 @@ impl Transport {
             "latency_ms" = tracing::field::Empty,
         );
         let op = api.operation(info.operation_id);
-        let call = Box::pin(self.call(client, request, op).instrument(span.clone()));
+        let call = Box::pin(
+            self.call(client, request, op, span.clone())
+                .instrument(span.clone()),
+        );
         async move {
             let started = self.inner.clock.now();
             let outcome = call.await;
@@ -383,6 +386,7 @@ impl Transport {
         client: &'a reqwest::Client,
         mut request: reqwest::Request,
         op: Option<&'static OperationSpec>,
+        span: tracing::Span,
     ) -> impl Future<Output = Result<Answer, Error>> + 'a {
         let inner = &*self.inner;
         if let Some(org_id) = &inner.org_id {
@@ -476,8 +480,9 @@ impl Transport {
                 *attempt.timeout_mut() = Some(policy.attempt_timeout.min(left_now));
                 attempts += 1;
                 if attempts > 1 {
-                    // The call's span, which instruments this loop.
-                    tracing::Span::current().record("http.request.resend_count", attempts - 1);
+                    // On the call's own span: when it is filtered out, the current span is the
+                    // caller's, which may have a field of this name.
+                    span.record("http.request.resend_count", attempts - 1);
                 }
                 let last = match read_answer(client.execute(attempt), inner.max_body_bytes).await {
                     Ok(answer) => {

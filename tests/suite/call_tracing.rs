@@ -117,3 +117,50 @@ async fn each_call_has_one_span_with_its_fields_and_no_secret() {
         "no credential:\n{output}"
     );
 }
+
+#[tokio::test]
+async fn a_filtered_out_call_span_records_nothing_on_the_callers_span() {
+    let captured = Captured::default();
+    // The call's span (INFO) is filtered out; the caller's (WARN) is not, and has a field of
+    // the same name as one the call records.
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(tracing::Level::WARN)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET);
+            then.status(503);
+        })
+        .await;
+    let clock = RecordingClock::default();
+    let transport = liveramp::transport::Transport::builder()
+        .token_source(Arc::new(liveramp::auth::StaticToken::new(common::TOKEN)))
+        .clock(Arc::new(clock.clone()))
+        .retry_policy(liveramp::retry::RetryPolicy::default().with_max_attempts(2))
+        .build();
+    let client = liveramp::consent::Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        transport,
+    );
+    let outer = tracing::warn_span!(
+        "caller",
+        "http.request.resend_count" = tracing::field::Empty
+    );
+    tracing::Instrument::instrument(client.list_consent_files().send(), outer)
+        .await
+        .unwrap_err();
+    assert_eq!(clock.sleeps().len(), 1, "the call was retried once");
+
+    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let closes: Vec<&str> = output.lines().filter(|l| l.contains("close")).collect();
+    assert_eq!(closes.len(), 1, "only the caller's span:\n{output}");
+    assert!(closes[0].contains("caller"), "{output}");
+    assert!(!output.contains("resend_count"), "{output}");
+}
