@@ -751,6 +751,30 @@ fn finish(
     }
 }
 
+/// progenitor's `ClientHooks::exec` for a generated client whose base URL is `base_url`: a
+/// request built by hand may name any URL, and the transport adds the client's credentials, so
+/// one for another origin is refused unsent. `send` sends through the transport.
+pub(crate) async fn hook_exec<F>(
+    base_url: &str,
+    request: reqwest::Request,
+    send: impl FnOnce(reqwest::Request) -> F,
+) -> reqwest::Result<reqwest::Response>
+where
+    F: Future<Output = reqwest::Result<Answer>>,
+{
+    let same_origin =
+        reqwest::Url::parse(base_url).is_ok_and(|base| base.origin() == request.url().origin());
+    let answer = if same_origin {
+        send(request).await
+    } else {
+        ship(Error::InvalidRequest(
+            "the request's URL is not on the client's base URL's origin".into(),
+        ))
+        .await
+    };
+    answer.map(Answer::into_response)
+}
+
 /// Decodes a JSON answer for the generated clients, in place of progenitor's
 /// `ResponseValue::from_response`, which takes a `reqwest::Response`, clones its header map and
 /// reads its body a second time: the body the transport read is decoded, and the headers move.
@@ -815,7 +839,9 @@ impl OptionalQuery for reqwest::RequestBuilder {
 /// Routes a generated `Client`'s requests through its [`Transport`], with the operation table
 /// generated beside it (`OPERATION_SPECS`). The generated operations call `send_buffered`
 /// (codegen's `answer` pass puts it in place of progenitor's hooks); progenitor's
-/// `ClientHooks::exec` takes the same route and rebuilds a `reqwest::Response`.
+/// `ClientHooks::exec`, public for requests built by hand, takes the same route for a request on
+/// the base URL's origin only ([`hook_exec`]) and rebuilds a `reqwest::Response` (whose URL is
+/// reqwest's placeholder: the real one may hold personal data in its query).
 macro_rules! impl_client_hooks {
     ($client:ty) => {
         impl ::progenitor_client::ClientHooks<$crate::transport::Transport> for $client {
@@ -824,9 +850,10 @@ macro_rules! impl_client_hooks {
                 request: ::reqwest::Request,
                 info: &::progenitor_client::OperationInfo,
             ) -> ::reqwest::Result<::reqwest::Response> {
-                self.send_buffered(request, info)
-                    .await
-                    .map($crate::transport::Answer::into_response)
+                $crate::transport::hook_exec(&self.baseurl, request, |request| {
+                    self.send_buffered(request, info)
+                })
+                .await
             }
         }
 

@@ -209,3 +209,40 @@ fn an_answer_debugs_without_its_body_or_headers() {
     let shown = format!("{answer:?}");
     assert_eq!(shown, "Answer { status: 200, body_bytes: 28, .. }");
 }
+
+#[tokio::test]
+async fn the_client_hook_refuses_a_request_for_another_origin_unsent() {
+    use progenitor_client::ClientHooks;
+    let ours = MockServer::start_async().await;
+    let other = MockServer::start_async().await;
+    let elsewhere = other
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).body("{}");
+        })
+        .await;
+    let transport = Transport::builder()
+        .token_source(Arc::new(crate::auth::StaticToken::new("hook-token")))
+        .build();
+    let http = crate::http::client().unwrap();
+    let client = crate::consent::Client::new_with_client(&ours.base_url(), http.clone(), transport);
+    let request = http
+        .get(format!(
+            "{}/v2/consent-files?email=jane%40example.com",
+            other.base_url()
+        ))
+        .build()
+        .unwrap();
+    let info = OperationInfo {
+        operation_id: "list_consent_files",
+    };
+    let error = client.exec(request, &info).await.unwrap_err();
+    let error = Error::from(progenitor_client::Error::<()>::CommunicationError(error));
+    assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "invalid request: the request's URL is not on the client's base URL's origin; nothing \
+         was sent"
+    );
+    assert_eq!(elsewhere.calls_async().await, 0);
+}
