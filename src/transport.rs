@@ -5,7 +5,7 @@
 //! # How answers and our own failures reach the caller
 //!
 //! The generated operations send through `send_buffered` (codegen's `answer` pass puts it in
-//! place of progenitor's `ClientHooks` calls) and receive an [`Answer`], read whole: they decode
+//! place of progenitor's `ClientHooks` calls) and receive an `Answer`, read whole: they decode
 //! its body as it is (`typed_response`), with no second read and no header map clone.
 //! progenitor's `ClientHooks::exec`, which must return a `reqwest::Response`, takes the same
 //! route and rebuilds one.
@@ -328,7 +328,7 @@ impl Transport {
         request: reqwest::Request,
         info: &OperationInfo,
         api: &'static ApiSpec,
-    ) -> impl Future<Output = reqwest::Result<Answer>> + 'a {
+    ) -> impl Future<Output = reqwest::Result<Answer>> + use<'a> {
         // OpenTelemetry's HTTP client names; the URL itself (its query may hold personal
         // data) is never recorded, only its host and the operation.
         let span = tracing::info_span!(
@@ -387,7 +387,7 @@ impl Transport {
         mut request: reqwest::Request,
         op: Option<&'static OperationSpec>,
         span: tracing::Span,
-    ) -> impl Future<Output = Result<Answer, Error>> + 'a {
+    ) -> impl Future<Output = Result<Answer, Error>> + use<'a> {
         let inner = &*self.inner;
         if let Some(org_id) = &inner.org_id {
             request.headers_mut().insert("LR-Org-ID", org_id.clone());
@@ -860,13 +860,12 @@ macro_rules! impl_client_hooks {
         impl $client {
             /// Sends `request`, the operation `info`, through this client's transport and
             /// reads its answer whole.
-            pub(crate) fn send_buffered(
-                &self,
+            pub(crate) fn send_buffered<'a>(
+                &'a self,
                 request: ::reqwest::Request,
                 info: &::progenitor_client::OperationInfo,
-            ) -> impl ::std::future::Future<
-                Output = ::reqwest::Result<$crate::transport::Answer>,
-            > + '_ {
+            ) -> impl ::std::future::Future<Output = ::reqwest::Result<$crate::transport::Answer>>
+            + use<'a> {
                 self.inner
                     .exec(&self.client, request, info, &OPERATION_SPECS)
             }

@@ -22,6 +22,9 @@ pub struct Rewrites {
     pub hooks: usize,
     /// Decodes, empty answers and undocumented answers now taking an `Answer`.
     pub reads: usize,
+    /// Other `ResponseValue` constructors left as they were (`stream`, `upgrade`, ...): they take
+    /// a `reqwest::Response`, which the operations no longer have.
+    pub unknown: usize,
 }
 
 /// Rewrites every operation of `file` to read the transport's buffered answer (see the module
@@ -46,6 +49,15 @@ fn calls_client(expr: &syn::Expr, methods: &[&str]) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether `call` is `ResponseValue::<name>(..)` for a name other than `new`.
+fn constructs_response_value(call: &syn::ExprCall) -> bool {
+    let syn::Expr::Path(func) = &*call.func else {
+        return false;
+    };
+    let segments: Vec<_> = func.path.segments.iter().collect();
+    matches!(segments.as_slice(), [.., owner, name] if owner.ident == "ResponseValue" && name.ident != "new")
 }
 
 impl VisitMut for Rewriter {
@@ -85,6 +97,8 @@ impl VisitMut for Rewriter {
         if crate::syntax::calls(call, &["ResponseValue", "empty"]) {
             *call.func = syn::parse_quote!(crate::transport::empty_response);
             self.0.reads += 1;
+        } else if constructs_response_value(call) {
+            self.0.unknown += 1;
         } else if crate::syntax::calls(call, &["Error", "UnexpectedResponse"])
             && let Some(arg) = call.args.first_mut()
         {
@@ -122,7 +136,8 @@ mod tests {
             super::Rewrites {
                 sends: 1,
                 hooks: 2,
-                reads: 4
+                reads: 4,
+                unknown: 0,
             }
         );
         let code = file.to_token_stream().to_string();
@@ -138,5 +153,18 @@ mod tests {
         for gone in ["from_response", "client . pre", "client . post", ". exec ("] {
             assert!(!code.contains(gone), "{gone} in {code}");
         }
+    }
+
+    #[test]
+    fn a_response_value_it_cannot_rewrite_is_counted() {
+        let mut file: syn::File = syn::parse_quote! {
+            async fn send() {
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => Ok(ResponseValue::new((), status, headers)),
+                }
+            }
+        };
+        assert_eq!(super::read_buffered(&mut file).unknown, 1);
     }
 }

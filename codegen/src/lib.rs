@@ -275,11 +275,11 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
     }
     query::skip_unset_queries(&mut file);
     let rewrites = answer::read_buffered(&mut file);
-    if rewrites.sends == 0 || rewrites.hooks != 2 * rewrites.sends {
+    if rewrites.sends == 0 || rewrites.hooks != 2 * rewrites.sends || rewrites.unknown > 0 {
         return Err(error(
             spec,
-            "progenitor no longer calls `client.pre`, `client.exec` and `client.post` the way \
-             codegen/src/answer.rs expects: update that step",
+            "progenitor no longer calls `client.pre`, `client.exec` and `client.post`, or builds \
+             its `ResponseValue`s, the way codegen/src/answer.rs expects: update that step",
         ));
     }
     if send::send_crate_error(&mut file) == 0 || !send::hide_progenitor_error(&mut file) {
