@@ -726,6 +726,11 @@ fn finish(
     if answer.status.as_u16() >= 400 {
         return Err(answer_error(&answer, &redactor(), attempts));
     }
+    // So is a success the operation does not document: the generated code would hand it on
+    // unread, and nothing it echoes could be redacted there.
+    if op.is_some_and(|o| !o.documents(answer.status.as_u16())) {
+        return Err(answer_error(&answer, &redactor(), attempts));
+    }
     if !expects_json {
         return Ok(answer);
     }

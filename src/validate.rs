@@ -58,10 +58,19 @@ pub struct OperationSpec {
     pub idempotent: bool,
     /// Its success answer is a JSON document.
     pub json_success: bool,
+    /// The status codes it documents; `None` when a `default` or a range covers every other.
+    pub documented: Option<&'static [u16]>,
     /// Its documented constraints.
     pub constraints: &'static [Constraint],
     /// The client-side rate-limit bucket its calls take from (see [`crate::limit`]).
     pub rate_limit: Option<&'static str>,
+}
+
+impl OperationSpec {
+    /// Whether the spec documents an answer with `status` for this operation.
+    pub fn documents(&self, status: u16) -> bool {
+        self.documented.is_none_or(|codes| codes.contains(&status))
+    }
 }
 
 /// Where a constrained value sits in a request.
@@ -383,6 +392,7 @@ mod tests {
         operation_id: "create",
         idempotent: false,
         json_success: true,
+        documented: Some(&[200]),
         constraints: &[
             Constraint {
                 place: Place::Body(&["integrationID"]),
@@ -416,6 +426,7 @@ mod tests {
         operation_id: "match",
         idempotent: false,
         json_success: true,
+        documented: Some(&[200]),
         constraints: &[
             Constraint {
                 place: Place::Query("zipCode"),
@@ -528,6 +539,7 @@ mod tests {
             operation_id: "statuses",
             idempotent: true,
             json_success: true,
+            documented: None,
             constraints: &[Constraint {
                 place: Place::QueryParameters,
                 rule: Rule::ExactlyOneOf(&["a", "b"]),
@@ -538,6 +550,7 @@ mod tests {
             operation_id: "statuses",
             idempotent: true,
             json_success: true,
+            documented: None,
             constraints: &[Constraint {
                 place: Place::QueryParameters,
                 rule: Rule::ExactlyOneOf(&["ids"]),

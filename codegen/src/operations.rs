@@ -69,6 +69,9 @@ pub struct OperationSpec {
     pub idempotent: bool,
     /// Its success answer is a JSON document (so an empty 2xx body is an error).
     pub json_success: bool,
+    /// The status codes it documents, or `None` when a `default` or a range (`4XX`) covers
+    /// every other: the transport reports any other status as an error.
+    pub documented: Option<Vec<u16>>,
     /// Its documented constraints.
     pub constraints: Vec<Constraint>,
     /// The client-side rate-limit bucket its calls take from (`x-rate-limit`).
@@ -100,6 +103,7 @@ pub fn operation_specs(doc: &OpenAPI) -> Vec<OperationSpec> {
                     .and_then(serde_json::Value::as_bool)
                     .unwrap_or(false),
                 json_success: json_success(doc, op),
+                documented: documented(op),
                 constraints,
                 rate_limit: op
                     .extensions
@@ -148,6 +152,20 @@ fn exactly_one_of(op: &openapiv3::Operation) -> Option<Constraint> {
         place: Place::QueryParameters,
         rule: Rule::ExactlyOneOf(names),
     })
+}
+
+fn documented(op: &openapiv3::Operation) -> Option<Vec<u16>> {
+    if op.responses.default.is_some() {
+        return None;
+    }
+    op.responses
+        .responses
+        .keys()
+        .map(|status| match status {
+            StatusCode::Code(code) => Some(*code),
+            StatusCode::Range(_) => None,
+        })
+        .collect()
 }
 
 fn json_success(doc: &OpenAPI, op: &openapiv3::Operation) -> bool {
@@ -343,8 +361,15 @@ pub fn table_source(api: &str, specs: &[OperationSpec]) -> String {
         let _ = write!(
             s,
             "crate::validate::OperationSpec {{ operation_id: {:?}, idempotent: {}, \
-             json_success: {}, rate_limit: {:?}, constraints: &[",
-            op.operation_id, op.idempotent, op.json_success, op.rate_limit,
+             json_success: {}, documented: {}, rate_limit: {:?}, constraints: &[",
+            op.operation_id,
+            op.idempotent,
+            op.json_success,
+            match &op.documented {
+                Some(codes) => format!("Some(&{codes:?})"),
+                None => "None".to_string(),
+            },
+            op.rate_limit,
         );
         for c in &op.constraints {
             let place = match &c.place {
@@ -449,6 +474,7 @@ components:
         assert_eq!(list.operation_id, "list");
         assert!(!list.idempotent);
         assert!(list.json_success);
+        assert_eq!(list.documented, Some(vec![200]));
         let q = |n: &str| Place::Query(n.into());
         assert_eq!(
             list.constraints,
@@ -482,6 +508,7 @@ components:
         let create = &specs()[1];
         assert!(create.idempotent);
         assert!(!create.json_success);
+        assert_eq!(create.documented, Some(vec![204]));
         let b = |p: &[&str]| Place::Body(p.iter().map(|s| s.to_string()).collect());
         assert_eq!(
             create.constraints,

@@ -19,6 +19,7 @@ static API: ApiSpec = ApiSpec {
             operation_id: "create",
             idempotent: false,
             json_success: true,
+            documented: None,
             constraints: &[Constraint {
                 place: Place::Body(&["segments"]),
                 rule: Rule::MaxItems(2),
@@ -29,6 +30,7 @@ static API: ApiSpec = ApiSpec {
             operation_id: "lookup",
             idempotent: true,
             json_success: true,
+            documented: None,
             constraints: &[],
         },
     ],

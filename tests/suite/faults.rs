@@ -624,16 +624,26 @@ async fn an_undocumented_success_status_is_an_error_with_its_document() {
             when.method(GET);
             then.status(202)
                 .header("x-request-id", "req-202")
-                .json_body(serde_json::json!({"message": "queued elsewhere"}));
+                .json_body(serde_json::json!({"message": "queued jane@example.com elsewhere"}));
         })
         .await;
     let clock = RecordingClock::default();
-    let err = list(&client(&server.base_url(), builder(&clock).build()))
+    let client = client(&server.base_url(), builder(&clock).build());
+    let err = client
+        .list_consent_files()
+        .after("jane@example.com")
+        .send()
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(202), "{err:?}");
     assert_eq!(err.request_id(), Some("req-202"));
-    assert!(err.to_string().contains("queued elsewhere"), "{err}");
+    let shown = format!("{err} {err:?}");
+    assert!(
+        shown.contains("does not document") && shown.contains("queued"),
+        "{shown}"
+    );
+    // The echoed query value is redacted, as in any error answer.
+    assert!(!shown.contains("jane@example.com"), "{shown}");
 }
 
 #[tokio::test]
