@@ -45,7 +45,7 @@ pub fn send_crate_error(file: &mut syn::File) -> usize {
                     self,
                 ) -> impl ::std::future::Future<
                     Output = ::std::result::Result<#success, crate::Error>,
-                > {
+                > + ::std::marker::Send {
                     // Not an `async fn` nor an `async` block: their futures would hold the
                     // builder's future, or the builder, a second time.
                     ::futures::TryFutureExt::map_err(self.send_generated(), crate::Error::from)
