@@ -75,15 +75,28 @@ impl Callers {
 
     /// The baseline: reqwest, the same bearer header and Accept, and the body decoded into the
     /// same generated type.
-    async fn raw_call(&self) -> usize {
-        let response = self
+    fn raw_call(&self) -> impl Future<Output = usize> + '_ {
+        // The same future as a plain `async fn` would be: the identity adds nothing to it.
+        self.raw_call_with(std::convert::identity)
+    }
+
+    /// The baseline with the per-request timeout the library gives each attempt (its default
+    /// policy's), for the reference figure: what the layer costs beyond a timeout.
+    fn raw_timed_out_call(&self) -> impl Future<Output = usize> + '_ {
+        let timeout = liveramp::retry::RetryPolicy::default().attempt_timeout;
+        self.raw_call_with(move |request| request.timeout(timeout))
+    }
+
+    async fn raw_call_with(
+        &self,
+        adjust: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> usize {
+        let request = self
             .raw
             .get(&self.url)
             .header(reqwest::header::ACCEPT, "application/json")
-            .bearer_auth("bench-access-token")
-            .send()
-            .await
-            .expect("raw call");
+            .bearer_auth("bench-access-token");
+        let response = adjust(request).send().await.expect("raw call");
         assert!(response.status().is_success());
         let body = response.bytes().await.expect("raw body");
         let page: ConsentFileList = serde_json::from_slice(&body).expect("raw decode");
@@ -179,6 +192,24 @@ pub fn run(server: &Server) {
             per_call(&rounds.measured),
         );
     }
+    // A reference without a goal: the same library call against raw reqwest given the same
+    // per-request timeout, which the plain baseline does without.
+    for in_flight in [1, IN_FLIGHT] {
+        let rounds = Rounds::run(
+            ROUNDS,
+            || runtime.block_on(timed(per_round, in_flight, || callers.raw_timed_out_call())),
+            || runtime.block_on(timed(per_round, in_flight, || callers.library_call())),
+        );
+        println!(
+            "reference, {}: library / raw reqwest with the same per-request timeout: {}",
+            if in_flight == 1 {
+                "sequential".to_owned()
+            } else {
+                format!("{in_flight} in flight")
+            },
+            rounds.ratio_summary(),
+        );
+    }
     let validation = Rounds::run(
         ROUNDS,
         || runtime.block_on(timed(per_round, 1, || callers.unvalidated_call())),
@@ -195,8 +226,9 @@ pub fn run(server: &Server) {
     );
 }
 
-/// Runs `calls` calls of one variant (`raw` or `library`, sequential; `raw@64` or
-/// `library@64`, that many in flight) to the server at `base` after a warm-up, for a profiler
+/// Runs `calls` calls of one variant (`raw`, `raw-timeout` (the baseline with the library's
+/// per-request timeout) or `library`, sequential; `raw@64`, `raw-timeout@64` or `library@64`,
+/// that many in flight) to the server at `base` after a warm-up, for a profiler
 /// (`valgrind --tool=callgrind`) to count.
 pub fn profile(base: &str, variant: &str, calls: usize) {
     let runtime = client_runtime();
@@ -205,13 +237,19 @@ pub fn profile(base: &str, variant: &str, calls: usize) {
         Some((variant, n)) => (variant, n.parse().ok().filter(|n| *n > 0)),
         None => (variant, Some(1)),
     };
-    let (Some(in_flight), "raw" | "library") = (in_flight, variant) else {
-        eprintln!("profile: the variant is raw, library, raw@N or library@N (N > 0)");
+    let (Some(in_flight), "raw" | "raw-timeout" | "library") = (in_flight, variant) else {
+        eprintln!(
+            "profile: the variant is raw, raw-timeout or library, alone or with @N (N > 0) calls \
+             in flight"
+        );
         std::process::exit(2);
     };
     runtime.block_on(async {
         match variant {
             "raw" => warm_then_time(calls, in_flight, || callers.raw_call()).await,
+            "raw-timeout" => {
+                warm_then_time(calls, in_flight, || callers.raw_timed_out_call()).await
+            }
             _ => warm_then_time(calls, in_flight, || callers.library_call()).await,
         }
     });
