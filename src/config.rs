@@ -177,9 +177,6 @@ pub struct Config {
 /// The User-Agent sent by default: `liveramp-rust/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("liveramp-rust/", env!("CARGO_PKG_VERSION"));
 
-/// How many redirects an API call follows, all to the origin it was sent to.
-const MAX_REDIRECTS: usize = 5;
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -582,8 +579,6 @@ impl Config {
             Some(client) => client.clone(),
             None => crate::http::client_builder()
                 .user_agent(self.user_agent.as_str())
-                .referer(false)
-                .redirect(same_origin_redirects())
                 .build()
                 .map_err(|e| AuthError::config("cannot build the HTTP client").with_source(e))?,
         };
@@ -797,22 +792,6 @@ impl Config {
             transport,
         ))
     }
-}
-
-/// Redirects followed only to the origin (scheme, host, port) of the request, at most
-/// [`MAX_REDIRECTS`] of them: credentials and bodies never go anywhere else.
-fn same_origin_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let same_origin = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| first.origin() == attempt.url().origin());
-        if same_origin && attempt.previous().len() <= MAX_REDIRECTS {
-            attempt.follow()
-        } else {
-            attempt.stop()
-        }
-    })
 }
 
 /// The hosts a credentials file's `token_uri` may name without [`Config::with_token_url`].

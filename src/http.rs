@@ -4,13 +4,36 @@
 //! provider, the cheapest to build), `rustls-aws-lc` (rustls with aws-lc-rs) or `native-tls`
 //! (the platform's library, OpenSSL on Linux).
 
-/// A `reqwest::ClientBuilder` with the crate's TLS set up; add timeouts and build it.
+/// A `reqwest::ClientBuilder` with the crate's TLS set up, no `Referer`, and redirects followed
+/// only within the request's origin (at most [`MAX_REDIRECTS`]): credentials and bodies never go
+/// anywhere else. Add timeouts and build it.
 ///
 /// With `rustls-ring`, this installs ring as the process's default rustls crypto provider when
 /// no provider has been installed yet (an application's own choice is kept).
 pub fn client_builder() -> reqwest::ClientBuilder {
     install_tls_provider();
     reqwest::Client::builder()
+        .referer(false)
+        .redirect(same_origin_redirects())
+}
+
+/// How many redirects within one origin a request follows.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// Redirects followed only to the origin (scheme, host, port) of the request, at most
+/// [`MAX_REDIRECTS`] of them.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same_origin && attempt.previous().len() <= MAX_REDIRECTS {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// With `rustls-ring`, installs ring as the process's default rustls crypto provider unless one
@@ -24,7 +47,7 @@ pub(crate) fn install_tls_provider() {
     }
 }
 
-/// A client with the crate's TLS and reqwest's defaults otherwise.
+/// A client from [`client_builder`], with reqwest's defaults otherwise.
 pub fn client() -> Result<reqwest::Client, reqwest::Error> {
     client_builder().build()
 }

@@ -25,6 +25,7 @@
 mod answer;
 mod batch;
 mod catalog;
+mod client;
 mod headers;
 mod names;
 mod open_enum;
@@ -271,6 +272,14 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
             spec,
             "progenitor no longer adds an `api-version` header the way codegen/src/headers.rs \
              expects: update that step",
+        ));
+    }
+    if client::crate_http_client(&mut file) == 0 {
+        return Err(error(
+            spec,
+            "progenitor no longer builds `Client::new`'s HTTP client from \
+             `reqwest::ClientBuilder::new()` the way codegen/src/client.rs expects: update that \
+             step",
         ));
     }
     query::skip_unset_queries(&mut file);

@@ -401,6 +401,49 @@ async fn empty_and_dot_path_parameters_never_reach_the_wire() {
 }
 
 #[tokio::test]
+async fn clients_built_without_a_config_never_follow_a_redirect_to_another_origin() {
+    let elsewhere = MockServer::start_async().await;
+    let collected = elsewhere
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).body("[]");
+        })
+        .await;
+    let origin = MockServer::start_async().await;
+    origin
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(307)
+                .header("location", elsewhere.url("/collect?from=redirect"));
+        })
+        .await;
+    let transport = || {
+        Transport::builder()
+            .api_key(liveramp::auth::Secret::new("v1-api-key-secret"))
+            .unwrap()
+            .build()
+    };
+    // The generated constructor's own HTTP client, and the crate's plain one.
+    let clients = [
+        liveramp::activation_v1::Client::new(&origin.base_url(), transport()),
+        liveramp::activation_v1::Client::new_with_client(
+            &origin.base_url(),
+            liveramp::http::client().unwrap(),
+            transport(),
+        ),
+    ];
+    for client in &clients {
+        let error = client.list_destinations().send().await.unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(307), "{error:?}");
+    }
+    assert_eq!(
+        collected.calls_async().await,
+        0,
+        "nothing went to the other origin"
+    );
+}
+
+#[tokio::test]
 async fn keys_and_bodies_never_follow_a_redirect_to_another_origin() {
     let elsewhere = MockServer::start_async().await;
     let collected = elsewhere
