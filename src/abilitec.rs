@@ -13,9 +13,11 @@ pub mod mock {
 }
 
 impl types::BatchResult {
-    /// The item's error as the crate's [`ApiError`](crate::error::ApiError), when the item
-    /// failed; the item's `code` is its HTTP status.
-    pub fn api_error(&self) -> Option<crate::error::ApiError> {
+    /// The error of `item`, whose result this is, as the crate's
+    /// [`ApiError`](crate::error::ApiError), when it failed; the item's `code` is its HTTP
+    /// status. The item's query values (an email, a name) are removed from the error's text:
+    /// AbiliTec messages quote them.
+    pub fn api_error(&self, item: &crate::bulk::BatchItem) -> Option<crate::error::ApiError> {
         let detail = self.document.error.as_ref()?;
         let status = u16::try_from(self.code)
             .ok()
@@ -26,20 +28,27 @@ impl types::BatchResult {
             Some(&detail.code),
             Some(&detail.message),
             detail.request_id.as_deref(),
+            &crate::redact::Redactor::of_query(item.path_and_query()),
         ))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    /// A match item for `email`, as a batch call sends it.
+    fn item(email: &str) -> crate::bulk::BatchItem {
+        let client = super::Client::new("https://api.example.com", Default::default());
+        client.match_people().email(email).batch_item().unwrap()
+    }
+
     #[test]
     fn a_failed_batch_item_is_the_same_api_error_as_a_single_call() {
-        let item: super::types::BatchResult = serde_json::from_value(serde_json::json!({
+        let result: super::types::BatchResult = serde_json::from_value(serde_json::json!({
             "code": 404,
             "document": {"error": {"code": "600-0117", "message": "opted out", "requestId": "r-9"}}
         }))
         .unwrap();
-        let error = item.api_error().unwrap();
+        let error = result.api_error(&item("jane@example.com")).unwrap();
         assert_eq!(error.status.as_u16(), 404);
         assert_eq!(
             error.code.as_deref(),
@@ -49,6 +58,19 @@ mod tests {
         assert_eq!(error.request_id.as_deref(), Some("r-9"));
         let ok: super::types::BatchResult =
             serde_json::from_value(serde_json::json!({"code": 200, "document": {}})).unwrap();
-        assert!(ok.api_error().is_none());
+        assert!(ok.api_error(&item("jane@example.com")).is_none());
+    }
+
+    #[test]
+    fn a_failed_batch_item_does_not_quote_what_the_item_sent() {
+        let result: super::types::BatchResult = serde_json::from_value(serde_json::json!({
+            "code": 400,
+            "document": {"error": {"code": "600-0001", "message": "invalid email: jane.doe@example.com"}}
+        }))
+        .unwrap();
+        let error = result.api_error(&item("jane.doe@example.com")).unwrap();
+        let shown = format!("{error} {error:?}");
+        assert!(shown.contains("invalid email"), "{shown}");
+        assert!(!shown.contains("jane.doe@example.com"), "{shown}");
     }
 }

@@ -233,7 +233,7 @@ impl Client {
                 }
                 let results = self.send_batch(kind, &these).await?;
                 for ((slot, index, item), result) in these.into_iter().zip(results) {
-                    let result = item_result(result);
+                    let result = item_result(result, &item);
                     let retry = attempt < attempts
                         && matches!(&result, Err(e) if crate::retry::is_retryable_status(e.status));
                     if retry {
@@ -280,8 +280,11 @@ impl Client {
 /// An item's result: its document, or its error document as the crate's `ApiError`.
 // The same shape as `Resolved::result`, which holds it unboxed beside its index.
 #[allow(clippy::result_large_err)]
-fn item_result(result: types::BatchResult) -> Result<types::BatchDocument, ApiError> {
-    match result.api_error() {
+fn item_result(
+    result: types::BatchResult,
+    item: &BatchItem,
+) -> Result<types::BatchDocument, ApiError> {
+    match result.api_error(item) {
         Some(error) => Err(error),
         None if (200..300).contains(&result.code) => Ok(result.document),
         None => Err(ApiError::abilitec_item(
@@ -290,6 +293,7 @@ fn item_result(result: types::BatchResult) -> Result<types::BatchDocument, ApiEr
             None,
             None,
             None,
+            &crate::redact::Redactor::default(),
         )),
     }
 }

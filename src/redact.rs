@@ -61,6 +61,23 @@ impl std::fmt::Debug for Redactor {
 }
 
 impl Redactor {
+    /// A redactor of the values of the query of `path_and_query` (an item of a batch call).
+    pub(crate) fn of_query(path_and_query: &str) -> Self {
+        let query = path_and_query.split_once('?').map_or("", |(_, q)| q);
+        Self::new(url::form_urlencoded::parse(query.as_bytes()).map(|(_, v)| v))
+    }
+
+    /// A redactor of the strings of `item` serialized as JSON (an item of a batch call's body).
+    pub(crate) fn of_json<T: serde::Serialize>(item: &T) -> Self {
+        /// Far more strings than one item of a batch holds.
+        const MAX_VALUES: usize = 1_000;
+        let mut strings = Vec::new();
+        if let Ok(value) = serde_json::to_value(item) {
+            json_strings(&value, MAX_VALUES, &mut strings);
+        }
+        Self::new(strings)
+    }
+
     /// A redactor of the built-in markers and of `values` (with their URL and form encodings).
     pub fn new<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Self {
         let mut patterns: Vec<String> = MARKERS.iter().map(|m| (*m).to_owned()).collect();

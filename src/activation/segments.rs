@@ -112,7 +112,7 @@ impl Client {
     /// Sends `items` in chunks through `call`, retrying the retryable items, in input order.
     async fn bulk<T, F, Fut>(&self, items: Vec<T>, call: F) -> Result<SegmentConfigReport, Error>
     where
-        T: Clone,
+        T: Clone + serde::Serialize,
         F: Fn(Vec<T>) -> Fut,
         Fut: std::future::Future<Output = Result<Vec<types::SegmentConfigResult>, Error>>,
     {
@@ -137,7 +137,9 @@ impl Client {
                     )));
                 }
                 for ((index, item), result) in chunk.iter().zip(results) {
-                    let outcome = outcome(*index, result);
+                    // What an item's error quotes of the item is removed from it.
+                    let outcome =
+                        outcome(*index, result, || crate::redact::Redactor::of_json(item));
                     let retry = attempt < ITEM_ATTEMPTS
                         && matches!(&outcome.result, Err(e) if crate::retry::is_retryable_status(e.status));
                     if retry {
@@ -156,7 +158,11 @@ impl Client {
 }
 
 /// One item's outcome: its status, 2xx or the error it carries.
-fn outcome(index: usize, result: types::SegmentConfigResult) -> SegmentConfigOutcome {
+fn outcome(
+    index: usize,
+    result: types::SegmentConfigResult,
+    redactor: impl FnOnce() -> crate::redact::Redactor,
+) -> SegmentConfigOutcome {
     let status = result.status.as_ref();
     let code = status
         .and_then(|s| u16::try_from(s.http_status).ok())
@@ -171,6 +177,7 @@ fn outcome(index: usize, result: types::SegmentConfigResult) -> SegmentConfigOut
             status.map(|s| s.error_code.as_str()),
             status.map(|s| s.message.as_str()),
             None,
+            &redactor(),
         ))
     };
     SegmentConfigOutcome {

@@ -466,25 +466,35 @@ impl ApiError {
         error
     }
 
-    /// An AbiliTec per-item error (a batch item's `error` document), as the call's error.
-    pub fn abilitec_item(
+    /// An AbiliTec per-item error (a batch item's `error` document), as the call's error, with
+    /// what `redactor` holds (the item's query values) removed from its text.
+    pub(crate) fn abilitec_item(
         status: StatusCode,
         code: Option<&str>,
         message: Option<&str>,
         request_id: Option<&str>,
+        redactor: &Redactor,
     ) -> Self {
-        Self::item(ErrorShape::AbiliTec, status, code, message, request_id)
+        Self::item(
+            ErrorShape::AbiliTec,
+            status,
+            code,
+            message,
+            request_id,
+            redactor,
+        )
     }
 
-    /// One item's error of a multi-status answer, in the document `shape`.
+    /// One item's error of a multi-status answer, in the document `shape`, with what `redactor`
+    /// holds (the values the item sent) removed from its text.
     pub(crate) fn item(
         shape: ErrorShape,
         status: StatusCode,
         code: Option<&str>,
         message: Option<&str>,
         request_id: Option<&str>,
+        redactor: &Redactor,
     ) -> Self {
-        let redactor = Redactor::default();
         let mut error = Self::bare(status, None);
         error.shape = shape;
         error.code = code.map(|c| clip(&redactor.redact(c)));

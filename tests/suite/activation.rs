@@ -1071,3 +1071,40 @@ async fn any_number_of_segments_is_added_in_calls_of_500_with_one_report() {
     assert_eq!((refused[0].index, error.status.as_u16()), (7, 422));
     assert_eq!(error.code.as_deref(), Some("REFUSED"));
 }
+
+#[tokio::test]
+async fn a_refused_segment_config_does_not_quote_what_it_sent() {
+    use liveramp::activation::types::{SegmentConfigInput, SegmentType};
+    let server = MockServer::start_async().await;
+    let calls = script::script(
+        &server,
+        "POST",
+        "/v2/distribution-managers/dm-1/segment-configs",
+        vec![multi(serde_json::json!([{
+            "id": "sc-0",
+            "status": {
+                "httpStatus": 422,
+                "errorCode": "REFUSED",
+                "message": "destination segment dest-jane-doe-42 is taken"
+            }
+        }]))],
+    )
+    .await;
+    let client = Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        common::transport(Some(common::ORG_ID)),
+    );
+    let segments = [SegmentConfigInput {
+        segment_id: "21000000".to_owned(),
+        segment_type: SegmentType::Onboarding,
+        distribution_manager_id: "dm-1".to_owned(),
+        destination_segment_id: Some("dest-jane-doe-42".to_owned()),
+    }];
+    let report = client.add_segment_configs("dm-1", segments).await.unwrap();
+    assert_eq!(calls.requests(), 1);
+    let error = report.items[0].result.as_ref().unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(shown.contains("is taken"), "{shown}");
+    assert!(!shown.contains("dest-jane-doe-42"), "{shown}");
+}
