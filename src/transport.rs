@@ -363,14 +363,15 @@ impl Transport {
                         span.record("http.response.status_code", status.as_u16());
                     }
                     span.record("error.type", error_type(&error));
+                    let code = error.api_error().and_then(|e| e.code.as_deref());
                     span.in_scope(|| {
-                    tracing::debug!(
-                        "liveramp.error_code" = error.api_error().and_then(|e| e.code.as_deref()),
-                        "liveramp.request_id" = error.request_id(),
-                        error = %error,
-                        "call failed"
-                    );
-                });
+                        tracing::debug!(
+                            "liveramp.error_code" = code,
+                            "liveramp.request_id" = error.request_id(),
+                            error = %error,
+                            "call failed"
+                        );
+                    });
                     // Boxed: only failures need its state, and every call's future would carry it.
                     Box::pin(ship(error)).await
                 }
@@ -722,13 +723,10 @@ fn finish(
     redactor: impl FnOnce() -> Redactor,
 ) -> Result<Answer, Error> {
     // Every error status becomes the crate's error here, where the headers, the attempts and
-    // what the call sent are known.
-    if answer.status.as_u16() >= 400 {
-        return Err(answer_error(&answer, &redactor(), attempts));
-    }
-    // So is a success the operation does not document: the generated code would hand it on
-    // unread, and nothing it echoes could be redacted there.
-    if op.is_some_and(|o| !o.documents(answer.status.as_u16())) {
+    // what the call sent are known; so does a success the operation does not document, which
+    // the generated code would hand on unread, where nothing it echoes could be redacted.
+    let status = answer.status.as_u16();
+    if status >= 400 || op.is_some_and(|o| !o.documents(status)) {
         return Err(answer_error(&answer, &redactor(), attempts));
     }
     if !expects_json {

@@ -31,6 +31,11 @@ pub struct Rewrites {
 /// docs).
 pub fn read_buffered(file: &mut syn::File) -> Rewrites {
     let mut rewriter = Rewriter::default();
+    rewriter.0.reads = crate::syntax::rename_calls(
+        file,
+        &["ResponseValue", "empty"],
+        syn::parse_quote!(crate::transport::empty_response),
+    );
     rewriter.visit_file_mut(file);
     rewriter.0
 }
@@ -38,26 +43,26 @@ pub fn read_buffered(file: &mut syn::File) -> Rewrites {
 #[derive(Default)]
 struct Rewriter(Rewrites);
 
+/// Whether `call` is `client.<method>(..)` for one of `methods`.
+fn on_client(call: &syn::ExprMethodCall, methods: &[&str]) -> bool {
+    methods.iter().any(|m| call.method == m)
+        && matches!(&*call.receiver, syn::Expr::Path(p) if p.path.is_ident("client"))
+}
+
 /// Whether `expr` (under any `?` and `.await`) calls `client.<method>(..)` for one of `methods`.
 fn calls_client(expr: &syn::Expr, methods: &[&str]) -> bool {
     match expr {
         syn::Expr::Try(e) => calls_client(&e.expr, methods),
         syn::Expr::Await(e) => calls_client(&e.base, methods),
-        syn::Expr::MethodCall(call) => {
-            methods.iter().any(|m| call.method == m)
-                && matches!(&*call.receiver, syn::Expr::Path(p) if p.path.is_ident("client"))
-        }
+        syn::Expr::MethodCall(call) => on_client(call, methods),
         _ => false,
     }
 }
 
 /// Whether `call` is `ResponseValue::<name>(..)` for a name other than `new`.
 fn constructs_response_value(call: &syn::ExprCall) -> bool {
-    let syn::Expr::Path(func) = &*call.func else {
-        return false;
-    };
-    let segments: Vec<_> = func.path.segments.iter().collect();
-    matches!(segments.as_slice(), [.., owner, name] if owner.ident == "ResponseValue" && name.ident != "new")
+    matches!(crate::syntax::call_path(call).as_slice(),
+        [.., owner, name] if *owner == "ResponseValue" && *name != "new")
 }
 
 impl VisitMut for Rewriter {
@@ -84,9 +89,7 @@ impl VisitMut for Rewriter {
 
     fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
         syn::visit_mut::visit_expr_method_call_mut(self, call);
-        if call.method == "exec"
-            && matches!(&*call.receiver, syn::Expr::Path(p) if p.path.is_ident("client"))
-        {
+        if on_client(call, &["exec"]) {
             call.method = syn::parse_quote!(send_buffered);
             self.0.sends += 1;
         }
@@ -94,10 +97,7 @@ impl VisitMut for Rewriter {
 
     fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
         syn::visit_mut::visit_expr_call_mut(self, call);
-        if crate::syntax::calls(call, &["ResponseValue", "empty"]) {
-            *call.func = syn::parse_quote!(crate::transport::empty_response);
-            self.0.reads += 1;
-        } else if constructs_response_value(call) {
+        if constructs_response_value(call) {
             self.0.unknown += 1;
         } else if crate::syntax::calls(call, &["Error", "UnexpectedResponse"])
             && let Some(arg) = call.args.first_mut()

@@ -4,26 +4,14 @@
 //! `Referer`. [`crate_http_client`] has it start from `crate::http::client_builder()` instead:
 //! the crate's TLS, redirects only within the origin, no `Referer`.
 
-use syn::visit_mut::VisitMut;
-
 /// Rewrites every `reqwest::ClientBuilder::new()` into `crate::http::client_builder()`;
 /// returns how many.
 pub fn crate_http_client(file: &mut syn::File) -> usize {
-    let mut rewriter = Rewriter(0);
-    rewriter.visit_file_mut(file);
-    rewriter.0
-}
-
-struct Rewriter(usize);
-
-impl VisitMut for Rewriter {
-    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
-        syn::visit_mut::visit_expr_call_mut(self, call);
-        if crate::syntax::calls(call, &["reqwest", "ClientBuilder", "new"]) {
-            *call.func = syn::parse_quote!(crate::http::client_builder);
-            self.0 += 1;
-        }
-    }
+    crate::syntax::rename_calls(
+        file,
+        &["reqwest", "ClientBuilder", "new"],
+        syn::parse_quote!(crate::http::client_builder),
+    )
 }
 
 #[cfg(test)]

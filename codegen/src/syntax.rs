@@ -28,17 +28,45 @@ pub(crate) fn result_arg(output: &syn::ReturnType, n: usize) -> Option<syn::Type
     type_args(ty, "Result").into_iter().nth(n)
 }
 
+/// The names of the path `call` calls (`[progenitor_client, QueryParam, new]`); empty when it
+/// calls something other than a path.
+pub(crate) fn call_path(call: &syn::ExprCall) -> Vec<&syn::Ident> {
+    match &*call.func {
+        syn::Expr::Path(func) => func.path.segments.iter().map(|s| &s.ident).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Whether `call` calls a function whose path ends with `tail` (`QueryParam::new` matches
 /// `progenitor_client::QueryParam::new` too).
 pub(crate) fn calls(call: &syn::ExprCall, tail: &[&str]) -> bool {
-    let syn::Expr::Path(func) = &*call.func else {
-        return false;
-    };
-    let segments = &func.path.segments;
-    segments.len() >= tail.len()
-        && segments
+    let path = call_path(call);
+    path.len() >= tail.len()
+        && path[path.len() - tail.len()..]
             .iter()
-            .skip(segments.len() - tail.len())
             .zip(tail)
-            .all(|(segment, name)| segment.ident == name)
+            .all(|(ident, name)| *ident == name)
+}
+
+/// Makes every call of a function whose path ends with `tail` call `to` instead, with the same
+/// arguments; returns how many.
+pub(crate) fn rename_calls(file: &mut syn::File, tail: &[&str], to: syn::Path) -> usize {
+    struct Rename<'a> {
+        tail: &'a [&'a str],
+        to: syn::Path,
+        count: usize,
+    }
+    impl syn::visit_mut::VisitMut for Rename<'_> {
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            syn::visit_mut::visit_expr_call_mut(self, call);
+            if calls(call, self.tail) {
+                let to = &self.to;
+                *call.func = syn::parse_quote!(#to);
+                self.count += 1;
+            }
+        }
+    }
+    let mut rename = Rename { tail, to, count: 0 };
+    syn::visit_mut::VisitMut::visit_file_mut(&mut rename, file);
+    rename.count
 }

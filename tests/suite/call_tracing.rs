@@ -31,16 +31,34 @@ impl<'a> MakeWriter<'a> for Captured {
     }
 }
 
+/// A subscriber writing span closes and events up to `level` into `captured`.
+fn subscriber(captured: &Captured, level: tracing::Level) -> impl tracing::Subscriber {
+    tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(level)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_ansi(false)
+        .finish()
+}
+
+/// A consent client of the server at `base_url` making two attempts per call on `clock`.
+fn two_attempt_client(base_url: &str, clock: &RecordingClock) -> liveramp::consent::Client {
+    let transport = liveramp::transport::Transport::builder()
+        .token_source(Arc::new(liveramp::auth::StaticToken::new(common::TOKEN)))
+        .clock(Arc::new(clock.clone()))
+        .retry_policy(liveramp::retry::RetryPolicy::default().with_max_attempts(2))
+        .build();
+    liveramp::consent::Client::new_with_client(
+        base_url,
+        liveramp::http::client().unwrap(),
+        transport,
+    )
+}
+
 #[tokio::test]
 async fn each_call_has_one_span_with_its_fields_and_no_secret() {
     let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_span_events(FmtSpan::CLOSE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(subscriber(&captured, tracing::Level::DEBUG));
 
     let body = common::example("specs/consent.yaml", "list_consent_files", 200);
     let server = MockServer::start_async().await;
@@ -51,16 +69,7 @@ async fn each_call_has_one_span_with_its_fields_and_no_secret() {
         })
         .await;
     let clock = RecordingClock::default();
-    let transport = liveramp::transport::Transport::builder()
-        .token_source(Arc::new(liveramp::auth::StaticToken::new(common::TOKEN)))
-        .clock(Arc::new(clock.clone()))
-        .retry_policy(liveramp::retry::RetryPolicy::default().with_max_attempts(2))
-        .build();
-    let client = liveramp::consent::Client::new_with_client(
-        &server.base_url(),
-        liveramp::http::client().unwrap(),
-        transport,
-    );
+    let client = two_attempt_client(&server.base_url(), &clock);
     client.list_consent_files().send().await.unwrap_err();
     failing.delete_async().await;
     server
@@ -123,13 +132,7 @@ async fn a_filtered_out_call_span_records_nothing_on_the_callers_span() {
     let captured = Captured::default();
     // The call's span (INFO) is filtered out; the caller's (WARN) is not, and has a field of
     // the same name as one the call records.
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::WARN)
-        .with_span_events(FmtSpan::CLOSE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(subscriber(&captured, tracing::Level::WARN));
 
     let server = MockServer::start_async().await;
     server
@@ -139,16 +142,7 @@ async fn a_filtered_out_call_span_records_nothing_on_the_callers_span() {
         })
         .await;
     let clock = RecordingClock::default();
-    let transport = liveramp::transport::Transport::builder()
-        .token_source(Arc::new(liveramp::auth::StaticToken::new(common::TOKEN)))
-        .clock(Arc::new(clock.clone()))
-        .retry_policy(liveramp::retry::RetryPolicy::default().with_max_attempts(2))
-        .build();
-    let client = liveramp::consent::Client::new_with_client(
-        &server.base_url(),
-        liveramp::http::client().unwrap(),
-        transport,
-    );
+    let client = two_attempt_client(&server.base_url(), &clock);
     let outer = tracing::warn_span!(
         "caller",
         "http.request.resend_count" = tracing::field::Empty

@@ -7,6 +7,7 @@ use crate::common;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use common::raw_tcp::{self, Act, RawServer};
 use futures::future::BoxFuture;
@@ -340,39 +341,57 @@ async fn downloads_run_several_at_once_and_the_handler_gets_files_in_order() {
     }
 }
 
-/// Downloads go on while the handler runs: with two in flight, the third file's download starts
-/// while the handler still holds the first file.
-#[tokio::test]
-async fn downloads_go_on_while_the_handler_runs() {
+/// Syncs the `files` files the server lists, each answered with `body`, two downloads in flight;
+/// the handler holds the first file until `ready(server)` holds, failing with `stalled` if it
+/// does not within `within`. Returns the server.
+async fn sync_holding_the_first_file(
+    files: usize,
+    body: &[u8],
+    within: Duration,
+    ready: impl Fn(&RawServer) -> bool,
+    stalled: &str,
+) -> RawServer {
     let server = RawServer::start(vec![Act::Reset]).await;
-    let (list, _) = listing_of(&server.base_url, 4);
-    server.set(vec![
-        list,
-        Act::Raw(raw_tcp::answer(200, "text/csv", &body())),
-    ]);
+    let (list, _) = listing_of(&server.base_url, files);
+    server.set(vec![list, Act::Raw(raw_tcp::answer(200, "text/csv", body))]);
     let dir = tempfile::tempdir().unwrap();
     let first = std::sync::atomic::AtomicBool::new(true);
-    let server_ref = &server;
+    let (server_ref, ready) = (&server, &ready);
     Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
         .downloads_in_flight(2)
         .run(|_| {
             let first = first.swap(false, std::sync::atomic::Ordering::SeqCst);
             async move {
                 if first {
-                    // The listing and three downloads, the third begun after this file came.
-                    let waited = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-                        while server_ref.hits() < 4 {
-                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    let waited = tokio::time::timeout(within, async {
+                        while !ready(server_ref) {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
                         }
                     })
                     .await;
-                    assert!(waited.is_ok(), "no download started while the handler ran");
+                    assert!(waited.is_ok(), "{stalled}");
                 }
                 Ok::<(), std::io::Error>(())
             }
         })
         .await
         .unwrap();
+    server
+}
+
+/// Downloads go on while the handler runs: with two in flight, the third file's download starts
+/// while the handler still holds the first file.
+#[tokio::test]
+async fn downloads_go_on_while_the_handler_runs() {
+    // The listing and three downloads, the third begun after the first file came.
+    let server = sync_holding_the_first_file(
+        4,
+        &body(),
+        Duration::from_secs(10),
+        |server| server.hits() >= 4,
+        "no download started while the handler ran",
+    )
+    .await;
     assert_eq!(server.hits(), 5);
 }
 
@@ -384,40 +403,16 @@ async fn downloads_go_on_while_the_handler_runs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn downloads_ahead_are_read_whole_while_the_handler_holds_a_file() {
     const LARGE: usize = 16 * 1024 * 1024;
-    let server = RawServer::start(vec![Act::Reset]).await;
-    let (list, _) = listing_of(&server.base_url, 6);
     let large: Vec<u8> = (0..LARGE).map(|i| b"0123456789abcdef\n"[i % 17]).collect();
-    server.set(vec![
-        list,
-        Act::Raw(raw_tcp::answer(200, "text/csv", &large)),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let first = std::sync::atomic::AtomicBool::new(true);
-    let server_ref = &server;
-    Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
-        .downloads_in_flight(2)
-        .run(|_| {
-            let first = first.swap(false, std::sync::atomic::Ordering::SeqCst);
-            async move {
-                if first {
-                    // The listing and four downloads arrived, and no answer is still being
-                    // written.
-                    let waited = tokio::time::timeout(std::time::Duration::from_secs(20), async {
-                        while server_ref.hits() < 5 || server_ref.answering() > 0 {
-                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                        }
-                    })
-                    .await;
-                    assert!(
-                        waited.is_ok(),
-                        "downloads ahead stalled mid-body while the handler held a file"
-                    );
-                }
-                Ok::<(), std::io::Error>(())
-            }
-        })
-        .await
-        .unwrap();
+    // The listing and four downloads arrived, and no answer is still being written.
+    sync_holding_the_first_file(
+        6,
+        &large,
+        Duration::from_secs(20),
+        |server| server.hits() >= 5 && server.answering() == 0,
+        "downloads ahead stalled mid-body while the handler held a file",
+    )
+    .await;
 }
 
 /// A store that grants every claim and records what is given back.

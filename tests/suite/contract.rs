@@ -400,6 +400,19 @@ async fn empty_and_dot_path_parameters_never_reach_the_wire() {
     mock.assert_calls_async(0).await;
 }
 
+/// A server answering every request with a 307 to `elsewhere`.
+async fn redirecting_to(elsewhere: &MockServer) -> MockServer {
+    let origin = MockServer::start_async().await;
+    origin
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(307)
+                .header("location", elsewhere.url("/collect?from=redirect"));
+        })
+        .await;
+    origin
+}
+
 #[tokio::test]
 async fn clients_built_without_a_config_never_follow_a_redirect_to_another_origin() {
     let elsewhere = MockServer::start_async().await;
@@ -409,14 +422,7 @@ async fn clients_built_without_a_config_never_follow_a_redirect_to_another_origi
             then.status(200).body("[]");
         })
         .await;
-    let origin = MockServer::start_async().await;
-    origin
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(307)
-                .header("location", elsewhere.url("/collect?from=redirect"));
-        })
-        .await;
+    let origin = redirecting_to(&elsewhere).await;
     let transport = || {
         Transport::builder()
             .api_key(liveramp::auth::Secret::new("v1-api-key-secret"))
@@ -452,14 +458,7 @@ async fn keys_and_bodies_never_follow_a_redirect_to_another_origin() {
             then.status(200).body("[]");
         })
         .await;
-    let origin = MockServer::start_async().await;
-    origin
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(307)
-                .header("location", elsewhere.url("/collect?from=redirect"));
-        })
-        .await;
+    let origin = redirecting_to(&elsewhere).await;
     let config = liveramp::Config::new()
         .with_activation_v1_url(origin.base_url())
         .with_activation_v1_api_key("v1-api-key-secret")

@@ -534,64 +534,45 @@ async fn abilitec_match_file_refuses_a_row_longer_than_the_bound() {
     let rows = |third: &str| {
         format!("email,zipCode,note\na@example.com,72201,\nb@example.com,72201,\n{third}\n")
     };
+    // The run's exit code and stderr on `contents`.
+    let match_file = async |contents: String| {
+        std::fs::write(&input, contents).unwrap();
+        let output = h
+            .run(&["abilitec", "match-file", &input.display().to_string()])
+            .await;
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stderr)
+    };
     for (long, expected) in [
         ("x".repeat(bound * 4), "row 3 is longer than 64 KiB"),
         ("x".repeat(bound * 32), "row 3: no row ends within 1024 KiB"),
     ] {
-        std::fs::write(&input, rows(&format!("{long}@example.com,72201,"))).unwrap();
-        let output = h
-            .run(&["abilitec", "match-file", &input.display().to_string()])
-            .await;
-        assert_eq!(output.status.code(), Some(2));
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let (code, stderr) = match_file(rows(&format!("{long}@example.com,72201,"))).await;
+        assert_eq!(code, Some(2));
         assert!(stderr.contains(expected), "{stderr}");
         assert!(!stderr.contains("xxxxxxxx"), "the row is not echoed");
     }
     // The bound is exact: a valid row (blank fields are skipped) a little over it is refused.
     let padding = " ".repeat(bound + 6 * 1024);
-    std::fs::write(&input, rows(&format!("c@example.com,72201,{padding}"))).unwrap();
-    let output = h
-        .run(&["abilitec", "match-file", &input.display().to_string()])
-        .await;
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (code, stderr) = match_file(rows(&format!("c@example.com,72201,{padding}"))).await;
+    assert_eq!(code, Some(2));
     assert!(stderr.contains("row 3 is longer than 64 KiB"), "{stderr}");
     // Blank lines are no row's length.
     let blank = "\n".repeat(100 * 1024);
-    std::fs::write(&input, rows(&format!("{blank}c@example.com,72201,"))).unwrap();
-    let output = h
-        .run(&["abilitec", "match-file", &input.display().to_string()])
-        .await;
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (code, stderr) = match_file(rows(&format!("{blank}c@example.com,72201,"))).await;
+    assert_eq!(code, Some(0), "{stderr}");
     // A header longer than the bound is refused too.
     let long_name = "n".repeat(bound * 2);
-    std::fs::write(&input, format!("email,{long_name}\na@example.com,x\n")).unwrap();
-    let output = h
-        .run(&["abilitec", "match-file", &input.display().to_string()])
-        .await;
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (code, stderr) = match_file(format!("email,{long_name}\na@example.com,x\n")).await;
+    assert_eq!(code, Some(2));
     assert!(
         stderr.contains("the header is longer than 64 KiB"),
         "{stderr}"
     );
     // Blank fields are skipped, so padding makes a valid row of any length.
     let padding = " ".repeat(bound - 64);
-    std::fs::write(&input, rows(&format!("c@example.com,72201,{padding}"))).unwrap();
-    let output = h
-        .run(&["abilitec", "match-file", &input.display().to_string()])
-        .await;
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (code, stderr) = match_file(rows(&format!("c@example.com,72201,{padding}"))).await;
+    assert_eq!(code, Some(0), "{stderr}");
 }
 
 /// An output that is the input itself is refused before anything happens to the input; so is
