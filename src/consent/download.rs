@@ -81,7 +81,7 @@ impl Client {
             .await
             .map_err(DownloadError::transport)?;
         match response.status() {
-            status if status.is_success() => Ok(ConsentFileBody { response }),
+            status if status.is_success() => Ok(ConsentFileBody::new(response)),
             StatusCode::FORBIDDEN => Err(DownloadError::Expired),
             status => Err(DownloadError::Status(status)),
         }
@@ -91,7 +91,11 @@ impl Client {
 /// The body of a consent file being downloaded.
 #[derive(Debug)]
 pub struct ConsentFileBody {
-    response: reqwest::Response,
+    /// Read frame by frame: a body cut short is a body error, as reqwest reports it
+    /// (`Response::chunk` would report it as a decode error).
+    body: reqwest::Body,
+    framing: Framing,
+    content_length: Option<u64>,
 }
 
 /// How the end of a body is marked, and so whether a body that ended is known to be whole.
@@ -120,38 +124,57 @@ impl Framing {
 }
 
 impl ConsentFileBody {
-    /// How the body's end is marked (see [`Framing`]).
-    pub fn framing(&self) -> Framing {
-        if let Some(length) = self.response.content_length() {
-            return Framing::Length(length);
-        }
-        if self.response.version() >= reqwest::Version::HTTP_2 {
-            return Framing::Framed;
-        }
-        let chunked = self
-            .response
+    /// The body of `response`, its framing read from the head.
+    fn new(response: reqwest::Response) -> Self {
+        let content_length = response.content_length();
+        let framing = if let Some(length) = content_length {
+            Framing::Length(length)
+        } else if response.version() >= reqwest::Version::HTTP_2 {
+            Framing::Framed
+        } else if response
             .headers()
             .get_all(reqwest::header::TRANSFER_ENCODING)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .any(|v| v.to_ascii_lowercase().contains("chunked"));
-        if chunked {
+            .any(|v| v.to_ascii_lowercase().contains("chunked"))
+        {
             Framing::Chunked
         } else {
             Framing::CloseDelimited
+        };
+        Self {
+            body: reqwest::Body::from(response),
+            framing,
+            content_length,
         }
+    }
+
+    /// How the body's end is marked (see [`Framing`]).
+    pub fn framing(&self) -> Framing {
+        self.framing
     }
 
     /// The body size the server announced, if it did.
     pub fn content_length(&self) -> Option<u64> {
-        self.response.content_length()
+        self.content_length
     }
 
-    /// The next chunk of the body, or `None` at its end.
+    /// The next chunk of the body, or `None` at its end. No byte for [`IDLE_TIMEOUT`] is
+    /// [`DownloadError::Stalled`]; a body cut short is [`DownloadError::Transport`], its
+    /// source a body error (`reqwest::Error::is_body`).
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, DownloadError> {
-        match tokio::time::timeout(IDLE_TIMEOUT, self.response.chunk()).await {
-            Ok(chunk) => chunk.map_err(DownloadError::transport),
-            Err(_) => Err(DownloadError::Stalled),
+        use http_body_util::BodyExt;
+        // Trailers and other frames that are not data are skipped.
+        loop {
+            match tokio::time::timeout(IDLE_TIMEOUT, self.body.frame()).await {
+                Err(_) => return Err(DownloadError::Stalled),
+                Ok(None) => return Ok(None),
+                Ok(Some(frame)) => {
+                    if let Ok(data) = frame.map_err(DownloadError::transport)?.into_data() {
+                        return Ok(Some(data));
+                    }
+                }
+            }
         }
     }
 

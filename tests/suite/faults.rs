@@ -304,6 +304,39 @@ async fn a_body_cut_mid_read_is_retried_and_can_recover() {
 }
 
 #[tokio::test]
+async fn a_consent_file_cut_mid_download_is_a_body_error() {
+    let server = RawServer::start(vec![Act::CutBody {
+        declared: 1000,
+        sent: b"id,consent\n1,true\n".to_vec(),
+    }])
+    .await;
+    let mut file =
+        common::example("specs/consent.yaml", "list_consent_files", 200)["v2/ConsentFiles"][0]
+            .clone();
+    file["fileURL"] = format!("{}/file.csv?X-Goog-Signature=s", server.base_url).into();
+    let file: liveramp::consent::types::ConsentFile = serde_json::from_value(file).unwrap();
+    let client = client(&server.base_url, Transport::builder().build());
+    let mut body = client.download_consent_file(&file).await.unwrap();
+    assert_eq!(body.framing(), liveramp::consent::Framing::Length(1000));
+    let mut received = 0;
+    let err = loop {
+        match body.chunk().await {
+            Ok(Some(chunk)) => received += chunk.len(),
+            Ok(None) => panic!("a body cut short ended as if whole"),
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(received, 18);
+    // reqwest's own error says the body broke, not that it failed to decode.
+    match &err {
+        liveramp::consent::DownloadError::Transport(source) => {
+            assert!(source.is_body() && !source.is_decode(), "{source:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn an_answer_slower_than_the_attempt_timeout_is_retried() {
     let server = RawServer::start(vec![Act::Late(
         Duration::from_secs(30),
