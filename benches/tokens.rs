@@ -1,4 +1,4 @@
-//! The token cache figures alone (`cargo bench --bench tokens`); `cargo bench --bench suite`
+//! The token cache figures alone (`cargo bench -p liveramp-bench --bench tokens`); `--bench suite`
 //! runs them with every other figure.
 
 #[allow(dead_code)]

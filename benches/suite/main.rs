@@ -1,7 +1,7 @@
 //! Every runtime benchmark of the crate, each figure a ratio against a baseline measured in the
 //! same run, in interleaved rounds: per-call overhead of the typed client, token cache figures,
 //! a 1 GiB consent file download and a consent sync of 1,000 files. Run with
-//! `cargo bench --bench suite`; build figures come from `cargo xtask bench-build`. Results and
+//! `cargo bench -p liveramp-bench --bench suite`; build figures come from `cargo xtask bench-build`. Results and
 //! the machine they ran on: `BENCHMARKS.md`.
 
 mod bulk;

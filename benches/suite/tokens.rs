@@ -1,7 +1,7 @@
 //! Token cache figures: fetches for 1,000 cold concurrent callers, fetches during a token
 //! endpoint outage with 1,000 callers, and the cost of a warm-cache lookup.
 //!
-//! `cargo bench --bench suite` runs them with the other figures; `cargo bench --bench tokens`
+//! `cargo bench -p liveramp-bench --bench suite` runs them with the other figures; `cargo bench -p liveramp-bench --bench tokens`
 //! runs them alone.
 
 use std::sync::Arc;

@@ -46,19 +46,11 @@ struct Timing {
     wall: f64,
 }
 
-/// Runs every benchmark: the runtime suite (`cargo bench --bench suite`), then [`run`].
+/// Runs every benchmark: the runtime suite (`cargo bench -p liveramp-bench --bench suite`), then [`run`].
 pub fn run_all() -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args([
-            "bench",
-            "-p",
-            "liveramp",
-            "--features",
-            "redis",
-            "--bench",
-            "suite",
-        ])
+        .args(["bench", "-p", "liveramp-bench", "--bench", "suite"])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {

@@ -8,7 +8,7 @@
 //! - `cargo xtask test`: every check CI runs.
 //! - `cargo xtask release [--dry-run]`: publishes `liveramp-codegen`, `liveramp` and
 //!   `liveramp-sandbox` together (`cargo publish --workspace`), after checking their file lists.
-//! - `cargo xtask bench`: every benchmark: `cargo bench --bench suite`, then `bench-build`.
+//! - `cargo xtask bench`: every benchmark: `cargo bench -p liveramp-bench --bench suite`, then `bench-build`.
 //! - `cargo xtask bench-build [downstream]`: build-time figures (see `BENCHMARKS.md`), or only
 //!   the downstream crate's.
 
