@@ -454,7 +454,7 @@ impl Transport {
                 // A body that cannot be cloned (a stream) is sent once, with no retry.
                 let Some(mut attempt) = pending
                     .as_ref()
-                    .and_then(reqwest::Request::try_clone)
+                    .and_then(attempt_copy)
                     .or_else(|| pending.take())
                 else {
                     return Err(Error::Other("the request was already sent".into()));
@@ -478,14 +478,22 @@ impl Transport {
                     return Err(out_of_time(attempts, None));
                 }
                 let clamped = left_now < policy.attempt_timeout;
-                *attempt.timeout_mut() = Some(policy.attempt_timeout.min(left_now));
+                let attempt_timeout = policy.attempt_timeout.min(left_now);
                 attempts += 1;
                 if attempts > 1 {
                     // On the call's own span: when it is filtered out, the current span is the
                     // caller's, which may have a field of this name.
                     span.record("http.request.resend_count", attempts - 1);
                 }
-                let last = match read_answer(client.execute(attempt), inner.max_body_bytes).await {
+                // The attempt's timeout is the transport's own timer around sending and reading
+                // (reqwest's per-request timeout would cost an extension map and a boxed timer
+                // per attempt); running out is a `reqwest::Error` that `is_timeout()`, as
+                // reqwest's own would be.
+                let read = read_answer(client.execute(attempt), inner.max_body_bytes);
+                let read = tokio::time::timeout(attempt_timeout, read)
+                    .await
+                    .unwrap_or_else(|_| Err(ReadError::Network(timed_out())));
+                let last = match read {
                     Ok(answer) => {
                         let status = answer.status;
                         tracing::debug!(
@@ -673,6 +681,41 @@ async fn read_answer(
         headers,
         body,
     })
+}
+
+/// The copy of `request` an attempt sends, if its body can be copied. Without a body or a
+/// timeout of its own (the only extension reqwest reads) it is built field by field:
+/// `Request::try_clone` also gives every copy a timeout extension (a map and a box), even when
+/// the request has none.
+fn attempt_copy(request: &reqwest::Request) -> Option<reqwest::Request> {
+    if request.body().is_some() || request.timeout().is_some() {
+        return request.try_clone();
+    }
+    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    Some(copy)
+}
+
+/// The error of an attempt that ran out of time: reqwest's error for a body whose frames are
+/// `io::ErrorKind::TimedOut` errors, so that `is_timeout()` is true (`Error::Network` carries a
+/// `reqwest::Error`, and reqwest's cannot be built by hand).
+fn timed_out() -> reqwest::Error {
+    use futures::FutureExt;
+    use http_body_util::BodyExt;
+    let frames = futures::stream::repeat_with(|| {
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the attempt ran out of time",
+        ))
+    });
+    let mut body = reqwest::Body::wrap_stream(frames);
+    // The stream is ready at once and yields nothing but errors.
+    loop {
+        if let Some(Some(Err(error))) = body.frame().now_or_never() {
+            return error;
+        }
+    }
 }
 
 fn answer_error(answer: &Answer, redactor: &Redactor, attempts: u32) -> Error {

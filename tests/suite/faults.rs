@@ -363,6 +363,15 @@ async fn an_answer_slower_than_the_attempt_timeout_is_retried() {
         ),
         "{err:?}"
     );
+    // The transport's own timer stopped the attempt; its error is reqwest's kind of timeout.
+    match &err {
+        liveramp::Error::Network { source, .. } => assert!(source.is_timeout(), "{source:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "the API did not answer in time after 3 attempt(s)"
+    );
 }
 
 #[tokio::test]
