@@ -318,10 +318,12 @@ impl Transport {
     /// succeeds, fails for good, or runs out of attempts, budget or time. The answer is read
     /// whole; a failure is shipped as a `reqwest::Error` (see the module docs).
     ///
-    /// The attempt loop is boxed when the call is made, the request moved into it: the future
-    /// returned holds only the box and the span. The loop's state is kilobytes, and every future
-    /// a caller moves (into a `FuturesUnordered`, a spawned task, a `Box`) would otherwise copy
-    /// all of it, and carry the request besides.
+    /// The attempt loop is boxed when the call is made, the request and the span moved into
+    /// it: the future returned holds only the box. The loop's state is most of a kilobyte, and
+    /// every future a caller moves (into a `FuturesUnordered`, a spawned task, a `Box`) would
+    /// otherwise copy all of it, and carry the request besides. The box is kept under 1 KiB,
+    /// which glibc's allocator serves from its per-thread cache: a larger one took about 2,000
+    /// instructions more per call (`BENCHMARKS.md`).
     pub(crate) fn exec<'a>(
         &'a self,
         client: &'a reqwest::Client,
@@ -343,13 +345,15 @@ impl Transport {
             "latency_ms" = tracing::field::Empty,
         );
         let op = api.operation(info.operation_id);
-        let call = Box::pin(
+        // The span is held by the boxed call, and read from it when the call is done.
+        let mut call = Box::pin(
             self.call(client, request, op, span.clone())
-                .instrument(span.clone()),
+                .instrument(span),
         );
         async move {
             let started = self.inner.clock.now();
-            let outcome = call.await;
+            let outcome = (&mut call).await;
+            let span = call.span();
             let latency = self.inner.clock.now().saturating_duration_since(started);
             span.record("latency_ms", latency.as_millis() as u64);
             match outcome {
@@ -380,8 +384,8 @@ impl Transport {
     }
 
     /// The attempts of one call. What needs no waiting (the transport's headers and query, the
-    /// validation) is done at once; the future returned holds the request once, as the source
-    /// of each attempt's copy.
+    /// validation) is done at once; the future returned holds the request once, boxed, as the
+    /// source of each attempt's copy.
     fn call<'a>(
         &'a self,
         client: &'a reqwest::Client,
@@ -423,7 +427,9 @@ impl Transport {
             (Some(limiters), Some(name)) => limiters.bucket(name),
             _ => None,
         };
-        let mut pending = Some(request);
+        // Boxed: the future holds a pointer rather than the request (a few hundred bytes), which
+        // keeps its own box small enough for the allocator's per-thread cache.
+        let mut pending = Some(Box::new(request));
         async move {
             if let Some(invalid) = invalid {
                 return Err(*invalid);
@@ -451,25 +457,10 @@ impl Transport {
                     },
                     None => None,
                 };
-                // A body that cannot be cloned (a stream) is sent once, with no retry.
-                let Some(mut attempt) = pending
-                    .as_ref()
-                    .and_then(attempt_copy)
-                    .or_else(|| pending.take())
-                else {
-                    return Err(Error::Other("the request was already sent".into()));
-                };
-                let can_retry = pending.is_some();
-                if let Some(token) = &token {
-                    let value = token.bearer_header().ok_or_else(|| {
-                        Error::Auth(crate::auth::AuthError::new(
-                            "the access token is not a valid header value",
-                        ))
-                    })?;
-                    attempt.headers_mut().insert(AUTHORIZATION, value.clone());
-                }
                 if let Some(bucket) = bucket {
-                    tokio::time::timeout(left(&*inner.clock), bucket.acquire())
+                    // Boxed: the wait (Redis's with the `redis` feature) is hundreds of bytes,
+                    // which every call's state would otherwise carry.
+                    tokio::time::timeout(left(&*inner.clock), Box::pin(bucket.acquire()))
                         .await
                         .map_err(|_| out_of_time(attempts, None))?;
                 }
@@ -477,6 +468,9 @@ impl Transport {
                 if left_now.is_zero() {
                     return Err(out_of_time(attempts, None));
                 }
+                // Made by a function: a request borrowed here would be kept in this future's
+                // state while the attempt runs, though it has moved into reqwest's.
+                let (attempt, can_retry) = next_attempt(&mut pending, token.as_ref())?;
                 let clamped = left_now < policy.attempt_timeout;
                 let attempt_timeout = policy.attempt_timeout.min(left_now);
                 attempts += 1;
@@ -489,10 +483,12 @@ impl Transport {
                 // (reqwest's per-request timeout would cost an extension map and a boxed timer
                 // per attempt); running out is a `reqwest::Error` that `is_timeout()`, as
                 // reqwest's own would be.
-                let read = read_answer(client.execute(attempt), inner.max_body_bytes);
-                let read = tokio::time::timeout(attempt_timeout, read)
-                    .await
-                    .unwrap_or_else(|_| Err(ReadError::Network(timed_out())));
+                let read = tokio::time::timeout(
+                    attempt_timeout,
+                    read_answer(client.execute(attempt), inner.max_body_bytes),
+                )
+                .await
+                .unwrap_or_else(|_| Err(ReadError::Network(timed_out())));
                 let last = match read {
                     Ok(answer) => {
                         let status = answer.status;
@@ -533,7 +529,7 @@ impl Transport {
                             bucket.slow_down(wait.unwrap_or(Duration::from_secs(1)));
                         }
                         let done = |answer: Answer| {
-                            let redactor = || self.redactor(pending.as_ref(), token.as_ref());
+                            let redactor = || self.redactor(pending.as_deref(), token.as_ref());
                             finish(answer, expects_json, op, attempts, redactor)
                         };
                         if !(is_retryable_status(status) && idempotent && can_retry) {
@@ -558,7 +554,7 @@ impl Transport {
                             }
                             Err(Stop::Attempts) => return done(answer),
                             Err(stop) => {
-                                let redactor = self.redactor(pending.as_ref(), token.as_ref());
+                                let redactor = self.redactor(pending.as_deref(), token.as_ref());
                                 let error = answer_error(&answer, &redactor, attempts);
                                 return Err(self.stopped(stop, error, attempts));
                             }
@@ -662,25 +658,56 @@ async fn read_answer(
     sent: impl Future<Output = reqwest::Result<reqwest::Response>>,
     limit: usize,
 ) -> Result<Answer, ReadError> {
-    let mut response = sent.await.map_err(ReadError::Network)?;
-    let status = response.status();
-    let (cap, overflow) = if status.as_u16() >= 400 {
+    let (mut answer, body, announced) = split(sent.await.map_err(ReadError::Network)?);
+    let (cap, overflow) = if answer.status.as_u16() >= 400 {
         (MAX_ERROR_BODY_BYTES, Overflow::Truncate)
     } else {
         (limit, Overflow::Fail)
     };
-    let version = response.version();
+    answer.body = read_body(body, announced, cap, overflow).await?;
+    Ok(answer)
+}
+
+/// `response`'s head as an answer yet without its body, the body to read (a `reqwest::Body`,
+/// whose errors are body errors, as a cut-off body's should be) and its announced length. The
+/// headers are moved out rather than cloned. (A function of its own: a response borrowed in
+/// `read_answer` would stay in its future's state while the body is read.)
+fn split(mut response: reqwest::Response) -> (Answer, reqwest::Body, Option<u64>) {
+    let answer = Answer {
+        status: response.status(),
+        version: response.version(),
+        headers: std::mem::take(response.headers_mut()),
+        body: Bytes::new(),
+    };
     let announced = response.content_length();
-    // Moved out rather than cloned; the body is read from what is left, as a `reqwest::Body`
-    // (whose errors are body errors, as a cut-off body's should be).
-    let headers = std::mem::take(response.headers_mut());
-    let body = read_body(reqwest::Body::from(response), announced, cap, overflow).await?;
-    Ok(Answer {
-        status,
-        version,
-        headers,
-        body,
-    })
+    (answer, reqwest::Body::from(response), announced)
+}
+
+/// The request of the next attempt, with `token`'s bearer header, and whether `pending` still
+/// holds the call's request for another. A body that cannot be copied (a stream) is sent once,
+/// with no retry.
+///
+/// The header goes into the call's request before it is copied: the request's header map has
+/// room for it, while a copy's has none (adding one to a copy would grow it, every attempt).
+fn next_attempt(
+    pending: &mut Option<Box<reqwest::Request>>,
+    token: Option<&AccessToken>,
+) -> Result<(reqwest::Request, bool), Error> {
+    let sent = || Error::Other("the request was already sent".into());
+    let request = pending.as_deref_mut().ok_or_else(sent)?;
+    if let Some(token) = token {
+        let value = token.bearer_header().ok_or_else(|| {
+            Error::Auth(crate::auth::AuthError::new(
+                "the access token is not a valid header value",
+            ))
+        })?;
+        request.headers_mut().insert(AUTHORIZATION, value.clone());
+    }
+    let attempt = match attempt_copy(request) {
+        Some(copy) => copy,
+        None => *pending.take().ok_or_else(sent)?,
+    };
+    Ok((attempt, pending.is_some()))
 }
 
 /// The copy of `request` an attempt sends, if its body can be copied. Without a body or a
@@ -871,9 +898,10 @@ pub(crate) trait OptionalQuery {
 }
 
 impl OptionalQuery for reqwest::RequestBuilder {
-    // Inlined, so that an unset parameter does not move the builder (a few hundred bytes) in
-    // and out of a call.
-    #[inline]
+    // Inlined at every call site (a plain `#[inline]` was not, with several parameters), so
+    // that an unset parameter does not move the builder (a few hundred bytes) in and out of a
+    // call.
+    #[inline(always)]
     fn optional_query<T: serde::Serialize>(self, name: &str, value: &Option<T>) -> Self {
         match value {
             Some(_) => self.query(&progenitor_client::QueryParam::new(name, value)),

@@ -198,12 +198,23 @@ fn query_values<'a>(query: Option<&'a str>, name: &'a str) -> impl Iterator<Item
         .unwrap_or_default()
         .split('&')
         .filter_map(move |pair| {
-            if pair.bytes().any(|b| b == b'%' || b == b'+') {
-                let (key, value) = url::form_urlencoded::parse(pair.as_bytes()).next()?;
-                (key == name).then(|| Cow::Owned(value.into_owned()))
-            } else {
-                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (key == name).then_some(Cow::Borrowed(value))
+            let encoded = |text: &str| text.bytes().any(|b| b == b'%' || b == b'+');
+            // The common case, read in place: the key is `name` as it is, the value plain.
+            let value = pair
+                .strip_prefix(name)
+                .and_then(|rest| match rest.as_bytes().first() {
+                    None => Some(""),
+                    Some(b'=') => rest.get(1..),
+                    Some(_) => None,
+                });
+            match value {
+                Some(value) if !encoded(value) => Some(Cow::Borrowed(value)),
+                // A pair with nothing encoded in it has another key.
+                None if !encoded(pair) => None,
+                _ => {
+                    let (key, value) = url::form_urlencoded::parse(pair.as_bytes()).next()?;
+                    (key == name).then(|| Cow::Owned(value.into_owned()))
+                }
             }
         })
 }
@@ -289,7 +300,8 @@ fn check_value(field: &str, value: &serde_json::Value, rule: &Rule) -> Result<()
 }
 
 fn check_text(field: &str, text: &str, rule: &Rule) -> Result<(), Violation> {
-    let chars = text.chars().count();
+    // Counted only for the rules on length.
+    let chars = || text.chars().count();
     let fail = |reason: String| {
         Err(Violation {
             field: field.to_owned(),
@@ -301,11 +313,11 @@ fn check_text(field: &str, text: &str, rule: &Rule) -> Result<(), Violation> {
             Ok(n) => check_number(field, n, rule),
             Err(_) => Ok(()),
         },
-        Rule::MinLength(n) if chars < *n => {
-            fail(format!("must be at least {n} characters (got {chars})"))
+        Rule::MinLength(n) if chars() < *n => {
+            fail(format!("must be at least {n} characters (got {})", chars()))
         }
-        Rule::MaxLength(n) if chars > *n => {
-            fail(format!("must be at most {n} characters (got {chars})"))
+        Rule::MaxLength(n) if chars() > *n => {
+            fail(format!("must be at most {n} characters (got {})", chars()))
         }
         // A pattern the regex engine cannot compile is not enforced: the server still checks.
         Rule::Pattern(pattern) => match compiled(pattern) {
@@ -516,6 +528,10 @@ mod tests {
         assert_eq!(values("flag&a=", "flag"), [""]);
         assert!(query_values(None, "a").next().is_none());
         assert!(matches!(values("a=1", "a")[0], Cow::Borrowed(_)));
+        // A key that only starts with the name, or is the name encoded.
+        assert_eq!(values("ab=1&a=2&a%62=3&a", "a"), ["2", ""]);
+        assert_eq!(values("a%62=3&ab=4", "ab"), ["3", "4"]);
+        assert_eq!(values("a=1=2&a=x%2By", "a"), ["1=2", "x+y"]);
         // An encoded value is checked decoded: `%31%31` is 11, over the maximum.
         assert_eq!(violation(&MATCH, get("limit=%31%31")).field, "limit");
     }

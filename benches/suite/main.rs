@@ -37,7 +37,11 @@ fn main() {
     }
     // One variant of the overhead figure alone, for a profiler: `profile raw|library CALLS
     // [BASE_URL]`, against the server at BASE_URL or one of its own.
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // Flags are cargo's (`cargo bench` passes `--bench`).
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     if let [mode, variant, calls, base @ ..] = args.as_slice()
         && mode == "profile"
     {
