@@ -449,7 +449,8 @@ impl Config {
         self
     }
 
-    /// The timeout of one attempt: sending it and reading its answer (default 30 s).
+    /// The timeout of one attempt: sending it and reading its answer (default 30 s). A timeout
+    /// set on a client given to [`Config::with_http_client`] applies too: the shorter ends it.
     pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
         self.retry_policy.attempt_timeout = timeout;
         self
@@ -472,7 +473,9 @@ impl Config {
     /// Sends every request, token requests included, through `client` instead of one the
     /// `Config` builds. Build it with `redirect(Policy::none())` and without `referer`: the
     /// crate cannot change a client it is given, and its own client follows redirects only to
-    /// the origin a request was sent to and never sends a `Referer`.
+    /// the origin a request was sent to and never sends a `Referer`. A timeout set on `client`
+    /// (`ClientBuilder::timeout`) bounds every attempt besides the retry policy's
+    /// `attempt_timeout`; consent file downloads replace it with their own.
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.own_http_client = Some(client);
         self.reset_http_client();

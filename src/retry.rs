@@ -30,7 +30,8 @@ pub struct RetryPolicy {
     pub max_retry_after: Duration,
     /// The whole call (token fetch, attempts, waits) ends by then.
     pub deadline: Duration,
-    /// One attempt (send and read the answer) ends by then, or sooner when the deadline is closer.
+    /// One attempt (send and read the answer) ends by then, or sooner when the deadline is closer
+    /// (or when the HTTP client has a shorter timeout of its own).
     pub attempt_timeout: Duration,
     /// A retry starts only if at least this much of the deadline is left after its wait.
     pub min_attempt_time: Duration,

@@ -457,6 +457,15 @@ impl Transport {
                     },
                     None => None,
                 };
+                // Checked before any wait for the rate limit, which it would spend for nothing.
+                let bearer = match &token {
+                    Some(token) => Some(token.bearer_header().ok_or_else(|| {
+                        Error::Auth(crate::auth::AuthError::new(
+                            "the access token is not a valid header value",
+                        ))
+                    })?),
+                    None => None,
+                };
                 if let Some(bucket) = bucket {
                     // Boxed: the wait (Redis's with the `redis` feature) is hundreds of bytes,
                     // which every call's state would otherwise carry.
@@ -470,7 +479,7 @@ impl Transport {
                 }
                 // Made by a function: a request borrowed here would be kept in this future's
                 // state while the attempt runs, though it has moved into reqwest's.
-                let (attempt, can_retry) = next_attempt(&mut pending, token.as_ref())?;
+                let (attempt, can_retry) = next_attempt(&mut pending, bearer)?;
                 let clamped = left_now < policy.attempt_timeout;
                 let attempt_timeout = policy.attempt_timeout.min(left_now);
                 attempts += 1;
@@ -482,13 +491,18 @@ impl Transport {
                 // The attempt's timeout is the transport's own timer around sending and reading
                 // (reqwest's per-request timeout would cost an extension map and a boxed timer
                 // per attempt); running out is a `reqwest::Error` that `is_timeout()`, as
-                // reqwest's own would be.
+                // reqwest's own would be. A timeout of the HTTP client's own still applies.
                 let read = tokio::time::timeout(
                     attempt_timeout,
                     read_answer(client.execute(attempt), inner.max_body_bytes),
                 )
-                .await
-                .unwrap_or_else(|_| Err(ReadError::Network(timed_out())));
+                .await;
+                // Only this timer, clamped, means the deadline has come; the HTTP client's own
+                // timeout is a network failure like any other.
+                let (read, deadline_reached) = match read {
+                    Ok(read) => (read, false),
+                    Err(_) => (Err(ReadError::Network(timed_out().await)), clamped),
+                };
                 let last = match read {
                     Ok(answer) => {
                         let status = answer.status;
@@ -567,7 +581,7 @@ impl Transport {
                 };
                 let kind = NetworkKind::of(&last);
                 let error = Error::network(last, attempts);
-                if kind == NetworkKind::Timeout && clamped {
+                if deadline_reached {
                     return Err(out_of_time(attempts, Some(Box::new(error))));
                 }
                 let retryable = kind == NetworkKind::Connect || idempotent;
@@ -683,7 +697,7 @@ fn split(mut response: reqwest::Response) -> (Answer, reqwest::Body, Option<u64>
     (answer, reqwest::Body::from(response), announced)
 }
 
-/// The request of the next attempt, with `token`'s bearer header, and whether `pending` still
+/// The request of the next attempt, with the `bearer` header, and whether `pending` still
 /// holds the call's request for another. A body that cannot be copied (a stream) is sent once,
 /// with no retry.
 ///
@@ -691,17 +705,12 @@ fn split(mut response: reqwest::Response) -> (Answer, reqwest::Body, Option<u64>
 /// room for it, while a copy's has none (adding one to a copy would grow it, every attempt).
 fn next_attempt(
     pending: &mut Option<Box<reqwest::Request>>,
-    token: Option<&AccessToken>,
+    bearer: Option<&HeaderValue>,
 ) -> Result<(reqwest::Request, bool), Error> {
     let sent = || Error::Other("the request was already sent".into());
     let request = pending.as_deref_mut().ok_or_else(sent)?;
-    if let Some(token) = token {
-        let value = token.bearer_header().ok_or_else(|| {
-            Error::Auth(crate::auth::AuthError::new(
-                "the access token is not a valid header value",
-            ))
-        })?;
-        request.headers_mut().insert(AUTHORIZATION, value.clone());
+    if let Some(bearer) = bearer {
+        request.headers_mut().insert(AUTHORIZATION, bearer.clone());
     }
     let attempt = match attempt_copy(request) {
         Some(copy) => copy,
@@ -726,9 +735,9 @@ fn attempt_copy(request: &reqwest::Request) -> Option<reqwest::Request> {
 
 /// The error of an attempt that ran out of time: reqwest's error for a body whose frames are
 /// `io::ErrorKind::TimedOut` errors, so that `is_timeout()` is true (`Error::Network` carries a
-/// `reqwest::Error`, and reqwest's cannot be built by hand).
-fn timed_out() -> reqwest::Error {
-    use futures::FutureExt;
+/// `reqwest::Error`, and reqwest's cannot be built by hand). It is a body error
+/// (`is_body()`), whenever the time ran out; `NetworkKind::of` asks `is_timeout()` first.
+async fn timed_out() -> reqwest::Error {
     use http_body_util::BodyExt;
     let frames = futures::stream::repeat_with(|| {
         Err::<Bytes, _>(std::io::Error::new(
@@ -737,9 +746,9 @@ fn timed_out() -> reqwest::Error {
         ))
     });
     let mut body = reqwest::Body::wrap_stream(frames);
-    // The stream is ready at once and yields nothing but errors.
+    // The stream yields nothing but errors: the first frame is one.
     loop {
-        if let Some(Some(Err(error))) = body.frame().now_or_never() {
+        if let Some(Err(error)) = body.frame().await {
             return error;
         }
     }

@@ -80,8 +80,9 @@ impl Callers {
         self.raw_call_with(std::convert::identity)
     }
 
-    /// The baseline with the per-request timeout the library gives each attempt (its default
-    /// policy's), for the reference figure: what the layer costs beyond a timeout.
+    /// The baseline with a per-request timeout as long as the library's per-attempt one (its
+    /// default policy's), reqwest's own, for the reference figure: what the layer costs beyond
+    /// the timeout every production call has (the library times attempts with its own timer).
     fn raw_timed_out_call(&self) -> impl Future<Output = usize> + '_ {
         let timeout = liveramp::retry::RetryPolicy::default().attempt_timeout;
         self.raw_call_with(move |request| request.timeout(timeout))

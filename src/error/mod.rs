@@ -142,6 +142,8 @@ impl fmt::Display for NetworkKind {
 impl NetworkKind {
     /// Classifies an HTTP client error.
     pub fn of(error: &reqwest::Error) -> Self {
+        // A timeout first: an attempt that ran out of time is also a body error, and reqwest's
+        // own timeout may be a request or a body error.
         if error.is_timeout() {
             Self::Timeout
         } else if error.is_connect() {

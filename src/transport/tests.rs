@@ -248,3 +248,11 @@ async fn the_client_hook_refuses_a_request_for_another_origin_unsent() {
     );
     assert_eq!(elsewhere.calls_async().await, 0);
 }
+
+#[tokio::test]
+async fn an_attempt_out_of_time_is_a_timeout_however_reqwest_labels_it() {
+    let error = super::timed_out().await;
+    assert!(error.is_timeout(), "{error:?}");
+    assert_eq!(NetworkKind::of(&error), NetworkKind::Timeout);
+    assert!(error.url().is_none());
+}

@@ -318,6 +318,12 @@ async fn a_consent_file_cut_mid_download_is_a_body_error() {
     let client = client(&server.base_url, Transport::builder().build());
     let mut body = client.download_consent_file(&file).await.unwrap();
     assert_eq!(body.framing(), liveramp::consent::Framing::Length(1000));
+    // The signed URL is a credential: not even Debug shows it.
+    let shown = format!("{body:?}");
+    assert!(
+        !shown.contains("X-Goog-Signature") && !shown.contains("file.csv"),
+        "{shown}"
+    );
     let mut received = 0;
     let err = loop {
         match body.chunk().await {
@@ -327,6 +333,9 @@ async fn a_consent_file_cut_mid_download_is_a_body_error() {
         }
     };
     assert_eq!(received, 18);
+    // What the head announced, however much was read.
+    assert_eq!(body.content_length(), Some(1000));
+    assert_eq!(body.framing(), liveramp::consent::Framing::Length(1000));
     // reqwest's own error says the body broke, not that it failed to decode.
     match &err {
         liveramp::consent::DownloadError::Transport(source) => {
@@ -403,6 +412,72 @@ async fn the_deadline_clamps_the_attempt_timeout() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_past_the_attempt_timeout_is_retried() {
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"v2/";
+    let server = RawServer::start(vec![Act::Stall(
+        head.as_bytes().to_vec(),
+        Duration::from_secs(30),
+    )])
+    .await;
+    let clock = RecordingClock::default();
+    let policy = RetryPolicy::default().with_attempt_timeout(Duration::from_millis(150));
+    let client = client(
+        &server.base_url,
+        builder(&clock).retry_policy(policy).build(),
+    );
+    let err = list(&client).await.unwrap_err();
+    assert_eq!(server.hits(), 3);
+    assert!(
+        matches!(
+            err,
+            liveramp::Error::Network {
+                kind: NetworkKind::Timeout,
+                attempts: 3,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_http_clients_own_timeout_is_a_network_failure_not_the_deadline() {
+    // The deadline (10 s) is shorter than the attempt timeout (30 s), so the attempt's timer is
+    // clamped; the HTTP client's own 100 ms timeout fires first, and is retried like any
+    // timeout rather than taken for the deadline.
+    let server = RawServer::start(vec![Act::Late(
+        Duration::from_secs(30),
+        raw_tcp::json(200, "{}"),
+    )])
+    .await;
+    let clock = RecordingClock::default();
+    let policy = RetryPolicy::default().with_deadline(Duration::from_secs(10));
+    let http = liveramp::http::client_builder()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let client = Client::new_with_client(
+        &server.base_url,
+        http,
+        builder(&clock).retry_policy(policy).build(),
+    );
+    let err = list(&client).await.unwrap_err();
+    assert_eq!(server.hits(), 3);
+    assert!(
+        matches!(
+            err,
+            liveramp::Error::Network {
+                kind: NetworkKind::Timeout,
+                attempts: 3,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[derive(Debug)]

@@ -19,6 +19,8 @@ pub enum Act {
     Late(Duration, Vec<u8>),
     /// Answers these bytes as they are.
     Raw(Vec<u8>),
+    /// Sends these bytes (a head and part of its body), then holds the connection this long.
+    Stall(Vec<u8>, Duration),
 }
 
 /// A full HTTP/1.1 answer with `status` and a JSON body.
@@ -152,6 +154,11 @@ async fn answer_with(mut stream: TcpStream, n: usize, acts: &Mutex<Vec<Act>>) {
         Act::Late(delay, bytes) => {
             tokio::time::sleep(delay).await;
             let _ = stream.write_all(&bytes).await;
+        }
+        Act::Stall(bytes, hold) => {
+            let _ = stream.write_all(&bytes).await;
+            let _ = stream.flush().await;
+            tokio::time::sleep(hold).await;
         }
         Act::Raw(bytes) => {
             let _ = stream.write_all(&bytes).await;
