@@ -499,12 +499,9 @@ impl Transport {
                 .await;
                 // Only this timer, clamped, means the deadline has come; the HTTP client's own
                 // timeout is a network failure like any other.
-                let (read, deadline_reached) = match read {
-                    Ok(read) => (read, false),
-                    Err(_) => (Err(ReadError::Network(timed_out().await)), clamped),
-                };
+                let deadline_reached = read.is_err() && clamped;
                 let last = match read {
-                    Ok(answer) => {
+                    Ok(Ok(answer)) => {
                         let status = answer.status;
                         tracing::debug!(
                             attempt = attempts,
@@ -574,10 +571,17 @@ impl Transport {
                             }
                         }
                     }
-                    Err(ReadError::TooLarge { limit }) => {
+                    Ok(Err(ReadError::TooLarge { limit })) => {
                         return Err(Error::BodyTooLarge { limit });
                     }
-                    Err(ReadError::Network(error)) => error,
+                    Ok(Err(ReadError::Network(error))) => Some(error),
+                    Err(_) => None,
+                };
+                // Made once the answer is gone: awaited in the match above, its state would be
+                // kept while the error is made. Boxed: only a timeout needs the error's state.
+                let last = match last {
+                    Some(error) => error,
+                    None => Box::pin(timed_out()).await,
                 };
                 let kind = NetworkKind::of(&last);
                 let error = Error::network(last, attempts);
