@@ -292,10 +292,12 @@ impl Transport {
         self.inner.clock.sleep(delay).await;
     }
 
-    /// The redactor of a call that sent `request`: its secrets, query values and body strings.
+    /// The redactor of a call that sent `request` (or, once that was sent itself, a request
+    /// whose query was `sent_query`): its secrets, query values and body strings.
     fn redactor(
         &self,
         request: Option<&reqwest::Request>,
+        sent_query: Option<&str>,
         token: Option<&AccessToken>,
     ) -> Redactor {
         let mut values: Vec<String> = Vec::new();
@@ -305,11 +307,19 @@ impl Transport {
         if let Some((key, _)) = &self.inner.api_key {
             values.push(key.expose().to_owned());
         }
-        if let Some(request) = request {
-            values.extend(request.url().query_pairs().map(|(_, v)| v.into_owned()));
-            if let Some(body) = request.body().and_then(reqwest::Body::as_bytes) {
-                request_body_values(body, &mut values);
-            }
+        let query = match request {
+            Some(request) => request.url().query(),
+            None => sent_query,
+        };
+        if let Some(query) = query {
+            values
+                .extend(url::form_urlencoded::parse(query.as_bytes()).map(|(_, v)| v.into_owned()));
+        }
+        if let Some(body) = request
+            .and_then(reqwest::Request::body)
+            .and_then(reqwest::Body::as_bytes)
+        {
+            request_body_values(body, &mut values);
         }
         Redactor::new(values)
     }
@@ -430,6 +440,8 @@ impl Transport {
         // Boxed: the future holds a pointer rather than the request (a few hundred bytes), which
         // keeps its own box small enough for the allocator's per-thread cache.
         let mut pending = Some(Box::new(request));
+        // The query of a request sent itself, its body not copyable: for the redactor.
+        let mut sent_query: Option<Box<str>> = None;
         async move {
             if let Some(invalid) = invalid {
                 return Err(*invalid);
@@ -479,7 +491,7 @@ impl Transport {
                 }
                 // Made by a function: a request borrowed here would be kept in this future's
                 // state while the attempt runs, though it has moved into reqwest's.
-                let (attempt, can_retry) = next_attempt(&mut pending, bearer)?;
+                let (attempt, can_retry) = next_attempt(&mut pending, &mut sent_query, bearer)?;
                 let clamped = left_now < policy.attempt_timeout;
                 let attempt_timeout = policy.attempt_timeout.min(left_now);
                 attempts += 1;
@@ -540,7 +552,13 @@ impl Transport {
                             bucket.slow_down(wait.unwrap_or(Duration::from_secs(1)));
                         }
                         let done = |answer: Answer| {
-                            let redactor = || self.redactor(pending.as_deref(), token.as_ref());
+                            let redactor = || {
+                                self.redactor(
+                                    pending.as_deref(),
+                                    sent_query.as_deref(),
+                                    token.as_ref(),
+                                )
+                            };
                             finish(answer, expects_json, op, attempts, redactor)
                         };
                         if !(is_retryable_status(status) && idempotent && can_retry) {
@@ -565,7 +583,11 @@ impl Transport {
                             }
                             Err(Stop::Attempts) => return done(answer),
                             Err(stop) => {
-                                let redactor = self.redactor(pending.as_deref(), token.as_ref());
+                                let redactor = self.redactor(
+                                    pending.as_deref(),
+                                    sent_query.as_deref(),
+                                    token.as_ref(),
+                                );
                                 let error = answer_error(&answer, &redactor, attempts);
                                 return Err(self.stopped(stop, error, attempts));
                             }
@@ -703,12 +725,13 @@ fn split(mut response: reqwest::Response) -> (Answer, reqwest::Body, Option<u64>
 
 /// The request of the next attempt, with the `bearer` header, and whether `pending` still
 /// holds the call's request for another. A body that cannot be copied (a stream) is sent once,
-/// with no retry.
+/// with no retry; the request's query is then kept in `sent_query`, for the redactor.
 ///
 /// The header goes into the call's request before it is copied: the request's header map has
 /// room for it, while a copy's has none (adding one to a copy would grow it, every attempt).
 fn next_attempt(
     pending: &mut Option<Box<reqwest::Request>>,
+    sent_query: &mut Option<Box<str>>,
     bearer: Option<&HeaderValue>,
 ) -> Result<(reqwest::Request, bool), Error> {
     let sent = || Error::Other("the request was already sent".into());
@@ -718,7 +741,10 @@ fn next_attempt(
     }
     let attempt = match attempt_copy(request) {
         Some(copy) => copy,
-        None => *pending.take().ok_or_else(sent)?,
+        None => {
+            *sent_query = request.url().query().map(Box::from);
+            *pending.take().ok_or_else(sent)?
+        }
     };
     Ok((attempt, pending.is_some()))
 }

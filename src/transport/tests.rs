@@ -256,3 +256,39 @@ async fn an_attempt_out_of_time_is_a_timeout_however_reqwest_labels_it() {
     assert_eq!(NetworkKind::of(&error), NetworkKind::Timeout);
     assert!(error.url().is_none());
 }
+
+#[tokio::test]
+async fn a_request_sent_itself_still_has_its_query_values_redacted() {
+    // A streamed body cannot be copied: the request is sent itself, once, and what it sent is
+    // no longer there to read when the answer echoes it.
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/x");
+            then.status(400)
+                .header("content-type", "application/json")
+                .body(r#"{"message":"no account for jane@example.com"}"#);
+        })
+        .await;
+    let transport = Transport::builder().build();
+    let client = crate::http::client().unwrap();
+    let chunks = futures::stream::iter([Ok::<_, std::io::Error>("{}")]);
+    let request = client
+        .post(format!("{}/x?email=jane%40example.com", server.base_url()))
+        .header("accept", "application/json")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .build()
+        .unwrap();
+    let info = OperationInfo {
+        operation_id: "create",
+    };
+    let error = transport
+        .exec(&client, request, &info, &API)
+        .await
+        .map_err(|e| Error::from(progenitor_client::Error::<()>::CommunicationError(e)))
+        .unwrap_err();
+    assert_eq!(mock.calls_async().await, 1);
+    let shown = format!("{error} {error:?}");
+    assert!(shown.contains("no account for"), "{shown}");
+    assert!(!shown.contains("jane@example.com"), "{shown}");
+}
