@@ -98,6 +98,12 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// How much of an error answer's body is read: enough for any error document and an excerpt.
 pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
+/// The largest block glibc's allocator serves from its per-thread cache (`tcache`), which a
+/// call's boxed state stays under; a larger block goes through its slower general path.
+#[cfg(any(test, feature = "test-util"))]
+#[doc(hidden)]
+pub const PER_THREAD_CACHE_BYTES: usize = 1032;
+
 /// Builds a [`Transport`].
 #[derive(Debug, Default)]
 pub struct TransportBuilder {
@@ -284,6 +290,19 @@ impl Transport {
         &self.inner.policy
     }
 
+    /// The bytes of the state every call boxes when it is made (see [`Transport::exec`]), for
+    /// the benches, which check it stays under [`PER_THREAD_CACHE_BYTES`]. Feature `test-util`.
+    #[cfg(any(test, feature = "test-util"))]
+    #[doc(hidden)]
+    pub fn call_state_bytes(&self, client: &reqwest::Client) -> Option<usize> {
+        let request = reqwest::Request::new(Method::GET, "http://127.0.0.1/".parse().ok()?);
+        let span = tracing::Span::none();
+        let call = self
+            .call(client, request, None, span.clone())
+            .instrument(span);
+        Some(std::mem::size_of_val(&call))
+    }
+
     /// Waits before retry number `retry` (1 for the first) of work a flow repeats on its own
     /// (the retryable items of a batch, a consent file download): the policy's jittered
     /// backoff, on this transport's clock.
@@ -331,9 +350,9 @@ impl Transport {
     /// The attempt loop is boxed when the call is made, the request and the span moved into
     /// it: the future returned holds only the box. The loop's state is most of a kilobyte, and
     /// every future a caller moves (into a `FuturesUnordered`, a spawned task, a `Box`) would
-    /// otherwise copy all of it, and carry the request besides. The box is kept under 1 KiB,
-    /// which glibc's allocator serves from its per-thread cache: a larger one took about 2,000
-    /// instructions more per call (`BENCHMARKS.md`).
+    /// otherwise copy all of it, and carry the request besides. The box is kept under
+    /// [`PER_THREAD_CACHE_BYTES`], which glibc's allocator serves from its per-thread cache: a
+    /// larger one took about 2,000 instructions more per call (`BENCHMARKS.md`).
     pub(crate) fn exec<'a>(
         &'a self,
         client: &'a reqwest::Client,

@@ -225,6 +225,19 @@ pub fn run(server: &Server) {
         std::mem::size_of_val(&callers.raw_call()),
         std::mem::size_of_val(&callers.library_call())
     );
+    // What every call boxes: past glibc's per-thread cache limit, each box costs about 2,000
+    // instructions more (BENCHMARKS.md).
+    let limit = liveramp::transport::PER_THREAD_CACHE_BYTES;
+    match liveramp::transport::Transport::default().call_state_bytes(&callers.raw) {
+        Some(bytes) if bytes <= limit => {
+            println!("size of the state a library call boxes: {bytes} bytes (limit {limit})")
+        }
+        Some(bytes) => println!(
+            "size of the state a library call boxes: {bytes} bytes, OVER the allocator's \
+             per-thread cache limit of {limit}: every call pays its slow path"
+        ),
+        None => println!("size of the state a library call boxes: not measured"),
+    }
 }
 
 /// Runs `calls` calls of one variant (`raw`, `raw-timeout` (the baseline with the library's
