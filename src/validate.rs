@@ -192,7 +192,8 @@ fn check_query(query: Option<&str>, rule: &Rule) -> Result<(), Violation> {
 }
 
 /// The values of the query parameter `name`, decoded; a pair with nothing to decode is read in
-/// place.
+/// place. A pair whose key is `name` as it is counts at once: `cargo xtask lint` refuses a
+/// parameter name with a character a query encodes.
 fn query_values<'a>(query: Option<&'a str>, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> {
     query
         .unwrap_or_default()

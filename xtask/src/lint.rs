@@ -546,6 +546,14 @@ impl<'a> Lint<'a> {
                 }
             }
             Some("query") => match style {
+                // The transport reads a query value in place where its key is the name as it
+                // is; a name with a character a query encodes would be read only decoded.
+                _ if name.contains(['%', '+', '=', '&', '#']) => self.add(
+                    &format!("{at}/name"),
+                    format!(
+                        "the query parameter {name:?} has a character a query encodes (% + = & #)"
+                    ),
+                ),
                 Some("deepObject") => self.add(
                     &format!("{at}/style"),
                     "deepObject: progenitor does not support it; use flat query parameters",

@@ -435,6 +435,15 @@ fn parameters_the_generator_refuses() {
         &format!("{OP}/parameters/1"),
         "no description",
     );
+    for name in ["'a+b'", "'a=b'", "'a%62'"] {
+        assert_problem(
+            &param(&format!(
+                "{{name: {name}, in: query, description: Q., schema: {{type: string}}}}"
+            )),
+            &format!("{OP}/parameters/1/name"),
+            "a character a query encodes",
+        );
+    }
 }
 
 #[test]
