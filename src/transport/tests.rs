@@ -292,3 +292,60 @@ async fn a_request_sent_itself_still_has_its_query_values_redacted() {
     assert!(shown.contains("no account for"), "{shown}");
     assert!(!shown.contains("jane@example.com"), "{shown}");
 }
+
+#[tokio::test]
+async fn a_request_sent_itself_is_not_retried_and_carries_the_token() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path("/x")
+                .header("authorization", "Bearer stream-token");
+            then.status(503).body("{}");
+        })
+        .await;
+    let clock = RecordingClock::default();
+    let transport = Transport::builder()
+        .token_source(Arc::new(crate::auth::StaticToken::new("stream-token")))
+        .clock(Arc::new(clock.clone()))
+        .build();
+    let client = crate::http::client().unwrap();
+    let chunks = futures::stream::iter([Ok::<_, std::io::Error>("{}")]);
+    let request = client
+        .put(format!("{}/x", server.base_url()))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .build()
+        .unwrap();
+    let info = OperationInfo {
+        operation_id: "create",
+    };
+    let error = transport
+        .exec(&client, request, &info, &API)
+        .await
+        .map_err(|e| Error::from(progenitor_client::Error::<()>::CommunicationError(e)))
+        .unwrap_err();
+    // PUT is idempotent and 503 retryable, but the body went with the one attempt.
+    assert_eq!(mock.calls_async().await, 1);
+    assert!(clock.sleeps().is_empty());
+    assert_eq!(
+        error.status(),
+        Some(reqwest::StatusCode::SERVICE_UNAVAILABLE)
+    );
+}
+
+#[test]
+fn an_attempts_copy_keeps_the_method_url_headers_and_version() {
+    let client = crate::http::client().unwrap();
+    let request = client
+        .delete("https://api.example.com/x?email=a%40b.c")
+        .header("lr-org-id", "org-1")
+        .version(reqwest::Version::HTTP_2)
+        .build()
+        .unwrap();
+    let copy = super::attempt_copy(&request).unwrap();
+    assert_eq!(copy.method(), request.method());
+    assert_eq!(copy.url(), request.url());
+    assert_eq!(copy.headers(), request.headers());
+    assert_eq!(copy.version(), reqwest::Version::HTTP_2);
+    assert!(copy.body().is_none() && copy.timeout().is_none());
+}

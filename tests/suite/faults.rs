@@ -869,6 +869,35 @@ async fn a_401_on_an_expired_token_refreshes_it_and_retries_once() {
 }
 
 #[tokio::test]
+async fn the_retry_after_a_refresh_carries_one_authorization_header_the_new_one() {
+    // The bearer header is set on the call's kept request before each attempt's copy: a
+    // refresh replaces it, never adds a second.
+    let body = common::example("specs/consent.yaml", "list_consent_files", 200).to_string();
+    let server = raw_tcp::KeepAliveServer::start(Arc::new(move |n: usize, _: &str| match n {
+        0 => (
+            401,
+            vec![],
+            r#"{"message":"Unauthenticated user."}"#.to_owned(),
+        ),
+        _ => (200, vec![], body.clone()),
+    }))
+    .await;
+    let transport = Transport::builder()
+        .token_source(Arc::new(Rotating::default()))
+        .build();
+    list(&client(&server.base_url, transport)).await.unwrap();
+    let heads = server.heads();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    for (head, token) in heads.iter().zip(["expired", "fresh"]) {
+        let lines: Vec<&str> = head
+            .lines()
+            .filter(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+            .collect();
+        assert_eq!(lines, [format!("authorization: Bearer {token}")], "{head}");
+    }
+}
+
+#[tokio::test]
 async fn a_second_401_is_reported_not_looped_on() {
     let server = MockServer::start_async().await;
     let mock = server
