@@ -64,7 +64,7 @@ impl Redactor {
     /// A redactor of the values of the query of `path_and_query` (an item of a batch call).
     pub(crate) fn of_query(path_and_query: &str) -> Self {
         let query = path_and_query.split_once('?').map_or("", |(_, q)| q);
-        Self::new(url::form_urlencoded::parse(query.as_bytes()).map(|(_, v)| v))
+        Self::new(query_values(query))
     }
 
     /// A redactor of the strings of `item` serialized as JSON (an item of a batch call's body).
@@ -176,6 +176,12 @@ pub(crate) fn redact_json(value: &mut serde_json::Value) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
         _ => {}
     }
+}
+
+/// The decoded values of the query string `query` (`a=1&b=x%40y` gives `1` and `x@y`): what a
+/// request sent in its query, to keep out of errors.
+pub(crate) fn query_values(query: &str) -> impl Iterator<Item = String> + '_ {
+    url::form_urlencoded::parse(query.as_bytes()).map(|(_, v)| v.into_owned())
 }
 
 /// The string values of a JSON document (at most `limit` of them), for a [`Redactor`].

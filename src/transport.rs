@@ -331,8 +331,7 @@ impl Transport {
             None => sent_query,
         };
         if let Some(query) = query {
-            values
-                .extend(url::form_urlencoded::parse(query.as_bytes()).map(|(_, v)| v.into_owned()));
+            values.extend(crate::redact::query_values(query));
         }
         if let Some(body) = request
             .and_then(reqwest::Request::body)
@@ -829,11 +828,7 @@ fn request_body_values(body: &[u8], values: &mut Vec<String>) {
     }
     for text in strings {
         if let Some((_, query)) = text.split_once('?') {
-            values.extend(
-                url::form_urlencoded::parse(query.as_bytes())
-                    .take(MAX_VALUES)
-                    .map(|(_, v)| v.into_owned()),
-            );
+            values.extend(crate::redact::query_values(query).take(MAX_VALUES));
         }
         values.push(text);
     }

@@ -90,10 +90,7 @@ pub fn run(server: &Server) {
             }
             println!(
                 "{what}, {}: {}{}; median per call: {baseline} {:.0}, library {:.0} instructions",
-                match in_flight {
-                    1 => "sequential".to_owned(),
-                    n => format!("{n} in flight"),
-                },
+                crate::overhead::shape(in_flight),
                 rounds.ratio_summary(),
                 if baseline == "raw" {
                     " (goal <= 1.03x)"

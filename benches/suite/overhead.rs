@@ -125,6 +125,14 @@ impl Callers {
     }
 }
 
+/// How the calls of a figure run: "sequential", or "64 in flight".
+pub fn shape(in_flight: usize) -> String {
+    match in_flight {
+        1 => "sequential".to_owned(),
+        n => format!("{n} in flight"),
+    }
+}
+
 /// Seconds for `calls` calls of `call`, `in_flight` at a time.
 async fn timed<F, Fut>(calls: usize, in_flight: usize, call: F) -> f64
 where
@@ -183,11 +191,7 @@ pub fn run(server: &Server) {
         let per_call = |v: &[f64]| crate::stats::median(v) / per_round as f64 * 1e6;
         println!(
             "overhead, {}: {} (goal <= 1.05x); median per call: raw {:.1} µs, library {:.1} µs",
-            if in_flight == 1 {
-                "sequential".to_owned()
-            } else {
-                format!("{in_flight} in flight")
-            },
+            shape(in_flight),
             rounds.ratio_summary(),
             per_call(&rounds.baseline),
             per_call(&rounds.measured),
@@ -203,11 +207,7 @@ pub fn run(server: &Server) {
         );
         println!(
             "reference, {}: library / raw reqwest with the same per-request timeout: {}",
-            if in_flight == 1 {
-                "sequential".to_owned()
-            } else {
-                format!("{in_flight} in flight")
-            },
+            shape(in_flight),
             rounds.ratio_summary(),
         );
     }

@@ -50,12 +50,30 @@ async fn post(
         .json(&body)
         .build()
         .unwrap();
+    (
+        send(&transport, &client, request, operation_id).await,
+        clock,
+    )
+}
+
+/// Sends `request` through `transport` as the operation `operation_id` of [`API`], its failure
+/// taken out of the `reqwest::Error` it is shipped in.
+async fn send(
+    transport: &Transport,
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    operation_id: &'static str,
+) -> Result<super::Answer, Error> {
     let info = OperationInfo { operation_id };
-    let result = transport
-        .exec(&client, request, &info, &API)
+    transport
+        .exec(client, request, &info, &API)
         .await
-        .map_err(|e| Error::from(progenitor_client::Error::<()>::CommunicationError(e)));
-    (result, clock)
+        .map_err(|e| Error::from(progenitor_client::Error::<()>::CommunicationError(e)))
+}
+
+/// A body read from a stream: it cannot be copied, so its request is sent itself, once.
+fn streamed_body() -> reqwest::Body {
+    reqwest::Body::wrap_stream(futures::stream::iter([Ok::<_, std::io::Error>("{}")]))
 }
 
 #[tokio::test]
@@ -272,20 +290,14 @@ async fn a_request_sent_itself_still_has_its_query_values_redacted() {
         .await;
     let transport = Transport::builder().build();
     let client = crate::http::client().unwrap();
-    let chunks = futures::stream::iter([Ok::<_, std::io::Error>("{}")]);
     let request = client
         .post(format!("{}/x?email=jane%40example.com", server.base_url()))
         .header("accept", "application/json")
-        .body(reqwest::Body::wrap_stream(chunks))
+        .body(streamed_body())
         .build()
         .unwrap();
-    let info = OperationInfo {
-        operation_id: "create",
-    };
-    let error = transport
-        .exec(&client, request, &info, &API)
+    let error = send(&transport, &client, request, "create")
         .await
-        .map_err(|e| Error::from(progenitor_client::Error::<()>::CommunicationError(e)))
         .unwrap_err();
     assert_eq!(mock.calls_async().await, 1);
     let shown = format!("{error} {error:?}");
@@ -310,19 +322,13 @@ async fn a_request_sent_itself_is_not_retried_and_carries_the_token() {
         .clock(Arc::new(clock.clone()))
         .build();
     let client = crate::http::client().unwrap();
-    let chunks = futures::stream::iter([Ok::<_, std::io::Error>("{}")]);
     let request = client
         .put(format!("{}/x", server.base_url()))
-        .body(reqwest::Body::wrap_stream(chunks))
+        .body(streamed_body())
         .build()
         .unwrap();
-    let info = OperationInfo {
-        operation_id: "create",
-    };
-    let error = transport
-        .exec(&client, request, &info, &API)
+    let error = send(&transport, &client, request, "create")
         .await
-        .map_err(|e| Error::from(progenitor_client::Error::<()>::CommunicationError(e)))
         .unwrap_err();
     // PUT is idempotent and 503 retryable, but the body went with the one attempt.
     assert_eq!(mock.calls_async().await, 1);

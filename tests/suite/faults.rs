@@ -37,6 +37,22 @@ fn assert_backoffs(sleeps: &[Duration]) {
     assert!(sleeps[1] <= Duration::from_millis(400), "{sleeps:?}");
 }
 
+/// Asserts that the server saw three attempts and that `err` is the timeout of the third.
+fn assert_timed_out_three_times(server: &RawServer, err: &liveramp::Error) {
+    assert_eq!(server.hits(), 3);
+    assert!(
+        matches!(
+            err,
+            liveramp::Error::Network {
+                kind: NetworkKind::Timeout,
+                attempts: 3,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
 async fn failing_status(status: u16) {
     let server = MockServer::start_async().await;
     let body = format!(r#"{{"httpStatuscode":{status},"message":"try later"}}"#);
@@ -359,19 +375,8 @@ async fn an_answer_slower_than_the_attempt_timeout_is_retried() {
         builder(&clock).retry_policy(policy).build(),
     );
     let err = list(&client).await.unwrap_err();
-    assert_eq!(server.hits(), 3);
+    assert_timed_out_three_times(&server, &err);
     assert_backoffs(&clock.sleeps());
-    assert!(
-        matches!(
-            err,
-            liveramp::Error::Network {
-                kind: NetworkKind::Timeout,
-                attempts: 3,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
     // The transport's own timer stopped the attempt; its error is reqwest's kind of timeout.
     match &err {
         liveramp::Error::Network { source, .. } => assert!(source.is_timeout(), "{source:?}"),
@@ -430,18 +435,7 @@ async fn a_body_that_stalls_past_the_attempt_timeout_is_retried() {
         builder(&clock).retry_policy(policy).build(),
     );
     let err = list(&client).await.unwrap_err();
-    assert_eq!(server.hits(), 3);
-    assert!(
-        matches!(
-            err,
-            liveramp::Error::Network {
-                kind: NetworkKind::Timeout,
-                attempts: 3,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timed_out_three_times(&server, &err);
 }
 
 #[tokio::test]
@@ -466,18 +460,7 @@ async fn the_http_clients_own_timeout_is_a_network_failure_not_the_deadline() {
         builder(&clock).retry_policy(policy).build(),
     );
     let err = list(&client).await.unwrap_err();
-    assert_eq!(server.hits(), 3);
-    assert!(
-        matches!(
-            err,
-            liveramp::Error::Network {
-                kind: NetworkKind::Timeout,
-                attempts: 3,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timed_out_three_times(&server, &err);
 }
 
 #[derive(Debug)]
