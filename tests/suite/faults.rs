@@ -26,6 +26,20 @@ fn client(base_url: &str, transport: Transport) -> Client {
     Client::new_with_client(base_url, liveramp::http::client().unwrap(), transport)
 }
 
+/// A client of the server at `base_url` retrying by `policy` on `clock`.
+fn client_with(base_url: &str, clock: &RecordingClock, policy: RetryPolicy) -> Client {
+    client(base_url, builder(clock).retry_policy(policy).build())
+}
+
+/// A server that answers only after 30 s, longer than any attempt here waits.
+async fn answering_too_late() -> RawServer {
+    RawServer::start(vec![Act::Late(
+        Duration::from_secs(30),
+        raw_tcp::json(200, "{}"),
+    )])
+    .await
+}
+
 async fn list(client: &Client) -> Result<(), liveramp::Error> {
     client.list_consent_files().send().await?;
     Ok(())
@@ -147,10 +161,7 @@ async fn status_429_waits_until_the_retry_after_date() {
         })
         .await;
     let policy = RetryPolicy::default().with_max_attempts(2);
-    let client = client(
-        &server.base_url(),
-        builder(&clock).retry_policy(policy).build(),
-    );
+    let client = client_with(&server.base_url(), &clock, policy);
     let err = list(&client).await.unwrap_err();
     assert_eq!(mock.calls_async().await, 2);
     let sleeps = clock.sleeps();
@@ -175,10 +186,7 @@ async fn a_long_retry_after_is_capped() {
     let policy = RetryPolicy::default()
         .with_max_attempts(2)
         .with_deadline(Duration::from_secs(600));
-    let client = client(
-        &server.base_url(),
-        builder(&clock).retry_policy(policy).build(),
-    );
+    let client = client_with(&server.base_url(), &clock, policy);
     list(&client).await.unwrap_err();
     assert_eq!(clock.sleeps(), vec![Duration::from_secs(60)]);
 }
@@ -194,10 +202,7 @@ async fn a_retry_that_cannot_fit_the_deadline_is_not_started() {
         .await;
     let clock = RecordingClock::default();
     let policy = RetryPolicy::default().with_deadline(Duration::from_secs(10));
-    let client = client(
-        &server.base_url(),
-        builder(&clock).retry_policy(policy).build(),
-    );
+    let client = client_with(&server.base_url(), &clock, policy);
     let err = list(&client).await.unwrap_err();
     assert_eq!(mock.calls_async().await, 1);
     assert!(clock.sleeps().is_empty());
@@ -221,10 +226,7 @@ async fn a_retry_without_time_left_for_its_attempt_is_not_started() {
     let policy = RetryPolicy::default()
         .with_deadline(Duration::from_millis(1200))
         .with_min_attempt_time(Duration::from_millis(250));
-    let first = client(
-        &server.base_url(),
-        builder(&clock).retry_policy(policy).build(),
-    );
+    let first = client_with(&server.base_url(), &clock, policy);
     let err = list(&first).await.unwrap_err();
     assert_eq!(
         mock.calls_async().await,
@@ -241,10 +243,7 @@ async fn a_retry_without_time_left_for_its_attempt_is_not_started() {
         .with_deadline(Duration::from_millis(1200))
         .with_min_attempt_time(Duration::from_millis(50))
         .with_max_attempts(2);
-    let second = client(
-        &server.base_url(),
-        builder(&clock).retry_policy(policy).build(),
-    );
+    let second = client_with(&server.base_url(), &clock, policy);
     list(&second).await.unwrap_err();
     assert_eq!(
         mock.calls_async().await,
@@ -363,17 +362,10 @@ async fn a_consent_file_cut_mid_download_is_a_body_error() {
 
 #[tokio::test]
 async fn an_answer_slower_than_the_attempt_timeout_is_retried() {
-    let server = RawServer::start(vec![Act::Late(
-        Duration::from_secs(30),
-        raw_tcp::json(200, "{}"),
-    )])
-    .await;
+    let server = answering_too_late().await;
     let clock = RecordingClock::default();
     let policy = RetryPolicy::default().with_attempt_timeout(Duration::from_millis(150));
-    let client = client(
-        &server.base_url,
-        builder(&clock).retry_policy(policy).build(),
-    );
+    let client = client_with(&server.base_url, &clock, policy);
     let err = list(&client).await.unwrap_err();
     assert_timed_out_three_times(&server, &err);
     assert_backoffs(&clock.sleeps());
@@ -390,17 +382,10 @@ async fn an_answer_slower_than_the_attempt_timeout_is_retried() {
 
 #[tokio::test]
 async fn the_deadline_clamps_the_attempt_timeout() {
-    let server = RawServer::start(vec![Act::Late(
-        Duration::from_secs(30),
-        raw_tcp::json(200, "{}"),
-    )])
-    .await;
+    let server = answering_too_late().await;
     let clock = RecordingClock::default();
     let policy = RetryPolicy::default().with_deadline(Duration::from_millis(150));
-    let client = client(
-        &server.base_url,
-        builder(&clock).retry_policy(policy).build(),
-    );
+    let client = client_with(&server.base_url, &clock, policy);
     let err = list(&client).await.unwrap_err();
     assert_eq!(server.hits(), 1);
     assert!(clock.sleeps().is_empty());
@@ -430,10 +415,7 @@ async fn a_body_that_stalls_past_the_attempt_timeout_is_retried() {
     .await;
     let clock = RecordingClock::default();
     let policy = RetryPolicy::default().with_attempt_timeout(Duration::from_millis(150));
-    let client = client(
-        &server.base_url,
-        builder(&clock).retry_policy(policy).build(),
-    );
+    let client = client_with(&server.base_url, &clock, policy);
     let err = list(&client).await.unwrap_err();
     assert_timed_out_three_times(&server, &err);
 }
@@ -443,11 +425,7 @@ async fn the_http_clients_own_timeout_is_a_network_failure_not_the_deadline() {
     // The deadline (10 s) is shorter than the attempt timeout (30 s), so the attempt's timer is
     // clamped; the HTTP client's own 100 ms timeout fires first, and is retried like any
     // timeout rather than taken for the deadline.
-    let server = RawServer::start(vec![Act::Late(
-        Duration::from_secs(30),
-        raw_tcp::json(200, "{}"),
-    )])
-    .await;
+    let server = answering_too_late().await;
     let clock = RecordingClock::default();
     let policy = RetryPolicy::default().with_deadline(Duration::from_secs(10));
     let http = liveramp::http::client_builder()
