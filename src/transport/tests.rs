@@ -33,6 +33,14 @@ static API: ApiSpec = ApiSpec {
             documented: None,
             constraints: &[],
         },
+        OperationSpec {
+            rate_limit: Some(crate::limit::ABILITEC_RECORDS),
+            operation_id: "limited",
+            idempotent: true,
+            json_success: true,
+            documented: None,
+            constraints: &[],
+        },
     ],
 };
 
@@ -354,4 +362,41 @@ fn an_attempts_copy_keeps_the_method_url_headers_and_version() {
     assert_eq!(copy.headers(), request.headers());
     assert_eq!(copy.version(), reqwest::Version::HTTP_2);
     assert!(copy.body().is_none() && copy.timeout().is_none());
+}
+
+#[tokio::test]
+async fn a_token_that_cannot_be_a_header_fails_before_taking_a_rate_limit_permit() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/limited");
+            then.status(200).body("{}");
+        })
+        .await;
+    // One call a minute, shared by both transports.
+    let limits = crate::limit::RateLimits::none().with_abilitec(std::num::NonZeroU32::new(1), None);
+    let limiters = Arc::new(crate::limit::Limiters::new(&limits));
+    let transport = |token: &str| {
+        Transport::builder()
+            .token_source(Arc::new(crate::auth::StaticToken::new(token)))
+            .limiters(Arc::clone(&limiters))
+            .build()
+    };
+    let client = crate::http::client().unwrap();
+    let request = || {
+        client
+            .get(format!("{}/limited", server.base_url()))
+            .build()
+            .unwrap()
+    };
+    let error = send(&transport("bad\nvalue"), &client, request(), "limited")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Auth(_)), "{error:?}");
+    // The minute's one call is still there: the next call does not wait for the next minute.
+    let good = transport("good");
+    let next = send(&good, &client, request(), "limited");
+    let answer = tokio::time::timeout(Duration::from_secs(5), next).await;
+    assert!(matches!(answer, Ok(Ok(_))), "{answer:?}");
+    assert_eq!(mock.calls_async().await, 1);
 }
