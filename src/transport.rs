@@ -412,8 +412,8 @@ impl Transport {
     }
 
     /// The attempts of one call. What needs no waiting (the transport's headers and query, the
-    /// validation) is done at once; the future returned holds the request once, boxed, as the
-    /// source of each attempt's copy.
+    /// validation) is done at once; the future returned holds the request once, boxed: each
+    /// attempt sends it and keeps a copy for the next.
     fn call<'a>(
         &'a self,
         client: &'a reqwest::Client,
@@ -745,8 +745,10 @@ fn split(mut response: reqwest::Response) -> (Answer, reqwest::Body, Option<u64>
 /// holds the call's request for another. A body that cannot be copied (a stream) is sent once,
 /// with no retry; the request's query is then kept in `sent_query`, for the redactor.
 ///
-/// The header goes into the call's request before it is copied: the request's header map has
-/// room for it, while a copy's has none (adding one to a copy would grow it, every attempt).
+/// The header goes into the call's request before it is copied, and the request itself is sent
+/// while its copy is kept for the next attempt: a copy's header map is full, so adding a header
+/// to it (the bearer, or the HTTP client's default headers, which reqwest adds as it sends)
+/// grows it, while the request the builder made has room. Only a retry sends a copy.
 fn next_attempt(
     pending: &mut Option<Box<reqwest::Request>>,
     sent_query: &mut Option<Box<str>>,
@@ -758,7 +760,7 @@ fn next_attempt(
         request.headers_mut().insert(AUTHORIZATION, bearer.clone());
     }
     let attempt = match attempt_copy(request) {
-        Some(copy) => copy,
+        Some(copy) => std::mem::replace(request, copy),
         None => {
             *sent_query = request.url().query().map(Box::from);
             *pending.take().ok_or_else(sent)?
