@@ -1,12 +1,14 @@
 //! progenitor adds `api-version: <the spec's info.version>` to every request it generates; none
 //! of the four APIs defines that header. [`drop_api_version`] removes it from the generated code,
-//! so no call builds it, merges it into the request and has it stripped again before sending.
+//! so no call builds it, merges it into the request and has it stripped again before sending;
+//! a header map left empty goes too, with its merge into the request.
 
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 
 /// Removes every `header_map.append(.. "api-version" ..)` statement from `file` and lowers the
-/// `HeaderMap::with_capacity(n)` of its block by as many; returns how many were removed.
+/// `HeaderMap::with_capacity(n)` of its block by as many, or, when nothing else is added to the
+/// map, removes the map and its `.headers(header_map)`; returns how many headers were removed.
 pub fn drop_api_version(file: &mut syn::File) -> usize {
     let mut dropper = Dropper { removed: 0 };
     dropper.visit_file_mut(file);
@@ -28,12 +30,39 @@ impl VisitMut for Dropper {
                 let tokens = stmt.to_token_stream().to_string();
                 tokens.contains("header_map . append") || tokens.contains("header_map . insert")
             });
-            for stmt in &mut block.stmts {
-                lower_capacity(stmt, removed, still_added_to);
+            if still_added_to {
+                for stmt in &mut block.stmts {
+                    lower_capacity(stmt, removed);
+                }
+            } else {
+                block.stmts.retain(|stmt| !is_header_map(stmt));
+                MergeDropper.visit_block_mut(block);
             }
         }
         syn::visit_mut::visit_block_mut(self, block);
     }
+}
+
+/// Replaces each `receiver.headers(header_map)` by its receiver.
+struct MergeDropper;
+
+impl VisitMut for MergeDropper {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let syn::Expr::MethodCall(call) = expr
+            && call.method == "headers"
+            && call.args.len() == 1
+            && call.args[0].to_token_stream().to_string() == "header_map"
+        {
+            *expr = (*call.receiver).clone();
+        }
+    }
+}
+
+/// `let mut header_map = ..;`
+fn is_header_map(stmt: &syn::Stmt) -> bool {
+    matches!(stmt, syn::Stmt::Local(local)
+        if local.pat.to_token_stream().to_string() == "mut header_map")
 }
 
 /// `header_map.append(HeaderName::from_static("api-version"), ..);`
@@ -50,18 +79,14 @@ fn is_api_version_append(stmt: &syn::Stmt) -> bool {
         })
 }
 
-/// `let mut header_map = ..::with_capacity(n);` becomes `with_capacity(n - removed)`, and loses
-/// its `mut` when nothing is added to it any more.
-fn lower_capacity(stmt: &mut syn::Stmt, removed: usize, still_added_to: bool) {
+/// `let mut header_map = ..::with_capacity(n);` becomes `with_capacity(n - removed)`.
+fn lower_capacity(stmt: &mut syn::Stmt, removed: usize) {
+    if !is_header_map(stmt) {
+        return;
+    }
     let syn::Stmt::Local(local) = stmt else {
         return;
     };
-    if local.pat.to_token_stream().to_string() != "mut header_map" {
-        return;
-    }
-    if let (syn::Pat::Ident(ident), false) = (&mut local.pat, still_added_to) {
-        ident.mutability = None;
-    }
     let Some(init) = &mut local.init else { return };
     let syn::Expr::Call(call) = &mut *init.expr else {
         return;
@@ -112,17 +137,18 @@ mod tests {
     }
 
     #[test]
-    fn a_map_left_empty_is_no_longer_mutable() {
+    fn a_map_left_empty_goes_with_its_merge() {
         let (removed, code) = dropped(
             r#"fn send() {
                 let mut header_map = HeaderMap::with_capacity(1usize);
                 header_map.append(HeaderName::from_static("api-version"), v);
-                let request = client.get(url).headers(header_map).build();
+                let request = client.get(url).header(ACCEPT, json).headers(header_map).build();
             }"#,
         );
         assert_eq!(removed, 1);
+        assert!(!code.contains("header_map"), "{code}");
         assert!(
-            code.contains("let header_map = HeaderMap::with_capacity(0usize);"),
+            code.contains("let request = client.get(url).header(ACCEPT, json).build();"),
             "{code}"
         );
     }
