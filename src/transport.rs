@@ -944,27 +944,6 @@ async fn ship(error: Error) -> reqwest::Result<Answer> {
     })
 }
 
-/// Optional query parameters for the generated clients' request builders.
-pub(crate) trait OptionalQuery {
-    /// Adds the query parameter `name` unless `value` is `None`. The generated clients send
-    /// every optional query parameter through it: reqwest rewrites the URL's query even for a
-    /// parameter that serializes to nothing.
-    fn optional_query<T: serde::Serialize>(self, name: &str, value: &Option<T>) -> Self;
-}
-
-impl OptionalQuery for reqwest::RequestBuilder {
-    // Inlined at every call site (a plain `#[inline]` was not, with several parameters), so
-    // that an unset parameter does not move the builder (a few hundred bytes) in and out of a
-    // call.
-    #[inline(always)]
-    fn optional_query<T: serde::Serialize>(self, name: &str, value: &Option<T>) -> Self {
-        match value {
-            Some(_) => self.query(&progenitor_client::QueryParam::new(name, value)),
-            None => self,
-        }
-    }
-}
-
 /// Routes a generated `Client`'s requests through its [`Transport`], with the operation table
 /// generated beside it (`OPERATION_SPECS`). The generated operations call `send_buffered`
 /// (codegen's `answer` pass puts it in place of progenitor's hooks); progenitor's
@@ -1021,6 +1000,10 @@ macro_rules! impl_client_hooks {
     };
 }
 pub(crate) use impl_client_hooks;
+
+mod query;
+
+pub(crate) use query::QueryText;
 
 #[cfg(test)]
 mod tests;

@@ -103,7 +103,7 @@ pub fn add_batch_items(file: &mut syn::File, operations: &[String]) -> Result<us
 }
 
 /// `param(name, value)`: sets the query parameter with that wire name from text, for callers
-/// that read the fields by name (a CSV header). Wire names come from the `optional_query`
+/// that read the fields by name (a CSV header). Wire names come from the `QueryText::optional`
 /// calls of `send`; each value is parsed into its setter's type with `FromStr`.
 fn param_setter(
     operation_id: &str,
@@ -172,12 +172,12 @@ fn setter_target(f: &syn::ImplItemFn) -> Option<syn::Type> {
     })
 }
 
-/// Collects `(wire name, field)` of every `.optional_query("name", &field)` call.
+/// Collects `(wire name, field)` of every `.optional("name", &field)` call (`QueryText`'s).
 struct QueryNames<'a>(&'a mut Vec<(String, String)>);
 
 impl<'ast> syn::visit::Visit<'ast> for QueryNames<'_> {
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        if call.method == "optional_query" && call.args.len() == 2 {
+        if call.method == "optional" && call.args.len() == 2 {
             let name = match call.args.first() {
                 Some(syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Str(s),

@@ -4,7 +4,7 @@
 //! [`generate`] (and [`generate_httpmock`] with its `httpmock` feature): progenitor runs with the
 //! crate's settings, every string enum becomes open (an `Unknown(String)` variant keeps values the
 //! spec does not list), an operation table the transport validates and retries by is appended,
-//! progenitor's `api-version` header is dropped, unset optional query parameters are skipped,
+//! progenitor's `api-version` header is dropped, query parameters are written into the URL's text,
 //! every `send()` returns the crate's error and says what a rejected builder input must be, and
 //! names such as `segment_i_ds` are tidied. `cargo xtask` reads the same specs through [`parse`]
 //! for its lint and renders `docs/operations.md` with [`operations_markdown`].
@@ -42,6 +42,7 @@ use std::path::{Path, PathBuf};
 
 use openapiv3::{OpenAPI, ReferenceOr, SchemaKind, Type};
 use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TypeImpl};
+use quote::ToTokens;
 
 pub use catalog::operations_markdown;
 pub use open_enum::OpenEnum;
@@ -282,7 +283,19 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
              step",
         ));
     }
-    query::skip_unset_queries(&mut file);
+    query::query_in_url(&mut file).map_err(|m| error(spec, m))?;
+    if file
+        .to_token_stream()
+        .to_string()
+        .contains("QueryParam :: new")
+    {
+        return Err(error(
+            spec,
+            "progenitor no longer adds query parameters with \
+             `.query(&progenitor_client::QueryParam::new(..))` the way codegen/src/query.rs \
+             expects: update that step",
+        ));
+    }
     let rewrites = answer::read_buffered(&mut file);
     if rewrites.sends == 0 || rewrites.hooks != 2 * rewrites.sends || rewrites.unknown > 0 {
         return Err(error(
@@ -402,6 +415,9 @@ components:
         assert!(!code.contains("o_auth"), "{code}");
         assert!(code.contains("pub oauth_endpoint_id: ::std::string::String"));
         assert!(code.contains(r#"rename = "oAuthEndpointID""#));
-        assert!(code.contains(r#"optional_query("segmentIDs""#), "{code}");
+        assert!(
+            code.contains(r#".optional("segmentIDs", &segment_ids)"#),
+            "{code}"
+        );
     }
 }

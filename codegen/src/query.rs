@@ -1,7 +1,9 @@
-//! progenitor calls `RequestBuilder::query` for every optional query parameter of a request, set
-//! or not. An unset one serializes to nothing, yet reqwest still takes the URL's query apart and
-//! puts it back for it. [`skip_unset_queries`] sends each optional parameter through
-//! `crate::transport::OptionalQuery::optional_query`, which leaves the builder alone for `None`.
+//! progenitor adds each query parameter to a request with `RequestBuilder::query`, after the URL
+//! is parsed: reqwest takes the parsed URL's query apart, serializes the parameter through
+//! serde_urlencoded into it and puts it back, for an unset optional parameter too. [`query_in_url`]
+//! writes the parameters into the URL's text before it is parsed instead, through
+//! `crate::transport::QueryText`, which leaves an unset one out and writes a scalar value
+//! directly, with the same text serde_urlencoded would make.
 //!
 //! progenitor's httpmock matcher for an array query parameter calls `to_string()` on the whole
 //! `Vec`, which does not compile; [`match_array_items`] matches each item as its own
@@ -12,16 +14,25 @@ use std::collections::{HashMap, HashSet};
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 
-/// Rewrites `.query(&progenitor_client::QueryParam::new("name", &field))` into
-/// `.optional_query("name", &field)` wherever `field` is an optional parameter of the
-/// operation's builder (`Result<Option<T>, String>`), importing the trait that provides it;
-/// returns how many.
-pub fn skip_unset_queries(file: &mut syn::File) -> usize {
+/// In every operation of the `builder` module, takes each
+/// `.query(&progenitor_client::QueryParam::new("name", &field))` out of the request's builder
+/// chain and appends the parameter to the text of its URL instead:
+///
+/// ```text
+/// let url = crate::transport::QueryText::new(format!(..))
+///     .optional("name", &field)  // `required` for a parameter that is not optional
+///     .finish()
+///     .map_err(Error::InvalidRequest)?;
+/// ```
+///
+/// Returns how many parameters moved, or why one could not (an operation with query parameters
+/// but no `let url = ..;`).
+pub fn query_in_url(file: &mut syn::File) -> Result<usize, String> {
     let Some(builder) = file.items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut().map(|c| &mut c.1),
         _ => None,
     }) else {
-        return 0;
+        return Ok(0);
     };
     let optional: HashMap<String, HashSet<String>> = builder
         .iter()
@@ -30,10 +41,7 @@ pub fn skip_unset_queries(file: &mut syn::File) -> usize {
             _ => None,
         })
         .collect();
-    let mut rewriter = Rewriter {
-        optional: HashSet::new(),
-        rewritten: 0,
-    };
+    let mut moved = 0;
     for item in builder.iter_mut() {
         let syn::Item::Impl(block) = item else {
             continue;
@@ -44,20 +52,72 @@ pub fn skip_unset_queries(file: &mut syn::File) -> usize {
         let Some(name) = ty.path.segments.last().map(|s| s.ident.to_string()) else {
             continue;
         };
-        if let Some(fields) = optional.get(&name) {
-            rewriter.optional = fields.clone();
-            rewriter.visit_item_impl_mut(block);
+        let no_fields = HashSet::new();
+        let fields = optional.get(&name).unwrap_or(&no_fields);
+        for member in &mut block.items {
+            if let syn::ImplItem::Fn(method) = member {
+                moved += move_into_url(&mut method.block, fields)
+                    .map_err(|why| format!("{name}::{}: {why}", method.sig.ident))?;
+            }
         }
     }
-    if rewriter.rewritten > 0 {
-        builder.insert(
-            0,
-            syn::parse_quote!(
-                use crate::transport::OptionalQuery as _;
-            ),
-        );
+    Ok(moved)
+}
+
+/// Moves the query parameters of the chain in `block` into its `let url = ..;`.
+fn move_into_url(block: &mut syn::Block, optional: &HashSet<String>) -> Result<usize, String> {
+    let mut taken = TakeQueries::default();
+    taken.visit_block_mut(block);
+    if taken.params.is_empty() {
+        return Ok(0);
     }
-    rewriter.rewritten
+    let url = block
+        .stmts
+        .iter_mut()
+        .find_map(|stmt| match stmt {
+            syn::Stmt::Local(local) if local.pat.to_token_stream().to_string() == "url" => {
+                local.init.as_mut()
+            }
+            _ => None,
+        })
+        .ok_or("it has query parameters but no `let url = ..;`")?;
+    let mut text: syn::Expr = {
+        let formatted = &url.expr;
+        syn::parse_quote!(crate::transport::QueryText::new(#formatted))
+    };
+    for (name, field) in &taken.params {
+        text = if optional.contains(&field.to_string()) {
+            syn::parse_quote!(#text.optional(#name, &#field))
+        } else {
+            syn::parse_quote!(#text.required(#name, &#field))
+        };
+    }
+    *url.expr = syn::parse_quote!(#text.finish().map_err(Error::InvalidRequest)?);
+    Ok(taken.params.len())
+}
+
+/// Replaces each `receiver.query(&QueryParam::new("name", &field))` by its receiver and keeps
+/// `(name, field)`, in the order of the chain.
+#[derive(Default)]
+struct TakeQueries {
+    params: Vec<(syn::LitStr, syn::Ident)>,
+}
+
+impl VisitMut for TakeQueries {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let syn::Expr::MethodCall(call) = expr else {
+            return;
+        };
+        if call.method != "query" || call.args.len() != 1 {
+            return;
+        }
+        let Some(param) = query_param(&call.args[0]) else {
+            return;
+        };
+        self.params.push(param);
+        *expr = (*call.receiver).clone();
+    }
 }
 
 /// The fields typed `Result<Option<_>, _>`: the builder's optional parameters.
@@ -72,32 +132,6 @@ fn optional_fields(s: &syn::ItemStruct) -> HashSet<String> {
         })
         .filter_map(|f| f.ident.as_ref().map(ToString::to_string))
         .collect()
-}
-
-struct Rewriter {
-    optional: HashSet<String>,
-    rewritten: usize,
-}
-
-impl VisitMut for Rewriter {
-    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        syn::visit_mut::visit_expr_mut(self, expr);
-        let syn::Expr::MethodCall(call) = expr else {
-            return;
-        };
-        if call.method != "query" || call.args.len() != 1 {
-            return;
-        }
-        let Some((name, field)) = query_param(&call.args[0]) else {
-            return;
-        };
-        if !self.optional.contains(&field.to_string()) {
-            return;
-        }
-        let receiver = &call.receiver;
-        *expr = syn::parse_quote!(#receiver.optional_query(#name, &#field));
-        self.rewritten += 1;
-    }
 }
 
 /// `&progenitor_client::QueryParam::new("name", &field)`: the name and the field.
@@ -186,36 +220,54 @@ mod tests {
             }
             impl<'a> List<'a> {
                 pub async fn send(self) {
+                    let url = format!("{}/things", client.baseurl,);
                     let request = client
                         .client
                         .get(url)
+                        .header(ACCEPT, json)
                         .query(&progenitor_client::QueryParam::new("after", &after))
                         .query(&progenitor_client::QueryParam::new("kind", &kind))
                         .build()?;
+                }
+                pub async fn other(self) {
+                    let url = format!("{}/other", client.baseurl,);
+                    let request = client.client.get(url).build()?;
                 }
             }
         }
     "#;
 
     #[test]
-    fn optional_parameters_go_through_optional_query() {
+    fn query_parameters_move_into_the_url_text_in_order() {
         let mut file: syn::File = syn::parse_str(BUILDER).unwrap();
-        assert_eq!(skip_unset_queries(&mut file), 1);
+        assert_eq!(query_in_url(&mut file), Ok(2));
         let code = prettyplease::unparse(&file).replace([' ', '\n'], "");
         assert!(
-            code.contains(r#".get(url).optional_query("after",&after).query(&progenitor_client::QueryParam::new("kind",&kind))"#),
+            code.contains(concat!(
+                r#"leturl=crate::transport::QueryText::new(format!("{}/things",client.baseurl,),)"#,
+                r#".optional("after",&after).required("kind",&kind).finish()"#,
+                r#".map_err(Error::InvalidRequest)?;"#,
+                r#"letrequest=client.client.get(url).header(ACCEPT,json).build()?;"#,
+            )),
             "{code}"
         );
         assert!(
-            code.contains("usecrate::transport::OptionalQueryas_;"),
+            code.contains(r#"leturl=format!("{}/other",client.baseurl,);"#),
             "{code}"
         );
     }
 
     #[test]
+    fn query_parameters_without_a_url_statement_are_refused() {
+        let mut file: syn::File = syn::parse_str(&BUILDER.replace("let url =", "let u =")).unwrap();
+        let refused = query_in_url(&mut file).unwrap_err();
+        assert!(refused.contains("List::send"), "{refused}");
+    }
+
+    #[test]
     fn code_without_a_builder_module_is_left_alone() {
         let mut file: syn::File = syn::parse_str("fn f() { b.query(&x); }").unwrap();
-        assert_eq!(skip_unset_queries(&mut file), 0);
+        assert_eq!(query_in_url(&mut file), Ok(0));
     }
 
     #[test]
