@@ -141,11 +141,20 @@ pub fn check(op: &OperationSpec, request: &reqwest::Request) -> Result<(), Viola
     }
     // The body is parsed only for an operation that constrains it, and only once.
     let mut body: Option<Option<serde_json::Value>> = None;
-    for constraint in op.constraints {
+    let mut constraints = op.constraints;
+    while let Some((constraint, rest)) = constraints.split_first() {
+        constraints = rest;
         match constraint.place {
             Place::Query(name) => {
+                // The rules of one parameter (listed together) are checked on one read of it.
+                let same = |c: &Constraint| matches!(c.place, Place::Query(n) if n == name);
+                let more = rest.iter().take_while(|c| same(c)).count();
+                let (others, rest) = rest.split_at(more);
+                constraints = rest;
                 for value in query_values(request.url().query(), name) {
-                    check_text(name, &value, &constraint.rule)?;
+                    for rule in std::iter::once(constraint).chain(others).map(|c| &c.rule) {
+                        check_text(name, &value, rule)?;
+                    }
                 }
             }
             Place::Body(path) => {
