@@ -76,30 +76,38 @@ pub(crate) enum Overflow {
 /// Reads `response`'s body to its end, stopping with [`ReadError::TooLarge`] as soon as it
 /// announces or passes `limit` bytes: nothing past the limit is read or kept.
 pub(crate) async fn read_capped(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
     limit: usize,
 ) -> Result<bytes::Bytes, ReadError> {
-    let announced = response.content_length();
-    let (_, body) = http::Response::from(response).into_parts();
-    read_body(body, announced, limit, Overflow::Fail).await
+    read_body(&mut response, limit, Overflow::Fail).await
 }
 
-/// Reads `body` (whose length may be `announced`) up to `limit` bytes, as `overflow` says
-/// past it. One frame, the common case, is kept as it is; more are copied together.
+/// Reads `response`'s body up to `limit` bytes, as `overflow` says past it. One frame, the
+/// common case, is kept as it is; more are copied together.
+///
+/// The frames are read with `Response::chunk`, on the body as reqwest holds it
+/// (`reqwest::Body::from(response)` would box it again, on every call); a frame that fails, a
+/// body cut off, is made the body error it is ([`body_error`] of a [`FrameFailure`]), where
+/// `chunk` calls it a decode error.
 pub(crate) async fn read_body(
-    mut body: reqwest::Body,
-    announced: Option<u64>,
+    response: &mut reqwest::Response,
     limit: usize,
     overflow: Overflow,
 ) -> Result<bytes::Bytes, ReadError> {
-    use http_body_util::BodyExt;
+    let announced = response.content_length();
     if overflow == Overflow::Fail && announced.is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge { limit });
     }
     let (mut first, mut joined, mut len) = (None::<bytes::Bytes>, bytes::BytesMut::new(), 0usize);
-    while let Some(frame) = body.frame().await {
-        let Ok(mut data) = frame.map_err(ReadError::Network)?.into_data() else {
-            continue;
+    loop {
+        let mut data = match response.chunk().await {
+            Ok(Some(data)) => data,
+            Ok(None) => break,
+            // Boxed: only a failure needs its state.
+            Err(failed) => {
+                let failed = FrameFailure(failed);
+                return Err(ReadError::Network(Box::pin(body_error(failed)).await));
+            }
         };
         let full = len + data.len() > limit;
         if full && overflow == Overflow::Fail {
@@ -123,6 +131,45 @@ pub(crate) async fn read_body(
         }
     }
     Ok(first.unwrap_or_else(|| joined.freeze()))
+}
+
+/// A frame's failure as `Response::chunk` reports it, standing for the failure underneath: it
+/// shows that failure's text and has its source, without `chunk`'s "error decoding response
+/// body", which a body cut off is not.
+#[derive(Debug)]
+struct FrameFailure(reqwest::Error);
+
+impl std::fmt::Display for FrameFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match std::error::Error::source(&self.0) {
+            Some(underneath) => std::fmt::Display::fmt(underneath, f),
+            None => std::fmt::Display::fmt(&self.0, f),
+        }
+    }
+}
+
+impl std::error::Error for FrameFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0).and_then(std::error::Error::source)
+    }
+}
+
+/// reqwest's error for a body that failed with `source`: `is_body()` is true, and `source` is
+/// its source (reqwest's errors cannot be built by hand, so a body made of that one failure is
+/// read).
+pub(crate) async fn body_error(
+    source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> reqwest::Error {
+    use http_body_util::BodyExt;
+    let source: Box<dyn std::error::Error + Send + Sync> = source.into();
+    let failing = futures::stream::once(std::future::ready(Err::<bytes::Bytes, _>(source)));
+    let mut body = reqwest::Body::wrap_stream(failing);
+    loop {
+        // The stream's one item is the failure; a body never yields a frame after it.
+        if let Some(Err(error)) = body.frame().await {
+            return error;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -711,34 +711,26 @@ fn error_type(error: &Error) -> &str {
 
 /// Awaits one attempt (`sent`, reqwest's future for it) and reads the answer, so a body cut off
 /// mid-read fails the attempt. A success body is read whole up to `limit` bytes; an error body
-/// up to [`MAX_ERROR_BODY_BYTES`], the rest left unread.
+/// up to [`MAX_ERROR_BODY_BYTES`], the rest left unread. The head is taken once the body is
+/// read: the future then holds the response only while it reads, not an answer besides.
 async fn read_answer(
     sent: impl Future<Output = reqwest::Result<reqwest::Response>>,
     limit: usize,
 ) -> Result<Answer, ReadError> {
-    let (mut answer, body, announced) = split(sent.await.map_err(ReadError::Network)?);
-    let (cap, overflow) = if answer.status.as_u16() >= 400 {
+    let mut response = sent.await.map_err(ReadError::Network)?;
+    let (cap, overflow) = if response.status().as_u16() >= 400 {
         (MAX_ERROR_BODY_BYTES, Overflow::Truncate)
     } else {
         (limit, Overflow::Fail)
     };
-    answer.body = read_body(body, announced, cap, overflow).await?;
-    Ok(answer)
-}
-
-/// `response`'s head as an answer yet without its body, the body to read (a `reqwest::Body`,
-/// whose errors are body errors, as a cut-off body's should be) and its announced length. The
-/// headers are moved out rather than cloned. (A function of its own: a response borrowed in
-/// `read_answer` would stay in its future's state while the body is read.)
-fn split(mut response: reqwest::Response) -> (Answer, reqwest::Body, Option<u64>) {
-    let answer = Answer {
+    let body = read_body(&mut response, cap, overflow).await?;
+    Ok(Answer {
         status: response.status(),
         version: response.version(),
+        // Moved out rather than cloned.
         headers: std::mem::take(response.headers_mut()),
-        body: Bytes::new(),
-    };
-    let announced = response.content_length();
-    (answer, reqwest::Body::from(response), announced)
+        body,
+    })
 }
 
 /// The request of the next attempt, with the `bearer` header, and whether `pending` still
@@ -783,25 +775,16 @@ fn attempt_copy(request: &reqwest::Request) -> Option<reqwest::Request> {
     Some(copy)
 }
 
-/// The error of an attempt that ran out of time: reqwest's error for a body whose frames are
-/// `io::ErrorKind::TimedOut` errors, so that `is_timeout()` is true (`Error::Network` carries a
-/// `reqwest::Error`, and reqwest's cannot be built by hand). It is a body error
+/// The error of an attempt that ran out of time: reqwest's body error for an
+/// `io::ErrorKind::TimedOut` failure, so that `is_timeout()` is true (`Error::Network` carries
+/// a `reqwest::Error`, and reqwest's cannot be built by hand). It is a body error
 /// (`is_body()`), whenever the time ran out; `NetworkKind::of` asks `is_timeout()` first.
 async fn timed_out() -> reqwest::Error {
-    use http_body_util::BodyExt;
-    let frames = futures::stream::repeat_with(|| {
-        Err::<Bytes, _>(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "the attempt ran out of time",
-        ))
-    });
-    let mut body = reqwest::Body::wrap_stream(frames);
-    // The stream yields nothing but errors: the first frame is one.
-    loop {
-        if let Some(Err(error)) = body.frame().await {
-            return error;
-        }
-    }
+    crate::http::body_error(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "the attempt ran out of time",
+    ))
+    .await
 }
 
 fn answer_error(answer: &Answer, redactor: &Redactor, attempts: u32) -> Error {

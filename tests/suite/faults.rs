@@ -313,6 +313,17 @@ async fn a_body_cut_mid_read_is_retried_and_can_recover() {
     match &err {
         liveramp::Error::Network { source, .. } => {
             assert!(source.is_body() && !source.is_decode(), "{source:?}");
+            // Nor does any text in its chain.
+            let mut chain = Vec::new();
+            let mut next: Option<&dyn std::error::Error> = Some(source);
+            while let Some(error) = next {
+                chain.push(error.to_string());
+                next = error.source();
+            }
+            assert!(
+                chain.iter().all(|text| !text.contains("decod")),
+                "{chain:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
