@@ -220,6 +220,11 @@ pub fn run(server: &Server) {
         "share of spec validation, sequential: library / library without validation: {}",
         validation.ratio_summary()
     );
+    print_sizes(&callers);
+}
+
+/// Prints the size of a call's future and of the state every library call boxes.
+fn print_sizes(callers: &Callers) {
     println!(
         "size of one call's future: raw {} bytes, library {} bytes (what moving it copies)",
         std::mem::size_of_val(&callers.raw_call()),
@@ -247,6 +252,7 @@ pub fn run(server: &Server) {
 pub fn profile(base: &str, variant: &str, calls: usize) {
     let runtime = client_runtime();
     let callers = Callers::new(base);
+    print_sizes(&callers);
     let (variant, in_flight) = match variant.split_once('@') {
         Some((variant, n)) => (variant, n.parse().ok().filter(|n| *n > 0)),
         None => (variant, Some(1)),
