@@ -986,7 +986,7 @@ pub(crate) use impl_client_hooks;
 
 mod query;
 
-pub(crate) use query::QueryText;
+pub(crate) use query::{QueryText, url_text};
 
 #[cfg(test)]
 mod tests;

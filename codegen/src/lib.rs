@@ -4,9 +4,9 @@
 //! [`generate`] (and [`generate_httpmock`] with its `httpmock` feature): progenitor runs with the
 //! crate's settings, every string enum becomes open (an `Unknown(String)` variant keeps values the
 //! spec does not list), an operation table the transport validates and retries by is appended,
-//! progenitor's `api-version` header is dropped, query parameters are written into the URL's text,
-//! every `send()` returns the crate's error and says what a rejected builder input must be, and
-//! names such as `segment_i_ds` are tidied. `cargo xtask` reads the same specs through [`parse`]
+//! progenitor's `api-version` header is dropped, each URL is joined from its parts with its query
+//! written into its text, every `send()` returns the crate's error and says what a rejected
+//! builder input must be, and names such as `segment_i_ds` are tidied. `cargo xtask` reads the same specs through [`parse`]
 //! for its lint and renders `docs/operations.md` with [`operations_markdown`].
 //!
 //! # Stability
@@ -34,6 +34,7 @@ mod pagination;
 mod query;
 mod send;
 mod syntax;
+mod url;
 
 pub use openapiv3;
 
@@ -283,19 +284,6 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
              step",
         ));
     }
-    query::query_in_url(&mut file).map_err(|m| error(spec, m))?;
-    if file
-        .to_token_stream()
-        .to_string()
-        .contains("QueryParam :: new")
-    {
-        return Err(error(
-            spec,
-            "progenitor no longer adds query parameters with \
-             `.query(&progenitor_client::QueryParam::new(..))` the way codegen/src/query.rs \
-             expects: update that step",
-        ));
-    }
     let rewrites = answer::read_buffered(&mut file);
     if rewrites.sends == 0 || rewrites.hooks != 2 * rewrites.sends || rewrites.unknown > 0 {
         return Err(error(
@@ -313,6 +301,27 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
     }
     send::describe_inputs(&mut file, doc);
     send::check_path_segments(&mut file);
+    // After the path segments are checked: that step reads progenitor's `format!`.
+    if url::join_url_parts(&mut file) == 0 {
+        return Err(error(
+            spec,
+            "progenitor no longer builds request URLs with `let url = format!(..)` the way \
+             codegen/src/url.rs expects: update that step",
+        ));
+    }
+    query::query_in_url(&mut file).map_err(|m| error(spec, m))?;
+    if file
+        .to_token_stream()
+        .to_string()
+        .contains("QueryParam :: new")
+    {
+        return Err(error(
+            spec,
+            "progenitor no longer adds query parameters with \
+             `.query(&progenitor_client::QueryParam::new(..))` the way codegen/src/query.rs \
+             expects: update that step",
+        ));
+    }
     pagination::add_streams(&mut file, doc).map_err(|m| error(spec, m))?;
     batch::add_batch_items(&mut file, &batch::batch_operations(doc)).map_err(|m| error(spec, m))?;
     // The two steps left on the printed code work on text by design. Both change words inside

@@ -1,6 +1,7 @@
-//! The query of a generated request, written into the text of its URL before the URL is parsed
-//! (codegen's `query` pass puts [`QueryText`] in place of progenitor's
-//! `RequestBuilder::query` calls, which rebuild the parsed URL once per parameter).
+//! The text of a generated request's URL: joined from its parts ([`url_text`], in place of
+//! progenitor's `format!`), then its query written into it before the URL is parsed
+//! ([`QueryText`], in place of progenitor's `RequestBuilder::query` calls, which rebuild the
+//! parsed URL once per parameter).
 //!
 //! The text is what progenitor's `QueryParam` and serde_urlencoded make of each value: a scalar
 //! (text, a whole number, a boolean, an enum's variant, a date) is written directly; anything
@@ -9,6 +10,20 @@
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 use url::form_urlencoded;
+
+/// The room a URL's text is made with for the query appended to it.
+const QUERY_ROOM: usize = 64;
+
+/// A request's URL text, `parts` joined (codegen's `url` pass puts it in place of progenitor's
+/// `format!`): sized once, with room for a query.
+pub(crate) fn url_text(parts: &[&str]) -> String {
+    let len: usize = parts.iter().map(|part| part.len()).sum();
+    let mut url = String::with_capacity(len + QUERY_ROOM);
+    for part in parts {
+        url.push_str(part);
+    }
+    url
+}
 
 /// A URL's text with query parameters appended to it, in the order they are added.
 #[derive(Debug)]

@@ -126,3 +126,17 @@ fn a_value_no_query_can_hold_is_refused_by_name_without_the_value() {
             .is_err()
     );
 }
+
+#[test]
+fn url_text_joins_its_parts_with_room_for_a_query() {
+    let url = super::url_text(&["https://api.example.com", "/v2/things/", "a%20b", "/parts"]);
+    assert_eq!(url, "https://api.example.com/v2/things/a%20b/parts");
+    let (before, capacity) = (url.as_ptr(), url.capacity());
+    let text = QueryText::new(url)
+        .required("limit", &100u32)
+        .required("after", &"c3VyZS4gaGVyZSBpcyBhIGN1cnNvcg")
+        .finish()
+        .unwrap();
+    assert_eq!(text.capacity(), capacity, "the query grew the string");
+    assert_eq!(text.as_ptr(), before);
+}
