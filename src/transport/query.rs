@@ -25,8 +25,8 @@ pub(crate) fn url_text(parts: &[&str]) -> String {
     url
 }
 
-/// A URL's text with query parameters appended to it, in the order they are added.
-#[derive(Debug)]
+/// A URL's text with query parameters appended to it, in the order they are added. (No
+/// `Debug`: the query holds personal data.)
 pub(crate) struct QueryText {
     url: String,
     /// Where the query's pairs start (just after its `?`), once it has one.
