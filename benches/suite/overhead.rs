@@ -14,9 +14,9 @@ use crate::server::Server;
 use crate::stats::Rounds;
 
 /// Calls per variant over all rounds.
-const CALLS: usize = 10_000;
+const CALLS: usize = 50_000;
 /// Rounds each variant is split into.
-const ROUNDS: usize = 50;
+const ROUNDS: usize = 100;
 /// Calls in flight for the concurrent figure.
 pub const IN_FLIGHT: usize = 64;
 
@@ -44,9 +44,10 @@ struct Callers {
 
 impl Callers {
     fn new(base: &str) -> Self {
-        let raw = liveramp::http::client_builder()
-            .build()
-            .expect("raw reqwest client");
+        // The same User-Agent as the library's clients send, so both requests are the same bytes.
+        let http =
+            || liveramp::http::client_builder().user_agent(liveramp::config::DEFAULT_USER_AGENT);
+        let raw = http().build().expect("raw reqwest client");
         let library = liveramp::Config::new()
             .with_consent_url(base)
             .with_service_account_tokens(Arc::new(TokenCache::new(InstantEndpoint)))
@@ -59,9 +60,7 @@ impl Callers {
             .build();
         let unvalidated = liveramp::consent::Client::new_with_client(
             base,
-            liveramp::http::client_builder()
-                .build()
-                .expect("unvalidated client"),
+            http().build().expect("unvalidated client"),
             transport,
         );
         Self {
@@ -73,8 +72,8 @@ impl Callers {
         }
     }
 
-    /// The baseline: reqwest, the same bearer header and Accept, and the body decoded into the
-    /// same generated type.
+    /// The baseline: reqwest, the same bearer header, Accept and User-Agent, and the body decoded
+    /// into the same generated type.
     fn raw_call(&self) -> impl Future<Output = usize> + '_ {
         // The same future as a plain `async fn` would be: the identity adds nothing to it.
         self.raw_call_with(std::convert::identity)
