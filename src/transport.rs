@@ -379,11 +379,15 @@ impl Transport {
                 .instrument(span),
         );
         async move {
-            let started = self.inner.clock.now();
+            // The clock is read for the span only: a read is not free (a system call on some
+            // virtual machines).
+            let started = (!call.span().is_disabled()).then(|| self.inner.clock.now());
             let outcome = (&mut call).await;
             let span = call.span();
-            let latency = self.inner.clock.now().saturating_duration_since(started);
-            span.record("latency_ms", latency.as_millis() as u64);
+            if let Some(started) = started {
+                let latency = self.inner.clock.now().saturating_duration_since(started);
+                span.record("latency_ms", latency.as_millis() as u64);
+            }
             match outcome {
                 Ok(answer) => {
                     span.record("http.response.status_code", answer.status.as_u16());
@@ -468,6 +472,9 @@ impl Transport {
             let (mut attempts, mut retries, mut refreshed) = (0u32, 0u32, false);
             // What this call's retries took from the budget; a success gives it back.
             let mut spent = 0u32;
+            // Whether the call has waited (for a token or the rate limit) since `deadline` was
+            // set: until it has, the whole deadline is left, without reading the clock again.
+            let mut waited = false;
             loop {
                 let left = |clock: &dyn Clock| deadline.saturating_duration_since(clock.now());
                 let out_of_time = |attempts, last| Error::DeadlineExceeded {
@@ -480,6 +487,7 @@ impl Transport {
                     Some(tokens) => match tokens.ready_token() {
                         Some(token) => Some(token),
                         None => {
+                            waited = true;
                             let fetched =
                                 tokio::time::timeout(left(&*inner.clock), tokens.token()).await;
                             Some(fetched.map_err(|_| out_of_time(attempts, None))??)
@@ -497,13 +505,17 @@ impl Transport {
                     None => None,
                 };
                 if let Some(bucket) = bucket {
+                    waited = true;
                     // Boxed: the wait (Redis's with the `redis` feature) is hundreds of bytes,
                     // which every call's state would otherwise carry.
                     tokio::time::timeout(left(&*inner.clock), Box::pin(bucket.acquire()))
                         .await
                         .map_err(|_| out_of_time(attempts, None))?;
                 }
-                let left_now = left(&*inner.clock);
+                let left_now = match (attempts, waited) {
+                    (0, false) => policy.deadline,
+                    _ => left(&*inner.clock),
+                };
                 if left_now.is_zero() {
                     return Err(out_of_time(attempts, None));
                 }
