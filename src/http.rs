@@ -133,24 +133,35 @@ pub(crate) async fn read_body(
     Ok(first.unwrap_or_else(|| joined.freeze()))
 }
 
-/// A frame's failure as `Response::chunk` reports it, standing for the failure underneath: it
-/// shows that failure's text and has its source, without `chunk`'s "error decoding response
-/// body", which a body cut off is not.
-#[derive(Debug)]
+/// A frame's failure as `Response::chunk` reports it (a decode error), made a body error's
+/// source: it says the body could not be read, and its own source is the failure underneath
+/// (hyper's error, which reqwest's `is_timeout` looks for), without `chunk`'s "error decoding
+/// response body", which a body cut off is not.
 struct FrameFailure(reqwest::Error);
+
+impl FrameFailure {
+    fn underneath(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
+}
+
+impl std::fmt::Debug for FrameFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("FrameFailure")
+            .field(&self.underneath())
+            .finish()
+    }
+}
 
 impl std::fmt::Display for FrameFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match std::error::Error::source(&self.0) {
-            Some(underneath) => std::fmt::Display::fmt(underneath, f),
-            None => std::fmt::Display::fmt(&self.0, f),
-        }
+        f.write_str("the body could not be read to its end")
     }
 }
 
 impl std::error::Error for FrameFailure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.0).and_then(std::error::Error::source)
+        self.underneath()
     }
 }
 
@@ -160,12 +171,17 @@ impl std::error::Error for FrameFailure {
 pub(crate) async fn body_error(
     source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
 ) -> reqwest::Error {
+    use futures::StreamExt;
     use http_body_util::BodyExt;
-    let source: Box<dyn std::error::Error + Send + Sync> = source.into();
-    let failing = futures::stream::once(std::future::ready(Err::<bytes::Bytes, _>(source)));
+    type Failure = Box<dyn std::error::Error + Send + Sync>;
+    let source: Failure = source.into();
+    // The first item is the failure; the endless ones after it only make sure the loop below
+    // ends whatever the body does.
+    let failing = futures::stream::once(std::future::ready(Err::<bytes::Bytes, _>(source))).chain(
+        futures::stream::repeat_with(|| Err(Failure::from("the body failed"))),
+    );
     let mut body = reqwest::Body::wrap_stream(failing);
     loop {
-        // The stream's one item is the failure; a body never yields a frame after it.
         if let Some(Err(error)) = body.frame().await {
             return error;
         }

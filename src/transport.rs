@@ -379,9 +379,10 @@ impl Transport {
                 .instrument(span),
         );
         async move {
-            // The clock is read for the span only: a read is not free (a system call on some
-            // virtual machines).
-            let started = (!call.span().is_disabled()).then(|| self.inner.clock.now());
+            // The clock is read for the span only, when it records anywhere (a subscriber, or
+            // tracing's `log` fallback): a read is not free (a system call on some virtual
+            // machines).
+            let started = (!call.span().is_none()).then(|| self.inner.clock.now());
             let outcome = (&mut call).await;
             let span = call.span();
             if let Some(started) = started {
@@ -522,7 +523,8 @@ impl Transport {
                 // Made by a function: a request borrowed here would be kept in this future's
                 // state while the attempt runs, though it has moved into reqwest's.
                 let (attempt, can_retry) = next_attempt(&mut pending, &mut sent_query, bearer)?;
-                let clamped = left_now < policy.attempt_timeout;
+                // An attempt timer as long as the time left ends at the deadline too.
+                let clamped = left_now <= policy.attempt_timeout;
                 let attempt_timeout = policy.attempt_timeout.min(left_now);
                 attempts += 1;
                 if attempts > 1 {
@@ -773,7 +775,7 @@ fn next_attempt(
     Ok((attempt, pending.is_some()))
 }
 
-/// The copy of `request` an attempt sends, if its body can be copied. Without a body or a
+/// A copy of `request` for the next attempt, if its body can be copied. Without a body or a
 /// timeout of its own (the only extension reqwest reads) it is built field by field:
 /// `Request::try_clone` also gives every copy a timeout extension (a map and a box), even when
 /// the request has none.

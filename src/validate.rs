@@ -134,7 +134,8 @@ pub struct Violation {
     pub reason: String,
 }
 
-/// Checks `request` against `op`'s constraints; the first violation found.
+/// Checks `request` against `op`'s constraints; the first violation found. A query parameter is
+/// read once for all its rules: value by value, each against its rules in order.
 pub fn check(op: &OperationSpec, request: &reqwest::Request) -> Result<(), Violation> {
     if op.constraints.is_empty() {
         return Ok(());

@@ -192,6 +192,32 @@ async fn a_long_retry_after_is_capped() {
 }
 
 #[tokio::test]
+async fn an_attempt_timer_as_long_as_the_deadline_ends_at_the_deadline() {
+    // Found by review: the first attempt's time left is the whole deadline, and a timer just
+    // as long was taken for the attempt's own timeout, a network error.
+    let server = answering_too_late().await;
+    let clock = RecordingClock::default();
+    let both = Duration::from_millis(300);
+    let policy = RetryPolicy::no_retry()
+        .with_deadline(both)
+        .with_attempt_timeout(both);
+    let err = list(&client_with(&server.base_url, &clock, policy))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            liveramp::Error::DeadlineExceeded {
+                attempts: 1,
+                last: Some(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_retry_that_cannot_fit_the_deadline_is_not_started() {
     let server = MockServer::start_async().await;
     let mock = server
@@ -313,16 +339,21 @@ async fn a_body_cut_mid_read_is_retried_and_can_recover() {
     match &err {
         liveramp::Error::Network { source, .. } => {
             assert!(source.is_body() && !source.is_decode(), "{source:?}");
-            // Nor does any text in its chain.
-            let mut chain = Vec::new();
+            // Nor does any text in its chain, which holds hyper's own error (reqwest's
+            // `is_timeout` looks for it there).
+            let mut chain: Vec<&dyn std::error::Error> = Vec::new();
             let mut next: Option<&dyn std::error::Error> = Some(source);
             while let Some(error) = next {
-                chain.push(error.to_string());
+                chain.push(error);
                 next = error.source();
             }
+            let texts: Vec<String> = chain.iter().map(ToString::to_string).collect();
+            assert!(texts.iter().all(|t| !t.contains("decod")), "{texts:?}");
             assert!(
-                chain.iter().all(|text| !text.contains("decod")),
-                "{chain:?}"
+                chain
+                    .iter()
+                    .any(|error| error.downcast_ref::<hyper::Error>().is_some()),
+                "{texts:?}"
             );
         }
         other => panic!("{other:?}"),
