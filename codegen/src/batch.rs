@@ -94,9 +94,8 @@ pub fn add_batch_items(file: &mut syn::File, operations: &[String]) -> Result<us
         };
         block.items.push(build);
         block.items.push(item);
-        if let Some(param) = param_setter(operation_id, block, &send) {
-            block.items.push(param);
-        }
+        let param = param_setter(operation_id, block, &send)?;
+        block.items.push(param);
         added += 1;
     }
     Ok(added)
@@ -109,16 +108,25 @@ fn param_setter(
     operation_id: &str,
     block: &syn::ItemImpl,
     send: &syn::ImplItemFn,
-) -> Option<syn::ImplItem> {
+) -> Result<syn::ImplItem, String> {
     let mut wire = Vec::new();
     let mut finder = QueryNames(&mut wire);
     syn::visit::Visit::visit_block(&mut finder, &send.block);
+    if wire.is_empty() {
+        return Err(format!(
+            "{operation_id}: no `QueryText::optional` call in send_generated to make `param` of"
+        ));
+    }
     let mut arms: Vec<syn::Arm> = Vec::new();
     for (name, field) in wire {
-        let target = block.items.iter().find_map(|item| match item {
-            syn::ImplItem::Fn(f) if f.sig.ident == field => setter_target(f),
-            _ => None,
-        })?;
+        let target = block
+            .items
+            .iter()
+            .find_map(|item| match item {
+                syn::ImplItem::Fn(f) if f.sig.ident == field => setter_target(f),
+                _ => None,
+            })
+            .ok_or_else(|| format!("{operation_id}: no setter `{field}` for `{name}`"))?;
         let setter = syn::Ident::new(&field, proc_macro2::Span::call_site());
         arms.push(syn::parse_quote! {
             #name => value
@@ -131,7 +139,7 @@ fn param_setter(
         });
     }
     let unknown = format!("is not a parameter of {operation_id}");
-    Some(syn::parse_quote! {
+    Ok(syn::parse_quote! {
         /// Sets the query parameter whose documented (wire) name is `name` from `value`, for
         /// callers that read fields by name; an unknown name or an unparsable value is refused.
         pub fn param(self, name: &str, value: &str) -> ::std::result::Result<Self, crate::Error> {
