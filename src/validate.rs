@@ -36,16 +36,18 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<String, String> {
 pub struct ApiSpec {
     /// The API's module name, e.g. `consent`.
     pub api: &'static str,
-    /// Its operations, in spec order.
+    /// Its operations, sorted by operation ID (as generated).
     pub operations: &'static [OperationSpec],
 }
 
 impl ApiSpec {
-    /// The operation with this `operationId`.
+    /// The operation with this `operationId`, found by binary search (every call looks it up).
     pub fn operation(&self, operation_id: &str) -> Option<&'static OperationSpec> {
-        self.operations
-            .iter()
-            .find(|op| op.operation_id == operation_id)
+        let operations = self.operations;
+        operations
+            .binary_search_by(|op| op.operation_id.cmp(operation_id))
+            .ok()
+            .and_then(|at| operations.get(at))
     }
 }
 
@@ -409,6 +411,32 @@ fn looks_like_email(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_generated_operation_is_found_by_its_id() {
+        let mut tables: Vec<&ApiSpec> = Vec::new();
+        #[cfg(feature = "activation")]
+        tables.push(&crate::activation::OPERATION_SPECS);
+        #[cfg(feature = "activation-v1")]
+        tables.push(&crate::activation_v1::OPERATION_SPECS);
+        #[cfg(feature = "consent")]
+        tables.push(&crate::consent::OPERATION_SPECS);
+        #[cfg(feature = "abilitec")]
+        tables.push(&crate::abilitec::OPERATION_SPECS);
+        #[cfg(feature = "data-integration")]
+        tables.push(&crate::data_integration::OPERATION_SPECS);
+        assert!(!tables.is_empty());
+        for table in tables {
+            for op in table.operations {
+                let found = table.operation(op.operation_id).map(|o| o.operation_id);
+                assert_eq!(found, Some(op.operation_id), "{}", table.api);
+            }
+            assert_eq!(
+                table.operation("no_such_operation").map(|o| o.operation_id),
+                None
+            );
+        }
+    }
 
     const CREATE: OperationSpec = OperationSpec {
         rate_limit: None,

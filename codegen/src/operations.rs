@@ -357,7 +357,10 @@ pub fn table_source(api: &str, specs: &[OperationSpec]) -> String {
          pub(crate) static OPERATION_SPECS: crate::validate::ApiSpec = crate::validate::ApiSpec {{ \
          api: {api:?}, operations: &["
     );
-    for op in specs {
+    // Sorted by operation ID: the transport finds an operation by binary search.
+    let mut sorted: Vec<&OperationSpec> = specs.iter().collect();
+    sorted.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
+    for op in sorted {
         let _ = write!(
             s,
             "crate::validate::OperationSpec {{ operation_id: {:?}, idempotent: {}, \

@@ -11,6 +11,7 @@ use crate::error::{Error, NetworkKind};
 use crate::retry::RecordingClock;
 use crate::validate::{ApiSpec, Constraint, OperationSpec, Place, Rule};
 
+/// Sorted by operation ID, as the generated tables are.
 static API: ApiSpec = ApiSpec {
     api: "test",
     operations: &[
@@ -26,16 +27,16 @@ static API: ApiSpec = ApiSpec {
             }],
         },
         OperationSpec {
-            rate_limit: None,
-            operation_id: "lookup",
+            rate_limit: Some(crate::limit::ABILITEC_RECORDS),
+            operation_id: "limited",
             idempotent: true,
             json_success: true,
             documented: None,
             constraints: &[],
         },
         OperationSpec {
-            rate_limit: Some(crate::limit::ABILITEC_RECORDS),
-            operation_id: "limited",
+            rate_limit: None,
+            operation_id: "lookup",
             idempotent: true,
             json_success: true,
             documented: None,
