@@ -85,10 +85,7 @@ pub(crate) async fn read_capped(
 /// Reads `response`'s body up to `limit` bytes, as `overflow` says past it. One frame, the
 /// common case, is kept as it is; more are copied together.
 ///
-/// The frames are read with `Response::chunk`, on the body as reqwest holds it
-/// (`reqwest::Body::from(response)` would box it again, on every call); a frame that fails, a
-/// body cut off, is made the body error it is ([`body_error`] of a [`FrameFailure`]), where
-/// `chunk` calls it a decode error.
+/// The frames are read with [`next_chunk`]: a body cut off is a body error.
 pub(crate) async fn read_body(
     response: &mut reqwest::Response,
     limit: usize,
@@ -100,14 +97,8 @@ pub(crate) async fn read_body(
     }
     let (mut first, mut joined, mut len) = (None::<bytes::Bytes>, bytes::BytesMut::new(), 0usize);
     loop {
-        let mut data = match response.chunk().await {
-            Ok(Some(data)) => data,
-            Ok(None) => break,
-            // Boxed: only a failure needs its state.
-            Err(failed) => {
-                let failed = FrameFailure(failed);
-                return Err(ReadError::Network(Box::pin(body_error(failed)).await));
-            }
+        let Some(mut data) = next_chunk(response).await.map_err(ReadError::Network)? else {
+            break;
         };
         let full = len + data.len() > limit;
         if full && overflow == Overflow::Fail {
@@ -131,6 +122,20 @@ pub(crate) async fn read_body(
         }
     }
     Ok(first.unwrap_or_else(|| joined.freeze()))
+}
+
+/// The next data frame of `response`'s body, or `None` at its end. It is read with
+/// `Response::chunk`, on the body as reqwest holds it (`reqwest::Body::from(response)` would
+/// box it again); a frame that fails, a body cut off, is made the body error it is
+/// ([`body_error`] of a [`FrameFailure`]), where `chunk` calls it a decode error.
+pub(crate) async fn next_chunk(
+    response: &mut reqwest::Response,
+) -> reqwest::Result<Option<bytes::Bytes>> {
+    match response.chunk().await {
+        Ok(chunk) => Ok(chunk),
+        // Boxed: only a failure needs its state.
+        Err(failed) => Err(Box::pin(body_error(FrameFailure(failed))).await),
+    }
 }
 
 /// A frame's failure as `Response::chunk` reports it (a decode error), made a body error's

@@ -14,8 +14,8 @@
 //! `reqwest::Error` cannot be built by hand. The transport's own failures (an invalid field, no
 //! token, the deadline, the retry budget, a network error after retries, a body that is not
 //! JSON) are therefore shipped as a genuine `reqwest::Error` whose source chain holds the
-//! complete [`crate::Error`]: exec reads a synthetic response whose body stream yields that
-//! error, and returns the `reqwest::Error` reqwest makes of it. The generated code hands it on
+//! complete [`crate::Error`]: exec reads a body whose stream yields that error, and returns
+//! the `reqwest::Error` reqwest makes of it (`http::body_error`). The generated code hands it on
 //! untouched as `Error::CommunicationError`, and `impl From<progenitor_client::Error<E>> for
 //! liveramp::Error` takes it back out of the chain, with its own sources intact. Answers are
 //! buffered, so a body torn mid-read is retried like any network failure. An undocumented
@@ -925,20 +925,10 @@ pub(crate) fn empty_response(answer: Answer) -> progenitor_client::ResponseValue
     progenitor_client::ResponseValue::new((), answer.status, answer.headers)
 }
 
-/// Wraps `error` in a `reqwest::Error` (see the module docs): reading a body whose stream yields
-/// `error` makes reqwest produce one with `error` in its source chain.
+/// Wraps `error` in a `reqwest::Error` (see the module docs): reqwest's body error for a body
+/// whose stream yields `error` has it in its source chain.
 async fn ship(error: Error) -> reqwest::Result<Answer> {
-    let carried = Carried::new(error);
-    let stream = futures::stream::once(std::future::ready(Err::<Bytes, Carried>(carried)));
-    let failing = reqwest::Response::from(http::Response::new(reqwest::Body::wrap_stream(stream)));
-    failing.bytes().await?;
-    // Unreachable: a body made of one error cannot be read successfully.
-    Ok(Answer {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        version: reqwest::Version::HTTP_11,
-        headers: HeaderMap::new(),
-        body: Bytes::new(),
-    })
+    Err(crate::http::body_error(Carried::new(error)).await)
 }
 
 /// Routes a generated `Client`'s requests through its [`Transport`], with the operation table

@@ -144,28 +144,27 @@ pub fn check(op: &OperationSpec, request: &reqwest::Request) -> Result<(), Viola
     }
     // The body is parsed only for an operation that constrains it, and only once.
     let mut body: Option<Option<serde_json::Value>> = None;
-    let mut constraints = op.constraints;
-    while let Some((constraint, rest)) = constraints.split_first() {
-        constraints = rest;
-        match constraint.place {
+    // The rules of one query parameter (listed together) are checked on one read of it; any
+    // other constraint is a group of one.
+    let same_parameter = |a: &Constraint, b: &Constraint| matches!((&a.place, &b.place), (Place::Query(x), Place::Query(y)) if x == y);
+    for group in op.constraints.chunk_by(same_parameter) {
+        let Some(first) = group.first() else {
+            continue;
+        };
+        match first.place {
             Place::Query(name) => {
-                // The rules of one parameter (listed together) are checked on one read of it.
-                let same = |c: &Constraint| matches!(c.place, Place::Query(n) if n == name);
-                let more = rest.iter().take_while(|c| same(c)).count();
-                let (others, rest) = rest.split_at(more);
-                constraints = rest;
                 for value in query_values(request.url().query(), name) {
-                    for rule in std::iter::once(constraint).chain(others).map(|c| &c.rule) {
-                        check_text(name, &value, rule)?;
+                    for constraint in group {
+                        check_text(name, &value, &constraint.rule)?;
                     }
                 }
             }
             Place::Body(path) => {
                 if let Some(body) = body.get_or_insert_with(|| body_value(request)) {
-                    check_at(body, path, String::new(), &constraint.rule)?;
+                    check_at(body, path, String::new(), &first.rule)?;
                 }
             }
-            Place::QueryParameters => check_query(request.url().query(), &constraint.rule)?,
+            Place::QueryParameters => check_query(request.url().query(), &first.rule)?,
         }
     }
     Ok(())

@@ -88,14 +88,23 @@ impl Client {
     }
 }
 
-/// The body of a consent file being downloaded.
-#[derive(Debug)]
+/// The body of a consent file being downloaded. Its `Debug` shows the framing and length
+/// only: the response's URL is signed, a credential.
 pub struct ConsentFileBody {
-    /// Read frame by frame: a body cut short is a body error, as reqwest reports it
-    /// (`Response::chunk` would report it as a decode error).
-    body: reqwest::Body,
+    /// Read with `http::next_chunk`: a body cut short is a body error.
+    response: reqwest::Response,
     framing: Framing,
+    /// As the head announced it (the response's own counts down as the body is read).
     content_length: Option<u64>,
+}
+
+impl std::fmt::Debug for ConsentFileBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsentFileBody")
+            .field("framing", &self.framing)
+            .field("content_length", &self.content_length)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How the end of a body is marked, and so whether a body that ended is known to be whole.
@@ -143,7 +152,7 @@ impl ConsentFileBody {
             Framing::CloseDelimited
         };
         Self {
-            body: reqwest::Body::from(response),
+            response,
             framing,
             content_length,
         }
@@ -163,18 +172,10 @@ impl ConsentFileBody {
     /// [`DownloadError::Stalled`]; a body cut short is [`DownloadError::Transport`], its
     /// source a body error (`reqwest::Error::is_body`).
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, DownloadError> {
-        use http_body_util::BodyExt;
-        // Trailers and other frames that are not data are skipped.
-        loop {
-            match tokio::time::timeout(IDLE_TIMEOUT, self.body.frame()).await {
-                Err(_) => return Err(DownloadError::Stalled),
-                Ok(None) => return Ok(None),
-                Ok(Some(frame)) => {
-                    if let Ok(data) = frame.map_err(DownloadError::transport)?.into_data() {
-                        return Ok(Some(data));
-                    }
-                }
-            }
+        match tokio::time::timeout(IDLE_TIMEOUT, crate::http::next_chunk(&mut self.response)).await
+        {
+            Err(_) => Err(DownloadError::Stalled),
+            Ok(chunk) => chunk.map_err(DownloadError::transport),
         }
     }
 

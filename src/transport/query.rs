@@ -165,6 +165,15 @@ impl ser::Error for NotScalar {
     }
 }
 
+/// `Serializer` methods that write a whole number with `Scalar::integer`.
+macro_rules! integers {
+    ($($method:ident: $ty:ty),* $(,)?) => {
+        $(fn $method(self, v: $ty) -> Result<bool, NotScalar> {
+            self.integer(v)
+        })*
+    };
+}
+
 impl ser::Serializer for Scalar<'_> {
     type Ok = bool;
     type Error = NotScalar;
@@ -179,30 +188,16 @@ impl ser::Serializer for Scalar<'_> {
     fn serialize_bool(self, v: bool) -> Result<bool, NotScalar> {
         self.text(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<bool, NotScalar> {
-        self.integer(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<bool, NotScalar> {
-        self.integer(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<bool, NotScalar> {
-        self.integer(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<bool, NotScalar> {
-        self.integer(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<bool, NotScalar> {
-        self.integer(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<bool, NotScalar> {
-        self.integer(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<bool, NotScalar> {
-        self.integer(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<bool, NotScalar> {
-        self.integer(v)
-    }
+    integers!(
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+    );
     fn serialize_f32(self, _: f32) -> Result<bool, NotScalar> {
         Err(NotScalar)
     }
