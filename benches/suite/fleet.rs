@@ -12,8 +12,12 @@ use liveramp::auth::ClientCredentials;
 use liveramp::fleet::Fleet;
 use liveramp::limit::RateLimits;
 
+#[allow(dead_code)]
 #[path = "../../tests/suite/common/redis.rs"]
 mod redis_server;
+#[allow(dead_code)]
+#[path = "../../tests/suite/common/server.rs"]
+mod server;
 
 /// Set in a child: `tokens` or `matches`, and what it connects to.
 pub const CHILD_ENV: &str = "LIVERAMP_BENCH_FLEET";

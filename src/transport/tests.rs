@@ -11,6 +11,10 @@ use crate::error::{Error, NetworkKind};
 use crate::retry::RecordingClock;
 use crate::validate::{ApiSpec, Constraint, OperationSpec, Place, Rule};
 
+#[allow(dead_code)]
+#[path = "../../tests/suite/common/server.rs"]
+mod server;
+
 /// Sorted by operation ID, as the generated tables are.
 static API: ApiSpec = ApiSpec {
     api: "test",
@@ -123,9 +127,8 @@ async fn a_post_marked_idempotent_is_retried() {
 
 #[tokio::test]
 async fn a_post_that_could_not_connect_is_retried() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base_url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    let refused = server::RefusedPort::bind();
+    let base_url = format!("http://127.0.0.1:{}", refused.port);
     let (result, clock) = post(&base_url, "create", serde_json::json!({})).await;
     match result.unwrap_err() {
         Error::Network { kind, attempts, .. } => {

@@ -1,6 +1,8 @@
 //! The password and client-credentials grants against httpmock: exact form fields, error
 //! classification, timeouts, redirects and URL checks.
 
+use crate::common;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -247,12 +249,8 @@ async fn a_torn_body_is_transient() {
 
 #[tokio::test]
 async fn a_refused_connection_is_transient() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let error = client_grant(&format!("http://127.0.0.1:{port}/token"))
+    let refused = common::server::RefusedPort::bind();
+    let error = client_grant(&format!("http://127.0.0.1:{}/token", refused.port))
         .fetch()
         .await
         .unwrap_err();

@@ -14,7 +14,11 @@ use liveramp::auth::{
 };
 
 fn oauth2_server() -> Peer {
-    Peer::spawn("oauth2-mock-server", &["-a", "127.0.0.1", "-p", "{port}"])
+    Peer::spawn(
+        "oauth2-mock-server",
+        &["-a", "127.0.0.1", "-p", "{port}"],
+        "listening on http://127.0.0.1:{port}",
+    )
 }
 
 fn claims(token: &str) -> serde_json::Value {

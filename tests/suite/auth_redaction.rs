@@ -1,6 +1,8 @@
 //! Every public auth type and error, formatted with `{:?}` (and `{}` where it has it), shows
 //! no secret.
 
+use crate::common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -125,18 +127,14 @@ async fn no_public_auth_type_or_error_shows_a_secret() {
             .unwrap_err(),
         ),
     ];
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let refused = common::server::RefusedPort::bind();
     errors.push((
         "network",
         PasswordGrant::new(ServiceAccountCredentials::new(
             "svc@x",
             SECRET_KEY,
             "liveramp-api",
-            format!("http://127.0.0.1:{port}/token"),
+            format!("http://127.0.0.1:{}/token", refused.port),
         ))
         .unwrap()
         .fetch()

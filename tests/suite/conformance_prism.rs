@@ -123,6 +123,7 @@ impl Conformance {
                 "-h",
                 "127.0.0.1",
             ],
+            "listening on http://127.0.0.1:{port}",
         );
         Conformance {
             prism,

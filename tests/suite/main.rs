@@ -27,3 +27,4 @@ mod faults;
 mod fleet;
 mod mock_helpers;
 mod poll;
+mod test_servers;

@@ -167,14 +167,9 @@ async fn an_expired_signed_url_is_refreshed_by_listing_again() {
 #[tokio::test]
 async fn a_listing_error_is_reported_as_such() {
     let dir = tempfile::tempdir().unwrap();
-    // Nothing listens on a port just released.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let refused = support::server::RefusedPort::bind();
     let client = liveramp::consent::Client::new_with_client(
-        &format!("http://127.0.0.1:{port}"),
+        &format!("http://127.0.0.1:{}", refused.port),
         liveramp::http::client().unwrap(),
         liveramp::transport::Transport::builder().build(),
     );

@@ -54,12 +54,11 @@ fn usage_errors_exit_two() {
 async fn an_unreachable_service_exits_five() {
     let fake = FakeConsent::start(1, 10, 10).await;
     let mut env = fake.env();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    env.push(("LIVERAMP_CONSENT_URL", format!("http://127.0.0.1:{port}")));
+    let refused = support::server::RefusedPort::bind();
+    env.push((
+        "LIVERAMP_CONSENT_URL",
+        format!("http://127.0.0.1:{}", refused.port),
+    ));
     let output = tokio::task::spawn_blocking(move || liveramp(&["consent", "list"], &env))
         .await
         .unwrap();

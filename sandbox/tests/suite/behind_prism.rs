@@ -10,11 +10,10 @@
 use crate::common;
 
 use std::collections::BTreeSet;
-use std::net::{TcpListener, TcpStream};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
+use std::time::Duration;
 
 use liveramp::{abilitec, activation, activation_v1, data_integration};
 use liveramp_sandbox::{FaultAction, FaultRule, RouteMatch, Sandbox};
@@ -39,30 +38,22 @@ impl Proxy {
             "{} is missing: run `npm ci --prefix tests/peers` first",
             bin.display()
         );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap();
-        let child = Command::new(&bin)
-            .arg("proxy")
-            .arg(root().join(spec))
-            .arg(upstream)
-            .args(["-p", &port.to_string(), "-h", "127.0.0.1", "--errors=false"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut proxy = Proxy { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = proxy.child.try_wait() {
-                panic!("prism exited before listening: {status}");
-            }
-            assert!(Instant::now() < deadline, "prism did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        proxy
+        let command = |port: u16| {
+            let mut command = Command::new(&bin);
+            command
+                .arg("proxy")
+                .arg(root().join(spec))
+                .arg(upstream)
+                .args(["-p", &port.to_string(), "-h", "127.0.0.1", "--errors=false"]);
+            command
+        };
+        let (child, port) = common::server::start_on_free_port(
+            "prism proxy",
+            command,
+            "listening on http://127.0.0.1:{port}",
+            Duration::from_secs(60),
+        );
+        Proxy { child, port }
     }
 
     /// `http://127.0.0.1:<port>`.

@@ -75,3 +75,4 @@ pub mod raw_tcp;
 #[path = "redis.rs"]
 pub mod redis_server;
 pub mod script;
+pub mod server;

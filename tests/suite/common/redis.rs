@@ -1,8 +1,31 @@
 //! A real `redis-server` on a free loopback port, stopped when dropped. `.ci/run` installs
 //! Debian's package where it is missing.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use super::server;
+
+/// What `redis-server` logs once it listens.
+const READY: &str = "Ready to accept connections";
+/// How long it may take to say so.
+const STARTUP: Duration = Duration::from_secs(10);
+
+/// `redis-server` on 127.0.0.1:`port`, keeping nothing on disk.
+fn command(port: u16) -> Command {
+    let mut command = Command::new("redis-server");
+    command.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]);
+    command
+}
 
 /// A running `redis-server`.
 pub struct RedisServer {
@@ -12,42 +35,23 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one on a free port and waits until it answers.
+    /// Starts one on a free port and waits until it says it accepts connections.
     pub fn start() -> RedisServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        Self::start_on(port)
+        let (child, port) = server::start_on_free_port("redis-server", command, READY, STARTUP);
+        RedisServer {
+            child: Some(child),
+            port,
+        }
     }
 
     /// Starts one on `port` (again, after [`RedisServer::stop`]).
     pub fn start_on(port: u16) -> RedisServer {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (.ci/run installs it)");
-        let server = RedisServer {
+        let child = server::start(command(port), READY, STARTUP)
+            .unwrap_or_else(|e| panic!("redis-server on port {port}: {e}"));
+        RedisServer {
             child: Some(child),
             port,
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
         }
-        server
     }
 
     /// `redis://127.0.0.1:<port>`.

@@ -10,6 +10,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+#[path = "../../../../tests/suite/common/server.rs"]
+pub mod server;
+
 /// The token endpoint's path.
 const TOKEN_PATH: &str = "/oauth2/token";
 

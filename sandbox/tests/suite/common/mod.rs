@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 
 use liveramp_sandbox::Sandbox;
+
+#[path = "../../../../tests/suite/common/server.rs"]
+pub mod server;
 use serde_json::Value;
 
 /// A started sandbox and a client that does not follow redirects.
