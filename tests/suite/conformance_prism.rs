@@ -180,7 +180,7 @@ impl Conformance {
     }
 
     /// Fails unless every operation of the spec was called and every call conformed.
-    fn finish(self) {
+    fn finish(mut self) {
         let missing: Vec<&String> = self
             .errors
             .keys()
@@ -191,9 +191,13 @@ impl Conformance {
             "{}: operations never called: {missing:?}",
             self.spec
         );
+        let prism = match self.prism.exited() {
+            Some(status) => format!("Prism exited during the run ({status})"),
+            None => "Prism is still running".to_owned(),
+        };
         assert!(
             self.failures.is_empty(),
-            "{}: {} failures:\n{}",
+            "{}: {} failures ({prism}):\n{}",
             self.spec,
             self.failures.len(),
             self.failures.join("\n")

@@ -34,6 +34,11 @@ impl Peer {
         Peer { child, port }
     }
 
+    /// How it ended, if it has: a peer that dies mid-test explains every refused call after.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
