@@ -1002,9 +1002,10 @@ async fn a_documented_constraint_fails_fast_and_nothing_is_sent() {
         .await
         .unwrap_err();
     assert_eq!(mock.calls_async().await, 0);
+    // The value sent is not quoted.
     assert_eq!(
         err.to_string(),
-        "invalid request: `limit` must be at most 100 (got 500); nothing was sent"
+        "invalid request: `limit` must be at most 100; nothing was sent"
     );
     match err {
         liveramp::Error::InvalidField { field, .. } => assert_eq!(field, "limit"),
