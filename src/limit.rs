@@ -21,6 +21,9 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota};
 use tokio::time::Instant;
 
+/// The longest a bucket is paused, whatever a server's `Retry-After` or the fleet's Redis says.
+pub(crate) const MAX_PAUSE: Duration = Duration::from_secs(3600);
+
 /// The limits a [`Config`](crate::Config) enforces; `None` leaves a bucket unlimited.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -139,8 +142,10 @@ impl Limiter {
         self.gcra.until_ready().await;
     }
 
-    /// Pauses the bucket for `wait` (a server's `Retry-After`) for every caller sharing it.
+    /// Pauses the bucket for `wait` (a server's `Retry-After`) for every caller sharing it; an
+    /// hour at most.
     pub fn slow_down(&self, wait: Duration) {
+        let wait = wait.min(MAX_PAUSE);
         let until = Instant::now() + wait;
         let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
         if paused.is_none_or(|p| p < until) {

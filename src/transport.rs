@@ -581,7 +581,10 @@ impl Transport {
                             // Everyone sharing the bucket waits, not only this call.
                             let wait =
                                 crate::retry::retry_after(&answer.headers, inner.clock.wall());
-                            bucket.slow_down(wait.unwrap_or(Duration::from_secs(1)));
+                            bucket.slow_down(
+                                wait.unwrap_or(Duration::from_secs(1))
+                                    .min(policy.max_retry_after),
+                            );
                         }
                         let done = |answer: Answer| {
                             let redactor = || {

@@ -27,9 +27,6 @@ use tokio::time::Instant;
 
 use super::{AccessToken, AuthError, AuthErrorKind, BoxFuture, FetchedToken, TokenSource};
 
-/// The longest lifetime a cached token is given, whatever the server says.
-const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
-
 /// Fetches a new token from its source (a token endpoint, a secrets store, a test double).
 pub trait Fetch: Send + Sync + fmt::Debug + 'static {
     /// One fetch attempt, with no retry of its own.
@@ -273,7 +270,7 @@ impl<F: Fetch> Inner<F> {
                 let lifetime = fetched
                     .lifetime(SystemTime::now())
                     .unwrap_or(self.policy.default_lifetime)
-                    .min(MAX_LIFETIME);
+                    .min(super::token::MAX_LIFETIME);
                 let ahead =
                     crate::retry::jitter_up(self.policy.ahead(lifetime), 0.25).min(lifetime);
                 let expires_at = started + lifetime;

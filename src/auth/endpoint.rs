@@ -106,7 +106,20 @@ impl TokenEndpoint {
         basic: Option<(&str, &str)>,
     ) -> Result<FetchedToken, AuthError> {
         if let Some(bucket) = self.limiters.as_deref().and_then(|l| l.tokens()) {
-            bucket.acquire().await;
+            // Within the request's timeout: a fetch that never ends would hold every caller
+            // of the token cache, which joins the fetch in flight.
+            if tokio::time::timeout(self.timeout, bucket.acquire())
+                .await
+                .is_err()
+            {
+                return Err(AuthError::of(
+                    AuthErrorKind::Unavailable,
+                    format!(
+                        "the token request to {} waited {:?} for the token rate limit",
+                        self.url, self.timeout
+                    ),
+                ));
+            }
         }
         let mut request = self
             .client

@@ -7,6 +7,9 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use reqwest::header::HeaderValue;
 
+/// The longest a token is taken to live, whatever its server says.
+pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// A bearer access token. Its value never appears in `Debug` or `Display`. Cloning it is a
 /// reference count: a cache hands out the same token to every call.
 #[derive(Clone)]
@@ -90,13 +93,14 @@ impl FetchedToken {
         Self { token, expires_in }
     }
 
-    /// How long the token lives from `now`: the earlier of `expires_in` and the JWT `exp`;
-    /// `None` when neither is known.
+    /// How long the token lives from `now`: the earlier of `expires_in` and the JWT `exp`, a
+    /// year at most whatever the server says; `None` when neither is known.
     pub fn lifetime(&self, now: SystemTime) -> Option<Duration> {
         let from_jwt = super::jwt::remaining(self.token.expose(), now);
-        match (self.expires_in, from_jwt) {
+        let lifetime = match (self.expires_in, from_jwt) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
-        }
+        };
+        lifetime.map(|l| l.min(MAX_LIFETIME))
     }
 }

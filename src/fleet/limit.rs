@@ -87,7 +87,8 @@ impl RemoteBucket {
             if wait_us == 0 {
                 return Ok(());
             }
-            tokio::time::sleep(Duration::from_micros(wait_us)).await;
+            // Bounded whatever the keys hold: the script is asked again after the wait.
+            tokio::time::sleep(Duration::from_micros(wait_us).min(crate::limit::MAX_PAUSE)).await;
         }
     }
 

@@ -143,9 +143,11 @@ impl<F: Fetch> SharedFetch<F> {
             Ok(fetched) => fetched,
             Err(error) => return Ok(Err(error)),
         };
-        if let Some(lifetime) = fetched.expires_in.filter(|l| *l > EXPIRY_MARGIN + MIN_LEFT) {
+        let now = SystemTime::now();
+        let lifetime = fetched.lifetime(now);
+        if let Some(lifetime) = lifetime.filter(|l| *l > EXPIRY_MARGIN + MIN_LEFT) {
             let keep = lifetime - EXPIRY_MARGIN;
-            let sealed = self.seal(fetched.token.expose(), SystemTime::now() + lifetime);
+            let sealed = self.seal(fetched.token.expose(), now + lifetime);
             let _: () = redis::cmd("SET")
                 .arg(&self.key)
                 .arg(sealed)

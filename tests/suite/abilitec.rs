@@ -679,3 +679,60 @@ async fn items_are_retried_after_the_policys_backoff_on_the_transports_clock() {
         "{sleeps:?}"
     );
 }
+
+#[tokio::test]
+async fn a_429_asking_for_centuries_pauses_the_bucket_no_longer_than_the_policy_allows() {
+    // Found by review: the largest `Retry-After` overflowed the bucket's pause (a panic), and a
+    // merely huge one paused every call for years.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/token");
+            then.status(200).json_body(
+                serde_json::json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}),
+            );
+        })
+        .await;
+    let mut refused = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/people/match");
+            then.status(429)
+                .header("retry-after", u64::MAX.to_string())
+                .json_body(serde_json::json!({"error": {"message": "slow down", "code": "429"}}));
+        })
+        .await;
+    let policy = liveramp::retry::RetryPolicy::no_retry()
+        .with_max_retry_after(std::time::Duration::from_millis(200));
+    let client = config(&server)
+        .with_abilitec_credentials(liveramp::auth::ClientCredentials::new("cid", "cs"))
+        .with_retry_policy(policy)
+        .abilitec()
+        .unwrap();
+    let error = client
+        .match_people()
+        .email("jane@example.com")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    refused.delete_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/people/match");
+            then.status(200)
+                .json_body(common::example(SPEC, "match_people", 200));
+        })
+        .await;
+    let started = std::time::Instant::now();
+    client
+        .match_people()
+        .email("jane@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -364,3 +364,101 @@ async fn a_429_seen_by_one_process_pauses_the_bucket_for_the_fleet() {
         started.elapsed()
     );
 }
+
+/// A token endpoint whose every token says it lives `expires_in` seconds.
+async fn token_endpoint(expires_in: &'static str) -> (KeepAliveServer, Arc<AtomicUsize>) {
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counted = fetches.clone();
+    let server = KeepAliveServer::start(Arc::new(move |_, _: &str| {
+        let n = counted.fetch_add(1, Ordering::SeqCst);
+        let body = format!(
+            r#"{{"access_token":"fleet-token-{n}","token_type":"Bearer","expires_in":{expires_in}}}"#
+        );
+        (200, vec![], body)
+    }))
+    .await;
+    (server, fetches)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_said_to_live_for_ever_is_shared_for_a_year_at_most() {
+    // Found by review: the fleet stored the token with the server's own lifetime, and adding
+    // 1e300 seconds to the clock panicked.
+    let redis = RedisServer::start();
+    let (server, fetches) = token_endpoint("1e300").await;
+    for _ in 0..2 {
+        let config = config(
+            &redis.url(),
+            &server.base_url,
+            "forever",
+            RateLimits::none(),
+        )
+        .await;
+        let token = config.abilitec_tokens().unwrap().token().await.unwrap();
+        assert_eq!(token.expose(), "fleet-token-0");
+    }
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        1,
+        "the second process read Redis"
+    );
+    let mut redis = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("forever:token:*")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let ttl_ms: i64 = redis::cmd("PTTL")
+        .arg(&keys[0])
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(
+        ttl_ms > 0 && ttl_ms <= 365 * 24 * 3600 * 1000,
+        "{ttl_ms} ms"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_pause_set_for_ever_does_not_hold_the_token_fetch() {
+    // Found by review: the token request waited for the fleet's token bucket outside any
+    // timeout, and every caller of the cache joins the fetch in flight.
+    let redis = RedisServer::start();
+    let (server, fetches) = token_endpoint("3600").await;
+    let mut connection = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("paused:limit:tokens:pause")
+        .arg("99999999999999999")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let config = config(
+        &redis.url(),
+        &server.base_url,
+        "paused",
+        RateLimits::default(),
+    )
+    .await
+    .with_token_timeout(Duration::from_millis(500));
+    let fetched = tokio::time::timeout(
+        Duration::from_secs(20),
+        config.abilitec_tokens().unwrap().token(),
+    )
+    .await
+    .expect("the fetch ends within its timeout");
+    let error = fetched.unwrap_err();
+    assert_eq!(
+        error.kind(),
+        liveramp::auth::AuthErrorKind::Unavailable,
+        "{error}"
+    );
+    assert_eq!(fetches.load(Ordering::SeqCst), 0, "the pause was kept");
+}
