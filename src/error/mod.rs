@@ -426,7 +426,13 @@ impl ApiError {
             let raw = match v? {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Null => return None,
-                other => other.to_string(),
+                // A document where text was expected: its secret members removed, as an
+                // excerpt's are.
+                other => {
+                    let mut value = other.clone();
+                    redact_json(&mut value);
+                    value.to_string()
+                }
             };
             Some(clip(&redactor.redact(&raw)))
         };
@@ -851,6 +857,24 @@ mod tests {
         let e = answer(429, r#"{"message":"invalid param","status":429}"#);
         assert_eq!(e.api_error().unwrap().shape, ErrorShape::Generic);
         assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn a_message_that_is_a_document_has_its_secret_members_removed() {
+        // Found by review: only an excerpt's document was redacted, not a message's.
+        for body in [
+            r#"{"detail":{"access_token":"ya29.s3cret"}}"#,
+            r#"{"message":{"client_secret":"s3cret"}}"#,
+            r#"{"error":{"message":[{"refresh_token":"s3cret"}],"code":"600"}}"#,
+            r#"{"httpStatus":400,"message":{"password":"s3cret"}}"#,
+        ] {
+            let shown = answer(400, body);
+            assert!(
+                !format!("{shown} {shown:?}").contains("s3cret"),
+                "{shown:?}"
+            );
+            assert!(shown.to_string().contains("[redacted]"), "{shown}");
+        }
     }
 
     #[test]
