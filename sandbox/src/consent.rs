@@ -71,7 +71,7 @@ fn files(shared: &Shared) -> Vec<ConsentFile> {
             let kind = kinds[i % kinds.len()];
             let muid = kind == "MUID";
             ConsentFile {
-                file_url: signed_url(shared, &id.to_string()),
+                file_url: signed_url(shared, &id.to_string()).into(),
                 identifier_type: IdentifierType::from(kind),
                 muid_device_type: muid
                     .then(|| MuidDeviceType::from(["AAID", "IDFA", "MIXED"][(i / 6) % 3])),

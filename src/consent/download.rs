@@ -65,7 +65,7 @@ impl Client {
         file: &ConsentFile,
     ) -> Result<ConsentFileBody, DownloadError> {
         use tracing::Instrument;
-        let url = signed_url(&file.file_url)?;
+        let url = signed_url(file.file_url.expose())?;
         // The signed URL is a credential: only its host is recorded.
         let span = tracing::info_span!(
             "liveramp.consent.download",

@@ -235,7 +235,7 @@ impl SyncObserver for Quiet {}
 pub struct ReceivedFile {
     /// What the store will record once the handler succeeded.
     pub record: SyncedFile,
-    /// Its metadata as the API listed it (the signed URL is not for display).
+    /// Its metadata as the API listed it; its signed URL is a `Secret`, which `Debug` redacts.
     pub metadata: ConsentFile,
     /// Where its body is, inside the sync directory.
     pub path: PathBuf,
@@ -549,7 +549,7 @@ async fn download_one(
     observer: &dyn SyncObserver,
 ) -> Result<SyncedFile, SyncError> {
     let id = file.id.to_string();
-    let name = local_name(&id, &file.file_url);
+    let name = local_name(&id, file.file_url.expose());
     let temp = store::temp_path(dir, &name);
     let mut body =
         client

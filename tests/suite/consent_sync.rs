@@ -248,6 +248,31 @@ async fn a_crash_between_the_handler_and_the_record_hands_the_file_again_once() 
 }
 
 #[tokio::test]
+async fn a_file_handed_over_or_listed_never_shows_its_signed_url() {
+    // Found by review: the generated `ConsentFile` derived `Debug` with the URL in it.
+    let server = server(vec![whole()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let seen = shown.clone();
+    Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+        .run(|file| {
+            seen.lock().unwrap().push(format!("{file:?}"));
+            async { Ok::<(), std::io::Error>(()) }
+        })
+        .await
+        .unwrap();
+    server.set(vec![listing(&server.base_url)]);
+    let page = client(&server).list_consent_files().send().await.unwrap();
+    shown.lock().unwrap().push(format!("{page:?}"));
+    let shown = shown.lock().unwrap();
+    assert_eq!(shown.len(), 2);
+    for text in shown.iter() {
+        assert!(text.contains(FILE_ID), "{text}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+    }
+}
+
+#[tokio::test]
 async fn a_failed_handler_leaves_the_file_unrecorded_for_the_next_run() {
     let server = server(vec![whole()]).await;
     let dir = tempfile::tempdir().unwrap();

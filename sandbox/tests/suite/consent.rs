@@ -98,7 +98,7 @@ async fn file_bodies_download_deterministically_with_their_length() {
         .unwrap();
     let http = common::client();
     let files = all_files(&typed_client(&sandbox, &http).await).await;
-    let body = http.get(&files[0].file_url).send().await.unwrap();
+    let body = http.get(files[0].file_url.expose()).send().await.unwrap();
     assert_eq!(body.status(), 200);
     assert_eq!(body.content_length(), Some(11 + 3000 * 65));
     let text = body.text().await.unwrap();
@@ -112,7 +112,7 @@ async fn file_bodies_download_deterministically_with_their_length() {
     );
 
     let again = http
-        .get(&files[0].file_url)
+        .get(files[0].file_url.expose())
         .send()
         .await
         .unwrap()
@@ -121,7 +121,7 @@ async fn file_bodies_download_deterministically_with_their_length() {
         .unwrap();
     assert_eq!(again, text, "same file, same body");
     let other = http
-        .get(&files[1].file_url)
+        .get(files[1].file_url.expose())
         .send()
         .await
         .unwrap()
@@ -142,7 +142,7 @@ async fn a_large_file_streams() {
         .unwrap();
     let http = common::client();
     let files = all_files(&typed_client(&sandbox, &http).await).await;
-    let response = http.get(&files[0].file_url).send().await.unwrap();
+    let response = http.get(files[0].file_url.expose()).send().await.unwrap();
     let mut stream = response.bytes_stream();
     let (mut total, mut chunks) = (0u64, 0u32);
     while let Some(chunk) = stream.next().await {
@@ -162,7 +162,7 @@ async fn expired_or_tampered_signed_urls_get_403() {
         .unwrap();
     let http = common::client();
     let files = all_files(&typed_client(&sandbox, &http).await).await;
-    let url = files[0].file_url.clone();
+    let url = files[0].file_url.expose().to_owned();
     let expires: i64 = url
         .split("expires=")
         .nth(1)
@@ -212,12 +212,12 @@ async fn a_download_cut_mid_body_fails_then_the_next_one_succeeds() {
     sandbox
         .faults()
         .drop_mid_body(RouteMatch::operation("download_consent_file"), 1);
-    let cut = http.get(&files[0].file_url).send().await.unwrap();
+    let cut = http.get(files[0].file_url.expose()).send().await.unwrap();
     assert_eq!(cut.status(), 200);
     assert_eq!(cut.content_length(), Some(11 + 1000 * 65));
     assert!(cut.bytes().await.is_err(), "the body is cut short");
     let whole = http
-        .get(&files[0].file_url)
+        .get(files[0].file_url.expose())
         .send()
         .await
         .unwrap()
