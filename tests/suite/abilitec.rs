@@ -693,7 +693,7 @@ async fn a_429_asking_for_centuries_pauses_the_bucket_no_longer_than_the_policy_
             );
         })
         .await;
-    let mut refused = server
+    let refused = server
         .mock_async(|when, then| {
             when.method(POST).path("/v1/people/match");
             then.status(429)
