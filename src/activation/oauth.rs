@@ -294,9 +294,12 @@ fn classify_attempt(
     }
 }
 
+/// The attempt's `statusDetail`, bearer tokens and JWTs removed, clipped as an error's text is.
 fn failure_detail(attempt: &types::OAuthConnectionAttempt) -> String {
     match &attempt.status_detail {
-        Some(detail) if !detail.trim().is_empty() => detail.clone(),
+        Some(detail) if !detail.trim().is_empty() => {
+            crate::error::server_text(detail, &crate::redact::Redactor::default())
+        }
         _ => "FAILED without a statusDetail".to_owned(),
     }
 }

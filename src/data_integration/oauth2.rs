@@ -15,6 +15,7 @@ use crate::auth::AccessToken;
 use crate::poll::{
     FlowError, PollConfig, PollError, PollEvent, PollState, Poller, classify_api_error,
 };
+use crate::redact::Redactor;
 
 /// What one poll of the credentials tells: the answer's `message`, or the credentials.
 type CredentialsEvent = PollEvent<Option<String>, ProviderCredentials>;
@@ -171,6 +172,9 @@ impl PendingCredentials {
             self.client.client.clone(),
             self.client.inner.single_attempt(),
         );
+        // The request's own values, kept out of the messages the answers carry.
+        let redactor =
+            Redactor::new(std::iter::once(self.pull_id.as_str()).chain(self.auth_uri.as_deref()));
         let (pull_id, auth_uri) = (self.pull_id, self.auth_uri);
         Poller::new(
             self.config,
@@ -186,7 +190,7 @@ impl PendingCredentials {
                         .map(progenitor_client::ResponseValue::into_inner)
                 })
             },
-            classify_credentials,
+            move |answer| classify_credentials(answer, &redactor),
         )
         .classify_errors(classify_api_error)
         .clock(clock)
@@ -204,10 +208,13 @@ fn expired_or(error: PollError<Error>, validity: Duration) -> FlowError<Error> {
 
 /// Done once an `access_token` arrives; a 4xx `status` without one (other than 404, 408 and
 /// 429) is a refusal; anything else is still pending. The statuses of unfinished requests are
-/// not documented: this reading is inferred.
+/// not documented: this reading is inferred. A refusal's and a pending answer's `message` have
+/// `redactor`'s values, bearer tokens and JWTs removed.
 fn classify_credentials(
     answer: types::OAuth2Credentials,
+    redactor: &Redactor,
 ) -> PollState<Option<String>, ProviderCredentials> {
+    let shown = |message: &str| crate::error::server_text(message, redactor);
     match answer.access_token {
         Some(token) if !token.expose().is_empty() => PollState::Done(ProviderCredentials {
             access_token: AccessToken::new(token.expose()),
@@ -220,10 +227,12 @@ fn classify_credentials(
                 PollState::Failed(
                     answer
                         .message
+                        .as_deref()
+                        .map(shown)
                         .unwrap_or_else(|| format!("refused with status {status}")),
                 )
             }
-            _ => PollState::Pending(answer.message),
+            _ => PollState::Pending(answer.message.as_deref().map(shown)),
         },
     }
 }

@@ -434,7 +434,7 @@ impl ApiError {
                     value.to_string()
                 }
             };
-            Some(clip(&redactor.redact(&raw)))
+            Some(server_text(&raw, redactor))
         };
         let mut error = Self::bare(status, None);
         if let Some(inner) = body.get("error").filter(|e| e.is_object()) {
@@ -682,6 +682,11 @@ impl fmt::Display for EdgeError {
 }
 
 /// At most [`EXCERPT_CHARS`] characters of `text`, marked when cut.
+/// Text a server sent, as an error shows it: `redactor`'s values and markers removed, clipped.
+pub(crate) fn server_text(text: &str, redactor: &Redactor) -> String {
+    clip(&redactor.redact(text))
+}
+
 fn clip(text: &str) -> String {
     match text.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

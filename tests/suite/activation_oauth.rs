@@ -179,6 +179,30 @@ async fn a_failed_attempt_returns_its_status_detail() {
 }
 
 #[tokio::test]
+async fn a_status_detail_never_repeats_a_token_the_server_echoes() {
+    // Found by review: the detail went into the error as it came.
+    let server = MockServer::start_async().await;
+    mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
+    let mut failed = attempt("FAILED");
+    failed["statusDetail"] = "provider said: Bearer ya29.s3cret is invalid".into();
+    script(
+        &server,
+        "GET",
+        ATTEMPT_PATH,
+        vec![Answer::ok(attempt("PENDING")), Answer::ok(failed)],
+    )
+    .await;
+    let pending = start(&client(&server), quick()).await;
+    let error = pending.wait().await.unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(
+        shown.contains("provider said: [redacted] is invalid"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
 async fn unavailable_answers_in_between_are_tolerated() {
     let server = MockServer::start_async().await;
     mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;

@@ -207,6 +207,31 @@ async fn a_refusal_in_the_answer_ends_the_wait_with_its_message() {
 }
 
 #[tokio::test]
+async fn a_refusal_never_repeats_the_pull_id_or_a_token_the_server_echoes() {
+    // Found by review: the answer's message went into the error as it came.
+    let server = MockServer::start_async().await;
+    mock_start(&server, 300).await;
+    let echo = "denied for pull-1: Bearer ya29.s3cret and eyJhbGciOiJub25lIn0.e30.sig";
+    script(
+        &server,
+        "POST",
+        "/oauth2/credentials",
+        vec![Answer::ok(json!({"message": echo, "status": 403}))],
+    )
+    .await;
+    let pending = client(&server)
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap();
+    let error = pending.poll_config(every_30s()).wait().await.unwrap_err();
+    let shown = format!("{error} {error:?}");
+    for secret in ["pull-1", "s3cret", "eyJhbGciOiJub25lIn0"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    assert!(shown.contains("denied for [redacted]"), "{shown}");
+}
+
+#[tokio::test]
 async fn another_client_resumes_the_wait_from_the_pull_id() {
     let server = MockServer::start_async().await;
     mock_start(&server, 300).await;
