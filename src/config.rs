@@ -85,10 +85,11 @@ pub mod env {
 }
 
 /// Parses `url` and checks that it is https, or http to a loopback host (`localhost`,
-/// `127.0.0.0/8`, `::1`), and carries no user name or password.
+/// `127.0.0.0/8`, `::1`), and carries no user name or password. Its errors never quote the
+/// URL's query or fragment, which can hold a credential or a session.
 pub fn check_url(url: &str) -> Result<Url, AuthError> {
-    let parsed = Url::parse(url)
-        .map_err(|e| AuthError::config(format!("`{url}` is not a valid URL ({e})")))?;
+    let parsed =
+        Url::parse(url).map_err(|e| AuthError::config(format!("not a valid URL ({e})")))?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(AuthError::config(
             "a URL must not carry a user name or password",
@@ -97,9 +98,14 @@ pub fn check_url(url: &str) -> Result<Url, AuthError> {
     match parsed.scheme() {
         "https" if parsed.host().is_some() => Ok(parsed),
         "http" if is_loopback(&parsed) => Ok(parsed),
-        _ => Err(AuthError::config(format!(
-            "`{parsed}` must be an https URL (plain http is allowed only to loopback)"
-        ))),
+        _ => {
+            let mut shown = parsed;
+            shown.set_query(None);
+            shown.set_fragment(None);
+            Err(AuthError::config(format!(
+                "`{shown}` must be an https URL (plain http is allowed only to loopback)"
+            )))
+        }
     }
 }
 

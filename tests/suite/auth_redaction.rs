@@ -169,3 +169,26 @@ async fn no_public_auth_type_or_error_shows_a_secret() {
         .unwrap();
     debug("Config", &config);
 }
+
+#[test]
+fn a_refused_url_is_named_without_its_query_or_fragment() {
+    // Found by review: the whole URL was quoted, a redirect URL's session value with it.
+    for url in [
+        "http://app.example.com/cb?session=s3cr3t-session",
+        "http://app.example.com/cb#state=s3cr3t-session",
+        "ftp://app.example.com/cb?session=s3cr3t-session",
+        "https://[::1/cb?session=s3cr3t-session",
+        "https://client:s3cr3t-session@example.com/token",
+    ] {
+        let error = liveramp::config::check_url(url).unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("s3cr3t-session"), "{shown}");
+    }
+    let error = liveramp::config::check_url("http://app.example.com/cb?session=x").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("`http://app.example.com/cb` must be an https URL"),
+        "{error}"
+    );
+}
