@@ -117,6 +117,15 @@ fn param_setter(
             "{operation_id}: no `QueryText::optional` call in send_generated to make `param` of"
         ));
     }
+    // The unknown name is not quoted: read from data (a CSV without a header), it can be a
+    // person's email or name.
+    let unknown = format!(
+        "a parameter name given is not one of {operation_id}'s ({})",
+        wire.iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let mut arms: Vec<syn::Arm> = Vec::new();
     for (name, field) in wire {
         let target = block
@@ -138,17 +147,14 @@ fn param_setter(
                 }),
         });
     }
-    let unknown = format!("is not a parameter of {operation_id}");
     Ok(syn::parse_quote! {
         /// Sets the query parameter whose documented (wire) name is `name` from `value`, for
-        /// callers that read fields by name; an unknown name or an unparsable value is refused.
+        /// callers that read fields by name; an unknown name (`Error::InvalidRequest`, which does
+        /// not quote it) or an unparsable value (`Error::InvalidField`) is refused.
         pub fn param(self, name: &str, value: &str) -> ::std::result::Result<Self, crate::Error> {
             match name {
                 #(#arms)*
-                _ => ::std::result::Result::Err(crate::Error::InvalidField {
-                    field: name.to_owned(),
-                    reason: #unknown.to_owned(),
-                }),
+                _ => ::std::result::Result::Err(crate::Error::InvalidRequest(#unknown.to_owned())),
             }
         }
     })

@@ -736,3 +736,53 @@ async fn a_429_asking_for_centuries_pauses_the_bucket_no_longer_than_the_policy_
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn param_sets_a_field_by_its_wire_name_and_refuses_without_quoting() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/people/match")
+                .query_param("email", "jane@example.com")
+                .query_param("zipCode", "72201");
+            then.status(200)
+                .json_body(common::example(SPEC, "match_people", 200));
+        })
+        .await;
+    let client = client(&server);
+    client
+        .match_people()
+        .param("email", "jane@example.com")
+        .unwrap()
+        .param("zipCode", "72201")
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    mock.assert_calls_async(1).await;
+    // An unknown name (a CSV's first row of data, read as its header) is not quoted.
+    let error = client
+        .match_people()
+        .param("jane.doe@example.com", "x")
+        .unwrap_err();
+    assert!(
+        matches!(error, liveramp::Error::InvalidRequest(_)),
+        "{error:?}"
+    );
+    assert!(
+        !format!("{error} {error:?}").contains("jane.doe"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("zipCode"), "{error}");
+    // A value its type cannot hold names the parameter, not the value.
+    let error = client
+        .match_people()
+        .param("limit", "many-s3cr3t")
+        .unwrap_err();
+    match &error {
+        liveramp::Error::InvalidField { field, .. } => assert_eq!(field, "limit"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!format!("{error} {error:?}").contains("s3cr3t"), "{error}");
+}

@@ -575,6 +575,32 @@ async fn abilitec_match_file_refuses_a_row_longer_than_the_bound() {
     assert_eq!(code, Some(0), "{stderr}");
 }
 
+/// A file without a header has its first row read as one: the run fails on the unknown column
+/// names without repeating them (they are a person's email and zip code).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abilitec_match_file_without_a_header_does_not_echo_its_first_row() {
+    let h = Harness::start().await;
+    let input = h.dir.path().join("people.csv");
+    std::fs::write(
+        &input,
+        "jane.doe@example.com,72201\nbob@example.com,10001\n",
+    )
+    .unwrap();
+    let output = h
+        .run(&["abilitec", "match-file", &input.display().to_string()])
+        .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not one of match_people's"), "{stderr}");
+    assert!(
+        stderr.contains("email"),
+        "the names it takes are listed: {stderr}"
+    );
+    for value in ["jane.doe", "72201", "bob@example.com"] {
+        assert!(!stderr.contains(value), "{stderr}");
+    }
+}
+
 /// An output that is the input itself is refused before anything happens to the input; so is
 /// input that cannot be read twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
