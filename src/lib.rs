@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bulk;
 pub mod config;
 pub mod error;
+mod file;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod fleet;

@@ -7,14 +7,6 @@ use super::{AuthError, Secret};
 /// The largest credentials file read; a real one is a few hundred bytes.
 pub const MAX_CREDENTIALS_FILE_BYTES: u64 = 1024 * 1024;
 
-fn too_large(path: &Path) -> AuthError {
-    AuthError::credentials(
-        Some(path),
-        None,
-        format!("is larger than {MAX_CREDENTIALS_FILE_BYTES} bytes"),
-    )
-}
-
 /// Logs a warning when the group or others may read the file, as ssh does for private keys.
 fn warn_if_shared(path: &Path, metadata: &std::fs::Metadata) {
     #[cfg(unix)]
@@ -74,39 +66,23 @@ impl ServiceAccountCredentials {
     /// is refused before it is opened). A file that its group or others may read is used, with
     /// a warning logged (`liveramp::auth` target), as it holds a secret key: `chmod 600` it.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, AuthError> {
-        use std::io::Read as _;
         let path = path.as_ref();
-        let unreadable = |e: std::io::Error| {
+        let bytes = crate::file::read_bounded(path, MAX_CREDENTIALS_FILE_BYTES).map_err(|e| {
             let problem = match e.kind() {
                 std::io::ErrorKind::NotFound => "does not exist".to_owned(),
                 std::io::ErrorKind::PermissionDenied => {
                     "cannot be read (permission denied)".to_owned()
                 }
-                std::io::ErrorKind::InvalidData => "is not UTF-8 text".to_owned(),
+                // `read_bounded`'s own refusals: "is not a regular file", "is larger than".
+                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::FileTooLarge => {
+                    e.to_string()
+                }
                 _ => format!("cannot be read ({e})"),
             };
             AuthError::credentials(Some(path), None, problem)
-        };
-        let metadata = std::fs::metadata(path).map_err(unreadable)?;
-        if !metadata.is_file() {
-            return Err(AuthError::credentials(
-                Some(path),
-                None,
-                "is not a regular file",
-            ));
-        }
-        if metadata.len() > MAX_CREDENTIALS_FILE_BYTES {
-            return Err(too_large(path));
-        }
-        warn_if_shared(path, &metadata);
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .map_err(unreadable)?
-            .take(MAX_CREDENTIALS_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(unreadable)?;
-        if bytes.len() as u64 > MAX_CREDENTIALS_FILE_BYTES {
-            return Err(too_large(path));
+        })?;
+        if let Ok(metadata) = std::fs::metadata(path) {
+            warn_if_shared(path, &metadata);
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| AuthError::credentials(Some(path), None, "is not UTF-8 text"))?;

@@ -21,6 +21,10 @@ pub const MANIFEST_NAME: &str = "consent-manifest.json";
 /// since the snapshot was last written.
 pub const JOURNAL_NAME: &str = "consent-manifest.journal";
 
+/// The most of the manifest's snapshot, or of its journal, that is read: a million files'
+/// records, a few hundred bytes each. A FIFO or a device in their place is refused too.
+pub const MAX_MANIFEST_BYTES: u64 = 512 * 1024 * 1024;
+
 /// A store's own failure (a file that cannot be written, a lost connection).
 pub type StoreError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -92,10 +96,11 @@ impl Manifest {
     const VERSION: u32 = 1;
 
     /// The manifest of `dir` (its snapshot and its journal), or an empty one if it has none
-    /// yet. A journal line that does not read (one cut short by a crash) is skipped.
+    /// yet. A journal line that does not read (one cut short by a crash) is skipped. Either
+    /// file larger than [`MAX_MANIFEST_BYTES`], or not a regular file, is an error.
     pub fn load(dir: &Path) -> std::io::Result<Self> {
         let path = dir.join(MANIFEST_NAME);
-        let mut manifest = match std::fs::read(&path) {
+        let mut manifest = match crate::file::read_bounded(&path, MAX_MANIFEST_BYTES) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
@@ -108,7 +113,7 @@ impl Manifest {
             },
             Err(e) => return Err(e),
         };
-        match std::fs::read(dir.join(JOURNAL_NAME)) {
+        match crate::file::read_bounded(&dir.join(JOURNAL_NAME), MAX_MANIFEST_BYTES) {
             Ok(journal) => {
                 let entries = journal
                     .split(|byte| *byte == b'\n')

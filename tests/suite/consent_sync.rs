@@ -487,3 +487,24 @@ async fn a_failed_run_gives_back_every_claim_it_did_not_finish() {
     assert!(matches!(error, SyncError::Handler { .. }), "{error:?}");
     assert_eq!(*released.lock().unwrap(), ids[1..].to_vec());
 }
+
+#[test]
+fn a_manifest_too_large_or_not_a_file_is_refused_without_reading_it() {
+    // Found by review: the snapshot and the journal were read whole, and a FIFO in their place
+    // blocked the sync for ever.
+    use liveramp::consent::store::{JOURNAL_NAME, MANIFEST_NAME, MAX_MANIFEST_BYTES};
+    let dir = tempfile::tempdir().unwrap();
+    let journal = std::fs::File::create(dir.path().join(JOURNAL_NAME)).unwrap();
+    journal.set_len(MAX_MANIFEST_BYTES + 1).unwrap();
+    let error = Manifest::load(dir.path()).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::FileTooLarge, "{error}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join(MANIFEST_NAME))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let error = Manifest::load(dir.path()).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
+}
