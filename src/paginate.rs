@@ -22,6 +22,7 @@
 //! ```
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
 
 use futures::Stream;
@@ -45,7 +46,10 @@ pub trait Page {
 
 struct State<B> {
     next: Option<B>,
-    cursors: HashSet<String>,
+    /// A keyed hash of each cursor followed: eight bytes a page however long the server makes
+    /// its cursors, and a collision the server cannot aim for.
+    cursors: HashSet<u64>,
+    hasher: RandomState,
     pages: usize,
 }
 
@@ -66,6 +70,7 @@ where
     let state = State {
         next: Some(first),
         cursors: HashSet::new(),
+        hasher: RandomState::new(),
         pages: 0,
     };
     let pages = futures::stream::unfold(state, move |mut state| {
@@ -79,7 +84,7 @@ where
                     let (items, cursor) = page.into_parts();
                     let more = !items.is_empty() && state.pages < MAX_PAGES;
                     if let Some(cursor) = cursor.filter(|c| !c.is_empty() && more) {
-                        if state.cursors.insert(cursor.clone()) {
+                        if state.cursors.insert(state.hasher.hash_one(&cursor)) {
                             state.next = Some(with_cursor(template, cursor));
                         } else {
                             tracing::warn!(
