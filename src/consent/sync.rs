@@ -33,7 +33,8 @@
 //!    process and the attempt, fsynced. It counts as whole only if its framing proves it (the
 //!    announced `Content-Length` matched, a chunked body was properly terminated, or HTTP/2
 //!    ended the stream); a body that ended by the connection closing proves nothing and is
-//!    refused ([`SyncError::Unproven`]). A lost connection or a 5xx is tried again after the
+//!    refused ([`SyncError::Unproven`]), and so is a file larger than
+//!    [`Syncer::max_file_bytes`] ([`SyncError::TooLarge`]). A lost connection or a 5xx is tried again after the
 //!    client's retry policy's backoff, on its clock; an expired signed URL is refreshed by
 //!    listing the files again. Temporary files are removed by the next sync that takes the
 //!    lock: no live process can own them then.
@@ -76,6 +77,8 @@ const PAGE_SIZE: u32 = 100;
 pub const DEFAULT_DOWNLOADS_IN_FLIGHT: usize = 4;
 /// The most downloads [`Syncer::downloads_in_flight`] allows at once.
 pub const MAX_DOWNLOADS_IN_FLIGHT: usize = 64;
+/// The largest file a sync downloads unless [`Syncer::max_file_bytes`] says otherwise.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024 * 1024;
 /// How many times in a row one file's signed URL is refreshed before the sync gives up.
 const MAX_REFRESHES: u32 = 3;
 /// Attempts per file download (a lost connection, a 5xx), the first included.
@@ -139,6 +142,15 @@ pub enum SyncError {
         received: u64,
         /// The bytes announced.
         expected: u64,
+    },
+    /// The file is larger than [`Syncer::max_file_bytes`] allows (announced so, or found so
+    /// while it was written); nothing of it is kept.
+    #[error("consent file {id} is larger than {limit} bytes")]
+    TooLarge {
+        /// The consent file's ID.
+        id: String,
+        /// The limit.
+        limit: u64,
     },
     /// The body ended with the connection, which does not prove it whole.
     #[error(
@@ -248,6 +260,7 @@ pub struct Syncer<'a, S> {
     store: S,
     observer: &'a dyn SyncObserver,
     in_flight: usize,
+    max_file_bytes: u64,
 }
 
 impl<'a, S: SyncStore> Syncer<'a, S> {
@@ -259,7 +272,17 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
             store,
             observer: &Quiet,
             in_flight: DEFAULT_DOWNLOADS_IN_FLIGHT,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         }
+    }
+
+    /// Refuses a file larger than `bytes` ([`SyncError::TooLarge`]; default
+    /// [`DEFAULT_MAX_FILE_BYTES`], 16 GiB): announced larger, it is not downloaded; found
+    /// larger while it is written, its partial copy is removed. A server that never ends a
+    /// body cannot fill the disk.
+    pub fn max_file_bytes(mut self, bytes: u64) -> Self {
+        self.max_file_bytes = bytes;
+        self
     }
 
     /// Downloads up to `n` files at once (1 to [`MAX_DOWNLOADS_IN_FLIGHT`]; default
@@ -450,7 +473,7 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
     async fn download(&self, file: &ConsentFile) -> (Result<SyncedFile, SyncError>, usize) {
         let mut attempt = 1;
         loop {
-            match download_one(self.client, &self.dir, file, self.observer).await {
+            match download_one(self, file).await {
                 Err(SyncError::Download { source, .. })
                     if attempt < DOWNLOAD_ATTEMPTS && retryable(&source) =>
                 {
@@ -542,12 +565,12 @@ fn remove_stale_temp_files(dir: &Path) -> Result<usize, SyncError> {
 }
 
 /// Downloads `file` into `dir` under its local name, through a unique temporary file.
-async fn download_one(
-    client: &Client,
-    dir: &Path,
+async fn download_one<S>(
+    sync: &Syncer<'_, S>,
     file: &ConsentFile,
-    observer: &dyn SyncObserver,
 ) -> Result<SyncedFile, SyncError> {
+    let (client, dir, observer) = (sync.client, sync.dir.as_path(), sync.observer);
+    let limit = sync.max_file_bytes;
     let id = file.id.to_string();
     let name = local_name(&id, file.file_url.expose());
     let temp = store::temp_path(dir, &name);
@@ -561,8 +584,11 @@ async fn download_one(
             })?;
     let framing = body.framing();
     let expected = body.content_length();
+    if expected.is_some_and(|announced| announced > limit) {
+        return Err(SyncError::TooLarge { id, limit });
+    }
     observer.started(&id, expected);
-    let written = match write_body(&id, &mut body, &temp, observer).await {
+    let written = match write_body(&id, &mut body, &temp, limit, observer).await {
         Ok(written) => written,
         Err(error) => {
             // Best effort: the next sync removes it anyway.
@@ -603,10 +629,12 @@ async fn download_one(
 }
 
 /// Writes the whole body to `path` chunk by chunk and fsyncs it; returns the bytes written.
+/// Fails before writing past `limit` bytes.
 async fn write_body(
     id: &str,
     body: &mut super::ConsentFileBody,
     path: &Path,
+    limit: u64,
     observer: &dyn SyncObserver,
 ) -> Result<u64, SyncError> {
     let mut out = tokio::fs::File::create(path)
@@ -619,6 +647,12 @@ async fn write_body(
             source,
         })?;
         let Some(chunk) = chunk else { break };
+        if written + chunk.len() as u64 > limit {
+            return Err(SyncError::TooLarge {
+                id: id.to_owned(),
+                limit,
+            });
+        }
         out.write_all(&chunk)
             .await
             .map_err(SyncError::io("writing", path))?;

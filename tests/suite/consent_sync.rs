@@ -508,3 +508,53 @@ fn a_manifest_too_large_or_not_a_file_is_refused_without_reading_it() {
     let error = Manifest::load(dir.path()).unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
 }
+
+#[tokio::test]
+async fn a_file_over_the_size_limit_is_refused_and_nothing_of_it_is_kept() {
+    // Found by review: a body that never ended was written until the disk was full.
+    let limit = body().len() as u64 - 1;
+    let chunked = {
+        let mut raw =
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\n\r\n"
+                .to_vec();
+        for part in body().chunks(100) {
+            raw.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+            raw.extend_from_slice(part);
+            raw.extend_from_slice(b"\r\n");
+        }
+        raw.extend_from_slice(b"0\r\n\r\n");
+        Act::Raw(raw)
+    };
+    for (case, act) in [("announced", whole()), ("chunked", chunked)] {
+        let server = server(vec![act]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let applier = Applier::default();
+        let error = Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+            .max_file_bytes(limit)
+            .run(|file| applier.handle(file))
+            .await
+            .unwrap_err();
+        match &error {
+            SyncError::TooLarge { id, limit: l } => {
+                assert_eq!((id.as_str(), *l), (FILE_ID, limit), "{case}")
+            }
+            other => panic!("{case}: {other:?}"),
+        }
+        assert!(applier.seen.lock().unwrap().is_empty(), "{case}");
+        let left: Vec<String> = names(dir.path())
+            .into_iter()
+            .filter(|name| !name.starts_with("consent-manifest") && !name.ends_with(".lock"))
+            .collect();
+        assert!(left.is_empty(), "{case}: {left:?}");
+    }
+    // At the limit, the file is taken.
+    let server = server(vec![whole()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let applier = Applier::default();
+    Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+        .max_file_bytes(limit + 1)
+        .run(|file| applier.handle(file))
+        .await
+        .unwrap();
+    assert_eq!(*applier.applied.lock().unwrap(), [FILE_ID]);
+}

@@ -233,6 +233,7 @@ impl From<SyncError> for CliError {
             SyncError::Download { source, .. } => download_failure(source),
             SyncError::Truncated { .. } | SyncError::Unproven { .. } => Failure::Network,
             SyncError::Busy { .. } => Failure::Usage,
+            SyncError::TooLarge { .. } => Failure::Api,
             _ => Failure::Generic,
         };
         CliError::new(failure, error)
