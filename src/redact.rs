@@ -2,7 +2,8 @@
 //!
 //! [`Redactor`] removes, in one linear pass over the text:
 //! - bearer credentials (`Bearer <token>`, any case) and JWT-looking strings (`eyJ…`);
-//! - the exact values it was told about, in any ASCII case and in their URL and form encodings:
+//! - the exact values it was told about, in their URL and form encodings, with ASCII letters in
+//!   any case and other letters as given, all upper case or all lower case (`José`, `JOSÉ`):
 //!   the secrets of the call (its token, API key, client secret, password) and the personal data
 //!   it sent (query values, string values of its body). A server that echoes a request back in
 //!   its error therefore has the echo removed.
@@ -88,11 +89,20 @@ impl Redactor {
                 continue;
             }
             kept.push(value.to_owned());
-            let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-            let percent = encoded.replace('+', "%20");
-            for variant in [value.to_owned(), encoded, percent] {
-                if !patterns.contains(&variant) {
-                    patterns.push(variant);
+            // The automaton ignores case for ASCII only: a server that echoes `José` as `JOSÉ`
+            // is matched by the value's upper- and lower-case forms.
+            let cases = match value.is_ascii() {
+                true => vec![value.to_owned()],
+                false => vec![value.to_owned(), value.to_uppercase(), value.to_lowercase()],
+            };
+            for case in cases {
+                let encoded: String =
+                    url::form_urlencoded::byte_serialize(case.as_bytes()).collect();
+                let percent = encoded.replace('+', "%20");
+                for variant in [case, encoded, percent] {
+                    if !patterns.contains(&variant) {
+                        patterns.push(variant);
+                    }
                 }
             }
         }
@@ -200,6 +210,24 @@ pub(crate) fn json_strings(value: &serde_json::Value, limit: usize, out: &mut Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_echoed_in_another_case_is_removed_beyond_ascii() {
+        // Found by review: only ASCII letters matched in any case.
+        let redactor = Redactor::new(["José García", "Ølstrup"]);
+        for echoed in [
+            "no match for JOSÉ GARCÍA",
+            "no match for josé garcía",
+            "no match for José García",
+            "ØLSTRUP?",
+            "ølstrup",
+        ] {
+            let shown = redactor.redact(echoed);
+            assert!(shown.contains(REDACTED), "{echoed}: {shown}");
+            assert!(!shown.to_lowercase().contains("garc"), "{shown}");
+            assert!(!shown.to_lowercase().contains("lstrup"), "{shown}");
+        }
+    }
 
     #[test]
     fn markers_and_known_values_go_in_every_encoding_and_case() {
