@@ -94,11 +94,7 @@ impl<F: Fetch> SharedFetch<F> {
         let owner = super::owner_token();
         let give_up = tokio::time::Instant::now() + self.wait_for;
         loop {
-            let stored: Option<String> = redis::cmd("GET")
-                .arg(&self.key)
-                .query_async(&mut redis)
-                .await?;
-            if let Some(token) = stored.and_then(|s| self.open(&s)) {
+            if let Some(token) = self.stored(&mut redis).await? {
                 return Ok(Some(Ok(token)));
             }
             let locked: Option<String> = redis::cmd("SET")
@@ -111,11 +107,7 @@ impl<F: Fetch> SharedFetch<F> {
                 .await?;
             if locked.is_some() {
                 // Another process may have stored one between the GET and the lock.
-                let stored: Option<String> = redis::cmd("GET")
-                    .arg(&self.key)
-                    .query_async(&mut redis)
-                    .await?;
-                let result = match stored.and_then(|s| self.open(&s)) {
+                let result = match self.stored(&mut redis).await? {
                     Some(token) => Ok(Some(Ok(token))),
                     None => self.fetch_and_store(&mut redis).await.map(Some),
                 };
@@ -131,6 +123,24 @@ impl<F: Fetch> SharedFetch<F> {
             }
             tokio::time::sleep(WAIT_STEP).await;
         }
+    }
+
+    /// The token Redis holds, if it opens: at most one byte more than [`MAX_STORED_BYTES`] of
+    /// the value is read, however large the key has grown.
+    async fn stored(
+        &self,
+        redis: &mut redis::aio::ConnectionManager,
+    ) -> Result<Option<FetchedToken>, redis::RedisError> {
+        let stored: Vec<u8> = redis::cmd("GETRANGE")
+            .arg(&self.key)
+            .arg(0)
+            .arg(MAX_STORED_BYTES)
+            .query_async(redis)
+            .await?;
+        Ok(std::str::from_utf8(&stored)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .and_then(|s| self.open(s)))
     }
 
     /// Fetches from the token endpoint and stores the token; the endpoint's refusal is the

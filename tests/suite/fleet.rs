@@ -462,3 +462,65 @@ async fn a_fleet_pause_set_for_ever_does_not_hold_the_token_fetch() {
     );
     assert_eq!(fetches.load(Ordering::SeqCst), 0, "the pause was kept");
 }
+
+/// Bytes Redis has sent to its clients so far.
+async fn redis_output_bytes(redis: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query_async(redis)
+        .await
+        .unwrap();
+    info.lines()
+        .find_map(|line| line.strip_prefix("total_net_output_bytes:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("INFO stats has total_net_output_bytes")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_token_grown_huge_is_not_read_whole() {
+    // Found by review: the stored value was read whole before its size was checked.
+    let redis = RedisServer::start();
+    let (server, fetches) = token_endpoint("3600").await;
+    let redis_url = redis.url();
+    let cold = || config(&redis_url, &server.base_url, "huge", RateLimits::none());
+    cold()
+        .await
+        .abilitec_tokens()
+        .unwrap()
+        .token()
+        .await
+        .unwrap();
+    let mut connection = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("huge:token:*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let token_key = keys.iter().find(|k| !k.ends_with(":lock")).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(token_key)
+        .arg("x".repeat(8 * 1024 * 1024))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let before = redis_output_bytes(&mut connection).await;
+    let token = cold()
+        .await
+        .abilitec_tokens()
+        .unwrap()
+        .token()
+        .await
+        .unwrap();
+    let sent = redis_output_bytes(&mut connection).await - before;
+    assert_eq!(
+        token.expose(),
+        "fleet-token-1",
+        "the value did not open: a new fetch"
+    );
+    assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    assert!(sent < 1024 * 1024, "Redis sent {sent} bytes");
+}
