@@ -194,9 +194,6 @@ pub enum PollError<E> {
     Fatal(E),
 }
 
-/// Longer than any wait; keeps instant arithmetic from overflowing.
-const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
-
 fn all_fatal<E>(_: &E) -> ErrorClass {
     ErrorClass::Fatal
 }
@@ -360,7 +357,7 @@ where
                 Phase::Finished => return Poll::Ready(None),
                 Phase::NotStarted => {
                     let now = this.clock.now();
-                    let mut deadline = now + this.config.deadline.min(FAR_FUTURE);
+                    let mut deadline = crate::retry::later(now, this.config.deadline);
                     if let Some(end_at) = this.end_at {
                         deadline = deadline.min(end_at.max(now));
                     }

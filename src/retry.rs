@@ -122,6 +122,13 @@ impl RetryPolicy {
     }
 }
 
+/// `at + wait`, thirty years at most: a configured `Duration::MAX` means no limit, not an
+/// `Instant` overflow.
+pub(crate) fn later(at: tokio::time::Instant, wait: Duration) -> tokio::time::Instant {
+    const FAR: Duration = Duration::from_secs(30 * 365 * 86_400);
+    at.checked_add(wait.min(FAR)).unwrap_or(at)
+}
+
 /// `d` made up to `fraction` longer, at random (spreads refreshes of many processes).
 pub(crate) fn jitter_up(d: Duration, fraction: f64) -> Duration {
     d.mul_f64(1.0 + fraction * fastrand::f64())

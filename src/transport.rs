@@ -455,7 +455,7 @@ impl Transport {
             *request.method(),
             Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS
         ) || op.is_some_and(|o| o.idempotent);
-        let deadline = inner.clock.now() + inner.policy.deadline;
+        let deadline = crate::retry::later(inner.clock.now(), inner.policy.deadline);
         let bucket: Option<&Limiter> = match (&inner.limiters, op.and_then(|o| o.rate_limit)) {
             (Some(limiters), Some(name)) => limiters.bucket(name),
             _ => None,

@@ -291,7 +291,7 @@ impl<F: Fetch> Inner<F> {
                     .map_or(Duration::ZERO, |d| d.min(self.policy.max_backoff));
                 state.failure = Some(Failure {
                     error: error.clone(),
-                    retry_at: now + backoff.max(asked),
+                    retry_at: crate::retry::later(now, backoff.max(asked)),
                 });
                 tracing::debug!(error = %error, ?backoff, "token fetch failed");
                 Err(error)

@@ -80,7 +80,7 @@ impl Client {
             auth_uri: None,
             pull_id: pull_id.into(),
             validity: left,
-            expires: self.inner.clock().now() + left,
+            expires: crate::retry::later(self.inner.clock().now(), left),
             expires_at,
             config: PollConfig::interactive(),
         }

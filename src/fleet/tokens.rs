@@ -92,7 +92,7 @@ impl<F: Fetch> SharedFetch<F> {
     ) -> Result<Option<Result<FetchedToken, AuthError>>, redis::RedisError> {
         let mut redis = self.fleet.connection();
         let owner = super::owner_token();
-        let give_up = tokio::time::Instant::now() + self.wait_for;
+        let give_up = crate::retry::later(tokio::time::Instant::now(), self.wait_for);
         loop {
             if let Some(token) = self.stored(&mut redis).await? {
                 return Ok(Some(Ok(token)));

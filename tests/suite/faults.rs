@@ -1072,3 +1072,27 @@ async fn a_token_that_cannot_be_a_header_fails_without_sending_or_showing_it() {
     assert!(!shown.contains("secret"), "{shown}");
     assert_eq!(mock.calls_async().await, 0);
 }
+
+#[tokio::test]
+async fn a_policy_of_unbounded_durations_means_no_limit_not_a_panic() {
+    // Found by review: the call's deadline was `now + deadline`, which overflowed.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET);
+            then.status(200).json_body(common::example(
+                "specs/consent.yaml",
+                "list_consent_files",
+                200,
+            ));
+        })
+        .await;
+    let policy = RetryPolicy::default()
+        .with_deadline(Duration::MAX)
+        .with_attempt_timeout(Duration::MAX);
+    let transport = Transport::builder()
+        .token_source(Arc::new(StaticToken::new(common::TOKEN)))
+        .retry_policy(policy)
+        .build();
+    list(&client(&server.base_url(), transport)).await.unwrap();
+}
