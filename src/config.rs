@@ -98,15 +98,20 @@ pub fn check_url(url: &str) -> Result<Url, AuthError> {
     match parsed.scheme() {
         "https" if parsed.host().is_some() => Ok(parsed),
         "http" if is_loopback(&parsed) => Ok(parsed),
-        _ => {
-            let mut shown = parsed;
-            shown.set_query(None);
-            shown.set_fragment(None);
-            Err(AuthError::config(format!(
-                "`{shown}` must be an https URL (plain http is allowed only to loopback)"
-            )))
-        }
+        _ => Err(AuthError::config(format!(
+            "`{}` must be an https URL (plain http is allowed only to loopback)",
+            shown_url(&parsed)
+        ))),
     }
+}
+
+/// `url` as errors name it: without its query or fragment, which can hold a credential or a
+/// session.
+pub(crate) fn shown_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.into()
 }
 
 /// Whether `url`'s host is `localhost` or a loopback address.

@@ -21,21 +21,35 @@ pub const MIN_VALUE_CHARS: usize = 4;
 /// What replaces a removed value.
 pub const REDACTED: &str = "[redacted]";
 
-/// The JSON members whose values are never repeated, whoever sent them.
-pub(crate) const SECRET_KEYS: &[&str] = &[
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "client_secret",
-    "secret_key",
+/// The JSON members whose values are never repeated, whoever sent them, as [`secret_key`]
+/// compares them: lower case, letters and digits only (`access_token`, `accessToken` and
+/// `Access-Token` are all `accesstoken`).
+const SECRET_KEYS: &[&str] = &[
+    "accesstoken",
+    "refreshtoken",
+    "idtoken",
+    "clientsecret",
+    "secretkey",
     "password",
     "authorization",
     "token",
-    "api_key",
     "apikey",
     // A Data Integration connection's credentials: a map of secrets whose keys vary by type.
     "credentials",
+    // A consent file's signed URL (`fileURL`): its query signs the download.
+    "fileurl",
 ];
+
+/// Whether a JSON member named `key` holds a secret, however the name is spelt.
+fn secret_key(key: &str) -> bool {
+    let mut folded = String::with_capacity(key.len());
+    folded.extend(
+        key.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase()),
+    );
+    SECRET_KEYS.contains(&folded.as_str())
+}
 
 /// Removes secrets and known values from text; cheap to clone.
 #[derive(Clone)]
@@ -171,12 +185,13 @@ fn token_end(text: &str, from: usize) -> usize {
         .map_or(text.len(), |i| from + i)
 }
 
-/// Replaces the values of [`SECRET_KEYS`] members anywhere in `value` with `[redacted]`.
+/// Replaces the values of secret members ([`SECRET_KEYS`]) anywhere in `value` with
+/// `[redacted]`.
 pub(crate) fn redact_json(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
             for (key, inner) in map.iter_mut() {
-                if SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
+                if secret_key(key) {
                     *inner = serde_json::Value::String(REDACTED.into());
                 } else {
                     redact_json(inner);

@@ -116,7 +116,8 @@ impl TokenEndpoint {
                     AuthErrorKind::Unavailable,
                     format!(
                         "the token request to {} waited {:?} for the token rate limit",
-                        self.url, self.timeout
+                        crate::config::shown_url(&self.url),
+                        self.timeout
                     ),
                 ));
             }
@@ -133,21 +134,21 @@ impl TokenEndpoint {
         let response = request
             .send()
             .await
-            .map_err(|e| self.network_error(&e, None).with_source(e))?;
+            .map_err(|e| self.network_error(e, None))?;
         let status = response.status().as_u16();
         let retry_after =
             crate::retry::retry_after(response.headers(), std::time::SystemTime::now());
         let body = match read_capped(response, MAX_TOKEN_ANSWER_BYTES).await {
             Ok(body) => body,
             Err(ReadError::Network(e)) => {
-                return Err(self.network_error(&e, Some(status)).with_source(e));
+                return Err(self.network_error(e, Some(status)));
             }
             Err(ReadError::TooLarge { limit }) => {
                 return Err(AuthError::of(
                     AuthErrorKind::InvalidResponse,
                     format!(
                         "token endpoint {} answered HTTP {status} with more than {limit} bytes",
-                        self.url
+                        crate::config::shown_url(&self.url)
                     ),
                 )
                 .with_status(status));
@@ -185,7 +186,9 @@ impl TokenEndpoint {
         self.request_as(&borrowed, basic).await
     }
 
-    fn network_error(&self, error: &reqwest::Error, status: Option<u16>) -> AuthError {
+    /// A failed request as an error whose source is `error` without its URL (the query could
+    /// hold a credential).
+    fn network_error(&self, error: reqwest::Error, status: Option<u16>) -> AuthError {
         let what = if error.is_timeout() {
             "timed out"
         } else if error.is_connect() {
@@ -195,14 +198,16 @@ impl TokenEndpoint {
         } else {
             "request failed"
         };
+        let shown = crate::config::shown_url(&self.url);
         let message = match status {
-            Some(status) => format!("token endpoint {}: {what} (HTTP {status})", self.url),
-            None => format!("token endpoint {}: {what}", self.url),
+            Some(status) => format!("token endpoint {shown}: {what} (HTTP {status})"),
+            None => format!("token endpoint {shown}: {what}"),
         };
-        let error = AuthError::of(AuthErrorKind::Network, message);
+        let failure =
+            AuthError::of(AuthErrorKind::Network, message).with_source(error.without_url());
         match status {
-            Some(status) => error.with_status(status),
-            None => error,
+            Some(status) => failure.with_status(status),
+            None => failure,
         }
     }
 }
@@ -215,6 +220,7 @@ pub(crate) fn interpret(
     secrets: &Redactor,
 ) -> Result<FetchedToken, AuthError> {
     let clean = |text: &str, max: usize| clean(&secrets.redact(text), max);
+    let url = crate::config::shown_url(url);
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let object = json.as_ref().and_then(Value::as_object);
     let oauth_code = object

@@ -872,6 +872,11 @@ mod tests {
             r#"{"message":{"client_secret":"s3cret"}}"#,
             r#"{"error":{"message":[{"refresh_token":"s3cret"}],"code":"600"}}"#,
             r#"{"httpStatus":400,"message":{"password":"s3cret"}}"#,
+            // Any spelling of a secret member's name; a consent file's signed URL.
+            r#"{"message":{"accessToken":"ya29.s3cret"}}"#,
+            r#"{"detail":{"Client-Secret":"s3cret"}}"#,
+            r#"{"message":{"fileURL":"https://storage.example.com/f.csv?sig=s3cret"}}"#,
+            r#"{"unexpected":{"refreshToken":"s3cret"}}"#,
         ] {
             let shown = answer(400, body);
             assert!(

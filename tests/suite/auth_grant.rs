@@ -355,3 +355,37 @@ async fn a_cache_over_a_grant_fetches_once_for_concurrent_callers() {
     }
     assert_eq!(mock.calls_async().await, 1);
 }
+
+#[tokio::test]
+async fn a_token_endpoint_is_named_without_its_query_in_every_error() {
+    // Found by review: the token URL was quoted whole, a key in its query with it.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/refused");
+            then.status(400)
+                .json_body(serde_json::json!({"error": "invalid_grant"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/broken");
+            then.status(200).body("not json");
+        })
+        .await;
+    let refused = common::server::RefusedPort::bind();
+    let urls = [
+        server.url("/refused?apikey=s3cr3t-key"),
+        server.url("/broken?apikey=s3cr3t-key#s3cr3t-key"),
+        format!("http://127.0.0.1:{}/token?apikey=s3cr3t-key", refused.port),
+    ];
+    for url in urls {
+        let error = client_grant(&url).fetch().await.unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("s3cr3t-key"), "{shown}");
+        assert!(
+            shown.contains("token endpoint http://127.0.0.1:"),
+            "{shown}"
+        );
+    }
+}
