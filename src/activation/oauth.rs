@@ -294,11 +294,13 @@ fn classify_attempt(
     }
 }
 
-/// The attempt's `statusDetail`, bearer tokens and JWTs removed, clipped as an error's text is.
+/// The attempt's `statusDetail`, its authorization URL, bearer tokens and JWTs removed, clipped
+/// as an error's text is.
 fn failure_detail(attempt: &types::OAuthConnectionAttempt) -> String {
     match &attempt.status_detail {
         Some(detail) if !detail.trim().is_empty() => {
-            crate::error::server_text(detail, &crate::redact::Redactor::default())
+            let redactor = crate::redact::Redactor::new([&attempt.authorization_url]);
+            crate::error::server_text(detail, &redactor)
         }
         _ => "FAILED without a statusDetail".to_owned(),
     }

@@ -50,13 +50,21 @@ impl Client {
     }
 }
 
-/// A started authorization: where to send the user, and the state to expect back.
-#[derive(Debug)]
+/// A started authorization: where to send the user, and the state to expect back. `Debug`
+/// leaves out the URL, which carries the state.
 pub struct AccountAuthorization {
     /// The platform's authorization page.
     pub authorization_url: String,
     /// The state the redirect must carry; keep it with the user's session.
     pub state: OAuthState,
+}
+
+impl fmt::Debug for AccountAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountAuthorization")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The `state` of one authorization: 256 random bits, hex-encoded. Its value is left out of

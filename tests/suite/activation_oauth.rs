@@ -184,7 +184,8 @@ async fn a_status_detail_never_repeats_a_token_the_server_echoes() {
     let server = MockServer::start_async().await;
     mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
     let mut failed = attempt("FAILED");
-    failed["statusDetail"] = "provider said: Bearer ya29.s3cret is invalid".into();
+    failed["statusDetail"] =
+        format!("provider said: Bearer ya29.s3cret is invalid at {AUTH_URL}").into();
     script(
         &server,
         "GET",
@@ -196,8 +197,9 @@ async fn a_status_detail_never_repeats_a_token_the_server_echoes() {
     let error = pending.wait().await.unwrap_err();
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(!shown.contains("state=x"), "the authorization URL: {shown}");
     assert!(
-        shown.contains("provider said: [redacted] is invalid"),
+        shown.contains("provider said: [redacted] is invalid at [redacted]"),
         "{shown}"
     );
 }

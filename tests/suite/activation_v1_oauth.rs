@@ -61,10 +61,9 @@ async fn authorization_sends_the_redirect_and_a_fresh_state() {
     assert_eq!(sent_state.lock().unwrap().as_deref(), Some(state));
     assert_eq!(state.len(), 64);
     assert!(state.chars().all(|c| c.is_ascii_hexdigit()));
-    assert!(
-        !format!("{authorization:?}").contains(state),
-        "state is redacted"
-    );
+    let shown = format!("{authorization:?}");
+    assert!(!shown.contains(state), "state is redacted: {shown}");
+    assert!(!shown.contains("authorize?x=1"), "so is the URL: {shown}");
 }
 
 #[tokio::test]
