@@ -187,8 +187,8 @@ impl ConsentFileBody {
     }
 }
 
-/// `raw` parsed, if it is https or http to a loopback host. Unlike `config::check_url`, its
-/// errors never quote the URL: a signed URL's query is a credential.
+/// `raw` parsed, if it is https or http to a loopback host. Its errors never name the URL, not
+/// even without its query as `config::check_url`'s do: the whole URL is the file's.
 fn signed_url(raw: &str) -> Result<Url, DownloadError> {
     let url = Url::parse(raw).map_err(|_| DownloadError::InvalidUrl)?;
     match url.scheme() {

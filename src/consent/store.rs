@@ -21,8 +21,8 @@ pub const MANIFEST_NAME: &str = "consent-manifest.json";
 /// since the snapshot was last written.
 pub const JOURNAL_NAME: &str = "consent-manifest.journal";
 
-/// The most of the manifest's snapshot, or of its journal, that is read: a million files'
-/// records, a few hundred bytes each. A FIFO or a device in their place is refused too.
+/// The largest manifest snapshot, or journal, that is read (a million files' records, a few
+/// hundred bytes each); a larger one is an error, as is a FIFO or a device in their place.
 pub const MAX_MANIFEST_BYTES: u64 = 512 * 1024 * 1024;
 
 /// A store's own failure (a file that cannot be written, a lost connection).
@@ -99,6 +99,10 @@ impl Manifest {
     /// yet. A journal line that does not read (one cut short by a crash) is skipped. Either
     /// file larger than [`MAX_MANIFEST_BYTES`], or not a regular file, is an error.
     pub fn load(dir: &Path) -> std::io::Result<Self> {
+        // An error that names the file it is about, whatever its kind.
+        let named = |path: &Path, e: std::io::Error| {
+            std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+        };
         let path = dir.join(MANIFEST_NAME);
         let mut manifest = match crate::file::read_bounded(&path, MAX_MANIFEST_BYTES) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
@@ -111,9 +115,10 @@ impl Manifest {
                 version: Self::VERSION,
                 files: BTreeMap::new(),
             },
-            Err(e) => return Err(e),
+            Err(e) => return Err(named(&path, e)),
         };
-        match crate::file::read_bounded(&dir.join(JOURNAL_NAME), MAX_MANIFEST_BYTES) {
+        let journal_path = dir.join(JOURNAL_NAME);
+        match crate::file::read_bounded(&journal_path, MAX_MANIFEST_BYTES) {
             Ok(journal) => {
                 let entries = journal
                     .split(|byte| *byte == b'\n')
@@ -123,7 +128,7 @@ impl Manifest {
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(named(&journal_path, e)),
         }
         Ok(manifest)
     }

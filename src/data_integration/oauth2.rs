@@ -34,7 +34,7 @@ impl Client {
         let seconds = validity.as_secs();
         if validity.subsec_nanos() != 0 || !VALIDITY_SECONDS.contains(&seconds) {
             return Err(FlowError::Invalid(format!(
-                "validity_duration must be whole seconds within {}..={}, got {validity:?}",
+                "validity_duration must be whole seconds within {}..={}",
                 VALIDITY_SECONDS.start(),
                 VALIDITY_SECONDS.end()
             )));

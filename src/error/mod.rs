@@ -681,12 +681,12 @@ impl fmt::Display for EdgeError {
     }
 }
 
-/// At most [`EXCERPT_CHARS`] characters of `text`, marked when cut.
 /// Text a server sent, as an error shows it: `redactor`'s values and markers removed, clipped.
 pub(crate) fn server_text(text: &str, redactor: &Redactor) -> String {
     clip(&redactor.redact(text))
 }
 
+/// At most [`EXCERPT_CHARS`] characters of `text`, marked when cut.
 fn clip(text: &str) -> String {
     match text.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -708,7 +708,7 @@ fn excerpt(body: &[u8], redactor: &Redactor) -> String {
         None => String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned(),
     };
     let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    clip(&redactor.redact(&folded))
+    server_text(&folded, redactor)
 }
 
 /// Our own failure, shipped from `exec` through the generated code inside a `reqwest::Error`'s

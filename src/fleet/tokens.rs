@@ -207,7 +207,7 @@ impl<F: Fetch> SharedFetch<F> {
             return None;
         }
         let (expires_ms, sealed) = stored.split_once('.')?;
-        let expires = UNIX_EPOCH + Duration::from_millis(expires_ms.parse().ok()?);
+        let expires = UNIX_EPOCH.checked_add(Duration::from_millis(expires_ms.parse().ok()?))?;
         let left = expires.duration_since(SystemTime::now()).ok()?;
         if left < MIN_LEFT {
             return None;

@@ -498,6 +498,7 @@ fn a_manifest_too_large_or_not_a_file_is_refused_without_reading_it() {
     journal.set_len(MAX_MANIFEST_BYTES + 1).unwrap();
     let error = Manifest::load(dir.path()).unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::FileTooLarge, "{error}");
+    assert!(error.to_string().contains(JOURNAL_NAME), "{error}");
 
     let dir = tempfile::tempdir().unwrap();
     let made = std::process::Command::new("mkfifo")
@@ -505,8 +506,16 @@ fn a_manifest_too_large_or_not_a_file_is_refused_without_reading_it() {
         .status()
         .unwrap();
     assert!(made.success());
-    let error = Manifest::load(dir.path()).unwrap_err();
+    // On a thread of its own: a read of the FIFO would block for ever, and fail here instead.
+    let path = dir.path().to_owned();
+    let (sent, loaded) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sent.send(Manifest::load(&path)));
+    let error = loaded
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the manifest is refused without being opened")
+        .unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
+    assert!(error.to_string().contains(MANIFEST_NAME), "{error}");
 }
 
 #[tokio::test]

@@ -32,6 +32,9 @@ pub enum ConsentCommand {
         #[arg(long, value_name = "N", default_value_t = sync::DEFAULT_DOWNLOADS_IN_FLIGHT as u8,
               value_parser = clap::value_parser!(u8).range(1..=64))]
         downloads_in_flight: u8,
+        /// Refuses a file larger than BYTES (nothing of it is kept, and the run stops there).
+        #[arg(long, value_name = "BYTES", default_value_t = sync::DEFAULT_MAX_FILE_BYTES)]
+        max_file_bytes: u64,
     },
 }
 
@@ -48,15 +51,14 @@ pub async fn run(
             dir,
             exec,
             downloads_in_flight,
+            max_file_bytes,
         } => {
-            let report = sync_with_progress(
-                &client,
-                dir,
-                exec.as_deref(),
-                usize::from(*downloads_in_flight),
-                out,
-            )
-            .await?;
+            let syncing = Syncing {
+                exec: exec.as_deref(),
+                in_flight: usize::from(*downloads_in_flight),
+                max_file_bytes: *max_file_bytes,
+            };
+            let report = sync_with_progress(&client, dir, syncing, out).await?;
             out.emit(&report, human_report);
             Ok(())
         }
@@ -89,13 +91,23 @@ fn human_file(file: &ConsentFile) -> String {
     )
 }
 
-/// Runs a sync into `dir` with `in_flight` downloads at once, drawing a file counter and one
-/// byte bar for all the files in flight.
+/// How `consent sync` runs, from its flags.
+#[derive(Debug, Clone, Copy)]
+pub struct Syncing<'a> {
+    /// The program each new file is applied with.
+    pub exec: Option<&'a std::path::Path>,
+    /// Downloads at once.
+    pub in_flight: usize,
+    /// The largest file taken.
+    pub max_file_bytes: u64,
+}
+
+/// Runs a sync into `dir` as `syncing` says, drawing a file counter and one byte bar for all
+/// the files in flight.
 pub async fn sync_with_progress(
     client: &liveramp::consent::Client,
     dir: &std::path::Path,
-    exec: Option<&std::path::Path>,
-    in_flight: usize,
+    syncing: Syncing<'_>,
     out: Output,
 ) -> Result<SyncReport, CliError> {
     let spinner = out.spinner("listing consent files");
@@ -108,8 +120,9 @@ pub async fn sync_with_progress(
     let store = liveramp::consent::DirStore::new(dir);
     let result = liveramp::consent::Syncer::new(client, dir, store)
         .observer(&observer)
-        .downloads_in_flight(in_flight)
-        .run(|file| apply(exec, file))
+        .downloads_in_flight(syncing.in_flight)
+        .max_file_bytes(syncing.max_file_bytes)
+        .run(|file| apply(syncing.exec, file))
         .await;
     observer.clear();
     Ok(result?)

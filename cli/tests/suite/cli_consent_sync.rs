@@ -96,6 +96,33 @@ async fn a_sync_killed_mid_download_resumes_and_finishes_with_every_file_once() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_over_max_file_bytes_exits_with_the_api_code_and_keeps_nothing_of_it() {
+    let fake = FakeConsent::start(2, 100_000, 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let output = liveramp(&fake, dir.path())
+        .args(["--max-file-bytes", "99999"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("is larger than 99999 bytes"), "{stderr}");
+    assert_eq!(
+        visible(dir.path()),
+        [LOCK_NAME.to_owned()].into(),
+        "nothing of the file is kept"
+    );
+    // With room for it, the same run takes every file.
+    let output = liveramp(&fake, dir.path())
+        .args(["--max-file-bytes", "100000"])
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success());
+    assert_complete(&fake, dir.path());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_download_exits_with_the_network_code_and_one_error_line() {
     let fake = FakeConsent::start(2, 100_000, 10).await;
     // Cut on every attempt: the sync's own retries cannot get past it.
