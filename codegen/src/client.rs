@@ -1,17 +1,40 @@
 //! progenitor's `Client::new(baseurl, inner)` builds its HTTP client from
 //! `reqwest::ClientBuilder::new()`: it follows redirects to any origin, with every header but
 //! `Authorization` and `Cookie` (an API key among them) and a 307/308's body, and sends a
-//! `Referer`. [`crate_http_client`] has it start from `crate::http::client_builder()` instead:
-//! the crate's TLS, redirects only within the origin, no `Referer`.
+//! `Referer`; it also gives it a 15-second timeout, shorter than the retry policy's attempt
+//! timeout, which it would cut short. [`crate_http_client`] has `new` use
+//! `crate::http::client()` instead: the crate's TLS, redirects only within the origin, no
+//! `Referer`, no timeout but the transport's.
 
-/// Rewrites every `reqwest::ClientBuilder::new()` into `crate::http::client_builder()`;
-/// returns how many.
+/// Replaces the body of every `Client::new(baseurl, inner)` (whose HTTP client progenitor
+/// builds from `reqwest::ClientBuilder::new()`) with one on `crate::http::client()`; returns
+/// how many.
 pub fn crate_http_client(file: &mut syn::File) -> usize {
-    crate::syntax::rename_calls(
-        file,
-        &["reqwest", "ClientBuilder", "new"],
-        syn::parse_quote!(crate::http::client_builder),
-    )
+    let mut replaced = 0;
+    for item in &mut file.items {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        for member in &mut block.items {
+            let syn::ImplItem::Fn(f) = member else {
+                continue;
+            };
+            let progenitors = f.sig.ident == "new"
+                && crate::syntax::block_calls(&f.block, &["reqwest", "ClientBuilder", "new"]);
+            if progenitors {
+                f.attrs.push(syn::parse_quote! {
+                    #[doc = "\n\n# Panics\n\nWhen the HTTP client cannot be built (no TLS backend), as `reqwest::Client::new` does; `new_with_client` takes one you built."]
+                });
+                f.block = syn::parse_quote! {{
+                    let client = crate::http::client()
+                        .expect("the HTTP client builds (a TLS backend is available)");
+                    Self::new_with_client(baseurl, client, inner)
+                }};
+                replaced += 1;
+            }
+        }
+    }
+    replaced
 }
 
 #[cfg(test)]
@@ -34,13 +57,19 @@ mod tests {
                 }
             }
         };
-        assert_eq!(super::crate_http_client(&mut file), 2);
+        assert_eq!(super::crate_http_client(&mut file), 1);
         let code = file.to_token_stream().to_string();
         assert!(!code.contains("ClientBuilder :: new"), "{code}");
+        assert!(
+            !code.contains("timeout"),
+            "no timeout but the transport's: {code}"
+        );
+        assert!(!code.contains("unwrap"), "{code}");
         assert_eq!(
-            code.matches("crate :: http :: client_builder ()").count(),
-            2,
+            code.matches("crate :: http :: client ()").count(),
+            1,
             "{code}"
         );
+        assert!(code.contains("# Panics"), "{code}");
     }
 }

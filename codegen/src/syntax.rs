@@ -48,6 +48,23 @@ pub(crate) fn calls(call: &syn::ExprCall, tail: &[&str]) -> bool {
             .all(|(ident, name)| *ident == name)
 }
 
+/// Whether `block` calls a function whose path ends with `tail`.
+pub(crate) fn block_calls(block: &syn::Block, tail: &[&str]) -> bool {
+    struct Find<'a> {
+        tail: &'a [&'a str],
+        found: bool,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Find<'_> {
+        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+            self.found |= calls(call, self.tail);
+            syn::visit::visit_expr_call(self, call);
+        }
+    }
+    let mut find = Find { tail, found: false };
+    syn::visit::Visit::visit_block(&mut find, block);
+    find.found
+}
+
 /// Makes every call of a function whose path ends with `tail` call `to` instead, with the same
 /// arguments; returns how many.
 pub(crate) fn rename_calls(file: &mut syn::File, tail: &[&str], to: syn::Path) -> usize {
