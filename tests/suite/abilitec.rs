@@ -330,6 +330,17 @@ async fn documented_errors_decode_into_the_error_document() {
     }
 }
 
+/// A token endpoint at `/token` that hands out the token `t` for an hour.
+async fn mock_token(server: &MockServer) {
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/token");
+            then.status(200)
+                .json_body(serde_json::json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}));
+        })
+        .await;
+}
+
 /// A `Config` for the AbiliTec API at `server` (`/v1`), its token endpoint at `/token`.
 fn config(server: &MockServer) -> liveramp::Config {
     liveramp::Config::new()
@@ -395,13 +406,7 @@ async fn config_sends_the_role_with_every_call_and_client_credentials_to_the_tok
 #[tokio::test]
 async fn a_role_set_on_the_call_is_not_sent_twice() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path("/token");
-            then.status(200)
-                .json_body(serde_json::json!({"access_token": "t", "expires_in": 3600}));
-        })
-        .await;
+    mock_token(&server).await;
     let once = server
         .mock_async(|when, then| {
             when.method(POST)
@@ -685,14 +690,7 @@ async fn a_429_asking_for_centuries_pauses_the_bucket_no_longer_than_the_policy_
     // Found by review: the largest `Retry-After` overflowed the bucket's pause (a panic), and a
     // merely huge one paused every call for years.
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path("/token");
-            then.status(200).json_body(
-                serde_json::json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}),
-            );
-        })
-        .await;
+    mock_token(&server).await;
     let refused = server
         .mock_async(|when, then| {
             when.method(POST).path("/v1/people/match");

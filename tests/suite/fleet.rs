@@ -298,8 +298,7 @@ async fn a_dead_workers_lease_expires_and_the_file_is_recorded_done_once() {
             .unwrap(),
         Claim::Done
     );
-    let client = redis::Client::open(redis.url()).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let mut connection = connect(&redis).await;
     let done: usize = redis::cmd("SCARD")
         .arg("leases:consent:done")
         .query_async(&mut connection)
@@ -365,6 +364,27 @@ async fn a_429_seen_by_one_process_pauses_the_bucket_for_the_fleet() {
     );
 }
 
+/// A connection of the test's own to `redis`.
+async fn connect(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+/// The key under which the fleet with `prefix` stores its one token.
+async fn token_key(connection: &mut redis::aio::MultiplexedConnection, prefix: &str) -> String {
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:token:*"))
+        .query_async(connection)
+        .await
+        .unwrap();
+    keys.into_iter()
+        .find(|k| !k.ends_with(":lock"))
+        .expect("a stored token")
+}
+
 /// A token endpoint whose every token says it lives `expires_in` seconds.
 async fn token_endpoint(expires_in: &'static str) -> (KeepAliveServer, Arc<AtomicUsize>) {
     let fetches = Arc::new(AtomicUsize::new(0));
@@ -402,19 +422,11 @@ async fn a_token_said_to_live_for_ever_is_shared_for_a_year_at_most() {
         1,
         "the second process read Redis"
     );
-    let mut redis = redis::Client::open(redis.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("forever:token:*")
-        .query_async(&mut redis)
-        .await
-        .unwrap();
+    let mut connection = connect(&redis).await;
+    let key = token_key(&mut connection, "forever").await;
     let ttl_ms: i64 = redis::cmd("PTTL")
-        .arg(&keys[0])
-        .query_async(&mut redis)
+        .arg(&key)
+        .query_async(&mut connection)
         .await
         .unwrap();
     assert!(
@@ -429,11 +441,7 @@ async fn a_fleet_pause_set_for_ever_does_not_hold_the_token_fetch() {
     // timeout, and every caller of the cache joins the fetch in flight.
     let redis = RedisServer::start();
     let (server, fetches) = token_endpoint("3600").await;
-    let mut connection = redis::Client::open(redis.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut connection = connect(&redis).await;
     let _: () = redis::cmd("SET")
         .arg("paused:limit:tokens:pause")
         .arg("99999999999999999")
@@ -490,19 +498,10 @@ async fn a_stored_token_grown_huge_is_not_read_whole() {
         .token()
         .await
         .unwrap();
-    let mut connection = redis::Client::open(redis.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("huge:token:*")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
-    let token_key = keys.iter().find(|k| !k.ends_with(":lock")).unwrap();
+    let mut connection = connect(&redis).await;
+    let key = token_key(&mut connection, "huge").await;
     let _: () = redis::cmd("SET")
-        .arg(token_key)
+        .arg(&key)
         .arg("x".repeat(8 * 1024 * 1024))
         .query_async(&mut connection)
         .await
