@@ -129,6 +129,7 @@ impl Default for PollConfig {
 
 /// What one answer says about the operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PollState<P, T> {
     /// Not finished; the progress to report.
     Pending(P),
@@ -140,6 +141,7 @@ pub enum PollState<P, T> {
 
 /// What a request error means for the wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorClass {
     /// Trying again later may succeed; wait at least `retry_after` (capped) if the server said so.
     Transient {
@@ -161,6 +163,7 @@ pub enum PollEvent<P, T> {
 
 /// Why a wait ended without a value.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PollError<E> {
     /// The operation reached a terminal failure state.
     #[error("the operation failed: {detail}")]

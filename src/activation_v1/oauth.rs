@@ -52,6 +52,7 @@ impl Client {
 
 /// A started authorization: where to send the user, and the state to expect back. `Debug`
 /// leaves out the URL, which carries the state.
+#[non_exhaustive]
 pub struct AccountAuthorization {
     /// The platform's authorization page.
     pub authorization_url: String,

@@ -65,6 +65,7 @@ pub trait SyncStore: Send + Sync {
 
 /// What a sync directory holds: one entry per handled consent file, by file ID.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Manifest {
     /// The manifest format version.
     pub version: u32,
@@ -75,6 +76,7 @@ pub struct Manifest {
 /// One consent file a sync downloaded and handled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SyncedFile {
     /// The consent file's ID.
     pub id: String,
