@@ -77,7 +77,7 @@ impl RateLimits {
 
 /// One bucket: a GCRA limiter and a pause that a `429` with `Retry-After` sets for everyone.
 #[derive(Debug)]
-pub struct Limiter {
+pub(crate) struct Limiter {
     gcra: DefaultDirectRateLimiter,
     paused_until: Mutex<Option<Instant>>,
     /// The fleet's bucket, tried first; this one limits alone while Redis does not answer.

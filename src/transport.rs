@@ -136,7 +136,7 @@ impl TransportBuilder {
     }
 
     /// Adds `name=value` to the query of every request that does not carry `name` already
-    /// (the AbiliTec `role`).
+    /// (the AbiliTec `role`). One such parameter: a second call replaces the first.
     pub fn query_param(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.inner.query = Some((name, value.into()));
         self
