@@ -116,6 +116,7 @@ pub struct SyncReport {
 #[non_exhaustive]
 pub enum SyncError {
     /// Another sync holds the directory's lock.
+    #[non_exhaustive]
     #[error("another consent sync is running in {}; try again when it is done", dir.display())]
     Busy {
         /// The directory.
@@ -125,6 +126,7 @@ pub enum SyncError {
     #[error("listing the consent files failed")]
     List(#[source] Box<crate::Error>),
     /// Downloading one file failed, after its retries.
+    #[non_exhaustive]
     #[error("downloading consent file {id} failed")]
     Download {
         /// The consent file's ID.
@@ -134,6 +136,7 @@ pub enum SyncError {
         source: DownloadError,
     },
     /// The body ended before the announced length.
+    #[non_exhaustive]
     #[error("consent file {id} ended after {received} of {expected} bytes")]
     Truncated {
         /// The consent file's ID.
@@ -145,6 +148,7 @@ pub enum SyncError {
     },
     /// The file is larger than [`Syncer::max_file_bytes`] allows (announced so, or found so
     /// while it was written); nothing of it is kept.
+    #[non_exhaustive]
     #[error("consent file {id} is larger than {limit} bytes")]
     TooLarge {
         /// The consent file's ID.
@@ -153,6 +157,7 @@ pub enum SyncError {
         limit: u64,
     },
     /// The body ended with the connection, which does not prove it whole.
+    #[non_exhaustive]
     #[error(
         "consent file {id} ended with the connection after {received} bytes, without a length \
          or chunked framing to prove it whole"
@@ -164,6 +169,7 @@ pub enum SyncError {
         received: u64,
     },
     /// The handler failed on a file; it was not recorded done.
+    #[non_exhaustive]
     #[error("handling consent file {id} failed")]
     Handler {
         /// The consent file's ID.
@@ -173,6 +179,7 @@ pub enum SyncError {
         source: StoreError,
     },
     /// The store failed.
+    #[non_exhaustive]
     #[error("the sync store failed on consent file {id}")]
     Store {
         /// The consent file's ID.
@@ -187,6 +194,7 @@ pub enum SyncError {
     #[error("the sync store failed to finish (every file is recorded)")]
     Finish(#[source] StoreError),
     /// A local file operation failed.
+    #[non_exhaustive]
     #[error("{action} {}", path.display())]
     Io {
         /// What was being done.

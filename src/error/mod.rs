@@ -39,6 +39,7 @@ const EXCERPT_SCAN_BYTES: usize = 64 * 1024;
 #[non_exhaustive]
 pub enum Error {
     /// A value breaks a constraint documented in the spec; nothing was sent.
+    #[non_exhaustive]
     #[error("invalid request: `{field}` {reason}; nothing was sent")]
     InvalidField {
         /// The field: the builder method (`zip_code`) or the wire name (`integrationID`).
@@ -56,6 +57,7 @@ pub enum Error {
     #[error("{0}")]
     Edge(EdgeError),
     /// A success answer's body is not what the spec documents.
+    #[non_exhaustive]
     #[error("the answer{} {detail}", .status.map(|s| format!(" ({s})")).unwrap_or_default())]
     Decode {
         /// The answer's status, when known.
@@ -64,18 +66,21 @@ pub enum Error {
         detail: String,
     },
     /// The answer had no body where the spec documents a JSON document.
+    #[non_exhaustive]
     #[error("the API answered {status} with an empty body where a JSON document was expected")]
     EmptyBody {
         /// The answer's status.
         status: StatusCode,
     },
     /// A success answer was longer than the configured limit; it was not read further.
+    #[non_exhaustive]
     #[error("the answer is longer than the {limit}-byte limit; it was not read further")]
     BodyTooLarge {
         /// The limit, in bytes (`Config::with_max_body_bytes`).
         limit: usize,
     },
     /// The request or its answer was lost on the way (connect, reset, timeout, torn body).
+    #[non_exhaustive]
     #[error("{kind} after {attempts} attempt(s)")]
     Network {
         /// What went wrong.
@@ -90,6 +95,7 @@ pub enum Error {
     #[error("could not get an access token: {0}")]
     Auth(AuthError),
     /// The call's overall deadline passed.
+    #[non_exhaustive]
     #[error("the call did not finish within its {deadline:?} deadline ({attempts} attempt(s))")]
     DeadlineExceeded {
         /// The deadline of the call.
@@ -101,6 +107,7 @@ pub enum Error {
         last: Option<Box<Error>>,
     },
     /// Retries were stopped because the retry budget is spent (an outage is likely).
+    #[non_exhaustive]
     #[error("retry budget exhausted after {attempts} attempt(s): the API keeps failing")]
     RetryBudgetExhausted {
         /// How many attempts were made.

@@ -165,7 +165,7 @@ async fn invalid_match_parameters_are_refused_before_sending() {
         .await;
     let bad_zip = client(&server).match_people().zip_code("9410").send().await;
     match bad_zip {
-        Err(liveramp::Error::InvalidField { field, reason }) => {
+        Err(liveramp::Error::InvalidField { field, reason, .. }) => {
             assert_eq!(field, "zip_code");
             assert!(reason.starts_with("must match the pattern"), "{reason}");
         }

@@ -759,7 +759,7 @@ async fn segment_statuses_without_segment_ids_are_refused_before_sending() {
         .unwrap_err();
     any.assert_calls_async(0).await;
     match &error {
-        liveramp::Error::InvalidField { field, reason } => {
+        liveramp::Error::InvalidField { field, reason, .. } => {
             assert_eq!(
                 (field.as_str(), reason.as_str()),
                 ("segmentIDs", "must be sent")

@@ -544,7 +544,7 @@ async fn a_file_over_the_size_limit_is_refused_and_nothing_of_it_is_kept() {
             .await
             .unwrap_err();
         match &error {
-            SyncError::TooLarge { id, limit: l } => {
+            SyncError::TooLarge { id, limit: l, .. } => {
                 assert_eq!((id.as_str(), *l), (FILE_ID, limit), "{case}")
             }
             other => panic!("{case}: {other:?}"),

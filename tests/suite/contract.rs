@@ -390,7 +390,7 @@ async fn empty_and_dot_path_parameters_never_reach_the_wire() {
             .await
             .unwrap_err();
         match &error {
-            liveramp::Error::InvalidField { field, reason } => {
+            liveramp::Error::InvalidField { field, reason, .. } => {
                 assert_eq!(field, "integration_connection_id");
                 assert!(reason.contains("must not be empty"), "{reason}");
             }
@@ -558,7 +558,7 @@ async fn memory_is_bounded_whatever_the_server_sends() {
         );
         let error = client.list_consent_files().send().await.unwrap_err();
         assert!(
-            matches!(error, liveramp::Error::BodyTooLarge { limit: 16_384 }),
+            matches!(error, liveramp::Error::BodyTooLarge { limit: 16_384, .. }),
             "{error:?}"
         );
         assert_eq!(server.hits(), 1, "not retried");

@@ -705,7 +705,7 @@ async fn a_success_body_cut_short_inside_its_json_is_a_decode_error() {
         .await
         .unwrap_err();
     match &err {
-        liveramp::Error::Decode { status, detail } => {
+        liveramp::Error::Decode { status, detail, .. } => {
             // Left to the typed decode, which does not know the status.
             assert_eq!(*status, None);
             // Described, not quoted: a success body may hold personal data.
