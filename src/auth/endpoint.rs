@@ -30,6 +30,8 @@ const PUBLIC_FIELDS: [&str; 3] = ["grant_type", "scope", "response_type"];
 pub(crate) struct TokenEndpoint {
     client: Client,
     url: Url,
+    /// The URL as errors name it (`config::shown_url`: without its query or fragment).
+    shown: String,
     timeout: Duration,
     limiters: Option<std::sync::Arc<crate::limit::Limiters>>,
 }
@@ -37,7 +39,6 @@ pub(crate) struct TokenEndpoint {
 impl TokenEndpoint {
     /// An endpoint at `url` whose requests time out after `timeout`.
     pub(crate) fn new(url: &str, timeout: Duration) -> Result<Self, AuthError> {
-        let url = crate::config::check_url(url)?;
         let client = crate::http::client_builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -45,12 +46,7 @@ impl TokenEndpoint {
             .map_err(|e| {
                 AuthError::config("cannot build the token endpoint's HTTP client").with_source(e)
             })?;
-        Ok(Self {
-            client,
-            url,
-            timeout,
-            limiters: None,
-        })
+        Self::at(url, timeout, client, None)
     }
 
     /// An endpoint at `url` that sends through `client` (a `Config`'s shared client), each
@@ -61,12 +57,22 @@ impl TokenEndpoint {
         client: Client,
         limiters: std::sync::Arc<crate::limit::Limiters>,
     ) -> Result<Self, AuthError> {
+        Self::at(url, timeout, client, Some(limiters))
+    }
+
+    fn at(
+        url: &str,
+        timeout: Duration,
+        client: Client,
+        limiters: Option<std::sync::Arc<crate::limit::Limiters>>,
+    ) -> Result<Self, AuthError> {
         let url = crate::config::check_url(url)?;
         Ok(Self {
+            shown: crate::config::shown_url(&url),
             client,
             url,
             timeout,
-            limiters: Some(limiters),
+            limiters,
         })
     }
 
@@ -116,8 +122,7 @@ impl TokenEndpoint {
                     AuthErrorKind::Unavailable,
                     format!(
                         "the token request to {} waited {:?} for the token rate limit",
-                        crate::config::shown_url(&self.url),
-                        self.timeout
+                        self.shown, self.timeout
                     ),
                 ));
             }
@@ -148,7 +153,7 @@ impl TokenEndpoint {
                     AuthErrorKind::InvalidResponse,
                     format!(
                         "token endpoint {} answered HTTP {status} with more than {limit} bytes",
-                        crate::config::shown_url(&self.url)
+                        self.shown
                     ),
                 )
                 .with_status(status));
@@ -161,7 +166,7 @@ impl TokenEndpoint {
                 .map(|(_, value)| *value)
                 .chain(basic.into_iter().flat_map(|(id, secret)| [id, secret])),
         );
-        interpret(&self.url, status, &body, &secrets).map_err(|e| e.with_retry_after(retry_after))
+        interpret(&self.shown, status, &body, &secrets).map_err(|e| e.with_retry_after(retry_after))
     }
 
     /// [`request`](Self::request) with owned field values.
@@ -198,7 +203,7 @@ impl TokenEndpoint {
         } else {
             "request failed"
         };
-        let shown = crate::config::shown_url(&self.url);
+        let shown = &self.shown;
         let message = match status {
             Some(status) => format!("token endpoint {shown}: {what} (HTTP {status})"),
             None => format!("token endpoint {shown}: {what}"),
@@ -212,15 +217,15 @@ impl TokenEndpoint {
     }
 }
 
-/// Reads a token endpoint's answer: a bearer token, or the error it describes.
+/// Reads a token endpoint's answer: a bearer token, or the error it describes, naming the
+/// endpoint as `url` (shown without its query).
 pub(crate) fn interpret(
-    url: &Url,
+    url: &str,
     status: u16,
     body: &[u8],
     secrets: &Redactor,
 ) -> Result<FetchedToken, AuthError> {
     let clean = |text: &str, max: usize| clean(&secrets.redact(text), max);
-    let url = crate::config::shown_url(url);
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let object = json.as_ref().and_then(Value::as_object);
     let oauth_code = object
@@ -330,8 +335,8 @@ fn clean(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
-    fn url() -> Url {
-        Url::parse("https://sso.example.com/token").unwrap()
+    fn url() -> String {
+        "https://sso.example.com/token".to_owned()
     }
 
     #[test]

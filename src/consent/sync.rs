@@ -648,14 +648,14 @@ async fn write_body(
     let mut out = tokio::fs::File::create(path)
         .await
         .map_err(SyncError::io("creating", path))?;
-    let mut written = 0;
+    let mut written: u64 = 0;
     loop {
         let chunk = body.chunk().await.map_err(|source| SyncError::Download {
             id: id.to_owned(),
             source,
         })?;
         let Some(chunk) = chunk else { break };
-        if written + chunk.len() as u64 > limit {
+        if written.saturating_add(chunk.len() as u64) > limit {
             return Err(SyncError::TooLarge {
                 id: id.to_owned(),
                 limit,

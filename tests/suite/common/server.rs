@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 /// Ports tried before giving up on a process that keeps exiting before it listens.
 const ATTEMPTS: usize = 5;
+/// The longest piece of a line of a process's stdout read at once.
+const LINE_BYTES: u64 = 16 * 1024;
 /// Lines of a process's stdout kept to explain why it did not start.
 const LAST_LINES: usize = 8;
 
@@ -82,23 +84,24 @@ pub fn start(mut command: Command, ready: &str, timeout: Duration) -> Result<Chi
     }
 }
 
-/// Sends each line of `stdout` while someone receives, then reads the rest to its end.
+/// Sends each line of `stdout` (a longer one in pieces of [`LINE_BYTES`]) while someone
+/// receives, then reads the rest to its end.
 fn forward_lines(stdout: impl Read, lines: mpsc::Sender<String>) {
     let mut reader = BufReader::new(stdout);
     let mut line = Vec::new();
-    let mut forwarding = true;
     loop {
         line.clear();
-        match reader.read_until(b'\n', &mut line) {
+        match (&mut reader).take(LINE_BYTES).read_until(b'\n', &mut line) {
             Ok(0) | Err(_) => return,
-            Ok(_) if forwarding => {
-                forwarding = lines
-                    .send(String::from_utf8_lossy(&line).trim_end().to_owned())
-                    .is_ok();
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+                if lines.send(text).is_err() {
+                    break;
+                }
             }
-            Ok(_) => {}
         }
     }
+    let _ = std::io::copy(&mut reader, &mut std::io::sink());
 }
 
 /// A loopback port that was free a moment ago.
