@@ -59,6 +59,19 @@ fn every_30s() -> PollConfig {
 }
 
 #[tokio::test]
+async fn a_refused_validity_is_not_quoted() {
+    // Found by review: the error quoted the value given, unlike every other refused input.
+    let server = MockServer::start_async().await;
+    let error = client(&server)
+        .request_oauth2_credentials("fb", Duration::from_secs(98_765))
+        .await
+        .unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("98765"), "{shown}");
+    assert!(shown.contains("300..=43200"), "{shown}");
+}
+
+#[tokio::test]
 async fn validity_outside_300_to_43200_seconds_is_refused_before_sending() {
     let server = MockServer::start_async().await;
     let mock = server
