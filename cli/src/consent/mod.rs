@@ -15,7 +15,8 @@ use liveramp::consent::sync::{self, SyncError, SyncObserver, SyncReport};
 /// The `consent` subcommands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum ConsentCommand {
-    /// Lists every consent file (all pages).
+    /// Lists every consent file (all pages). Their signed download URLs are left out: anyone
+    /// holding one could fetch the file; `sync` downloads them.
     List,
     /// Downloads every consent file into DIR exactly once; a rerun resumes.
     Sync {
@@ -70,15 +71,25 @@ async fn list(client: &liveramp::consent::Client, out: Output) -> Result<(), Cli
     let files = sync::list_all(client).await;
     spinner.finish_and_clear();
     let files = files?;
-    out.emit(&files, |files| {
+    let shown: Vec<serde_json::Value> = files.iter().map(without_signed_url).collect();
+    out.emit(&shown, |_| {
         let mut text = format!("{} consent file(s)\n", files.len());
-        for file in files {
+        for file in &files {
             text.push_str(&human_file(file));
             text.push('\n');
         }
         text
     });
     Ok(())
+}
+
+/// A listed file as JSON without its `fileURL`, whose query signs the download.
+fn without_signed_url(file: &ConsentFile) -> serde_json::Value {
+    let mut value = serde_json::to_value(file).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("fileURL");
+    }
+    value
 }
 
 fn human_file(file: &ConsentFile) -> String {

@@ -258,6 +258,14 @@ async fn consent_list_and_a_sync_cut_by_a_fault_then_finished() {
     let files = h.json(&["consent", "list"]).await;
     let file_ids = ids(&files);
     assert!(file_ids.len() >= 2);
+    // A signed URL lets anyone download the file: the listing leaves it out, in both modes.
+    for file in files.as_array().unwrap() {
+        assert!(file.get("fileURL").is_none(), "{file}");
+        assert!(file.get("createdAt").is_some(), "{file}");
+    }
+    let human = h.run(&["consent", "list"]).await;
+    assert!(human.status.success());
+    assert!(!String::from_utf8_lossy(&human.stdout).contains("signature="));
 
     let dir = h.dir.path().join("consent");
     let dir_arg = dir.to_str().unwrap();
