@@ -2,11 +2,11 @@
 //!
 //! [`Redactor`] removes, in one linear pass over the text:
 //! - bearer credentials (`Bearer <token>`, any case) and JWT-looking strings (`eyJ…`);
-//! - the exact values it was told about, in their URL and form encodings, with ASCII letters in
-//!   any case and other letters as given, all upper case or all lower case (`José`, `JOSÉ`):
-//!   the secrets of the call (its token, API key, client secret, password) and the personal data
-//!   it sent (query values, string values of its body). A server that echoes a request back in
-//!   its error therefore has the echo removed.
+//! - the exact values it was told about, with their letters in any case (`José`, `JOSÉ`,
+//!   `jOSÉ`), and in their URL and form encodings with ASCII letters in any case and other
+//!   letters as given, all upper case or all lower case: the secrets of the call (its token, API
+//!   key, client secret, password) and the personal data it sent (query values, string values of
+//!   its body). A server that echoes a request back in its error therefore has the echo removed.
 //!
 //! Values shorter than [`MIN_VALUE_CHARS`] are not removed: they would erase ordinary words and
 //! numbers from every message (a `limit` of `10`, a state `CA`).
@@ -57,6 +57,9 @@ pub struct Redactor {
     automaton: Option<Arc<AhoCorasick>>,
     /// Patterns below this index are the built-in markers (see [`MARKERS`]).
     markers: usize,
+    /// Whether a value has letters beyond ASCII: text that has some too is then searched with
+    /// its letters folded ([`fold`]), as those values' patterns are.
+    folds: bool,
 }
 
 /// Pattern 0: `bearer ` (any case); pattern 1: `eyJ` (checked case-sensitively on match).
@@ -96,26 +99,37 @@ impl Redactor {
     pub fn new<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Self {
         let mut patterns: Vec<String> = MARKERS.iter().map(|m| (*m).to_owned()).collect();
         let mut kept: Vec<String> = Vec::new();
+        let mut folds = false;
         for value in values {
             let value = value.as_ref();
             if value.chars().count() < MIN_VALUE_CHARS || kept.iter().any(|k| k == value) {
                 continue;
             }
             kept.push(value.to_owned());
-            // The automaton ignores case for ASCII only: a server that echoes `José` as `JOSÉ`
-            // is matched by the value's upper- and lower-case forms.
+            // The automaton ignores case for ASCII only: a value with other letters is searched
+            // folded, in text folded alike, so that `José` matches `JOSÉ` and `jOSÉ`; its
+            // encodings, which the folding leaves as they are, in upper and lower case.
+            let mut variants = Vec::new();
             let cases = match value.is_ascii() {
                 true => vec![value.to_owned()],
-                false => vec![value.to_owned(), value.to_uppercase(), value.to_lowercase()],
+                false => {
+                    folds = true;
+                    variants.push(fold(value).0);
+                    vec![value.to_owned(), value.to_uppercase(), value.to_lowercase()]
+                }
             };
             for case in cases {
                 let encoded: String =
                     url::form_urlencoded::byte_serialize(case.as_bytes()).collect();
                 let percent = encoded.replace('+', "%20");
-                for variant in [case, encoded, percent] {
-                    if !patterns.contains(&variant) {
-                        patterns.push(variant);
-                    }
+                if case.is_ascii() {
+                    variants.push(case);
+                }
+                variants.extend([encoded, percent]);
+            }
+            for variant in variants {
+                if !patterns.contains(&variant) {
+                    patterns.push(variant);
                 }
             }
         }
@@ -136,11 +150,13 @@ impl Redactor {
             Ok(automaton) => Self {
                 markers: MARKERS.len(),
                 automaton: Some(automaton),
+                folds,
             },
             // Unreachable in practice (two short literal patterns); fail closed.
             Err(_) => Self {
                 markers: 0,
                 automaton: None,
+                folds: false,
             },
         }
     }
@@ -151,29 +167,70 @@ impl Redactor {
         let Some(automaton) = &self.automaton else {
             return REDACTED.to_owned();
         };
+        let folded = (self.folds && !text.is_ascii()).then(|| fold(text));
+        let (haystack, shifts) = match &folded {
+            Some((folded, shifts)) => (folded.as_str(), shifts.as_slice()),
+            None => (text, &[][..]),
+        };
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
         let mut resume = 0;
-        for found in automaton.find_iter(text) {
-            if found.start() < resume {
+        for found in automaton.find_iter(haystack) {
+            // Where the match is in `text` itself: a match starts and ends between characters.
+            let (start, found_end) = (
+                original_offset(shifts, found.start()),
+                original_offset(shifts, found.end()),
+            );
+            if start < resume {
                 continue;
             }
             let index = found.pattern().as_usize();
             let end = match (index, self.markers) {
-                (0, 2) => token_end(text, found.end()),
-                (1, 2) if &text[found.start()..found.end()] == "eyJ" => {
-                    token_end(text, found.end())
-                }
+                (0, 2) => token_end(text, found_end),
+                (1, 2) if text.get(start..found_end) == Some("eyJ") => token_end(text, found_end),
                 (1, 2) => continue,
-                _ => found.end(),
+                _ => found_end,
             };
-            out.push_str(&text[copied..found.start()]);
+            out.push_str(&text[copied..start]);
             out.push_str(REDACTED);
             copied = end;
             resume = end;
         }
         out.push_str(&text[copied..]);
         out
+    }
+}
+
+/// `text` with each character that has a single lower-case form in it (and a final `ς` as
+/// `σ`), and where the two differ in length: the offsets, in the folded text and in `text`,
+/// after each character whose folding changed its length.
+fn fold(text: &str) -> (String, Vec<(usize, usize)>) {
+    let mut folded = String::with_capacity(text.len());
+    let mut shifts = Vec::new();
+    for (at, c) in text.char_indices() {
+        let mut lower = c.to_lowercase();
+        let one = match (lower.next(), lower.next()) {
+            (Some('ς'), None) => 'σ',
+            (Some(l), None) => l,
+            _ => c,
+        };
+        folded.push(one);
+        if one.len_utf8() != c.len_utf8() {
+            shifts.push((folded.len(), at + c.len_utf8()));
+        }
+    }
+    (folded, shifts)
+}
+
+/// The offset in the original text of `offset`, between two characters of its folding, from
+/// the folding's `shifts` (see [`fold`]).
+fn original_offset(shifts: &[(usize, usize)], offset: usize) -> usize {
+    match shifts.partition_point(|&(folded, _)| folded <= offset) {
+        0 => offset,
+        after => {
+            let (folded, original) = shifts[after - 1];
+            original + (offset - folded)
+        }
     }
 }
 
@@ -241,6 +298,38 @@ mod tests {
             assert!(!shown.to_lowercase().contains("garc"), "{shown}");
             assert!(!shown.to_lowercase().contains("lstrup"), "{shown}");
         }
+    }
+
+    #[test]
+    fn a_value_echoed_in_mixed_case_beyond_ascii_is_removed() {
+        // Found by review: `ólafur` echoed as `Ólafur`, or `ÉLODIE` as `Élodie`, was kept.
+        let redactor = Redactor::new(["ólafur jóhannsson", "ÉLODIE MÜLLER", "Ὀδυσσεύς"]);
+        for echoed in [
+            "no match for Ólafur Jóhannsson.",
+            "no match for ÓLAFUR jóhannsson.",
+            "no match for Élodie Müller.",
+            "no match for élodie MÜLLER.",
+            "no match for ὀδυσσεύς.",
+            "no match for ὈΔΥΣΣΕΎΣ.",
+        ] {
+            assert_eq!(
+                redactor.redact(echoed),
+                "no match for [redacted].",
+                "{echoed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_folding_that_changes_lengths_keeps_the_text_around_a_match() {
+        // The Kelvin sign (3 bytes) folds to `k` (1 byte), `Ⱥ` (2 bytes) to `ⱥ` (3 bytes):
+        // what lies between, and a marker after them, keep their places.
+        let redactor = Redactor::new(["Ólafur"]);
+        assert_eq!(
+            redactor.redact("\u{212A}ey ÓLAFUR Ⱥx ólafur, Bearer abc.def and eyJhb.x end"),
+            "\u{212A}ey [redacted] Ⱥx [redacted], [redacted] and [redacted] end"
+        );
+        assert_eq!(redactor.redact("only ascii: olafur"), "only ascii: olafur");
     }
 
     #[test]
