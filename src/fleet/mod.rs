@@ -26,6 +26,11 @@
 //! A Redis outage never fails a call: tokens are then fetched per process and the limits are
 //! enforced per process, until Redis answers again. Keys start with the fleet's prefix: give
 //! each account (each set of credentials and limits) its own.
+//!
+//! Keys are `prefix:v1:kind:name`. The `v1` ([`KEY_FORMAT`]) changes with any release that
+//! stores something an earlier one would misread: during a rolling upgrade across such a
+//! release, the two versions keep apart (each with its own token and limits) instead of
+//! corrupting each other's state.
 
 pub mod leases;
 pub mod limit;
@@ -34,6 +39,9 @@ pub mod tokens;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+/// The format of what the crate stores in Redis, the second part of every key.
+pub const KEY_FORMAT: &str = "v1";
 
 /// How long a Redis command may take before the crate falls back to working locally.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
@@ -74,9 +82,9 @@ impl Fleet {
         }
     }
 
-    /// `prefix:kind:name`.
+    /// `prefix:v1:kind:name`.
     pub(crate) fn key(&self, kind: &str, name: &str) -> String {
-        format!("{}:{kind}:{name}", self.prefix)
+        format!("{}:{KEY_FORMAT}:{kind}:{name}", self.prefix)
     }
 
     /// A clone of the connection, for one command.

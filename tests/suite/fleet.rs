@@ -300,7 +300,7 @@ async fn a_dead_workers_lease_expires_and_the_file_is_recorded_done_once() {
     );
     let mut connection = connect(&redis).await;
     let done: usize = redis::cmd("SCARD")
-        .arg("leases:consent:done")
+        .arg("leases:v1:consent:done")
         .query_async(&mut connection)
         .await
         .unwrap();
@@ -376,7 +376,7 @@ async fn connect(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
 /// The key under which the fleet with `prefix` stores its one token.
 async fn token_key(connection: &mut redis::aio::MultiplexedConnection, prefix: &str) -> String {
     let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:token:*"))
+        .arg(format!("{prefix}:v1:token:*"))
         .query_async(connection)
         .await
         .unwrap();
@@ -443,7 +443,7 @@ async fn a_fleet_pause_set_for_ever_does_not_hold_the_token_fetch() {
     let (server, fetches) = token_endpoint("3600").await;
     let mut connection = connect(&redis).await;
     let _: () = redis::cmd("SET")
-        .arg("paused:limit:tokens:pause")
+        .arg("paused:v1:limit:tokens:pause")
         .arg("99999999999999999")
         .query_async(&mut connection)
         .await
