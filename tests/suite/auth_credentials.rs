@@ -233,7 +233,7 @@ async fn config_from_vars_gives_an_authenticated_consent_client() {
 
 #[test]
 fn only_a_regular_file_of_bounded_size_is_read() {
-    // A FIFO would block the read forever; it is refused before it is opened.
+    // A FIFO would block the read forever; it is refused without waiting for a writer.
     let dir = std::env::temp_dir().join(format!("liveramp-auth-fifo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let fifo = dir.join("credentials.fifo");

@@ -512,7 +512,7 @@ fn a_manifest_too_large_or_not_a_file_is_refused_without_reading_it() {
     std::thread::spawn(move || sent.send(Manifest::load(&path)));
     let error = loaded
         .recv_timeout(Duration::from_secs(10))
-        .expect("the manifest is refused without being opened")
+        .expect("the manifest is refused without waiting for a writer")
         .unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
     assert!(error.to_string().contains(MANIFEST_NAME), "{error}");
