@@ -199,27 +199,33 @@ pub async fn create_connection(
     client: &Client,
     create: &CreateConnection,
 ) -> Result<types::CreatedId, CliError> {
-    let input = types::IntegrationConnectionInput {
-        integration_id: [create.destination_id.clone(), create.integration_id.clone()],
-        properties: create
-            .properties
-            .iter()
-            .map(|(key, value)| types::IntegrationConnectionProperty {
-                property_key: key.clone(),
-                property_value: value.clone(),
-            })
-            .collect(),
-        device_types: create
-            .device_types
-            .iter()
-            .map(|t| types::DeviceType::from(t.to_uppercase()))
-            .collect(),
-        oauth_connection_id: create.oauth_connection_id.clone(),
-        distribution_manager_name: create.distribution_manager_name.clone(),
-    };
+    let properties = create
+        .properties
+        .iter()
+        .map(|(key, value)| {
+            types::IntegrationConnectionProperty::try_from(
+                types::IntegrationConnectionProperty::builder()
+                    .property_key(key.clone())
+                    .property_value(value.clone()),
+            )
+            .map_err(|e| CliError::usage(format!("--property {key}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let device_types: Vec<_> = create
+        .device_types
+        .iter()
+        .map(|t| types::DeviceType::from(t.to_uppercase()))
+        .collect();
     Ok(client
         .create_integration_connection()
-        .body(input)
+        .body_map(|input| {
+            input
+                .integration_id([create.destination_id.clone(), create.integration_id.clone()])
+                .properties(properties)
+                .device_types(device_types)
+                .oauth_connection_id(create.oauth_connection_id.clone())
+                .distribution_manager_name(create.distribution_manager_name.clone())
+        })
         .send()
         .await
         .map_err(lib_error)?

@@ -26,6 +26,7 @@ mod answer;
 mod batch;
 mod catalog;
 mod client;
+mod exhaustive;
 mod headers;
 mod names;
 mod open_enum;
@@ -251,6 +252,13 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
     .map_err(|e| error(spec, format!("progenitor: {e}")))?;
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| error(spec, format!("generated code does not parse: {e}")))?;
+    if exhaustive::mark_structs(&mut file) == 0 && exhaustive::has_object_schemas(doc) {
+        return Err(error(
+            spec,
+            "progenitor no longer generates structs with named fields in its `types` module \
+             the way codegen/src/exhaustive.rs expects: update that step",
+        ));
+    }
     let enums = string_enums(doc);
     let types = file
         .items

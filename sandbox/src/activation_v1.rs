@@ -93,9 +93,8 @@ pub(crate) fn ops() -> Vec<Op> {
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    let body = ErrorMessage {
-        message: message.into(),
-    };
+    let body = ErrorMessage::try_from(ErrorMessage::builder().message(message.into()))
+        .expect("every field is set");
     (status, Json(body)).into_response()
 }
 
@@ -119,12 +118,20 @@ async fn list_destinations(State(shared): State<AppState>, headers: HeaderMap) -
     or_return!(guard(&shared, &headers));
     let list: Vec<_> = destinations()
         .iter()
-        .map(|(id, name)| liveramp::activation_v1::types::Destination {
-            id: *id,
-            name: (*name).into(),
+        .map(|(id, name)| {
+            liveramp::activation_v1::types::Destination::try_from(
+                liveramp::activation_v1::types::Destination::builder()
+                    .id(*id)
+                    .name(*name),
+            )
+            .expect("every field is set")
         })
         .collect();
-    Json(DestinationList { destinations: list }).into_response()
+    Json(
+        DestinationList::try_from(DestinationList::builder().destinations(list))
+            .expect("every field is set"),
+    )
+    .into_response()
 }
 
 async fn template(State(shared): State<AppState>, headers: HeaderMap, query: Query) -> Response {
@@ -142,20 +149,33 @@ async fn template(State(shared): State<AppState>, headers: HeaderMap, query: Que
         );
     };
     let devices = || ["web", "ios", "android"].map(DeviceType::from).to_vec();
-    Json(DestinationAccountTemplate {
-        account: AccountTemplate {
-            destination_id: id,
-            integration_id: None,
-            name: Some(String::new()),
-            device_types: devices(),
-            properties: vec![TemplateProperty {
-                name: "advertiser_id".into(),
-                needed_for_device_types: devices(),
-                description: Some("Your advertiser ID at the destination platform.".into()),
-                value: Some(String::new()),
-            }],
-        },
-    })
+    Json(
+        DestinationAccountTemplate::try_from(
+            DestinationAccountTemplate::builder().account(
+                AccountTemplate::try_from(
+                    AccountTemplate::builder()
+                        .destination_id(id)
+                        .integration_id(None)
+                        .name(Some(String::new()))
+                        .device_types(devices())
+                        .properties(vec![
+                            TemplateProperty::try_from(
+                                TemplateProperty::builder()
+                                    .name("advertiser_id")
+                                    .needed_for_device_types(devices())
+                                    .description(Some(
+                                        "Your advertiser ID at the destination platform.".into(),
+                                    ))
+                                    .value(Some(String::new())),
+                            )
+                            .expect("every field is set"),
+                        ]),
+                )
+                .expect("every field is set"),
+            ),
+        )
+        .expect("every field is set"),
+    )
     .into_response()
 }
 
@@ -215,30 +235,36 @@ async fn create_account(
         );
     }
     let mut state = lock(&shared.activation_v1);
-    let account = Account {
-        id: state.next_id,
-        destination_id: new.destination_id,
-        integration_id: new.integration_id,
-        name: Some(new.name),
-        device_types: new
-            .device_types
-            .iter()
-            .map(|d| DeviceType::from(d.as_str()))
-            .collect(),
-        properties: new.properties,
-        oauth_status: if new.destination_id == OAUTH_DESTINATION {
-            OAuthStatus::OauthUnauthorized
-        } else {
-            OAuthStatus::OauthNotApplicable
-        },
-    };
+    let account = Account::try_from(
+        Account::builder()
+            .id(state.next_id)
+            .destination_id(new.destination_id)
+            .integration_id(new.integration_id)
+            .name(Some(new.name))
+            .device_types(
+                new.device_types
+                    .iter()
+                    .map(|d| DeviceType::from(d.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .properties(new.properties)
+            .oauth_status(if new.destination_id == OAUTH_DESTINATION {
+                OAuthStatus::OauthUnauthorized
+            } else {
+                OAuthStatus::OauthNotApplicable
+            }),
+    )
+    .expect("every field is set");
     state.next_id += 1;
     state.accounts.push(account.clone());
     (
         StatusCode::CREATED,
-        Json(DestinationAccountEnvelope {
-            destination_account: account,
-        }),
+        Json(
+            DestinationAccountEnvelope::try_from(
+                DestinationAccountEnvelope::builder().destination_account(account),
+            )
+            .expect("every field is set"),
+        ),
     )
         .into_response()
 }
@@ -251,9 +277,12 @@ async fn get_account(
     or_return!(guard(&shared, &headers));
     let state = lock(&shared.activation_v1);
     match state.accounts.iter().find(|a| a.id == id) {
-        Some(a) => Json(DestinationAccountEnvelope {
-            destination_account: a.clone(),
-        })
+        Some(a) => Json(
+            DestinationAccountEnvelope::try_from(
+                DestinationAccountEnvelope::builder().destination_account(a.clone()),
+            )
+            .expect("every field is set"),
+        )
         .into_response(),
         None => error(
             StatusCode::NOT_FOUND,
@@ -308,9 +337,10 @@ async fn authorize(
         },
     );
     let url = shared.url(&AUTHORIZE_PAGE.replace("{id}", &token));
-    Json(OAuthAuthorization {
-        authorization_url: url,
-    })
+    Json(
+        OAuthAuthorization::try_from(OAuthAuthorization::builder().authorization_url(url))
+            .expect("every field is set"),
+    )
     .into_response()
 }
 

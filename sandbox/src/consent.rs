@@ -70,26 +70,38 @@ fn files(shared: &Shared) -> Vec<ConsentFile> {
             let id = file_id(i);
             let kind = kinds[i % kinds.len()];
             let muid = kind == "MUID";
-            ConsentFile {
-                file_url: signed_url(shared, &id.to_string()).into(),
-                identifier_type: IdentifierType::from(kind),
-                muid_device_type: muid
-                    .then(|| MuidDeviceType::from(["AAID", "IDFA", "MIXED"][(i / 6) % 3])),
-                muid_format: muid
-                    .then(|| MuidFormat::from(if i % 12 == 0 { "RAW" } else { "HASHED" })),
-                request_type: RequestType::from(if i % 2 == 0 { "OPT_OUT" } else { "DELETE" }),
-                data_controller: DataController {
-                    controller_specifier: Some("SEAT_ID".into()),
-                    controller_id: Some(
-                        uuid_from(&["controller", &(i % 3).to_string()])
-                            .to_string()
-                            .to_uppercase(),
-                    ),
-                    liveramp_controlled: i % 3 == 0,
-                },
-                created_at: newest - chrono::Duration::hours(6 * i as i64),
-                id,
-            }
+            ConsentFile::try_from(
+                ConsentFile::builder()
+                    .file_url(signed_url(shared, &id.to_string()))
+                    .identifier_type(IdentifierType::from(kind))
+                    .muid_device_type(
+                        muid.then(|| MuidDeviceType::from(["AAID", "IDFA", "MIXED"][(i / 6) % 3])),
+                    )
+                    .muid_format(
+                        muid.then(|| MuidFormat::from(if i % 12 == 0 { "RAW" } else { "HASHED" })),
+                    )
+                    .request_type(RequestType::from(if i % 2 == 0 {
+                        "OPT_OUT"
+                    } else {
+                        "DELETE"
+                    }))
+                    .data_controller(
+                        DataController::try_from(
+                            DataController::builder()
+                                .controller_specifier(Some("SEAT_ID".into()))
+                                .controller_id(Some(
+                                    uuid_from(&["controller", &(i % 3).to_string()])
+                                        .to_string()
+                                        .to_uppercase(),
+                                ))
+                                .liveramp_controlled(i % 3 == 0),
+                        )
+                        .expect("every field is set"),
+                    )
+                    .created_at(newest - chrono::Duration::hours(6 * i as i64))
+                    .id(id),
+            )
+            .expect("every field is set")
         })
         .collect()
 }
@@ -110,11 +122,13 @@ fn signed_url(shared: &Shared, id: &str) -> String {
 }
 
 fn error(status: StatusCode, code: Option<&str>, message: &str) -> Response {
-    let body = Errors {
-        http_statuscode: i32::from(status.as_u16()),
-        message: message.into(),
-        error_code: code.map(String::from),
-    };
+    let body = Errors::try_from(
+        Errors::builder()
+            .http_statuscode(i32::from(status.as_u16()))
+            .message(message)
+            .error_code(code.map(String::from)),
+    )
+    .expect("every field is set");
     (status, Json(body)).into_response()
 }
 

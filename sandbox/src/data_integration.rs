@@ -131,10 +131,12 @@ pub(crate) fn ops() -> Vec<Op> {
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    let body = ErrorMessage {
-        message: message.into(),
-        status: Some(i32::from(status.as_u16())),
-    };
+    let body = ErrorMessage::try_from(
+        ErrorMessage::builder()
+            .message(message.into())
+            .status(Some(i32::from(status.as_u16()))),
+    )
+    .expect("every field is set");
     (status, Json(body)).into_response()
 }
 
@@ -158,11 +160,13 @@ const TYPES: &[(&str, &str, bool)] = &[
 ];
 
 fn connection_type((kind, name, oauth): (&str, &str, bool)) -> ConnectionType {
-    ConnectionType {
-        connection_type: kind.into(),
-        connection_type_name: Some(name.into()),
-        oauth: Some(oauth),
-    }
+    ConnectionType::try_from(
+        ConnectionType::builder()
+            .connection_type(kind)
+            .connection_type_name(Some(name.into()))
+            .oauth(Some(oauth)),
+    )
+    .expect("every field is set")
 }
 
 /// `(_id, cross_id, name, group, type)` of every river.
@@ -191,19 +195,25 @@ const RIVERS: &[(&str, &str, &str, &str, &str)] = &[
 ];
 
 fn river((id, cross, name, group, kind): (&str, &str, &str, &str, &str)) -> River {
-    River {
-        id: Some(id.into()),
-        cross_id: Some(cross.into()),
-        river_id: Some(id.into()),
-        river_definitions: Some(RiverDefinitions {
-            river_name: Some(name.into()),
-            river_type_title: Some(kind.into()),
-            group_id: Some(group.into()),
-            is_scheduled: Some(false),
-            river_insert_date: None,
-            river_modified_date: None,
-        }),
-    }
+    River::try_from(
+        River::builder()
+            .id(Some(id.into()))
+            .cross_id(Some(cross.into()))
+            .river_id(Some(id.into()))
+            .river_definitions(Some(
+                RiverDefinitions::try_from(
+                    RiverDefinitions::builder()
+                        .river_name(Some(name.into()))
+                        .river_type_title(Some(kind.into()))
+                        .group_id(Some(group.into()))
+                        .is_scheduled(Some(false))
+                        .river_insert_date(None)
+                        .river_modified_date(None),
+                )
+                .expect("every field is set"),
+            )),
+    )
+    .expect("every field is set")
 }
 
 fn connections() -> Vec<Connection> {
@@ -214,11 +224,15 @@ fn connections() -> Vec<Connection> {
     ]
     .iter()
     .enumerate()
-    .map(|(i, (kind, name))| Connection {
-        id: format!("64b0c0ffee000000000000{:02}", i + 1),
-        cross_id: Some(format!("64b0cafe000000000000{:04}", i + 1)),
-        connection_name: (*name).into(),
-        connection_type: (*kind).into(),
+    .map(|(i, (kind, name))| {
+        Connection::try_from(
+            Connection::builder()
+                .id(format!("64b0c0ffee000000000000{:02}", i + 1))
+                .cross_id(Some(format!("64b0cafe000000000000{:04}", i + 1)))
+                .connection_name(*name)
+                .connection_type(*kind),
+        )
+        .expect("every field is set")
     })
     .collect()
 }
@@ -262,10 +276,14 @@ async fn new_pull(State(shared): State<AppState>, headers: HeaderMap, body: Byte
         },
     );
     let auth_uri = shared.url(&AUTHORIZE_PAGE.replace("{pull_id}", &pull_id));
-    Json(OAuth2Request {
-        auth_uri: Some(auth_uri),
-        pull_id,
-    })
+    Json(
+        OAuth2Request::try_from(
+            OAuth2Request::builder()
+                .auth_uri(Some(auth_uri))
+                .pull_id(pull_id),
+        )
+        .expect("every field is set"),
+    )
     .into_response()
 }
 
@@ -290,13 +308,19 @@ async fn credentials(State(shared): State<AppState>, headers: HeaderMap, body: B
         return error(StatusCode::FORBIDDEN, "The pull_id has expired.");
     }
     match pull.outcome {
-        None => Json(OAuth2Credentials {
-            access_token: None,
-            client_id: None,
-            message: Some("Waiting for the user to complete the authorization at auth_uri.".into()),
-            status: Some(202),
-            user_id: None,
-        })
+        None => Json(
+            OAuth2Credentials::try_from(
+                OAuth2Credentials::builder()
+                    .access_token(None)
+                    .client_id(None)
+                    .message(Some(
+                        "Waiting for the user to complete the authorization at auth_uri.".into(),
+                    ))
+                    .status(Some(202))
+                    .user_id(None),
+            )
+            .expect("every field is set"),
+        )
         .into_response(),
         Some(false) => error(StatusCode::FORBIDDEN, "The user denied access."),
         Some(true) => {
@@ -305,17 +329,21 @@ async fn credentials(State(shared): State<AppState>, headers: HeaderMap, body: B
                 .iter()
                 .find(|(t, _, _)| *t == pull.datasource)
                 .map_or("Data source", |(_, n, _)| *n);
-            Json(OAuth2Credentials {
-                access_token: Some(b64(&h).into()),
-                message: Some(format!("{name} Connected Successfully")),
-                user_id: Some(i64::from_be_bytes([
-                    0, 0, h[0], h[1], h[2], h[3], h[4], h[5],
-                ])),
-                status: Some(200),
-                client_id: Some(i64::from_be_bytes([
-                    0, 0, h[6], h[7], h[8], h[9], h[10], h[11],
-                ])),
-            })
+            Json(
+                OAuth2Credentials::try_from(
+                    OAuth2Credentials::builder()
+                        .access_token(Some(b64(&h).into()))
+                        .message(Some(format!("{name} Connected Successfully")))
+                        .user_id(Some(i64::from_be_bytes([
+                            0, 0, h[0], h[1], h[2], h[3], h[4], h[5],
+                        ])))
+                        .status(Some(200))
+                        .client_id(Some(i64::from_be_bytes([
+                            0, 0, h[6], h[7], h[8], h[9], h[10], h[11],
+                        ]))),
+                )
+                .expect("every field is set"),
+            )
             .into_response()
         }
     }
@@ -414,12 +442,14 @@ async fn create_connection(
         );
     }
     let mut data = lock(&shared.data_integration);
-    let connection = Connection {
-        id: data.next_id(0xc0),
-        cross_id: Some(data.next_id(0xca)),
-        connection_name: name,
-        connection_type: kind,
-    };
+    let connection = Connection::try_from(
+        Connection::builder()
+            .id(data.next_id(0xc0))
+            .cross_id(Some(data.next_id(0xca)))
+            .connection_name(name)
+            .connection_type(kind),
+    )
+    .expect("every field is set");
     data.connections.push(connection.clone());
     Json(connection).into_response()
 }
@@ -462,9 +492,12 @@ async fn delete_connection(
     if data.connections.len() == before {
         return error(StatusCode::NOT_FOUND, format!("Connection {id} not found."));
     }
-    Json(Acknowledgement {
-        message: Some("Connection deleted.".into()),
-    })
+    Json(
+        Acknowledgement::try_from(
+            Acknowledgement::builder().message(Some("Connection deleted.".into())),
+        )
+        .expect("every field is set"),
+    )
     .into_response()
 }
 
@@ -513,18 +546,20 @@ async fn run_river(State(shared): State<AppState>, headers: HeaderMap, body: Byt
     let now_ms = shared.clock.unix() * 1000;
     let mut data = lock(&shared.data_integration);
     let run_id = data.next_id(0x70);
-    let run = Run {
-        id: Some(run_id.clone()),
-        account: Some("5f0c0ffee0000000000000a1".into()),
-        error_description: None,
-        river_id: Some(river_id),
-        river_run_message: Some(format!("River {name} is waiting to run")),
-        river_run_status: Some(RunStatus::W),
-        run_end_date: None,
-        run_id: Some(run_id.clone()),
-        run_insert_date: Some(now_ms),
-        run_update_date: Some(now_ms),
-    };
+    let run = Run::try_from(
+        Run::builder()
+            .id(Some(run_id.clone()))
+            .account(Some("5f0c0ffee0000000000000a1".into()))
+            .error_description(None)
+            .river_id(Some(river_id))
+            .river_run_message(Some(format!("River {name} is waiting to run")))
+            .river_run_status(Some(RunStatus::W))
+            .run_end_date(None)
+            .run_id(Some(run_id.clone()))
+            .run_insert_date(Some(now_ms))
+            .run_update_date(Some(now_ms)),
+    )
+    .expect("every field is set");
     data.runs.insert(run_id, run.clone());
     Json(run).into_response()
 }
@@ -587,13 +622,19 @@ async fn get_type(
 
 async fn me(State(shared): State<AppState>, headers: HeaderMap) -> Response {
     or_return!(guard(&shared, &headers));
-    Json(Me {
-        account_id: Some("5f0c0ffee0000000000000a1".into()),
-        account_name: Some("Sandbox Account".into()),
-        environment_id: Some("5f0c0ffee0000000000000e1".into()),
-        scopes: ["connection:list", "connection:edit", "me:list"]
-            .map(String::from)
-            .into(),
-    })
+    Json(
+        Me::try_from(
+            Me::builder()
+                .account_id(Some("5f0c0ffee0000000000000a1".into()))
+                .account_name(Some("Sandbox Account".into()))
+                .environment_id(Some("5f0c0ffee0000000000000e1".into()))
+                .scopes(
+                    ["connection:list", "connection:edit", "me:list"]
+                        .map(String::from)
+                        .to_vec(),
+                ),
+        )
+        .expect("every field is set"),
+    )
     .into_response()
 }

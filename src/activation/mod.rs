@@ -23,6 +23,15 @@
 //! let connection_id = activation.resume_oauth_connection(attempt_id).await?.wait().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! # Building types
+//!
+//! The [`types`] are `#[non_exhaustive]` (so are every API's): build them with their builders,
+//! as the README shows, never with a struct expression.
+//!
+//! ```compile_fail,E0639
+//! let segment = liveramp::activation::types::SegmentConfigRef { id: "sc-1".into() };
+//! ```
 #![allow(missing_docs)]
 
 include!(concat!(env!("OUT_DIR"), "/activation.rs"));

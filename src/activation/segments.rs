@@ -13,12 +13,15 @@
 //!
 //! let activation = liveramp::Config::from_env()?.activation()?;
 //! let manager = "9a4c7e10-3f2b-4d86-a1e5-7b0c2d9f6e38";
-//! let segments = (0..1_200).map(|i| SegmentConfigInput {
-//!     segment_id: format!("{}", 21_000_000 + i),
-//!     segment_type: SegmentType::Onboarding,
-//!     distribution_manager_id: manager.to_owned(),
-//!     destination_segment_id: None,
-//! });
+//! let segments = (0..1_200)
+//!     .map(|i| {
+//!         SegmentConfigInput::builder()
+//!             .segment_id(format!("{}", 21_000_000 + i))
+//!             .segment_type(SegmentType::Onboarding)
+//!             .distribution_manager_id(manager)
+//!             .try_into()
+//!     })
+//!     .collect::<Result<Vec<SegmentConfigInput>, _>>()?;
 //! let report = activation.add_segment_configs(manager, segments).await?;
 //! println!("{} added, {} refused", report.succeeded().count(), report.failed().count());
 //! # Ok(()) }

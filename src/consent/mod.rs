@@ -22,13 +22,17 @@ crate::transport::impl_client_hooks!(Client);
 /// use liveramp::consent::types::{ConsentFileList, Pagination};
 ///
 /// let server = MockServer::start();
-/// let page = ConsentFileList { v2_consent_files: vec![], pagination: None };
+/// // Generated types are built with their builders (they are `#[non_exhaustive]`).
+/// let page: ConsentFileList = ConsentFileList::builder()
+///     .v2_consent_files(vec![])
+///     .pagination(Pagination::builder().total(Some(0)).try_into().ok())
+///     .try_into()?;
 /// let mock = server.list_consent_files(|when, then| {
 ///     when.limit(std::num::NonZeroU32::new(5).unwrap());
 ///     then.ok(&page);
 /// });
-/// # let _ = Pagination { after: None, total: None };
 /// # drop(mock);
+/// # Ok::<(), liveramp::Error>(())
 /// ```
 #[cfg(feature = "httpmock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "httpmock")))]

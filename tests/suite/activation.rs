@@ -235,12 +235,16 @@ async fn create_distribution_manager_sends_the_body() {
     let mock = mock(&server, expected, 201, Some(&answer)).await;
     let created = client(&server)
         .create_distribution_manager()
-        .body(types::DistributionManagerInput {
-            name: "Spring campaign - TTD".parse().unwrap(),
-            integration_connection_id: "ic-1".into(),
-            status: Some(types::DistributionManagerStatus::Active),
-            expire_at: Some("2024-06-30".parse().unwrap()),
-        })
+        .body(
+            types::DistributionManagerInput::try_from(
+                types::DistributionManagerInput::builder()
+                    .name("Spring campaign - TTD")
+                    .integration_connection_id("ic-1")
+                    .status(Some(types::DistributionManagerStatus::Active))
+                    .expire_at(Some("2024-06-30".parse().unwrap())),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap();
@@ -320,11 +324,15 @@ async fn update_distribution_manager_sends_a_null_expiry() {
     let answer = client(&server)
         .update_distribution_manager()
         .distribution_manager_id("dm-1")
-        .body(types::DistributionManagerUpdate {
-            name: "Spring campaign - TTD".parse().unwrap(),
-            status: types::DistributionManagerStatus::Inactive,
-            expire_at: None,
-        })
+        .body(
+            types::DistributionManagerUpdate::try_from(
+                types::DistributionManagerUpdate::builder()
+                    .name("Spring campaign - TTD")
+                    .status(types::DistributionManagerStatus::Inactive)
+                    .expire_at(None),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap();
@@ -370,18 +378,22 @@ async fn create_segment_configs_decodes_the_multi_status_answer() {
         .create_segment_configs()
         .distribution_manager_id("dm-1")
         .body(vec![
-            types::SegmentConfigInput {
-                segment_id: "21984472".into(),
-                segment_type: types::SegmentType::Onboarding,
-                destination_segment_id: None,
-                distribution_manager_id: "dm-1".into(),
-            },
-            types::SegmentConfigInput {
-                segment_id: "21984475".into(),
-                segment_type: types::SegmentType::DataMarketplace,
-                destination_segment_id: Some("ttd-seg-1".into()),
-                distribution_manager_id: "dm-1".into(),
-            },
+            types::SegmentConfigInput::try_from(
+                types::SegmentConfigInput::builder()
+                    .segment_id("21984472")
+                    .segment_type(types::SegmentType::Onboarding)
+                    .destination_segment_id(None)
+                    .distribution_manager_id("dm-1"),
+            )
+            .expect("every field is set"),
+            types::SegmentConfigInput::try_from(
+                types::SegmentConfigInput::builder()
+                    .segment_id("21984475")
+                    .segment_type(types::SegmentType::DataMarketplace)
+                    .destination_segment_id(Some("ttd-seg-1".into()))
+                    .distribution_manager_id("dm-1"),
+            )
+            .expect("every field is set"),
         ])
         .send()
         .await
@@ -408,8 +420,10 @@ async fn delete_segment_configs_sends_ids_in_the_body() {
         .delete_segment_configs()
         .distribution_manager_id("dm-1")
         .body(vec![
-            types::SegmentConfigRef { id: "sc-1".into() },
-            types::SegmentConfigRef { id: "sc-2".into() },
+            types::SegmentConfigRef::try_from(types::SegmentConfigRef::builder().id("sc-1"))
+                .expect("every field is set"),
+            types::SegmentConfigRef::try_from(types::SegmentConfigRef::builder().id("sc-2"))
+                .expect("every field is set"),
         ])
         .send()
         .await
@@ -473,16 +487,24 @@ async fn create_integration_connection_sends_the_integration_pair() {
     let mock = mock(&server, expected, 201, Some(&answer)).await;
     let created = client(&server)
         .create_integration_connection()
-        .body(types::IntegrationConnectionInput {
-            integration_id: ["1204".into(), "5530".into()],
-            oauth_connection_id: Some("oc-1".into()),
-            properties: vec![types::IntegrationConnectionProperty {
-                property_key: "adAccountId".into(),
-                property_value: "act_1".into(),
-            }],
-            device_types: vec![types::DeviceType::Pii, types::DeviceType::RampId],
-            distribution_manager_name: Some("Spring campaign".into()),
-        })
+        .body(
+            types::IntegrationConnectionInput::try_from(
+                types::IntegrationConnectionInput::builder()
+                    .integration_id(["1204".into(), "5530".into()])
+                    .oauth_connection_id(Some("oc-1".into()))
+                    .properties(vec![
+                        types::IntegrationConnectionProperty::try_from(
+                            types::IntegrationConnectionProperty::builder()
+                                .property_key("adAccountId")
+                                .property_value("act_1"),
+                        )
+                        .expect("every field is set"),
+                    ])
+                    .device_types(vec![types::DeviceType::Pii, types::DeviceType::RampId])
+                    .distribution_manager_name(Some("Spring campaign".into())),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap()
@@ -549,14 +571,22 @@ async fn update_integration_connection_sends_the_body() {
     let answer = client(&server)
         .update_integration_connection()
         .integration_connection_id("ic-1")
-        .body(types::IntegrationConnectionUpdate {
-            oauth_connection_id: Some("oc-2".into()),
-            properties: vec![types::IntegrationConnectionProperty {
-                property_key: "adAccountId".into(),
-                property_value: "act_2".into(),
-            }],
-            device_types: vec![types::DeviceType::Mixed],
-        })
+        .body(
+            types::IntegrationConnectionUpdate::try_from(
+                types::IntegrationConnectionUpdate::builder()
+                    .oauth_connection_id(Some("oc-2".into()))
+                    .properties(vec![
+                        types::IntegrationConnectionProperty::try_from(
+                            types::IntegrationConnectionProperty::builder()
+                                .property_key("adAccountId")
+                                .property_value("act_2"),
+                        )
+                        .expect("every field is set"),
+                    ])
+                    .device_types(vec![types::DeviceType::Mixed]),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap();
@@ -632,12 +662,16 @@ async fn create_oauth_connection_attempt_for_a_reauthorization() {
     let mock = mock(&server, expected, 201, Some(&answer)).await;
     let created = client(&server)
         .create_oauth_connection_attempt()
-        .body(types::OAuthConnectionAttemptInput {
-            oauth_endpoint_id: "meta-business".into(),
-            redirect_url: Some("https://app.example.com/done".into()),
-            state: Some("s-1".into()),
-            oauth_connection_id: Some("oc-1".into()),
-        })
+        .body(
+            types::OAuthConnectionAttemptInput::try_from(
+                types::OAuthConnectionAttemptInput::builder()
+                    .oauth_endpoint_id("meta-business")
+                    .redirect_url(Some("https://app.example.com/done".into()))
+                    .state(Some("s-1".into()))
+                    .oauth_connection_id(Some("oc-1".into())),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap()
@@ -1036,11 +1070,15 @@ async fn any_number_of_segments_is_added_in_calls_of_500_with_one_report() {
         ],
     )
     .await;
-    let segments = (0..1_200).map(|i| SegmentConfigInput {
-        segment_id: format!("{}", 21_000_000 + i),
-        segment_type: SegmentType::Onboarding,
-        distribution_manager_id: "dm-1".to_owned(),
-        destination_segment_id: None,
+    let segments = (0..1_200).map(|i| {
+        SegmentConfigInput::try_from(
+            SegmentConfigInput::builder()
+                .segment_id(format!("{}", 21_000_000 + i))
+                .segment_type(SegmentType::Onboarding)
+                .distribution_manager_id("dm-1".to_owned())
+                .destination_segment_id(None),
+        )
+        .expect("every field is set")
     });
     // The retry round waits the policy's backoff on the transport's clock.
     let clock = liveramp::retry::RecordingClock::default();
@@ -1095,12 +1133,14 @@ async fn a_refused_segment_config_does_not_quote_what_it_sent() {
         liveramp::http::client().unwrap(),
         common::transport(Some(common::ORG_ID)),
     );
-    let segments = [SegmentConfigInput {
-        segment_id: "21000000".to_owned(),
-        segment_type: SegmentType::Onboarding,
-        distribution_manager_id: "dm-1".to_owned(),
-        destination_segment_id: Some("dest-jane-doe-42".to_owned()),
-    }];
+    let segments = [SegmentConfigInput::try_from(
+        SegmentConfigInput::builder()
+            .segment_id("21000000".to_owned())
+            .segment_type(SegmentType::Onboarding)
+            .distribution_manager_id("dm-1".to_owned())
+            .destination_segment_id(Some("dest-jane-doe-42".to_owned())),
+    )
+    .expect("every field is set")];
     let report = client.add_segment_configs("dm-1", segments).await.unwrap();
     assert_eq!(calls.requests(), 1);
     let error = report.items[0].result.as_ref().unwrap_err();

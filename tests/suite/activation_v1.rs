@@ -103,10 +103,14 @@ async fn create_destination_account_posts_the_filled_template() {
         .integration_id(42)
         .name("My_Test_Account")
         .device_types(vec![types::DeviceType::Web, types::DeviceType::Android])
-        .properties(vec![types::AccountProperty {
-            name: "advertiser_id".into(),
-            value: "ABC_123".into(),
-        }]);
+        .properties(vec![
+            types::AccountProperty::try_from(
+                types::AccountProperty::builder()
+                    .name("advertiser_id")
+                    .value("ABC_123"),
+            )
+            .expect("every field is set"),
+        ]);
     let account = client(&server)
         .create_destination_account()
         .body(types::CreateDestinationAccountRequest::builder().destination_account(new_account))
@@ -220,9 +224,10 @@ async fn unknown_enum_values_decode_and_round_trip() {
     );
     assert_eq!(account.device_types[0].as_str(), "ctv");
     assert_round_trips(
-        &types::DestinationAccountEnvelope {
-            destination_account: account,
-        },
+        &types::DestinationAccountEnvelope::try_from(
+            types::DestinationAccountEnvelope::builder().destination_account(account),
+        )
+        .expect("every field is set"),
         &body,
     );
 }

@@ -589,3 +589,23 @@ async fn memory_is_bounded_whatever_the_server_sends() {
     let error = config.abilitec_tokens().unwrap().token().await.unwrap_err();
     assert!(error.to_string().contains("more than"), "{error}");
 }
+
+#[test]
+fn a_builder_missing_a_field_is_an_invalid_request_naming_the_field_not_the_values() {
+    use liveramp::activation::types::{SegmentConfigInput, SegmentType};
+    let build = || -> Result<SegmentConfigInput, liveramp::Error> {
+        Ok(SegmentConfigInput::builder()
+            .segment_id(EMAIL)
+            .segment_type(SegmentType::Onboarding)
+            .try_into()?)
+    };
+    let error = build().unwrap_err();
+    assert!(
+        matches!(error, liveramp::Error::InvalidRequest(_)),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(text.contains("distribution_manager_id"), "{text}");
+    assert!(text.contains("nothing was sent"), "{text}");
+    assert_nothing_sent_leaks(&renderings(&error));
+}

@@ -189,15 +189,23 @@ async fn list_segment_statuses(
                 Some(dest) => (TaxonomySyncStatus::Synced, Some(dest)),
                 None => (TaxonomySyncStatus::NeverSynced, None),
             };
-        statuses.insert(StatusItem(SegmentStatus {
-            integration_connection_id: connection,
-            segment_id: segment.id.clone(),
-            segment_type: segment.type_.clone(),
-            taxonomy: TaxonomyStatus {
-                destination_segment_id,
-                taxonomy_sync_status: Some(sync),
-            },
-        }));
+        statuses.insert(StatusItem(
+            SegmentStatus::try_from(
+                SegmentStatus::builder()
+                    .integration_connection_id(connection)
+                    .segment_id(segment.id.clone())
+                    .segment_type(segment.type_.clone())
+                    .taxonomy(
+                        TaxonomyStatus::try_from(
+                            TaxonomyStatus::builder()
+                                .destination_segment_id(destination_segment_id)
+                                .taxonomy_sync_status(Some(sync)),
+                        )
+                        .expect("every field is set"),
+                    ),
+            )
+            .expect("every field is set"),
+        ));
     }
     let body = statuses.page(&params, |_| true).map(|s| &s.0);
     list("v2/SegmentStatuses", &body)
@@ -245,9 +253,9 @@ fn at(delivery: &Delivery, now: i64) -> DeliveryOutput {
     } else {
         (DeliveryStatus::Delivered, IN_PROGRESS_SECS)
     };
-    DeliveryOutput {
-        status,
-        updated_at: DateTime::from_timestamp(delivery.created_unix + since, 0).unwrap_or_default(),
-        ..delivery.output.clone()
-    }
+    let mut output = delivery.output.clone();
+    output.status = status;
+    output.updated_at =
+        DateTime::from_timestamp(delivery.created_unix + since, 0).unwrap_or_default();
+    output
 }

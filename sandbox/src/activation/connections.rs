@@ -151,26 +151,34 @@ async fn create_connection(
     };
     let oauth_status = or_return!(check_connection(&state, &integration, &input));
     let id = uuid::Uuid::new_v4().to_string();
-    state.connections.insert(IntegrationConnection {
-        id: id.clone(),
-        integration_id,
-        oauth_connection_id: input.oauth_connection_id,
-        properties: input.properties.unwrap_or_default(),
-        device_types: device_types(input.device_types),
-        created_at: now,
-        updated_at: now,
-        oauth_status: Some(oauth_status),
-    });
+    state.connections.insert(
+        IntegrationConnection::try_from(
+            IntegrationConnection::builder()
+                .id(id.clone())
+                .integration_id(integration_id)
+                .oauth_connection_id(input.oauth_connection_id)
+                .properties(input.properties.unwrap_or_default())
+                .device_types(device_types(input.device_types))
+                .created_at(now)
+                .updated_at(now)
+                .oauth_status(Some(oauth_status)),
+        )
+        .expect("every field is set"),
+    );
     if let Some(name) = manager_name {
-        state.managers.insert(DistributionManager {
-            id: uuid::Uuid::new_v4().to_string(),
-            name,
-            integration_connection_id: id.clone(),
-            status: DistributionManagerStatus::Active,
-            expire_at: None,
-            created_at: now,
-            updated_at: now,
-        });
+        state.managers.insert(
+            DistributionManager::try_from(
+                DistributionManager::builder()
+                    .id(uuid::Uuid::new_v4().to_string())
+                    .name(name)
+                    .integration_connection_id(id.clone())
+                    .status(DistributionManagerStatus::Active)
+                    .expire_at(None)
+                    .created_at(now)
+                    .updated_at(now),
+            )
+            .expect("every field is set"),
+        );
     }
     created(&id)
 }
@@ -335,18 +343,22 @@ async fn create_manager(
         ));
     }
     let id = uuid::Uuid::new_v4().to_string();
-    state.managers.insert(DistributionManager {
-        id: id.clone(),
-        name,
-        integration_connection_id: connection,
-        status: input.status.as_deref().map_or(
-            DistributionManagerStatus::Active,
-            DistributionManagerStatus::from,
-        ),
-        expire_at,
-        created_at: now,
-        updated_at: now,
-    });
+    state.managers.insert(
+        DistributionManager::try_from(
+            DistributionManager::builder()
+                .id(id.clone())
+                .name(name)
+                .integration_connection_id(connection)
+                .status(input.status.as_deref().map_or(
+                    DistributionManagerStatus::Active,
+                    DistributionManagerStatus::from,
+                ))
+                .expire_at(expire_at)
+                .created_at(now)
+                .updated_at(now),
+        )
+        .expect("every field is set"),
+    );
     created(&id)
 }
 
@@ -450,10 +462,12 @@ struct SegmentConfigInput {
 
 /// One item of a 207 answer: `{id, status: StandardError}`.
 fn item_status(id: &str, status: StatusCode, code: &str, message: &str) -> SegmentConfigResult {
-    SegmentConfigResult {
-        id: Some(id.into()),
-        status: Some(standard_error(status, code, message)),
-    }
+    SegmentConfigResult::try_from(
+        SegmentConfigResult::builder()
+            .id(Some(id.into()))
+            .status(Some(standard_error(status, code, message))),
+    )
+    .expect("every field is set")
 }
 
 /// The items of a segment-config batch: at most `MAX_SEGMENT_CONFIGS`.
@@ -545,13 +559,17 @@ async fn create_segment_configs(
             continue;
         }
         let id = uuid::Uuid::new_v4().to_string();
-        state.segment_configs.insert(SegmentConfig {
-            id: id.clone(),
-            segment_id: segment.clone(),
-            segment_type: SegmentType::from(kind.as_str()),
-            destination_segment_id: input.destination_segment_id,
-            distribution_manager_id: manager_id.clone(),
-        });
+        state.segment_configs.insert(
+            SegmentConfig::try_from(
+                SegmentConfig::builder()
+                    .id(id.clone())
+                    .segment_id(segment.clone())
+                    .segment_type(SegmentType::from(kind.as_str()))
+                    .destination_segment_id(input.destination_segment_id)
+                    .distribution_manager_id(manager_id.clone()),
+            )
+            .expect("every field is set"),
+        );
         let connection = manager.integration_connection_id.clone();
         state.add_deliveries(&connection, &segment, &devices, OperationType::Add, now);
         answers.push(item_status(

@@ -53,11 +53,13 @@ pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) 
 
 /// A `StandardError` body.
 fn standard_error(status: StatusCode, code: &str, message: impl Into<String>) -> StandardError {
-    StandardError {
-        http_status: i32::from(status.as_u16()),
-        error_code: code.into(),
-        message: message.into(),
-    }
+    StandardError::try_from(
+        StandardError::builder()
+            .http_status(i32::from(status.as_u16()))
+            .error_code(code)
+            .message(message.into()),
+    )
+    .expect("every field is set")
 }
 
 /// `item` as JSON, or the 404 for the `what` with `id`.
@@ -143,15 +145,23 @@ impl Data {
                 || format!("Sandbox Destination {i}"),
                 |(_, n)| n.to_string(),
             );
-            state.destinations.insert(Destination {
-                logo_url: format!("https://logos.example.com/destinations/{id}.png"),
-                id,
-                name,
-            });
+            state.destinations.insert(
+                Destination::try_from(
+                    Destination::builder()
+                        .logo_url(format!("https://logos.example.com/destinations/{id}.png"))
+                        .id(id)
+                        .name(name),
+                )
+                .expect("every field is set"),
+            );
         }
-        let prop = |name: &str, description: &str| IntegrationProperty {
-            name: name.into(),
-            description: description.into(),
+        let prop = |name: &str, description: &str| {
+            IntegrationProperty::try_from(
+                IntegrationProperty::builder()
+                    .name(name)
+                    .description(description),
+            )
+            .expect("every field is set")
         };
         let all_devices = ["PII", "WEB", "IOS", "ANDROID"];
         let seeds = [
@@ -207,31 +217,40 @@ impl Data {
         for (dest, id, name, kind, endpoint, required, unavailable) in seeds {
             state.integrations.insert(Integration {
                 destination_id: dest.into(),
-                output: IntegrationOutput {
-                    id: id.into(),
-                    name: name.into(),
-                    description: format!("{name}, a sandbox integration."),
-                    type_: IntegrationType::from(kind),
-                    device_types: all_devices.iter().map(|d| DeviceType::from(*d)).collect(),
-                    required_properties: required,
-                    oauth_endpoint_id: endpoint.map(String::from),
-                    unavailable_reason: unavailable.map(String::from),
-                },
+                output: IntegrationOutput::try_from(
+                    IntegrationOutput::builder()
+                        .id(id)
+                        .name(name)
+                        .description(format!("{name}, a sandbox integration."))
+                        .type_(IntegrationType::from(kind))
+                        .device_types(
+                            all_devices
+                                .iter()
+                                .map(|d| DeviceType::from(*d))
+                                .collect::<Vec<_>>(),
+                        )
+                        .required_properties(required)
+                        .oauth_endpoint_id(endpoint.map(String::from))
+                        .unavailable_reason(unavailable.map(String::from)),
+                )
+                .expect("every field is set"),
             });
         }
         for i in 104..=125u32 {
             state.integrations.insert(Integration {
                 destination_id: i.to_string(),
-                output: IntegrationOutput {
-                    id: format!("{i}1"),
-                    name: format!("Sandbox Destination {i} Onboarding"),
-                    description: "A sandbox integration.".into(),
-                    type_: IntegrationType::Onboarding,
-                    device_types: vec![DeviceType::Web],
-                    required_properties: vec![prop("accountId", "Your account ID.")],
-                    oauth_endpoint_id: None,
-                    unavailable_reason: None,
-                },
+                output: IntegrationOutput::try_from(
+                    IntegrationOutput::builder()
+                        .id(format!("{i}1"))
+                        .name(format!("Sandbox Destination {i} Onboarding"))
+                        .description("A sandbox integration.")
+                        .type_(IntegrationType::Onboarding)
+                        .device_types(vec![DeviceType::Web])
+                        .required_properties(vec![prop("accountId", "Your account ID.")])
+                        .oauth_endpoint_id(None)
+                        .unavailable_reason(None),
+                )
+                .expect("every field is set"),
             });
         }
         let interests = [
@@ -243,20 +262,28 @@ impl Data {
             } else {
                 ("f-1", "Interest", "aud-1")
             };
-            state.segments.insert(Segment {
-                id: format!("seg-{i:03}"),
-                field: Field {
-                    id: field.0.into(),
-                    name: field.1.into(),
-                    audience_id: field.2.into(),
-                },
-                value: format!("{} {i}", interests[i as usize % interests.len()]),
-                type_: if i <= 20 {
-                    SegmentType::Onboarding
-                } else {
-                    SegmentType::DataMarketplace
-                },
-            });
+            state.segments.insert(
+                Segment::try_from(
+                    Segment::builder()
+                        .id(format!("seg-{i:03}"))
+                        .field(
+                            Field::try_from(
+                                Field::builder()
+                                    .id(field.0)
+                                    .name(field.1)
+                                    .audience_id(field.2),
+                            )
+                            .expect("every field is set"),
+                        )
+                        .value(format!("{} {i}", interests[i as usize % interests.len()]))
+                        .type_(if i <= 20 {
+                            SegmentType::Onboarding
+                        } else {
+                            SegmentType::DataMarketplace
+                        }),
+                )
+                .expect("every field is set"),
+            );
         }
         state.seed_distribution();
         state
@@ -267,44 +294,56 @@ impl Data {
         let seeded_at = DateTime::parse_from_rfc3339("2026-01-05T12:00:00Z")
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_default();
-        let property = |key: &str, value: &str| Property {
-            property_key: key.into(),
-            property_value: value.into(),
+        let property = |key: &str, value: &str| {
+            Property::try_from(Property::builder().property_key(key).property_value(value))
+                .expect("every field is set")
         };
-        self.connections.insert(IntegrationConnection {
-            id: "ic-0001".into(),
-            integration_id: ["102".into(), "1021".into()],
-            oauth_connection_id: None,
-            properties: vec![
-                property("seatId", "seat-42"),
-                property("advertiserName", "Sandbox Advertiser"),
-            ],
-            device_types: vec![DeviceType::Web, DeviceType::Ios],
-            created_at: seeded_at,
-            updated_at: seeded_at,
-            oauth_status: Some(OAuthStatus::NotApplicable),
-        });
+        self.connections.insert(
+            IntegrationConnection::try_from(
+                IntegrationConnection::builder()
+                    .id("ic-0001")
+                    .integration_id(["102".into(), "1021".into()])
+                    .oauth_connection_id(None)
+                    .properties(vec![
+                        property("seatId", "seat-42"),
+                        property("advertiserName", "Sandbox Advertiser"),
+                    ])
+                    .device_types(vec![DeviceType::Web, DeviceType::Ios])
+                    .created_at(seeded_at)
+                    .updated_at(seeded_at)
+                    .oauth_status(Some(OAuthStatus::NotApplicable)),
+            )
+            .expect("every field is set"),
+        );
         let Ok(name) = "Sandbox DSP all segments".parse::<DistributionManagerName>() else {
             return;
         };
-        self.managers.insert(DistributionManager {
-            id: "dm-0001".into(),
-            name,
-            integration_connection_id: "ic-0001".into(),
-            status: DistributionManagerStatus::Active,
-            expire_at: None,
-            created_at: seeded_at,
-            updated_at: seeded_at,
-        });
+        self.managers.insert(
+            DistributionManager::try_from(
+                DistributionManager::builder()
+                    .id("dm-0001")
+                    .name(name)
+                    .integration_connection_id("ic-0001")
+                    .status(DistributionManagerStatus::Active)
+                    .expire_at(None)
+                    .created_at(seeded_at)
+                    .updated_at(seeded_at),
+            )
+            .expect("every field is set"),
+        );
         for i in 1..=5u32 {
             let segment = format!("seg-{i:03}");
-            self.segment_configs.insert(SegmentConfig {
-                id: format!("sc-{i:04}"),
-                segment_id: segment.clone(),
-                segment_type: SegmentType::Onboarding,
-                destination_segment_id: Some(format!("dsp-{i}")),
-                distribution_manager_id: "dm-0001".into(),
-            });
+            self.segment_configs.insert(
+                SegmentConfig::try_from(
+                    SegmentConfig::builder()
+                        .id(format!("sc-{i:04}"))
+                        .segment_id(segment.clone())
+                        .segment_type(SegmentType::Onboarding)
+                        .destination_segment_id(Some(format!("dsp-{i}")))
+                        .distribution_manager_id("dm-0001"),
+                )
+                .expect("every field is set"),
+            );
             self.add_deliveries(
                 "ic-0001",
                 &segment,
@@ -336,16 +375,18 @@ impl Data {
                 i32::from(crate::signing::hash(&[segment, device.as_str()])[0]) * 1000 + 1000;
             self.deliveries.insert(Delivery {
                 created_unix: at,
-                output: DeliveryOutput {
-                    id: id.to_string(),
-                    status: DeliveryStatus::Pending,
-                    device_type: device.clone(),
-                    record_count: Some(count),
-                    updated_at: DateTime::from_timestamp(at, 0).unwrap_or_default(),
-                    segment_id: Some(segment.into()),
-                    integration_connection_id: connection.into(),
-                    operation_type: op.clone(),
-                },
+                output: DeliveryOutput::try_from(
+                    DeliveryOutput::builder()
+                        .id(id.to_string())
+                        .status(DeliveryStatus::Pending)
+                        .device_type(device.clone())
+                        .record_count(Some(count))
+                        .updated_at(DateTime::from_timestamp(at, 0).unwrap_or_default())
+                        .segment_id(Some(segment.into()))
+                        .integration_connection_id(connection)
+                        .operation_type(op.clone()),
+                )
+                .expect("every field is set"),
             });
         }
     }

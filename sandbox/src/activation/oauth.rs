@@ -103,16 +103,18 @@ async fn create_attempt(
     let id = uuid::Uuid::new_v4();
     state.attempts.insert(OauthConnectionAttempt {
         id: id.to_string(),
-        output: AttemptOutput {
-            authorization_url: shared.url(&CONSENT_PAGE.replace("{id}", &id.to_string())),
-            id,
-            status: Status::Pending,
-            status_detail: None,
-            redirect_url: input.redirect_url,
-            state: input.state,
-            oauth_endpoint_id: endpoint,
-            oauth_connection_id: input.oauth_connection_id,
-        },
+        output: AttemptOutput::try_from(
+            AttemptOutput::builder()
+                .authorization_url(shared.url(&CONSENT_PAGE.replace("{id}", &id.to_string())))
+                .id(id)
+                .status(Status::Pending)
+                .status_detail(None)
+                .redirect_url(input.redirect_url)
+                .state(input.state)
+                .oauth_endpoint_id(endpoint)
+                .oauth_connection_id(input.oauth_connection_id),
+        )
+        .expect("every field is set"),
         outcome: None,
     });
     created(&id.to_string())
@@ -157,13 +159,20 @@ fn settle(state: &mut Activation, id: &str, outcome: Outcome, now: DateTime<Utc>
                 }
                 None => {
                     let new_id = uuid::Uuid::new_v4().to_string();
-                    state.oauth_connections.insert(OauthConnection {
-                        id: new_id.clone(),
-                        name: format!("Sandbox authorization for {}", attempt.oauth_endpoint_id),
-                        oauth_endpoint_id: attempt.oauth_endpoint_id.clone(),
-                        created_at: now,
-                        updated_at: now,
-                    });
+                    state.oauth_connections.insert(
+                        OauthConnection::try_from(
+                            OauthConnection::builder()
+                                .id(new_id.clone())
+                                .name(format!(
+                                    "Sandbox authorization for {}",
+                                    attempt.oauth_endpoint_id
+                                ))
+                                .oauth_endpoint_id(attempt.oauth_endpoint_id.clone())
+                                .created_at(now)
+                                .updated_at(now),
+                        )
+                        .expect("every field is set"),
+                    );
                     new_id
                 }
             };

@@ -133,12 +133,16 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
 
     let attempt_id = client
         .create_oauth_connection_attempt()
-        .body(types::OAuthConnectionAttemptInput {
-            oauth_endpoint_id: "oauth-sandbox-social".into(),
-            oauth_connection_id: None,
-            redirect_url: None,
-            state: Some("s".into()),
-        })
+        .body(
+            types::OAuthConnectionAttemptInput::try_from(
+                types::OAuthConnectionAttemptInput::builder()
+                    .oauth_endpoint_id("oauth-sandbox-social")
+                    .oauth_connection_id(None)
+                    .redirect_url(None)
+                    .state(Some("s".into())),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap()
@@ -190,16 +194,24 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
 
     let connection_id = client
         .create_integration_connection()
-        .body(types::IntegrationConnectionInput {
-            integration_id: ["101".into(), "1011".into()],
-            oauth_connection_id: Some(oauth_id.clone()),
-            properties: vec![types::IntegrationConnectionProperty {
-                property_key: "adAccountId".into(),
-                property_value: "act_1".into(),
-            }],
-            device_types: vec![types::DeviceType::Web],
-            distribution_manager_name: None,
-        })
+        .body(
+            types::IntegrationConnectionInput::try_from(
+                types::IntegrationConnectionInput::builder()
+                    .integration_id(["101".into(), "1011".into()])
+                    .oauth_connection_id(Some(oauth_id.clone()))
+                    .properties(vec![
+                        types::IntegrationConnectionProperty::try_from(
+                            types::IntegrationConnectionProperty::builder()
+                                .property_key("adAccountId")
+                                .property_value("act_1"),
+                        )
+                        .expect("every field is set"),
+                    ])
+                    .device_types(vec![types::DeviceType::Web])
+                    .distribution_manager_name(None),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap()
@@ -218,11 +230,15 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
     client
         .update_integration_connection()
         .integration_connection_id(&connection_id)
-        .body(types::IntegrationConnectionUpdate {
-            oauth_connection_id: Some(oauth_id),
-            properties: connection.properties.clone(),
-            device_types: vec![types::DeviceType::Web, types::DeviceType::Ios],
-        })
+        .body(
+            types::IntegrationConnectionUpdate::try_from(
+                types::IntegrationConnectionUpdate::builder()
+                    .oauth_connection_id(Some(oauth_id))
+                    .properties(connection.properties.clone())
+                    .device_types(vec![types::DeviceType::Web, types::DeviceType::Ios]),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap();
@@ -236,12 +252,16 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
 
     let manager_id = client
         .create_distribution_manager()
-        .body(types::DistributionManagerInput {
-            name: "Social audiences".parse().unwrap(),
-            integration_connection_id: connection_id.clone(),
-            status: None,
-            expire_at: None,
-        })
+        .body(
+            types::DistributionManagerInput::try_from(
+                types::DistributionManagerInput::builder()
+                    .name("Social audiences")
+                    .integration_connection_id(connection_id.clone())
+                    .status(None)
+                    .expire_at(None),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap()
@@ -250,11 +270,15 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
     client
         .update_distribution_manager()
         .distribution_manager_id(&manager_id)
-        .body(types::DistributionManagerUpdate {
-            name: "Social audiences 2".parse().unwrap(),
-            status: types::DistributionManagerStatus::Inactive,
-            expire_at: Some("2027-01-31".parse().unwrap()),
-        })
+        .body(
+            types::DistributionManagerUpdate::try_from(
+                types::DistributionManagerUpdate::builder()
+                    .name("Social audiences 2")
+                    .status(types::DistributionManagerStatus::Inactive)
+                    .expire_at(Some("2027-01-31".parse().unwrap())),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap();
@@ -279,12 +303,14 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
         .create_segment_configs()
         .distribution_manager_id(&manager_id)
         .body(types::SegmentConfigInputs(vec![
-            types::SegmentConfigInput {
-                segment_id: "seg-003".into(),
-                segment_type: types::SegmentType::Onboarding,
-                destination_segment_id: None,
-                distribution_manager_id: manager_id.clone(),
-            },
+            types::SegmentConfigInput::try_from(
+                types::SegmentConfigInput::builder()
+                    .segment_id("seg-003")
+                    .segment_type(types::SegmentType::Onboarding)
+                    .destination_segment_id(None)
+                    .distribution_manager_id(manager_id.clone()),
+            )
+            .expect("every field is set"),
         ]))
         .send()
         .await
@@ -311,9 +337,10 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
     let removed = client
         .delete_segment_configs()
         .distribution_manager_id(&manager_id)
-        .body(types::SegmentConfigRefs(vec![types::SegmentConfigRef {
-            id: config_id,
-        }]))
+        .body(types::SegmentConfigRefs(vec![
+            types::SegmentConfigRef::try_from(types::SegmentConfigRef::builder().id(config_id))
+                .expect("every field is set"),
+        ]))
         .send()
         .await
         .unwrap()

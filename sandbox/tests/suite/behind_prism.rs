@@ -373,12 +373,16 @@ async fn activation_answers_conform() {
         "create_oauth_connection_attempt",
         client
             .create_oauth_connection_attempt()
-            .body(types::OAuthConnectionAttemptInput {
-                oauth_endpoint_id: "oauth-sandbox-social".into(),
-                oauth_connection_id: None,
-                redirect_url: None,
-                state: Some("s".into()),
-            })
+            .body(
+                types::OAuthConnectionAttemptInput::try_from(
+                    types::OAuthConnectionAttemptInput::builder()
+                        .oauth_endpoint_id("oauth-sandbox-social")
+                        .oauth_connection_id(None)
+                        .redirect_url(None)
+                        .state(Some("s".into()))
+                )
+                .expect("every field is set")
+            )
             .send()
     );
     let attempt_id: uuid::Uuid = check.need(attempt).id;
@@ -432,16 +436,24 @@ async fn activation_answers_conform() {
         "create_integration_connection",
         client
             .create_integration_connection()
-            .body(types::IntegrationConnectionInput {
-                integration_id: ["101".into(), "1011".into()],
-                oauth_connection_id: Some(oauth_id.clone()),
-                properties: vec![types::IntegrationConnectionProperty {
-                    property_key: "adAccountId".into(),
-                    property_value: "act_1".into(),
-                }],
-                device_types: vec![types::DeviceType::Web],
-                distribution_manager_name: None,
-            })
+            .body(
+                types::IntegrationConnectionInput::try_from(
+                    types::IntegrationConnectionInput::builder()
+                        .integration_id(["101".into(), "1011".into()])
+                        .oauth_connection_id(Some(oauth_id.clone()))
+                        .properties(vec![
+                            types::IntegrationConnectionProperty::try_from(
+                                types::IntegrationConnectionProperty::builder()
+                                    .property_key("adAccountId")
+                                    .property_value("act_1")
+                            )
+                            .expect("every field is set")
+                        ])
+                        .device_types(vec![types::DeviceType::Web])
+                        .distribution_manager_name(None)
+                )
+                .expect("every field is set")
+            )
             .send()
     );
     let connection_id = check.need(created).id;
@@ -462,11 +474,15 @@ async fn activation_answers_conform() {
         client
             .update_integration_connection()
             .integration_connection_id(&connection_id)
-            .body(types::IntegrationConnectionUpdate {
-                oauth_connection_id: Some(oauth_id),
-                properties,
-                device_types: vec![types::DeviceType::Web, types::DeviceType::Ios],
-            })
+            .body(
+                types::IntegrationConnectionUpdate::try_from(
+                    types::IntegrationConnectionUpdate::builder()
+                        .oauth_connection_id(Some(oauth_id))
+                        .properties(properties)
+                        .device_types(vec![types::DeviceType::Web, types::DeviceType::Ios])
+                )
+                .expect("every field is set")
+            )
             .send()
     );
     call!(
@@ -482,12 +498,16 @@ async fn activation_answers_conform() {
         "create_distribution_manager",
         client
             .create_distribution_manager()
-            .body(types::DistributionManagerInput {
-                name: "Social audiences".parse().unwrap(),
-                integration_connection_id: connection_id.clone(),
-                status: None,
-                expire_at: None,
-            })
+            .body(
+                types::DistributionManagerInput::try_from(
+                    types::DistributionManagerInput::builder()
+                        .name("Social audiences")
+                        .integration_connection_id(connection_id.clone())
+                        .status(None)
+                        .expire_at(None)
+                )
+                .expect("every field is set")
+            )
             .send()
     );
     let manager_id = check.need(manager).id;
@@ -498,11 +518,15 @@ async fn activation_answers_conform() {
         client
             .update_distribution_manager()
             .distribution_manager_id(&manager_id)
-            .body(types::DistributionManagerUpdate {
-                name: "Social audiences 2".parse().unwrap(),
-                status: types::DistributionManagerStatus::Inactive,
-                expire_at: Some("2027-01-31".parse().unwrap()),
-            })
+            .body(
+                types::DistributionManagerUpdate::try_from(
+                    types::DistributionManagerUpdate::builder()
+                        .name("Social audiences 2")
+                        .status(types::DistributionManagerStatus::Inactive)
+                        .expire_at(Some("2027-01-31".parse().unwrap()))
+                )
+                .expect("every field is set")
+            )
             .send()
     );
     call!(
@@ -532,12 +556,14 @@ async fn activation_answers_conform() {
             .create_segment_configs()
             .distribution_manager_id(&manager_id)
             .body(types::SegmentConfigInputs(vec![
-                types::SegmentConfigInput {
-                    segment_id: "seg-003".into(),
-                    segment_type: types::SegmentType::Onboarding,
-                    destination_segment_id: None,
-                    distribution_manager_id: manager_id.clone(),
-                }
+                types::SegmentConfigInput::try_from(
+                    types::SegmentConfigInput::builder()
+                        .segment_id("seg-003")
+                        .segment_type(types::SegmentType::Onboarding)
+                        .destination_segment_id(None)
+                        .distribution_manager_id(manager_id.clone())
+                )
+                .expect("every field is set")
             ]))
             .send()
     );
@@ -568,9 +594,10 @@ async fn activation_answers_conform() {
         client
             .delete_segment_configs()
             .distribution_manager_id(&manager_id)
-            .body(types::SegmentConfigRefs(vec![types::SegmentConfigRef {
-                id: config_id
-            }]))
+            .body(types::SegmentConfigRefs(vec![
+                types::SegmentConfigRef::try_from(types::SegmentConfigRef::builder().id(config_id))
+                    .expect("every field is set")
+            ]))
             .send()
     );
     call!(
@@ -631,18 +658,29 @@ async fn activation_v1_answers_conform() {
         "create_destination_account",
         client
             .create_destination_account()
-            .body(types::CreateDestinationAccountRequest {
-                destination_account: types::NewDestinationAccount {
-                    destination_id: destination.id,
-                    integration_id: None,
-                    name: "Mine".into(),
-                    device_types: vec![types::DeviceType::Web],
-                    properties: vec![types::AccountProperty {
-                        name: "advertiser_id".into(),
-                        value: "A1".into(),
-                    }],
-                },
-            })
+            .body(
+                types::CreateDestinationAccountRequest::try_from(
+                    types::CreateDestinationAccountRequest::builder().destination_account(
+                        types::NewDestinationAccount::try_from(
+                            types::NewDestinationAccount::builder()
+                                .destination_id(destination.id)
+                                .integration_id(None)
+                                .name("Mine")
+                                .device_types(vec![types::DeviceType::Web])
+                                .properties(vec![
+                                    types::AccountProperty::try_from(
+                                        types::AccountProperty::builder()
+                                            .name("advertiser_id")
+                                            .value("A1")
+                                    )
+                                    .expect("every field is set")
+                                ])
+                        )
+                        .expect("every field is set")
+                    )
+                )
+                .expect("every field is set")
+            )
             .send()
     );
     let id = check.need(created).destination_account.id;
@@ -653,10 +691,14 @@ async fn activation_v1_answers_conform() {
         client
             .perform_oauth_authorization()
             .id(id)
-            .body(types::OAuthAuthorizationRequest {
-                redirect_url: "https://app.example.com/cb".into(),
-                state: None,
-            })
+            .body(
+                types::OAuthAuthorizationRequest::try_from(
+                    types::OAuthAuthorizationRequest::builder()
+                        .redirect_url("https://app.example.com/cb")
+                        .state(None)
+                )
+                .expect("every field is set")
+            )
             .send()
     );
     common::client()
@@ -839,16 +881,24 @@ async fn data_integration_answers_conform() {
         "create_oauth2_request",
         client
             .create_oauth2_request()
-            .body(types::NewOAuth2Request {
-                datasource_id: "fb".into(),
-                validity_duration: 300,
-            })
+            .body(
+                types::NewOAuth2Request::try_from(
+                    types::NewOAuth2Request::builder()
+                        .datasource_id("fb")
+                        .validity_duration(300)
+                )
+                .expect("every field is set")
+            )
             .send()
     );
     let pull = check.need(pull);
-    let query = || types::OAuth2CredentialsQuery {
-        auth_uri: pull.auth_uri.clone(),
-        pull_id: pull.pull_id.clone(),
+    let query = || {
+        types::OAuth2CredentialsQuery::try_from(
+            types::OAuth2CredentialsQuery::builder()
+                .auth_uri(pull.auth_uri.clone())
+                .pull_id(pull.pull_id.clone()),
+        )
+        .expect("every field is set")
     };
     call!(
         check,
@@ -887,11 +937,15 @@ async fn data_integration_answers_conform() {
         "create_connection",
         client
             .create_connection()
-            .body(types::NewConnection {
-                connection_name: "Archive bucket".into(),
-                connection_type: "s3".into(),
-                credentials: None,
-            })
+            .body(
+                types::NewConnection::try_from(
+                    types::NewConnection::builder()
+                        .connection_name("Archive bucket")
+                        .connection_type("s3")
+                        .credentials(None)
+                )
+                .expect("every field is set")
+            )
             .send()
     );
     let created = check.need(created);
@@ -901,11 +955,15 @@ async fn data_integration_answers_conform() {
         "update_connection",
         client
             .update_connection()
-            .body(types::ConnectionUpdate {
-                id: created.id.clone(),
-                connection_name: Some("Cold archive".into()),
-                credentials: None,
-            })
+            .body(
+                types::ConnectionUpdate::try_from(
+                    types::ConnectionUpdate::builder()
+                        .id(created.id.clone())
+                        .connection_name(Some("Cold archive".into()))
+                        .credentials(None)
+                )
+                .expect("every field is set")
+            )
             .send()
     );
     call!(
@@ -914,7 +972,10 @@ async fn data_integration_answers_conform() {
         "delete_connection",
         client
             .delete_connection()
-            .body(types::ConnectionRef { id: created.id })
+            .body(
+                types::ConnectionRef::try_from(types::ConnectionRef::builder().id(created.id))
+                    .expect("every field is set")
+            )
             .send()
     );
     let rivers = call!(
@@ -937,7 +998,10 @@ async fn data_integration_answers_conform() {
         "run_river",
         client
             .run_river()
-            .body(types::RunRequest { river_id })
+            .body(
+                types::RunRequest::try_from(types::RunRequest::builder().river_id(river_id))
+                    .expect("every field is set")
+            )
             .send()
     );
     let run_id = check.need(check.need(run).run_id);

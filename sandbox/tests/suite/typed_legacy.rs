@@ -111,17 +111,25 @@ async fn data_integration_answers_decode() {
     );
     let pull = client
         .create_oauth2_request()
-        .body(data_integration::types::NewOAuth2Request {
-            datasource_id: "fb".into(),
-            validity_duration: 300,
-        })
+        .body(
+            data_integration::types::NewOAuth2Request::try_from(
+                data_integration::types::NewOAuth2Request::builder()
+                    .datasource_id("fb")
+                    .validity_duration(300),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap()
         .into_inner();
-    let query = || data_integration::types::OAuth2CredentialsQuery {
-        auth_uri: pull.auth_uri.clone(),
-        pull_id: pull.pull_id.clone(),
+    let query = || {
+        data_integration::types::OAuth2CredentialsQuery::try_from(
+            data_integration::types::OAuth2CredentialsQuery::builder()
+                .auth_uri(pull.auth_uri.clone())
+                .pull_id(pull.pull_id.clone()),
+        )
+        .expect("every field is set")
     };
     let pending = client
         .get_oauth2_credentials()
@@ -194,11 +202,15 @@ async fn data_integration_connections_are_created_renamed_and_deleted() {
     let before = of_s3().await.len();
     let created = client
         .create_connection()
-        .body(NewConnection {
-            connection_name: "Archive bucket".into(),
-            connection_type: "s3".into(),
-            credentials: None,
-        })
+        .body(
+            NewConnection::try_from(
+                NewConnection::builder()
+                    .connection_name("Archive bucket")
+                    .connection_type("s3")
+                    .credentials(None),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap()
@@ -206,11 +218,15 @@ async fn data_integration_connections_are_created_renamed_and_deleted() {
     assert_eq!(of_s3().await.len(), before + 1);
     let renamed = client
         .update_connection()
-        .body(ConnectionUpdate {
-            id: created.id.clone(),
-            connection_name: Some("Cold archive".into()),
-            credentials: None,
-        })
+        .body(
+            ConnectionUpdate::try_from(
+                ConnectionUpdate::builder()
+                    .id(created.id.clone())
+                    .connection_name(Some("Cold archive".into()))
+                    .credentials(None),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap()
@@ -219,16 +235,20 @@ async fn data_integration_connections_are_created_renamed_and_deleted() {
     assert_eq!(renamed.cross_id, created.cross_id);
     client
         .delete_connection()
-        .body(ConnectionRef {
-            id: created.id.clone(),
-        })
+        .body(
+            ConnectionRef::try_from(ConnectionRef::builder().id(created.id.clone()))
+                .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(of_s3().await.len(), before);
     let again = client
         .delete_connection()
-        .body(ConnectionRef { id: created.id })
+        .body(
+            ConnectionRef::try_from(ConnectionRef::builder().id(created.id))
+                .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap_err();
@@ -273,9 +293,10 @@ async fn data_integration_runs_move_from_waiting_to_done_or_error() {
     ] {
         let run = client
             .run_river()
-            .body(RunRequest {
-                river_id: river_id.into(),
-            })
+            .body(
+                RunRequest::try_from(RunRequest::builder().river_id(river_id))
+                    .expect("every field is set"),
+            )
             .send()
             .await
             .unwrap()
@@ -326,18 +347,30 @@ async fn activation_v1_answers_decode() {
         .id;
     let created = client
         .create_destination_account()
-        .body(activation_v1::types::CreateDestinationAccountRequest {
-            destination_account: activation_v1::types::NewDestinationAccount {
-                destination_id: oauth_destination,
-                integration_id: None,
-                name: "Mine".into(),
-                device_types: vec![activation_v1::types::DeviceType::Web],
-                properties: vec![activation_v1::types::AccountProperty {
-                    name: "advertiser_id".into(),
-                    value: "A1".into(),
-                }],
-            },
-        })
+        .body(
+            activation_v1::types::CreateDestinationAccountRequest::try_from(
+                activation_v1::types::CreateDestinationAccountRequest::builder()
+                    .destination_account(
+                        activation_v1::types::NewDestinationAccount::try_from(
+                            activation_v1::types::NewDestinationAccount::builder()
+                                .destination_id(oauth_destination)
+                                .integration_id(None)
+                                .name("Mine")
+                                .device_types(vec![activation_v1::types::DeviceType::Web])
+                                .properties(vec![
+                                    activation_v1::types::AccountProperty::try_from(
+                                        activation_v1::types::AccountProperty::builder()
+                                            .name("advertiser_id")
+                                            .value("A1"),
+                                    )
+                                    .expect("every field is set"),
+                                ]),
+                        )
+                        .expect("every field is set"),
+                    ),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap()
@@ -350,10 +383,14 @@ async fn activation_v1_answers_decode() {
     let authorization = client
         .perform_oauth_authorization()
         .id(id)
-        .body(activation_v1::types::OAuthAuthorizationRequest {
-            redirect_url: "https://app.example.com/cb".into(),
-            state: None,
-        })
+        .body(
+            activation_v1::types::OAuthAuthorizationRequest::try_from(
+                activation_v1::types::OAuthAuthorizationRequest::builder()
+                    .redirect_url("https://app.example.com/cb")
+                    .state(None),
+            )
+            .expect("every field is set"),
+        )
         .send()
         .await
         .unwrap()
