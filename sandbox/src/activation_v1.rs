@@ -152,26 +152,23 @@ async fn template(State(shared): State<AppState>, headers: HeaderMap, query: Que
     Json(
         DestinationAccountTemplate::try_from(
             DestinationAccountTemplate::builder().account(
-                AccountTemplate::try_from(
-                    AccountTemplate::builder()
-                        .destination_id(id)
-                        .integration_id(None)
-                        .name(Some(String::new()))
-                        .device_types(devices())
-                        .properties(vec![
-                            TemplateProperty::try_from(
-                                TemplateProperty::builder()
-                                    .name("advertiser_id")
-                                    .needed_for_device_types(devices())
-                                    .description(Some(
-                                        "Your advertiser ID at the destination platform.".into(),
-                                    ))
-                                    .value(Some(String::new())),
-                            )
-                            .expect("every field is set"),
-                        ]),
-                )
-                .expect("every field is set"),
+                AccountTemplate::builder()
+                    .destination_id(id)
+                    .integration_id(None)
+                    .name(Some(String::new()))
+                    .device_types(devices())
+                    .properties(vec![
+                        TemplateProperty::try_from(
+                            TemplateProperty::builder()
+                                .name("advertiser_id")
+                                .needed_for_device_types(devices())
+                                .description(Some(
+                                    "Your advertiser ID at the destination platform.".into(),
+                                ))
+                                .value(Some(String::new())),
+                        )
+                        .expect("every field is set"),
+                    ]),
             ),
         )
         .expect("every field is set"),

@@ -86,17 +86,14 @@ fn files(shared: &Shared) -> Vec<ConsentFile> {
                         "DELETE"
                     }))
                     .data_controller(
-                        DataController::try_from(
-                            DataController::builder()
-                                .controller_specifier(Some("SEAT_ID".into()))
-                                .controller_id(Some(
-                                    uuid_from(&["controller", &(i % 3).to_string()])
-                                        .to_string()
-                                        .to_uppercase(),
-                                ))
-                                .liveramp_controlled(i % 3 == 0),
-                        )
-                        .expect("every field is set"),
+                        DataController::builder()
+                            .controller_specifier(Some("SEAT_ID".into()))
+                            .controller_id(Some(
+                                uuid_from(&["controller", &(i % 3).to_string()])
+                                    .to_string()
+                                    .to_uppercase(),
+                            ))
+                            .liveramp_controlled(i % 3 == 0),
                     )
                     .created_at(newest - chrono::Duration::hours(6 * i as i64))
                     .id(id),

@@ -236,14 +236,11 @@ async fn create_distribution_manager_sends_the_body() {
     let created = client(&server)
         .create_distribution_manager()
         .body(
-            types::DistributionManagerInput::try_from(
-                types::DistributionManagerInput::builder()
-                    .name("Spring campaign - TTD")
-                    .integration_connection_id("ic-1")
-                    .status(Some(types::DistributionManagerStatus::Active))
-                    .expire_at(Some("2024-06-30".parse().unwrap())),
-            )
-            .expect("every field is set"),
+            types::DistributionManagerInput::builder()
+                .name("Spring campaign - TTD")
+                .integration_connection_id("ic-1")
+                .status(Some(types::DistributionManagerStatus::Active))
+                .expire_at(Some("2024-06-30".parse().unwrap())),
         )
         .send()
         .await
@@ -325,13 +322,10 @@ async fn update_distribution_manager_sends_a_null_expiry() {
         .update_distribution_manager()
         .distribution_manager_id("dm-1")
         .body(
-            types::DistributionManagerUpdate::try_from(
-                types::DistributionManagerUpdate::builder()
-                    .name("Spring campaign - TTD")
-                    .status(types::DistributionManagerStatus::Inactive)
-                    .expire_at(None),
-            )
-            .expect("every field is set"),
+            types::DistributionManagerUpdate::builder()
+                .name("Spring campaign - TTD")
+                .status(types::DistributionManagerStatus::Inactive)
+                .expire_at(None),
         )
         .send()
         .await
@@ -488,22 +482,19 @@ async fn create_integration_connection_sends_the_integration_pair() {
     let created = client(&server)
         .create_integration_connection()
         .body(
-            types::IntegrationConnectionInput::try_from(
-                types::IntegrationConnectionInput::builder()
-                    .integration_id(["1204".into(), "5530".into()])
-                    .oauth_connection_id(Some("oc-1".into()))
-                    .properties(vec![
-                        types::IntegrationConnectionProperty::try_from(
-                            types::IntegrationConnectionProperty::builder()
-                                .property_key("adAccountId")
-                                .property_value("act_1"),
-                        )
-                        .expect("every field is set"),
-                    ])
-                    .device_types(vec![types::DeviceType::Pii, types::DeviceType::RampId])
-                    .distribution_manager_name(Some("Spring campaign".into())),
-            )
-            .expect("every field is set"),
+            types::IntegrationConnectionInput::builder()
+                .integration_id(["1204".into(), "5530".into()])
+                .oauth_connection_id(Some("oc-1".into()))
+                .properties(vec![
+                    types::IntegrationConnectionProperty::try_from(
+                        types::IntegrationConnectionProperty::builder()
+                            .property_key("adAccountId")
+                            .property_value("act_1"),
+                    )
+                    .expect("every field is set"),
+                ])
+                .device_types(vec![types::DeviceType::Pii, types::DeviceType::RampId])
+                .distribution_manager_name(Some("Spring campaign".into())),
         )
         .send()
         .await
@@ -572,20 +563,17 @@ async fn update_integration_connection_sends_the_body() {
         .update_integration_connection()
         .integration_connection_id("ic-1")
         .body(
-            types::IntegrationConnectionUpdate::try_from(
-                types::IntegrationConnectionUpdate::builder()
-                    .oauth_connection_id(Some("oc-2".into()))
-                    .properties(vec![
-                        types::IntegrationConnectionProperty::try_from(
-                            types::IntegrationConnectionProperty::builder()
-                                .property_key("adAccountId")
-                                .property_value("act_2"),
-                        )
-                        .expect("every field is set"),
-                    ])
-                    .device_types(vec![types::DeviceType::Mixed]),
-            )
-            .expect("every field is set"),
+            types::IntegrationConnectionUpdate::builder()
+                .oauth_connection_id(Some("oc-2".into()))
+                .properties(vec![
+                    types::IntegrationConnectionProperty::try_from(
+                        types::IntegrationConnectionProperty::builder()
+                            .property_key("adAccountId")
+                            .property_value("act_2"),
+                    )
+                    .expect("every field is set"),
+                ])
+                .device_types(vec![types::DeviceType::Mixed]),
         )
         .send()
         .await
@@ -663,14 +651,11 @@ async fn create_oauth_connection_attempt_for_a_reauthorization() {
     let created = client(&server)
         .create_oauth_connection_attempt()
         .body(
-            types::OAuthConnectionAttemptInput::try_from(
-                types::OAuthConnectionAttemptInput::builder()
-                    .oauth_endpoint_id("meta-business")
-                    .redirect_url(Some("https://app.example.com/done".into()))
-                    .state(Some("s-1".into()))
-                    .oauth_connection_id(Some("oc-1".into())),
-            )
-            .expect("every field is set"),
+            types::OAuthConnectionAttemptInput::builder()
+                .oauth_endpoint_id("meta-business")
+                .redirect_url(Some("https://app.example.com/done".into()))
+                .state(Some("s-1".into()))
+                .oauth_connection_id(Some("oc-1".into())),
         )
         .send()
         .await

@@ -186,12 +186,7 @@ async fn update_and_delete_connection_name_the_connection_in_the_body() {
     let (delete, body) = mock_example(&server, "delete_connection", "/connections").await;
     let deleted = client(&server)
         .delete_connection()
-        .body(
-            types::ConnectionRef::try_from(
-                types::ConnectionRef::builder().id("5f1e6a0b9c1d2e3f4a5b6c7d"),
-            )
-            .expect("every field is set"),
-        )
+        .body(types::ConnectionRef::builder().id("5f1e6a0b9c1d2e3f4a5b6c7d"))
         .send()
         .await
         .expect("decodes")
@@ -239,12 +234,7 @@ async fn run_river_posts_the_river_and_check_run_asks_by_run_id() {
     let (run, body) = mock_example(&server, "run_river", "/run").await;
     let started = client(&server)
         .run_river()
-        .body(
-            types::RunRequest::try_from(
-                types::RunRequest::builder().river_id("5e5fbbc2567409482d8511cd"),
-            )
-            .expect("every field is set"),
-        )
+        .body(types::RunRequest::builder().river_id("5e5fbbc2567409482d8511cd"))
         .send()
         .await
         .expect("decodes")

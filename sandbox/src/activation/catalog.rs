@@ -196,12 +196,9 @@ async fn list_segment_statuses(
                     .segment_id(segment.id.clone())
                     .segment_type(segment.type_.clone())
                     .taxonomy(
-                        TaxonomyStatus::try_from(
-                            TaxonomyStatus::builder()
-                                .destination_segment_id(destination_segment_id)
-                                .taxonomy_sync_status(Some(sync)),
-                        )
-                        .expect("every field is set"),
+                        TaxonomyStatus::builder()
+                            .destination_segment_id(destination_segment_id)
+                            .taxonomy_sync_status(Some(sync)),
                     ),
             )
             .expect("every field is set"),

@@ -267,13 +267,10 @@ impl Data {
                     Segment::builder()
                         .id(format!("seg-{i:03}"))
                         .field(
-                            Field::try_from(
-                                Field::builder()
-                                    .id(field.0)
-                                    .name(field.1)
-                                    .audience_id(field.2),
-                            )
-                            .expect("every field is set"),
+                            Field::builder()
+                                .id(field.0)
+                                .name(field.1)
+                                .audience_id(field.2),
                         )
                         .value(format!("{} {i}", interests[i as usize % interests.len()]))
                         .type_(if i <= 20 {

@@ -134,14 +134,11 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
     let attempt_id = client
         .create_oauth_connection_attempt()
         .body(
-            types::OAuthConnectionAttemptInput::try_from(
-                types::OAuthConnectionAttemptInput::builder()
-                    .oauth_endpoint_id("oauth-sandbox-social")
-                    .oauth_connection_id(None)
-                    .redirect_url(None)
-                    .state(Some("s".into())),
-            )
-            .expect("every field is set"),
+            types::OAuthConnectionAttemptInput::builder()
+                .oauth_endpoint_id("oauth-sandbox-social")
+                .oauth_connection_id(None)
+                .redirect_url(None)
+                .state(Some("s".into())),
         )
         .send()
         .await
@@ -195,22 +192,19 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
     let connection_id = client
         .create_integration_connection()
         .body(
-            types::IntegrationConnectionInput::try_from(
-                types::IntegrationConnectionInput::builder()
-                    .integration_id(["101".into(), "1011".into()])
-                    .oauth_connection_id(Some(oauth_id.clone()))
-                    .properties(vec![
-                        types::IntegrationConnectionProperty::try_from(
-                            types::IntegrationConnectionProperty::builder()
-                                .property_key("adAccountId")
-                                .property_value("act_1"),
-                        )
-                        .expect("every field is set"),
-                    ])
-                    .device_types(vec![types::DeviceType::Web])
-                    .distribution_manager_name(None),
-            )
-            .expect("every field is set"),
+            types::IntegrationConnectionInput::builder()
+                .integration_id(["101".into(), "1011".into()])
+                .oauth_connection_id(Some(oauth_id.clone()))
+                .properties(vec![
+                    types::IntegrationConnectionProperty::try_from(
+                        types::IntegrationConnectionProperty::builder()
+                            .property_key("adAccountId")
+                            .property_value("act_1"),
+                    )
+                    .expect("every field is set"),
+                ])
+                .device_types(vec![types::DeviceType::Web])
+                .distribution_manager_name(None),
         )
         .send()
         .await
@@ -231,13 +225,10 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
         .update_integration_connection()
         .integration_connection_id(&connection_id)
         .body(
-            types::IntegrationConnectionUpdate::try_from(
-                types::IntegrationConnectionUpdate::builder()
-                    .oauth_connection_id(Some(oauth_id))
-                    .properties(connection.properties.clone())
-                    .device_types(vec![types::DeviceType::Web, types::DeviceType::Ios]),
-            )
-            .expect("every field is set"),
+            types::IntegrationConnectionUpdate::builder()
+                .oauth_connection_id(Some(oauth_id))
+                .properties(connection.properties.clone())
+                .device_types(vec![types::DeviceType::Web, types::DeviceType::Ios]),
         )
         .send()
         .await
@@ -253,14 +244,11 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
     let manager_id = client
         .create_distribution_manager()
         .body(
-            types::DistributionManagerInput::try_from(
-                types::DistributionManagerInput::builder()
-                    .name("Social audiences")
-                    .integration_connection_id(connection_id.clone())
-                    .status(None)
-                    .expire_at(None),
-            )
-            .expect("every field is set"),
+            types::DistributionManagerInput::builder()
+                .name("Social audiences")
+                .integration_connection_id(connection_id.clone())
+                .status(None)
+                .expire_at(None),
         )
         .send()
         .await
@@ -271,13 +259,10 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
         .update_distribution_manager()
         .distribution_manager_id(&manager_id)
         .body(
-            types::DistributionManagerUpdate::try_from(
-                types::DistributionManagerUpdate::builder()
-                    .name("Social audiences 2")
-                    .status(types::DistributionManagerStatus::Inactive)
-                    .expire_at(Some("2027-01-31".parse().unwrap())),
-            )
-            .expect("every field is set"),
+            types::DistributionManagerUpdate::builder()
+                .name("Social audiences 2")
+                .status(types::DistributionManagerStatus::Inactive)
+                .expire_at(Some("2027-01-31".parse().unwrap())),
         )
         .send()
         .await

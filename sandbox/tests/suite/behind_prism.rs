@@ -374,14 +374,11 @@ async fn activation_answers_conform() {
         client
             .create_oauth_connection_attempt()
             .body(
-                types::OAuthConnectionAttemptInput::try_from(
-                    types::OAuthConnectionAttemptInput::builder()
-                        .oauth_endpoint_id("oauth-sandbox-social")
-                        .oauth_connection_id(None)
-                        .redirect_url(None)
-                        .state(Some("s".into()))
-                )
-                .expect("every field is set")
+                types::OAuthConnectionAttemptInput::builder()
+                    .oauth_endpoint_id("oauth-sandbox-social")
+                    .oauth_connection_id(None)
+                    .redirect_url(None)
+                    .state(Some("s".into()))
             )
             .send()
     );
@@ -437,22 +434,19 @@ async fn activation_answers_conform() {
         client
             .create_integration_connection()
             .body(
-                types::IntegrationConnectionInput::try_from(
-                    types::IntegrationConnectionInput::builder()
-                        .integration_id(["101".into(), "1011".into()])
-                        .oauth_connection_id(Some(oauth_id.clone()))
-                        .properties(vec![
-                            types::IntegrationConnectionProperty::try_from(
-                                types::IntegrationConnectionProperty::builder()
-                                    .property_key("adAccountId")
-                                    .property_value("act_1")
-                            )
-                            .expect("every field is set")
-                        ])
-                        .device_types(vec![types::DeviceType::Web])
-                        .distribution_manager_name(None)
-                )
-                .expect("every field is set")
+                types::IntegrationConnectionInput::builder()
+                    .integration_id(["101".into(), "1011".into()])
+                    .oauth_connection_id(Some(oauth_id.clone()))
+                    .properties(vec![
+                        types::IntegrationConnectionProperty::try_from(
+                            types::IntegrationConnectionProperty::builder()
+                                .property_key("adAccountId")
+                                .property_value("act_1")
+                        )
+                        .expect("every field is set")
+                    ])
+                    .device_types(vec![types::DeviceType::Web])
+                    .distribution_manager_name(None)
             )
             .send()
     );
@@ -475,13 +469,10 @@ async fn activation_answers_conform() {
             .update_integration_connection()
             .integration_connection_id(&connection_id)
             .body(
-                types::IntegrationConnectionUpdate::try_from(
-                    types::IntegrationConnectionUpdate::builder()
-                        .oauth_connection_id(Some(oauth_id))
-                        .properties(properties)
-                        .device_types(vec![types::DeviceType::Web, types::DeviceType::Ios])
-                )
-                .expect("every field is set")
+                types::IntegrationConnectionUpdate::builder()
+                    .oauth_connection_id(Some(oauth_id))
+                    .properties(properties)
+                    .device_types(vec![types::DeviceType::Web, types::DeviceType::Ios])
             )
             .send()
     );
@@ -499,14 +490,11 @@ async fn activation_answers_conform() {
         client
             .create_distribution_manager()
             .body(
-                types::DistributionManagerInput::try_from(
-                    types::DistributionManagerInput::builder()
-                        .name("Social audiences")
-                        .integration_connection_id(connection_id.clone())
-                        .status(None)
-                        .expire_at(None)
-                )
-                .expect("every field is set")
+                types::DistributionManagerInput::builder()
+                    .name("Social audiences")
+                    .integration_connection_id(connection_id.clone())
+                    .status(None)
+                    .expire_at(None)
             )
             .send()
     );
@@ -519,13 +507,10 @@ async fn activation_answers_conform() {
             .update_distribution_manager()
             .distribution_manager_id(&manager_id)
             .body(
-                types::DistributionManagerUpdate::try_from(
-                    types::DistributionManagerUpdate::builder()
-                        .name("Social audiences 2")
-                        .status(types::DistributionManagerStatus::Inactive)
-                        .expire_at(Some("2027-01-31".parse().unwrap()))
-                )
-                .expect("every field is set")
+                types::DistributionManagerUpdate::builder()
+                    .name("Social audiences 2")
+                    .status(types::DistributionManagerStatus::Inactive)
+                    .expire_at(Some("2027-01-31".parse().unwrap()))
             )
             .send()
     );
@@ -659,27 +644,21 @@ async fn activation_v1_answers_conform() {
         client
             .create_destination_account()
             .body(
-                types::CreateDestinationAccountRequest::try_from(
-                    types::CreateDestinationAccountRequest::builder().destination_account(
-                        types::NewDestinationAccount::try_from(
-                            types::NewDestinationAccount::builder()
-                                .destination_id(destination.id)
-                                .integration_id(None)
-                                .name("Mine")
-                                .device_types(vec![types::DeviceType::Web])
-                                .properties(vec![
-                                    types::AccountProperty::try_from(
-                                        types::AccountProperty::builder()
-                                            .name("advertiser_id")
-                                            .value("A1")
-                                    )
-                                    .expect("every field is set")
-                                ])
-                        )
-                        .expect("every field is set")
-                    )
+                types::CreateDestinationAccountRequest::builder().destination_account(
+                    types::NewDestinationAccount::builder()
+                        .destination_id(destination.id)
+                        .integration_id(None)
+                        .name("Mine")
+                        .device_types(vec![types::DeviceType::Web])
+                        .properties(vec![
+                            types::AccountProperty::try_from(
+                                types::AccountProperty::builder()
+                                    .name("advertiser_id")
+                                    .value("A1")
+                            )
+                            .expect("every field is set")
+                        ])
                 )
-                .expect("every field is set")
             )
             .send()
     );
@@ -692,12 +671,9 @@ async fn activation_v1_answers_conform() {
             .perform_oauth_authorization()
             .id(id)
             .body(
-                types::OAuthAuthorizationRequest::try_from(
-                    types::OAuthAuthorizationRequest::builder()
-                        .redirect_url("https://app.example.com/cb")
-                        .state(None)
-                )
-                .expect("every field is set")
+                types::OAuthAuthorizationRequest::builder()
+                    .redirect_url("https://app.example.com/cb")
+                    .state(None)
             )
             .send()
     );
@@ -882,12 +858,9 @@ async fn data_integration_answers_conform() {
         client
             .create_oauth2_request()
             .body(
-                types::NewOAuth2Request::try_from(
-                    types::NewOAuth2Request::builder()
-                        .datasource_id("fb")
-                        .validity_duration(300)
-                )
-                .expect("every field is set")
+                types::NewOAuth2Request::builder()
+                    .datasource_id("fb")
+                    .validity_duration(300)
             )
             .send()
     );
@@ -938,13 +911,10 @@ async fn data_integration_answers_conform() {
         client
             .create_connection()
             .body(
-                types::NewConnection::try_from(
-                    types::NewConnection::builder()
-                        .connection_name("Archive bucket")
-                        .connection_type("s3")
-                        .credentials(None)
-                )
-                .expect("every field is set")
+                types::NewConnection::builder()
+                    .connection_name("Archive bucket")
+                    .connection_type("s3")
+                    .credentials(None)
             )
             .send()
     );
@@ -956,13 +926,10 @@ async fn data_integration_answers_conform() {
         client
             .update_connection()
             .body(
-                types::ConnectionUpdate::try_from(
-                    types::ConnectionUpdate::builder()
-                        .id(created.id.clone())
-                        .connection_name(Some("Cold archive".into()))
-                        .credentials(None)
-                )
-                .expect("every field is set")
+                types::ConnectionUpdate::builder()
+                    .id(created.id.clone())
+                    .connection_name(Some("Cold archive".into()))
+                    .credentials(None)
             )
             .send()
     );
@@ -972,10 +939,7 @@ async fn data_integration_answers_conform() {
         "delete_connection",
         client
             .delete_connection()
-            .body(
-                types::ConnectionRef::try_from(types::ConnectionRef::builder().id(created.id))
-                    .expect("every field is set")
-            )
+            .body(types::ConnectionRef::builder().id(created.id))
             .send()
     );
     let rivers = call!(
@@ -998,10 +962,7 @@ async fn data_integration_answers_conform() {
         "run_river",
         client
             .run_river()
-            .body(
-                types::RunRequest::try_from(types::RunRequest::builder().river_id(river_id))
-                    .expect("every field is set")
-            )
+            .body(types::RunRequest::builder().river_id(river_id))
             .send()
     );
     let run_id = check.need(check.need(run).run_id);

@@ -112,12 +112,9 @@ async fn data_integration_answers_decode() {
     let pull = client
         .create_oauth2_request()
         .body(
-            data_integration::types::NewOAuth2Request::try_from(
-                data_integration::types::NewOAuth2Request::builder()
-                    .datasource_id("fb")
-                    .validity_duration(300),
-            )
-            .expect("every field is set"),
+            data_integration::types::NewOAuth2Request::builder()
+                .datasource_id("fb")
+                .validity_duration(300),
         )
         .send()
         .await
@@ -203,13 +200,10 @@ async fn data_integration_connections_are_created_renamed_and_deleted() {
     let created = client
         .create_connection()
         .body(
-            NewConnection::try_from(
-                NewConnection::builder()
-                    .connection_name("Archive bucket")
-                    .connection_type("s3")
-                    .credentials(None),
-            )
-            .expect("every field is set"),
+            NewConnection::builder()
+                .connection_name("Archive bucket")
+                .connection_type("s3")
+                .credentials(None),
         )
         .send()
         .await
@@ -219,13 +213,10 @@ async fn data_integration_connections_are_created_renamed_and_deleted() {
     let renamed = client
         .update_connection()
         .body(
-            ConnectionUpdate::try_from(
-                ConnectionUpdate::builder()
-                    .id(created.id.clone())
-                    .connection_name(Some("Cold archive".into()))
-                    .credentials(None),
-            )
-            .expect("every field is set"),
+            ConnectionUpdate::builder()
+                .id(created.id.clone())
+                .connection_name(Some("Cold archive".into()))
+                .credentials(None),
         )
         .send()
         .await
@@ -235,20 +226,14 @@ async fn data_integration_connections_are_created_renamed_and_deleted() {
     assert_eq!(renamed.cross_id, created.cross_id);
     client
         .delete_connection()
-        .body(
-            ConnectionRef::try_from(ConnectionRef::builder().id(created.id.clone()))
-                .expect("every field is set"),
-        )
+        .body(ConnectionRef::builder().id(created.id.clone()))
         .send()
         .await
         .unwrap();
     assert_eq!(of_s3().await.len(), before);
     let again = client
         .delete_connection()
-        .body(
-            ConnectionRef::try_from(ConnectionRef::builder().id(created.id))
-                .expect("every field is set"),
-        )
+        .body(ConnectionRef::builder().id(created.id))
         .send()
         .await
         .unwrap_err();
@@ -293,10 +278,7 @@ async fn data_integration_runs_move_from_waiting_to_done_or_error() {
     ] {
         let run = client
             .run_river()
-            .body(
-                RunRequest::try_from(RunRequest::builder().river_id(river_id))
-                    .expect("every field is set"),
-            )
+            .body(RunRequest::builder().river_id(river_id))
             .send()
             .await
             .unwrap()
@@ -348,28 +330,21 @@ async fn activation_v1_answers_decode() {
     let created = client
         .create_destination_account()
         .body(
-            activation_v1::types::CreateDestinationAccountRequest::try_from(
-                activation_v1::types::CreateDestinationAccountRequest::builder()
-                    .destination_account(
-                        activation_v1::types::NewDestinationAccount::try_from(
-                            activation_v1::types::NewDestinationAccount::builder()
-                                .destination_id(oauth_destination)
-                                .integration_id(None)
-                                .name("Mine")
-                                .device_types(vec![activation_v1::types::DeviceType::Web])
-                                .properties(vec![
-                                    activation_v1::types::AccountProperty::try_from(
-                                        activation_v1::types::AccountProperty::builder()
-                                            .name("advertiser_id")
-                                            .value("A1"),
-                                    )
-                                    .expect("every field is set"),
-                                ]),
+            activation_v1::types::CreateDestinationAccountRequest::builder().destination_account(
+                activation_v1::types::NewDestinationAccount::builder()
+                    .destination_id(oauth_destination)
+                    .integration_id(None)
+                    .name("Mine")
+                    .device_types(vec![activation_v1::types::DeviceType::Web])
+                    .properties(vec![
+                        activation_v1::types::AccountProperty::try_from(
+                            activation_v1::types::AccountProperty::builder()
+                                .name("advertiser_id")
+                                .value("A1"),
                         )
                         .expect("every field is set"),
-                    ),
-            )
-            .expect("every field is set"),
+                    ]),
+            ),
         )
         .send()
         .await
@@ -384,12 +359,9 @@ async fn activation_v1_answers_decode() {
         .perform_oauth_authorization()
         .id(id)
         .body(
-            activation_v1::types::OAuthAuthorizationRequest::try_from(
-                activation_v1::types::OAuthAuthorizationRequest::builder()
-                    .redirect_url("https://app.example.com/cb")
-                    .state(None),
-            )
-            .expect("every field is set"),
+            activation_v1::types::OAuthAuthorizationRequest::builder()
+                .redirect_url("https://app.example.com/cb")
+                .state(None),
         )
         .send()
         .await
