@@ -114,8 +114,11 @@ impl Redactor {
                 true => vec![value.to_owned()],
                 false => {
                     folds = true;
-                    variants.push(fold(value).0);
-                    vec![value.to_owned(), value.to_uppercase(), value.to_lowercase()]
+                    // Folded as given and from its upper and lower case, which may change its
+                    // letters' count: `Straße` echoed as `STRASSE`, `İ` as `i̇`.
+                    let (upper, lower) = (value.to_uppercase(), value.to_lowercase());
+                    variants.extend([fold(value).0, fold(&upper).0, fold(&lower).0]);
+                    vec![value.to_owned(), upper, lower]
                 }
             };
             for case in cases {
@@ -311,6 +314,27 @@ mod tests {
             "no match for élodie MÜLLER.",
             "no match for ὀδυσσεύς.",
             "no match for ὈΔΥΣΣΕΎΣ.",
+        ] {
+            assert_eq!(
+                redactor.redact(echoed),
+                "no match for [redacted].",
+                "{echoed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_whose_case_changes_its_letters_count_is_removed() {
+        // Found by review: folding letter by letter missed `Straße` echoed as `STRASSE` and
+        // `İbrahim` echoed as `i̇brahim` (an `i` and a combining dot), which the upper- and
+        // lower-case patterns used to catch.
+        let redactor = Redactor::new(["Münchner Straße", "İbrahim Öztürk"]);
+        for echoed in [
+            "no match for MÜNCHNER STRASSE.",
+            "no match for münchner straße.",
+            "no match for i̇brahim öztürk.",
+            "no match for İBRAHIM ÖZTÜRK.",
+            "no match for İbrahim öztürk.",
         ] {
             assert_eq!(
                 redactor.redact(echoed),
