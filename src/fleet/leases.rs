@@ -62,15 +62,15 @@ impl LeaseStore {
     }
 
     fn done_key(&self) -> String {
-        self.fleet.key("consent", "done")
+        self.fleet.record_key("consent", "done")
     }
 
     fn records_key(&self) -> String {
-        self.fleet.key("consent", "records")
+        self.fleet.record_key("consent", "records")
     }
 
     fn lease_key(&self, id: &str) -> String {
-        self.fleet.key("consent:lease", id)
+        self.fleet.record_key("consent:lease", id)
     }
 }
 

@@ -63,8 +63,8 @@ impl RemoteBucket {
             .unwrap_or(u64::MAX)
             .max(1);
         Self {
-            tat_key: fleet.key("limit", name),
-            pause_key: fleet.key("limit", &format!("{name}:pause")),
+            tat_key: fleet.state_key("limit", name),
+            pause_key: fleet.state_key("limit", &format!("{name}:pause")),
             fleet,
             interval_us,
             tolerance_us: interval_us.saturating_mul(u64::from(burst.saturating_sub(1))),

@@ -27,10 +27,13 @@
 //! enforced per process, until Redis answers again. Keys start with the fleet's prefix: give
 //! each account (each set of credentials and limits) its own.
 //!
-//! Keys are `prefix:v1:kind:name`. The `v1` ([`KEY_FORMAT`]) changes with any release that
-//! stores something an earlier one would misread: during a rolling upgrade across such a
-//! release, the two versions keep apart (each with its own token and limits) instead of
-//! corrupting each other's state.
+//! Keys of state a process can rebuild (a token, a rate limit's) are `prefix:v1:kind:name`; the
+//! `v1` ([`KEY_FORMAT`]) changes with any release that stores such state in a way an earlier
+//! one would misread, so that during a rolling upgrade across it the two versions keep apart
+//! (each with its own token and limits) instead of misreading each other. The consent sync's
+//! records (`prefix:consent:done`, `prefix:consent:records`, `prefix:consent:lease:<id>`) are
+//! the only account of which files were handled: they keep their names across releases, and a
+//! release that changes their format reads the old one.
 
 pub mod leases;
 pub mod limit;
@@ -40,7 +43,8 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-/// The format of what the crate stores in Redis, the second part of every key.
+/// The format of the rebuildable state the crate stores in Redis (tokens, rate limits), the
+/// second part of their keys.
 pub const KEY_FORMAT: &str = "v1";
 
 /// How long a Redis command may take before the crate falls back to working locally.
@@ -82,9 +86,14 @@ impl Fleet {
         }
     }
 
-    /// `prefix:v1:kind:name`.
-    pub(crate) fn key(&self, kind: &str, name: &str) -> String {
+    /// `prefix:v1:kind:name`: state a process can rebuild, kept apart by format.
+    pub(crate) fn state_key(&self, kind: &str, name: &str) -> String {
         format!("{}:{KEY_FORMAT}:{kind}:{name}", self.prefix)
+    }
+
+    /// `prefix:kind:name`: a record that must outlive every release.
+    pub(crate) fn record_key(&self, kind: &str, name: &str) -> String {
+        format!("{}:{kind}:{name}", self.prefix)
     }
 
     /// A clone of the connection, for one command.

@@ -68,7 +68,7 @@ impl<F: Fetch> SharedFetch<F> {
         wait_for: Duration,
     ) -> Result<Self, AuthError> {
         let name = hex(ring::digest::digest(&ring::digest::SHA256, identity.as_bytes()).as_ref());
-        let key = fleet.key("token", &name[..32]);
+        let key = fleet.state_key("token", &name[..32]);
         Ok(Self {
             lock_key: format!("{key}:lock"),
             cipher: cipher(secret)?,

@@ -300,7 +300,7 @@ async fn a_dead_workers_lease_expires_and_the_file_is_recorded_done_once() {
     );
     let mut connection = connect(&redis).await;
     let done: usize = redis::cmd("SCARD")
-        .arg("leases:v1:consent:done")
+        .arg("leases:consent:done")
         .query_async(&mut connection)
         .await
         .unwrap();
