@@ -8,10 +8,11 @@ use std::path::Path;
 /// The bytes of the regular file at `path`, at most `limit` of them.
 ///
 /// A FIFO, a device or a directory is refused (`ErrorKind::InvalidInput`): reading one could
-/// block for ever or never end. What is checked is the file opened, and it is opened without
-/// waiting for a FIFO's writer, so a path swapped for a FIFO after any check cannot block
-/// either. A file of more than `limit` bytes is refused (`ErrorKind::FileTooLarge`), however
-/// it grows while it is read.
+/// block for ever or never end. The path is checked before it is opened (opening a device may
+/// act on it), and the file opened is checked again: it is opened without waiting for a FIFO's
+/// writer and without becoming a controlling terminal, so a path swapped between the two cannot
+/// block either. A file of more than `limit` bytes is refused (`ErrorKind::FileTooLarge`),
+/// however it grows while it is read.
 pub(crate) fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let too_large = || {
         io::Error::new(
@@ -19,13 +20,14 @@ pub(crate) fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
             format!("is larger than {limit} bytes"),
         )
     };
+    let not_regular = || io::Error::new(io::ErrorKind::InvalidInput, "is not a regular file");
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
     let file = open_without_waiting(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "is not a regular file",
-        ));
+        return Err(not_regular());
     }
     if metadata.len() > limit {
         return Err(too_large());
@@ -38,13 +40,14 @@ pub(crate) fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// `path` opened for reading; a FIFO without a writer is opened at once instead of blocking.
+/// `path` opened for reading; a FIFO without a writer is opened at once instead of blocking,
+/// and a terminal does not become the process's controlling one.
 #[cfg(unix)]
 fn open_without_waiting(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt as _;
     std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
 }
 
