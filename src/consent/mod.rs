@@ -25,7 +25,7 @@ crate::transport::impl_client_hooks!(Client);
 /// // Generated types are built with their builders (they are `#[non_exhaustive]`).
 /// let page: ConsentFileList = ConsentFileList::builder()
 ///     .v2_consent_files(vec![])
-///     .pagination(Pagination::builder().total(Some(0)).try_into().ok())
+///     .pagination(Some(Pagination::builder().total(Some(0)).try_into()?))
 ///     .try_into()?;
 /// let mock = server.list_consent_files(|when, then| {
 ///     when.limit(std::num::NonZeroU32::new(5).unwrap());

@@ -71,7 +71,11 @@ async fn list(client: &liveramp::consent::Client, out: Output) -> Result<(), Cli
     let files = sync::list_all(client).await;
     spinner.finish_and_clear();
     let files = files?;
-    let shown: Vec<serde_json::Value> = files.iter().map(without_signed_url).collect();
+    let shown = files
+        .iter()
+        .map(without_signed_url)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::new(Failure::Generic, format!("cannot show the files: {e}")))?;
     out.emit(&shown, |_| {
         let mut text = format!("{} consent file(s)\n", files.len());
         for file in &files {
@@ -84,12 +88,12 @@ async fn list(client: &liveramp::consent::Client, out: Output) -> Result<(), Cli
 }
 
 /// A listed file as JSON without its `fileURL`, whose query signs the download.
-fn without_signed_url(file: &ConsentFile) -> serde_json::Value {
-    let mut value = serde_json::to_value(file).unwrap_or_default();
+fn without_signed_url(file: &ConsentFile) -> Result<serde_json::Value, serde_json::Error> {
+    let mut value = serde_json::to_value(file)?;
     if let Some(fields) = value.as_object_mut() {
         fields.remove("fileURL");
     }
-    value
+    Ok(value)
 }
 
 fn human_file(file: &ConsentFile) -> String {
