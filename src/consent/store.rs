@@ -143,7 +143,7 @@ impl Manifest {
     /// Records `entry`: appends it to the journal in `dir` and fsyncs it (the directory too
     /// when the journal is new). Each line starts on a new line, so a line cut short before
     /// it stays a line of its own.
-    pub fn record(&mut self, dir: &Path, entry: SyncedFile) -> std::io::Result<()> {
+    pub(crate) fn record(&mut self, dir: &Path, entry: SyncedFile) -> std::io::Result<()> {
         let path = dir.join(JOURNAL_NAME);
         let new = !path.exists();
         let mut line = b"\n".to_vec();
@@ -165,7 +165,7 @@ impl Manifest {
 
     /// Writes the whole manifest as the snapshot of `dir` atomically (a temporary file,
     /// fsynced, renamed over the old one, the directory fsynced), then removes the journal.
-    pub fn compact(&self, dir: &Path) -> std::io::Result<()> {
+    pub(crate) fn compact(&self, dir: &Path) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         write_atomically(dir, MANIFEST_NAME, &bytes)?;
         match std::fs::remove_file(dir.join(JOURNAL_NAME)) {
