@@ -75,8 +75,10 @@ impl OpenEnum {
             #[doc = #doc]
             ///
             /// Open: a value this version of the crate does not know decodes into `Unknown`, which
-            /// keeps the string and sends it back unchanged.
+            /// keeps the string and sends it back unchanged. A later version may name such a
+            /// value with a variant of its own: match with a wildcard arm.
             #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            #[non_exhaustive]
             pub enum #ident {
                 #(#[doc = #variant_docs] #variants,)*
                 /// A value not documented when this crate was generated.
@@ -153,6 +155,13 @@ mod tests {
         assert_eq!(variant_name("NotApplicable"), "NotApplicable");
         assert_eq!(variant_name("600"), "V600");
         assert_eq!(variant_name(""), "Empty");
+    }
+
+    #[test]
+    fn an_open_enum_can_gain_variants() {
+        let e = OpenEnum::new("Status", vec!["DONE".into()]);
+        let code = e.tokens().unwrap().to_string();
+        assert!(code.contains("# [non_exhaustive] pub enum Status"), "{code}");
     }
 
     #[test]
