@@ -161,7 +161,10 @@ mod tests {
     fn an_open_enum_can_gain_variants() {
         let e = OpenEnum::new("Status", vec!["DONE".into()]);
         let code = e.tokens().unwrap().to_string();
-        assert!(code.contains("# [non_exhaustive] pub enum Status"), "{code}");
+        assert!(
+            code.contains("# [non_exhaustive] pub enum Status"),
+            "{code}"
+        );
     }
 
     #[test]
