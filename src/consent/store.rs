@@ -47,7 +47,14 @@ pub enum Claim {
 /// [`release`](Self::release) when it failed. A store shared by several workers hands each
 /// file to one of them at a time.
 pub trait SyncStore: Send + Sync {
-    /// Claims consent file `id` for this sync.
+    /// Whether consent file `id` is recorded done, without claiming it (a sync asks it of
+    /// every listed file first, to know how many are left). `false` by default: `claim` then
+    /// says so when the file's turn comes.
+    fn is_done<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let _ = id;
+        Box::pin(std::future::ready(Ok(false)))
+    }
+    /// Claims consent file `id` for this sync, as its download starts.
     fn claim<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>>;
     /// Records `file` done, durably, before returning.
     fn complete<'a>(&'a self, file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>>;
@@ -217,6 +224,12 @@ fn with_manifest<T>(
 }
 
 impl SyncStore for DirStore {
+    fn is_done<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(std::future::ready(
+            self.with_manifest(|m| Ok(m.contains(id))),
+        ))
+    }
+
     fn claim<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>> {
         let claim = self.with_manifest(|m| {
             Ok(if m.contains(id) {

@@ -27,7 +27,11 @@
 //! 1. **Lock.** The sync holds an exclusive lock on its directory for its whole run; a second
 //!    sync on the same directory fails at once with [`SyncError::Busy`], whatever process it
 //!    runs in. So only the holder writes there.
-//! 2. **Download.** Several files download at once, ahead of the handler and while it runs
+//! 2. **Claim** each file as its download starts ([`SyncStore::claim`]), skipping one that is
+//!    done or that another worker of a shared store holds. A claim is made at most
+//!    `2 × downloads_in_flight` files ahead of the handler, so a worker holds no more than
+//!    that many files it has not handled, and workers sharing a store share the files.
+//! 3. **Download.** Several files download at once, ahead of the handler and while it runs
 //!    ([`Syncer::downloads_in_flight`], 4 by default); the handler still gets them one at a
 //!    time, in listing order. Each body goes to a temporary file whose name is unique to the
 //!    process and the attempt, fsynced. It counts as whole only if its framing proves it (the
@@ -38,17 +42,17 @@
 //!    client's retry policy's backoff, on its clock; an expired signed URL is refreshed by
 //!    listing the files again. Temporary files are removed by the next sync that takes the
 //!    lock: no live process can own them then.
-//! 3. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
-//! 4. **Handle.** Your handler gets the whole file. If it fails, the file and every file not
+//! 4. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
+//! 5. **Handle.** Your handler gets the whole file. If it fails, the file and every file not
 //!    handled yet are released ([`SyncStore::release`]) and the run stops with
 //!    [`SyncError::Handler`]; the next run hands the file again. Files downloaded ahead of a
 //!    failure stay in the directory unrecorded: what is recorded done is what counts (a
 //!    rerun downloads them again).
-//! 5. **Record** it done ([`SyncStore::complete`]; for [`DirStore`](super::DirStore), a line
+//! 6. **Record** it done ([`SyncStore::complete`]; for [`DirStore`](super::DirStore), a line
 //!    appended to the manifest's journal and fsynced; when the run ends, the journal is folded
 //!    into the manifest, written atomically).
 //!
-//! A crash before step 5 is durable hands the file to the handler again on the next run, so
+//! A crash before step 6 is durable hands the file to the handler again on the next run, so
 //! the handler must be idempotent per file ID: record what it applied together with its effect
 //! (in one transaction), or make applying a file twice change nothing. A crash anywhere else
 //! loses nothing: an unrecorded file is downloaded again.
@@ -229,6 +233,10 @@ pub trait SyncObserver: Send + Sync {
     fn listed(&self, total: usize, pending: usize) {
         let _ = (total, pending);
     }
+    /// A pending file was done, or held by another worker, when its turn came: it is skipped.
+    fn skipped(&self, id: &str) {
+        let _ = id;
+    }
     /// A file's body started arriving; `bytes` is its announced size.
     fn started(&self, id: &str, bytes: Option<u64>) {
         let _ = (id, bytes);
@@ -331,13 +339,19 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
         let mut pending = Vec::new();
         for file in listed {
             let id = file.id.to_string();
-            match self.store.claim(&id).await.map_err(SyncError::store(&id))? {
-                Claim::Mine => pending.push(file),
-                Claim::Done => report.already_synced += 1,
-                Claim::Taken => report.taken_elsewhere += 1,
+            match self
+                .store
+                .is_done(&id)
+                .await
+                .map_err(SyncError::store(&id))?
+            {
+                true => report.already_synced += 1,
+                false => pending.push(file),
             }
         }
         self.observer.listed(report.listed, pending.len());
+        // The files this run claimed: still its own when their URLs are refreshed.
+        let claimed = Claimed::default();
 
         let mut next = 0;
         let mut refreshes = 0;
@@ -355,22 +369,34 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                 let mut downloads = futures::stream::iter(&pending[from..])
                     .map(|file| async {
                         let permit = ahead.acquire().await;
-                        (self.download(file).await, permit)
+                        (self.claim_and_download(file, &claimed).await, permit)
                     })
                     .buffered(self.in_flight);
                 // A failed download starts no more: the run stops there, or lists again.
                 while let Some((done, permit)) = downloads.next().await {
-                    let failed = done.0.is_err();
+                    let failed = matches!(done, Fetched::Downloaded(Err(_), _));
                     if finished.send((done, permit)).is_err() || failed {
                         break;
                     }
                 }
             };
             let handling = async {
-                while let Some(((result, retries), _permit)) = arrived.recv().await {
-                    report.download_retries += retries;
+                while let Some((fetched, _permit)) = arrived.recv().await {
                     let file = &pending[next];
                     let id = file.id.to_string();
+                    let (result, retries) = match fetched {
+                        Fetched::Downloaded(result, retries) => (result, retries),
+                        Fetched::Skipped(claim) => {
+                            match claim {
+                                Claim::Done => report.already_synced += 1,
+                                Claim::Taken | Claim::Mine => report.taken_elsewhere += 1,
+                            }
+                            self.observer.skipped(&id);
+                            next += 1;
+                            continue;
+                        }
+                    };
+                    report.download_retries += retries;
                     let record = match result {
                         Ok(record) => record,
                         Err(SyncError::Download { source, .. })
@@ -420,12 +446,13 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                 Ok(Round::UrlExpired) => {
                     refreshes += 1;
                     report.url_refreshes += 1;
-                    self.refresh(&mut pending, next, &mut report).await
+                    self.refresh(&mut pending, next, &claimed, &mut report)
+                        .await
                 }
                 Err(error) => Err(error),
             };
             if let Err(error) = refreshed {
-                self.release_all(&pending[next..]).await;
+                self.release_all(&pending[next..], &claimed).await;
                 return Err(error);
             }
         }
@@ -439,20 +466,36 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
         Ok(report)
     }
 
-    /// Gives back the claims of `files` (best effort: the run is failing already), so that
-    /// another worker of a shared store can take them at once.
-    async fn release_all(&self, files: &[ConsentFile]) {
-        for file in files {
+    /// Gives back the claims this run holds among `files` (best effort: the run is failing
+    /// already), so that another worker of a shared store can take them at once.
+    async fn release_all(&self, files: &[ConsentFile], claimed: &Claimed) {
+        for file in files.iter().filter(|file| claimed.holds(file)) {
             let _ = self.store.release(&file.id.to_string()).await;
         }
     }
 
+    /// Claims `file` unless this run holds it already, then downloads it; a file done or
+    /// taken elsewhere is skipped.
+    async fn claim_and_download(&self, file: &ConsentFile, claimed: &Claimed) -> Fetched {
+        if !claimed.holds(file) {
+            let id = file.id.to_string();
+            match self.store.claim(&id).await {
+                Ok(Claim::Mine) => claimed.add(file),
+                Ok(other) => return Fetched::Skipped(other),
+                Err(error) => return Fetched::Downloaded(Err(SyncError::store(&id)(error)), 0),
+            }
+        }
+        let (result, retries) = self.download(file).await;
+        Fetched::Downloaded(result, retries)
+    }
+
     /// Lists the files again and replaces `pending[from..]` with their fresh signed URLs;
-    /// a file no longer listed is released and reported vanished.
+    /// a file no longer listed is released (if this run held it) and reported vanished.
     async fn refresh(
         &self,
         pending: &mut Vec<ConsentFile>,
         from: usize,
+        claimed: &Claimed,
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
         let fresh: HashMap<_, _> = list_all(self.client)
@@ -465,10 +508,12 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                 Some(renewed) => pending.push(renewed.clone()),
                 None => {
                     let gone = file.id.to_string();
-                    self.store
-                        .release(&gone)
-                        .await
-                        .map_err(SyncError::store(&gone))?;
+                    if claimed.holds(&file) {
+                        self.store
+                            .release(&gone)
+                            .await
+                            .map_err(SyncError::store(&gone))?;
+                    }
                     report.vanished.push(gone);
                 }
             }
@@ -493,6 +538,34 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
             self.client.inner.wait_before_retry(attempt).await;
             attempt += 1;
         }
+    }
+}
+
+/// What became of a pending file when its turn to download came.
+enum Fetched {
+    /// This run holds it: its download, and how many times it was tried again.
+    Downloaded(Result<SyncedFile, SyncError>, usize),
+    /// Done, or held by another worker, by then.
+    Skipped(Claim),
+}
+
+/// The files a run claimed.
+#[derive(Default)]
+struct Claimed(std::sync::Mutex<HashSet<uuid::Uuid>>);
+
+impl Claimed {
+    fn holds(&self, file: &ConsentFile) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&file.id)
+    }
+
+    fn add(&self, file: &ConsentFile) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(file.id);
     }
 }
 

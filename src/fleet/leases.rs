@@ -3,9 +3,12 @@
 //! expires; done files are a Redis set, so a file is recorded done once however many workers
 //! finished it.
 //!
-//! A lease can expire while its worker is still handling the file (a handler slower than the
-//! lease): another worker may then handle it too. The handler must be idempotent per file ID
-//! in any case (see [`crate::consent::sync`]); choose a lease longer than your slowest handler.
+//! A sync claims each file as its download starts, at most `2 × downloads_in_flight` files
+//! ahead of its handler, so the workers share the files. A lease can still expire while its
+//! worker has the file (a lease shorter than that many handler runs and downloads): another
+//! worker may then handle it too. The handler must be idempotent per file ID in any case (see
+//! [`crate::consent::sync`]); choose a lease longer than `2 × downloads_in_flight` of your
+//! slowest handler runs, with their downloads.
 
 use std::time::Duration;
 
@@ -79,6 +82,18 @@ fn store_error(error: redis::RedisError) -> StoreError {
 }
 
 impl SyncStore for LeaseStore {
+    fn is_done<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut redis = self.fleet.connection();
+            redis::cmd("SISMEMBER")
+                .arg(self.done_key())
+                .arg(id)
+                .query_async(&mut redis)
+                .await
+                .map_err(store_error)
+        })
+    }
+
     fn claim<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>> {
         Box::pin(async move {
             let mut redis = self.fleet.connection();

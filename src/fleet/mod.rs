@@ -12,7 +12,7 @@
 //! ```
 //!
 //! - **Tokens** ([`tokens`]): the local single-flight cache stays in front, so a warm call never
-//!   touches Redis. A cold process reads the token another stored; if there is none, one process
+//!   reads its token from Redis. A cold process reads the token another stored; if there is none, one process
 //!   fetches it under a short lock while the others wait for it. The token is stored encrypted
 //!   (ChaCha20-Poly1305, with a key derived by HKDF from the credential's own secret), so reading
 //!   Redis alone does not hand it out.
@@ -20,11 +20,12 @@
 //!   key by an atomic script, so the documented limits hold for the whole fleet; a `429` seen by
 //!   one process pauses the bucket for all.
 //! - **Consent files** ([`leases`]): a [`SyncStore`](crate::consent::SyncStore) whose claims are
-//!   leases with expiry: each file is handled by one worker at a time, a crashed worker's lease
-//!   expires and another takes the file over, and a file is recorded done once.
+//!   leases with expiry, taken as each file's download starts: the workers share the files,
+//!   each file is handled by one worker at a time, a crashed worker's lease expires and another
+//!   takes the file over, and a file is recorded done once.
 //!
-//! A Redis outage never fails a call: tokens are then fetched per process and the limits are
-//! enforced per process, until Redis answers again. Keys start with the fleet's prefix: give
+//! A Redis outage never fails a call once [`Fleet::connect`] has connected: tokens are then
+//! fetched per process and the limits are enforced per process, until Redis answers again. Keys start with the fleet's prefix: give
 //! each account (each set of credentials and limits) its own.
 //!
 //! Keys of state a process can rebuild (a token, a rate limit's) are `prefix:v1:kind:name`; the

@@ -523,3 +523,110 @@ async fn a_stored_token_grown_huge_is_not_read_whole() {
     assert_eq!(fetches.load(Ordering::SeqCst), 2);
     assert!(sent < 1024 * 1024, "Redis sent {sent} bytes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_syncing_one_account_share_the_files_and_handle_each_once() {
+    // Found by review: a sync claimed every listed file before downloading any, so the first
+    // worker held them all (the others skipped every one as taken), and the leases of the
+    // files at the end of its queue ran while they waited. Now a file is claimed as its
+    // download starts.
+    use liveramp::consent::Syncer;
+    use liveramp::fleet::leases::LeaseStore;
+    const FILES: usize = 8;
+    let ids: Vec<String> = (0..FILES)
+        .map(|i| format!("c0442751-d144-493d-a40c-a408588f92{i:02}"))
+        .collect();
+    let listed = ids.clone();
+    let server = KeepAliveServer::start(Arc::new(move |_, head: &str| {
+        if head.starts_with("GET /v2/consent-files") {
+            let files: Vec<_> = listed
+                .iter()
+                .map(|id| {
+                    serde_json::json!({
+                        "id": id, "identifierType": "MUID", "requestType": "OPT_OUT",
+                        "dataController": {"liverampControlled": true},
+                        "fileURL": format!("http://{}/files/{id}.csv", host(head)),
+                        "createdAt": "2026-11-01T00:00:00Z",
+                    })
+                })
+                .collect();
+            let page =
+                serde_json::json!({"v2/ConsentFiles": files, "_pagination": {"after": null}});
+            return (200, vec![], page.to_string());
+        }
+        (200, vec![], "0123456789\n".repeat(10))
+    }))
+    .await;
+    let redis = RedisServer::start();
+    let fleet = Fleet::connect(&redis.url(), "share").await.unwrap();
+    let handled = Arc::new(Mutex::new(Vec::<(usize, String)>::new()));
+    let (first_done, first_handled) = tokio::sync::oneshot::channel::<()>();
+    let first_done = Mutex::new(Some(first_done));
+    let client = liveramp::consent::Client::new_with_client(
+        &server.base_url,
+        liveramp::http::client().unwrap(),
+        common::transport(None),
+    );
+    let sync = |worker: usize, dir: std::path::PathBuf| {
+        let (client, fleet, handled) = (client.clone(), fleet.clone(), handled.clone());
+        let first_done = &first_done;
+        async move {
+            let store = LeaseStore::new(fleet, Duration::from_secs(60));
+            Syncer::new(&client, &dir, store)
+                .downloads_in_flight(1)
+                .run(|file| {
+                    handled
+                        .lock()
+                        .unwrap()
+                        .push((worker, file.record.id.clone()));
+                    if let Some(done) = first_done.lock().unwrap().take() {
+                        let _ = done.send(());
+                    }
+                    async {
+                        tokio::time::sleep(Duration::from_millis(150)).await;
+                        Ok::<(), std::io::Error>(())
+                    }
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = sync(0, dirs.0.path().to_owned());
+    let second = async {
+        // The second worker starts once the first is under way.
+        first_handled.await.unwrap();
+        sync(1, dirs.1.path().to_owned()).await
+    };
+    let (first, second) = tokio::join!(first, second);
+    let handled = handled.lock().unwrap().clone();
+    let mut once: Vec<&String> = handled.iter().map(|(_, id)| id).collect();
+    once.sort();
+    once.dedup();
+    assert_eq!(once.len(), FILES, "every file handled: {handled:?}");
+    assert_eq!(handled.len(), FILES, "each file handled once: {handled:?}");
+    assert!(
+        handled.iter().any(|(worker, _)| *worker == 1),
+        "the second worker handled none: {handled:?}"
+    );
+    assert_eq!(
+        first.downloaded.len() + second.downloaded.len(),
+        FILES,
+        "{first:?} {second:?}"
+    );
+    for report in [&first, &second] {
+        let accounted = report.already_synced + report.taken_elsewhere + report.downloaded.len();
+        assert_eq!(accounted, FILES, "{report:?}");
+    }
+}
+
+/// The `host:port` a request head was sent to.
+fn host(head: &str) -> String {
+    head.lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("host")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default()
+}

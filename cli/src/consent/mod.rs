@@ -221,6 +221,12 @@ impl SyncObserver for Bars {
             bar.inc(1);
         }
     }
+
+    fn skipped(&self, _id: &str) {
+        if let Some(bar) = bar(&self.files).as_ref() {
+            bar.inc(1);
+        }
+    }
 }
 
 fn human_report(report: &SyncReport) -> String {
