@@ -43,8 +43,8 @@
 //!    listing the files again. Temporary files are removed by the next sync that takes the
 //!    lock: no live process can own them then.
 //! 4. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
-//! 5. **Handle.** Your handler gets the whole file. If it fails, the file and every file not
-//!    handled yet are released ([`SyncStore::release`]) and the run stops with
+//! 5. **Handle.** Your handler gets the whole file. If it fails, the file and every other file
+//!    this run claimed and has not handled are released ([`SyncStore::release`]) and the run stops with
 //!    [`SyncError::Handler`]; the next run hands the file again. Files downloaded ahead of a
 //!    failure stay in the directory unrecorded: what is recorded done is what counts (a
 //!    rerun downloads them again).
