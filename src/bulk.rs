@@ -23,16 +23,25 @@
 //! use futures::TryStreamExt;
 //!
 //! let abilitec = liveramp::Config::from_env()?.abilitec()?;
-//! let emails = ["jane.doe@example.com", "john.roe@example.com"];
-//! let items = emails
-//!     .iter()
-//!     .map(|email| abilitec.match_people().email(*email).batch_item())
-//!     .collect::<Result<Vec<_>, _>>()?;
+//! let emails = ["jane.doe@example.com", "not an email", "john.roe@example.com"];
+//! // A row that cannot be valid is refused before anything is sent; the others go, and each
+//! // keeps its row number (`Resolved::index` counts the items given to `resolve`).
+//! let (mut rows, mut items) = (Vec::new(), Vec::new());
+//! for (row, email) in emails.iter().enumerate() {
+//!     match abilitec.match_people().email(*email).batch_item() {
+//!         Ok(item) => {
+//!             rows.push(row);
+//!             items.push(item);
+//!         }
+//!         Err(error) => println!("row {row}: {error}"),
+//!     }
+//! }
 //! let mut resolved = abilitec.resolve(futures::stream::iter(items), Default::default());
 //! while let Some(item) = resolved.try_next().await? {
+//!     let row = rows[item.index];
 //!     match item.result {
-//!         Ok(document) => println!("{}: {:?}", item.index, document.person),
-//!         Err(error) => println!("{}: {error}", item.index),
+//!         Ok(document) => println!("row {row}: {:?}", document.person),
+//!         Err(error) => println!("row {row}: {error}"),
 //!     }
 //! }
 //! # Ok(()) }
