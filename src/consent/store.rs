@@ -54,11 +54,14 @@ pub trait SyncStore: Send + Sync {
         let _ = id;
         Box::pin(std::future::ready(Ok(false)))
     }
-    /// Claims consent file `id` for this sync, as its download starts.
+    /// Claims consent file `id` for this sync, as its download starts. Re-entrant: claiming a
+    /// file this store holds already gives [`Claim::Mine`] (a sync claims its files again
+    /// after listing them for fresh URLs).
     fn claim<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>>;
     /// Records `file` done, durably, before returning.
     fn complete<'a>(&'a self, file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>>;
-    /// Gives `id` back unhandled (its handler failed). Does nothing by default.
+    /// Gives `id` back unhandled (its handler failed), if this store holds it: a sync may
+    /// release a file whose claim it sent without hearing the answer. Does nothing by default.
     fn release<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         let _ = id;
         Box::pin(std::future::ready(Ok(())))

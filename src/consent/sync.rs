@@ -101,9 +101,10 @@ pub struct SyncReport {
     pub listed: usize,
     /// The files handled by this run.
     pub downloaded: Vec<SyncedFile>,
-    /// How many listed files an earlier run had already handled.
+    /// How many listed files were already handled: by an earlier run, or by another worker
+    /// of a shared store during this one.
     pub already_synced: usize,
-    /// How many listed files another worker held (shared stores only).
+    /// How many listed files another worker held when their turn came (shared stores only).
     pub taken_elsewhere: usize,
     /// How many temporary files of an interrupted run were removed.
     pub stale_temp_files_removed: usize,
@@ -350,7 +351,7 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
             }
         }
         self.observer.listed(report.listed, pending.len());
-        // The files this run claimed: still its own when their URLs are refreshed.
+        // The files this run claimed: given back if it fails.
         let claimed = Claimed::default();
 
         let mut next = 0;
@@ -474,23 +475,27 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
         }
     }
 
-    /// Claims `file` unless this run holds it already, then downloads it; a file done or
-    /// taken elsewhere is skipped.
+    /// Claims `file` (again, after a refresh: a claim is re-entrant), then downloads it; a
+    /// file done or taken elsewhere is skipped. The file counts as claimed from before the
+    /// claim is sent: a claim dropped with its round may have been granted, and is released
+    /// with the others if the run fails.
     async fn claim_and_download(&self, file: &ConsentFile, claimed: &Claimed) -> Fetched {
-        if !claimed.holds(file) {
-            let id = file.id.to_string();
-            match self.store.claim(&id).await {
-                Ok(Claim::Mine) => claimed.add(file),
-                Ok(other) => return Fetched::Skipped(other),
-                Err(error) => return Fetched::Downloaded(Err(SyncError::store(&id)(error)), 0),
+        let id = file.id.to_string();
+        claimed.add(file);
+        match self.store.claim(&id).await {
+            Ok(Claim::Mine) => {}
+            Ok(other) => {
+                claimed.remove(file);
+                return Fetched::Skipped(other);
             }
+            Err(error) => return Fetched::Downloaded(Err(SyncError::store(&id)(error)), 0),
         }
         let (result, retries) = self.download(file).await;
         Fetched::Downloaded(result, retries)
     }
 
     /// Lists the files again and replaces `pending[from..]` with their fresh signed URLs;
-    /// a file no longer listed is released (if this run held it) and reported vanished.
+    /// a file no longer listed is released (if this run claimed it) and reported vanished.
     async fn refresh(
         &self,
         pending: &mut Vec<ConsentFile>,
@@ -509,10 +514,9 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                 None => {
                     let gone = file.id.to_string();
                     if claimed.holds(&file) {
-                        self.store
-                            .release(&gone)
-                            .await
-                            .map_err(SyncError::store(&gone))?;
+                        // Best effort, as on a failure: the rest of the files must be put back.
+                        let _ = self.store.release(&gone).await;
+                        claimed.remove(&file);
                     }
                     report.vanished.push(gone);
                 }
@@ -549,7 +553,7 @@ enum Fetched {
     Skipped(Claim),
 }
 
-/// The files a run claimed.
+/// The files a run claimed, or asked to claim without hearing the answer.
 #[derive(Default)]
 struct Claimed(std::sync::Mutex<HashSet<uuid::Uuid>>);
 
@@ -566,6 +570,13 @@ impl Claimed {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(file.id);
+    }
+
+    fn remove(&self, file: &ConsentFile) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&file.id);
     }
 }
 

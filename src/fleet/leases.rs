@@ -17,12 +17,17 @@ use futures::future::BoxFuture;
 use super::Fleet;
 use crate::consent::store::{Claim, StoreError, SyncStore, SyncedFile};
 
-/// `done` if recorded, `mine` if the lease was taken, `taken` if another worker holds it.
+/// `done` if recorded, `mine` if the lease was taken (or this worker held it: renewed), `taken`
+/// if another worker holds it.
 const CLAIM: &str = r"
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
   return 'done'
 end
 if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  return 'mine'
+end
+if redis.call('GET', KEYS[2]) == ARGV[2] then
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
   return 'mine'
 end
 return 'taken'";

@@ -440,21 +440,27 @@ async fn downloads_ahead_are_read_whole_while_the_handler_holds_a_file() {
     .await;
 }
 
-/// A store that grants every claim and records what is given back.
-#[derive(Default)]
-struct Releases(Arc<Mutex<Vec<String>>>);
+/// A store that grants every claim and records what is claimed, completed and given back.
+#[derive(Default, Clone)]
+struct Releases {
+    claimed: Arc<Mutex<BTreeSet<String>>>,
+    completed: Arc<Mutex<BTreeSet<String>>>,
+    released: Arc<Mutex<BTreeSet<String>>>,
+}
 
 impl SyncStore for Releases {
-    fn claim<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>> {
+    fn claim<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        self.claimed.lock().unwrap().insert(id.to_owned());
         Box::pin(async { Ok(Claim::Mine) })
     }
 
-    fn complete<'a>(&'a self, _file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn complete<'a>(&'a self, file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.completed.lock().unwrap().insert(file.id.clone());
         Box::pin(async { Ok(()) })
     }
 
     fn release<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.0.lock().unwrap().push(id.to_owned());
+        self.released.lock().unwrap().insert(id.to_owned());
         Box::pin(async { Ok(()) })
     }
 }
@@ -471,7 +477,7 @@ async fn a_failed_run_gives_back_every_claim_it_did_not_finish() {
     ]);
     let dir = tempfile::tempdir().unwrap();
     let store = Releases::default();
-    let released = store.0.clone();
+    let seen = store.clone();
     let handled = std::sync::atomic::AtomicUsize::new(0);
     let error = Syncer::new(&client(&server), dir.path(), store)
         .run(|_| {
@@ -485,7 +491,23 @@ async fn a_failed_run_gives_back_every_claim_it_did_not_finish() {
         .await
         .unwrap_err();
     assert!(matches!(error, SyncError::Handler { .. }), "{error:?}");
-    assert_eq!(*released.lock().unwrap(), ids[1..].to_vec());
+    // Which files were claimed ahead of the failure depends on the downloads' pace; whatever
+    // they were, each is completed or given back, and the one that failed is given back.
+    let (claimed, completed, released) = (
+        seen.claimed.lock().unwrap().clone(),
+        seen.completed.lock().unwrap().clone(),
+        seen.released.lock().unwrap().clone(),
+    );
+    assert_eq!(completed, BTreeSet::from([ids[0].clone()]));
+    assert!(released.contains(&ids[1]), "{released:?}");
+    assert_eq!(
+        claimed
+            .difference(&completed)
+            .cloned()
+            .collect::<BTreeSet<_>>(),
+        released,
+        "{claimed:?} {completed:?}"
+    );
 }
 
 #[test]

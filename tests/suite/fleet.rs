@@ -278,6 +278,8 @@ async fn a_dead_workers_lease_expires_and_the_file_is_recorded_done_once() {
     let dead = LeaseStore::new(fleet.clone(), lease);
     let alive = LeaseStore::new(fleet.clone(), lease);
     assert_eq!(dead.claim("file-1").await.unwrap(), Claim::Mine);
+    // Re-entrant: a sync claims its files again after listing them for fresh URLs.
+    assert_eq!(dead.claim("file-1").await.unwrap(), Claim::Mine);
     // The worker dies holding the lease: nobody else may take the file until it expires.
     assert_eq!(alive.claim("file-1").await.unwrap(), Claim::Taken);
     tokio::time::sleep(lease + Duration::from_millis(100)).await;
@@ -524,22 +526,13 @@ async fn a_stored_token_grown_huge_is_not_read_whole() {
     assert!(sent < 1024 * 1024, "Redis sent {sent} bytes");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_workers_syncing_one_account_share_the_files_and_handle_each_once() {
-    // Found by review: a sync claimed every listed file before downloading any, so the first
-    // worker held them all (the others skipped every one as taken), and the leases of the
-    // files at the end of its queue ran while they waited. Now a file is claimed as its
-    // download starts.
-    use liveramp::consent::Syncer;
-    use liveramp::fleet::leases::LeaseStore;
-    const FILES: usize = 8;
-    let ids: Vec<String> = (0..FILES)
-        .map(|i| format!("c0442751-d144-493d-a40c-a408588f92{i:02}"))
-        .collect();
-    let listed = ids.clone();
-    let server = KeepAliveServer::start(Arc::new(move |_, head: &str| {
+/// A consent API of `ids`, whose files download whole; the first download answers 403 (an
+/// expired signed URL) when `expire_first`.
+async fn consent_files(ids: Vec<String>, expire_first: bool) -> KeepAliveServer {
+    let downloads = AtomicUsize::new(0);
+    KeepAliveServer::start(Arc::new(move |_, head: &str| {
         if head.starts_with("GET /v2/consent-files") {
-            let files: Vec<_> = listed
+            let files: Vec<_> = ids
                 .iter()
                 .map(|id| {
                     serde_json::json!({
@@ -554,19 +547,44 @@ async fn two_workers_syncing_one_account_share_the_files_and_handle_each_once() 
                 serde_json::json!({"v2/ConsentFiles": files, "_pagination": {"after": null}});
             return (200, vec![], page.to_string());
         }
+        if expire_first && downloads.fetch_add(1, Ordering::SeqCst) == 0 {
+            return (403, vec![], String::new());
+        }
         (200, vec![], "0123456789\n".repeat(10))
     }))
-    .await;
+    .await
+}
+
+fn consent_ids(files: usize) -> Vec<String> {
+    (0..files)
+        .map(|i| format!("c0442751-d144-493d-a40c-a408588f92{i:02}"))
+        .collect()
+}
+
+fn consent_client(server: &KeepAliveServer) -> liveramp::consent::Client {
+    liveramp::consent::Client::new_with_client(
+        &server.base_url,
+        liveramp::http::client().unwrap(),
+        common::transport(None),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_syncing_one_account_share_the_files_and_handle_each_once() {
+    // Found by review: a sync claimed every listed file before downloading any, so the first
+    // worker held them all (the others skipped every one as taken), and the leases of the
+    // files at the end of its queue ran while they waited. Now a file is claimed as its
+    // download starts.
+    use liveramp::consent::Syncer;
+    use liveramp::fleet::leases::LeaseStore;
+    const FILES: usize = 8;
+    let server = consent_files(consent_ids(FILES), false).await;
     let redis = RedisServer::start();
     let fleet = Fleet::connect(&redis.url(), "share").await.unwrap();
     let handled = Arc::new(Mutex::new(Vec::<(usize, String)>::new()));
     let (first_done, first_handled) = tokio::sync::oneshot::channel::<()>();
     let first_done = Mutex::new(Some(first_done));
-    let client = liveramp::consent::Client::new_with_client(
-        &server.base_url,
-        liveramp::http::client().unwrap(),
-        common::transport(None),
-    );
+    let client = consent_client(&server);
     let sync = |worker: usize, dir: std::path::PathBuf| {
         let (client, fleet, handled) = (client.clone(), fleet.clone(), handled.clone());
         let first_done = &first_done;
@@ -618,6 +636,30 @@ async fn two_workers_syncing_one_account_share_the_files_and_handle_each_once() 
         let accounted = report.already_synced + report.taken_elsewhere + report.downloaded.len();
         assert_eq!(accounted, FILES, "{report:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_that_lists_again_for_fresh_urls_keeps_its_own_leases() {
+    // The first download answers as an expired URL: the sync lists again and claims the files
+    // it held again, which a shared store must grant to the worker that holds them.
+    use liveramp::consent::Syncer;
+    use liveramp::fleet::leases::LeaseStore;
+    const FILES: usize = 3;
+    let server = consent_files(consent_ids(FILES), true).await;
+    let redis = RedisServer::start();
+    let fleet = Fleet::connect(&redis.url(), "again").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let report = Syncer::new(
+        &consent_client(&server),
+        dir.path(),
+        LeaseStore::new(fleet, Duration::from_secs(60)),
+    )
+    .run(|_| async { Ok::<(), std::io::Error>(()) })
+    .await
+    .unwrap();
+    assert_eq!(report.url_refreshes, 1, "{report:?}");
+    assert_eq!(report.downloaded.len(), FILES, "{report:?}");
+    assert_eq!(report.taken_elsewhere, 0, "{report:?}");
 }
 
 /// The `host:port` a request head was sent to.
