@@ -8,7 +8,8 @@
 //! worker has the file (a lease shorter than that many handler runs and downloads): another
 //! worker may then handle it too. The handler must be idempotent per file ID in any case (see
 //! [`crate::consent::sync`]); choose a lease longer than `2 × downloads_in_flight` of your
-//! slowest handler runs, with their downloads.
+//! slowest handler runs, with their downloads. A sync that fails gives its claims back; one
+//! whose future is dropped mid-run leaves them (at most that many) until their leases expire.
 
 use std::time::Duration;
 
