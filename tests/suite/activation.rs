@@ -485,14 +485,7 @@ async fn create_integration_connection_sends_the_integration_pair() {
             types::IntegrationConnectionInput::builder()
                 .integration_id(["1204".into(), "5530".into()])
                 .oauth_connection_id(Some("oc-1".into()))
-                .properties(vec![
-                    types::IntegrationConnectionProperty::try_from(
-                        types::IntegrationConnectionProperty::builder()
-                            .property_key("adAccountId")
-                            .property_value("act_1"),
-                    )
-                    .expect("every field is set"),
-                ])
+                .properties(vec![property("adAccountId", "act_1")])
                 .device_types(vec![types::DeviceType::Pii, types::DeviceType::RampId])
                 .distribution_manager_name(Some("Spring campaign".into())),
         )
@@ -565,14 +558,7 @@ async fn update_integration_connection_sends_the_body() {
         .body(
             types::IntegrationConnectionUpdate::builder()
                 .oauth_connection_id(Some("oc-2".into()))
-                .properties(vec![
-                    types::IntegrationConnectionProperty::try_from(
-                        types::IntegrationConnectionProperty::builder()
-                            .property_key("adAccountId")
-                            .property_value("act_2"),
-                    )
-                    .expect("every field is set"),
-                ])
+                .properties(vec![property("adAccountId", "act_2")])
                 .device_types(vec![types::DeviceType::Mixed]),
         )
         .send()
@@ -1132,4 +1118,14 @@ async fn a_refused_segment_config_does_not_quote_what_it_sent() {
     let shown = format!("{error} {error:?}");
     assert!(shown.contains("is taken"), "{shown}");
     assert!(!shown.contains("dest-jane-doe-42"), "{shown}");
+}
+
+/// An integration connection's property.
+fn property(key: &str, value: &str) -> types::IntegrationConnectionProperty {
+    types::IntegrationConnectionProperty::try_from(
+        types::IntegrationConnectionProperty::builder()
+            .property_key(key)
+            .property_value(value),
+    )
+    .expect("every field is set")
 }

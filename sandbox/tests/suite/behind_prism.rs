@@ -433,21 +433,7 @@ async fn activation_answers_conform() {
         "create_integration_connection",
         client
             .create_integration_connection()
-            .body(
-                types::IntegrationConnectionInput::builder()
-                    .integration_id(["101".into(), "1011".into()])
-                    .oauth_connection_id(Some(oauth_id.clone()))
-                    .properties(vec![
-                        types::IntegrationConnectionProperty::try_from(
-                            types::IntegrationConnectionProperty::builder()
-                                .property_key("adAccountId")
-                                .property_value("act_1")
-                        )
-                        .expect("every field is set")
-                    ])
-                    .device_types(vec![types::DeviceType::Web])
-                    .distribution_manager_name(None)
-            )
+            .body(common::oauth_connection_input(&oauth_id),)
             .send()
     );
     let connection_id = check.need(created).id;

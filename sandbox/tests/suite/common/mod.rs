@@ -94,3 +94,24 @@ pub async fn activation_json(
     assert_eq!(response.status().as_u16(), status, "GET {path}");
     response.json().await.unwrap()
 }
+
+/// The body creating a connection to the sandbox's OAuth integration (`101`/`1011`) through
+/// the OAuth connection `oauth_id`, on the ad account `act_1`.
+pub fn oauth_connection_input(
+    oauth_id: &str,
+) -> liveramp::activation::types::builder::IntegrationConnectionInput {
+    use liveramp::activation::types;
+    types::IntegrationConnectionInput::builder()
+        .integration_id(["101".into(), "1011".into()])
+        .oauth_connection_id(Some(oauth_id.to_owned()))
+        .properties(vec![
+            types::IntegrationConnectionProperty::try_from(
+                types::IntegrationConnectionProperty::builder()
+                    .property_key("adAccountId")
+                    .property_value("act_1"),
+            )
+            .expect("every field is set"),
+        ])
+        .device_types(vec![types::DeviceType::Web])
+        .distribution_manager_name(None)
+}
