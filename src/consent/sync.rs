@@ -230,7 +230,8 @@ impl SyncError {
 
 /// Hears about a sync's progress, to draw it.
 pub trait SyncObserver: Send + Sync {
-    /// The listing is done: `total` files, of which `pending` are not recorded done.
+    /// The listing is done: `total` files, of which `pending` are not known to be done (see
+    /// [`SyncStore::is_done`]).
     fn listed(&self, total: usize, pending: usize) {
         let _ = (total, pending);
     }
