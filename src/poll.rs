@@ -528,3 +528,19 @@ pub fn classify_api_error(error: &crate::Error) -> ErrorClass {
         ErrorClass::Fatal
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by review: the flow and poll errors must stay errors whatever a poller's own
+    /// error type is (`anyhow::Error` and `String` do not implement `std::error::Error`).
+    #[test]
+    fn flow_and_poll_errors_are_errors_over_any_displayable_error() {
+        fn is_error<T: std::error::Error>(_: &T) {}
+        let failed: PollError<String> = PollError::Fatal("gone".to_owned());
+        is_error(&failed);
+        is_error(&FlowError::Wait(failed));
+        is_error(&FlowError::<String>::Request("refused".to_owned()));
+    }
+}
