@@ -25,6 +25,9 @@ pub const JOURNAL_NAME: &str = "consent-manifest.journal";
 /// hundred bytes each); a larger one is an error, as is a FIFO or a device in their place.
 pub const MAX_MANIFEST_BYTES: u64 = 512 * 1024 * 1024;
 
+/// The most IDs a sync passes to one [`SyncStore::done_among`].
+pub const DONE_QUERY_IDS: usize = 1_000;
+
 /// A store's own failure (a file that cannot be written, a lost connection).
 pub type StoreError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -47,12 +50,12 @@ pub enum Claim {
 /// [`release`](Self::release) when it failed. A store shared by several workers hands each
 /// file to one of them at a time.
 pub trait SyncStore: Send + Sync {
-    /// Whether consent file `id` is recorded done, without claiming it (a sync asks it of
-    /// every listed file first, to know how many are left). `false` by default: `claim` then
-    /// says so when the file's turn comes.
-    fn is_done<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let _ = id;
-        Box::pin(std::future::ready(Ok(false)))
+    /// Which of the consent files `ids` are recorded done, one answer per ID in order, without
+    /// claiming them (a sync asks it of the listed files first, [`DONE_QUERY_IDS`] at a time,
+    /// to know how many are left). None by default: `claim` then says so when a file's turn
+    /// comes.
+    fn done_among<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<bool>, StoreError>> {
+        Box::pin(std::future::ready(Ok(vec![false; ids.len()])))
     }
     /// Claims consent file `id` for this sync, as its download starts. Re-entrant: claiming a
     /// file this store holds already gives [`Claim::Mine`] (a sync claims its files again
@@ -227,10 +230,9 @@ fn with_manifest<T>(
 }
 
 impl SyncStore for DirStore {
-    fn is_done<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(std::future::ready(
-            self.with_manifest(|m| Ok(m.contains(id))),
-        ))
+    fn done_among<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<bool>, StoreError>> {
+        let done = self.with_manifest(|m| Ok(ids.iter().map(|id| m.contains(id)).collect()));
+        Box::pin(std::future::ready(done))
     }
 
     fn claim<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>> {

@@ -231,7 +231,7 @@ impl SyncError {
 /// Hears about a sync's progress, to draw it.
 pub trait SyncObserver: Send + Sync {
     /// The listing is done: `total` files, of which `pending` are not known to be done (see
-    /// [`SyncStore::is_done`]).
+    /// [`SyncStore::done_among`]).
     fn listed(&self, total: usize, pending: usize) {
         let _ = (total, pending);
     }
@@ -339,16 +339,21 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
         let listed = list_all(self.client).await?;
         report.listed = listed.len();
         let mut pending = Vec::new();
-        for file in listed {
-            let id = file.id.to_string();
-            match self
+        for files in listed.chunks(store::DONE_QUERY_IDS) {
+            let ids: Vec<String> = files.iter().map(|file| file.id.to_string()).collect();
+            let done = self
                 .store
-                .is_done(&id)
+                .done_among(&ids)
                 .await
-                .map_err(SyncError::store(&id))?
+                .map_err(SyncError::store(&ids[0]))?;
+            for (file, done) in files
+                .iter()
+                .zip(done.into_iter().chain(std::iter::repeat(false)))
             {
-                true => report.already_synced += 1,
-                false => pending.push(file),
+                match done {
+                    true => report.already_synced += 1,
+                    false => pending.push(file.clone()),
+                }
             }
         }
         self.observer.listed(report.listed, pending.len());

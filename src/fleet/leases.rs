@@ -88,15 +88,25 @@ fn store_error(error: redis::RedisError) -> StoreError {
 }
 
 impl SyncStore for LeaseStore {
-    fn is_done<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+    /// One `SMISMEMBER` for all of `ids`.
+    fn done_among<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<bool>, StoreError>> {
         Box::pin(async move {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
             let mut redis = self.fleet.connection();
-            redis::cmd("SISMEMBER")
+            let done: Vec<bool> = redis::cmd("SMISMEMBER")
                 .arg(self.done_key())
-                .arg(id)
+                .arg(ids)
                 .query_async(&mut redis)
                 .await
-                .map_err(store_error)
+                .map_err(store_error)?;
+            if done.len() != ids.len() {
+                return Err(
+                    format!("SMISMEMBER answered {} of {} IDs", done.len(), ids.len()).into(),
+                );
+            }
+            Ok(done)
         })
     }
 

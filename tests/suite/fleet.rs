@@ -293,6 +293,9 @@ async fn a_dead_workers_lease_expires_and_the_file_is_recorded_done_once() {
     alive.complete(&record).await.unwrap();
     // The dead worker coming back late does not record it a second time.
     dead.complete(&record).await.unwrap();
+    let ids = ["file-2".to_owned(), "file-1".to_owned()];
+    assert_eq!(alive.done_among(&ids).await.unwrap(), [false, true]);
+    assert_eq!(alive.done_among(&[]).await.unwrap(), Vec::<bool>::new());
     assert_eq!(
         LeaseStore::new(fleet.clone(), lease)
             .claim("file-1")
