@@ -11,10 +11,7 @@
 /// marked any, converts the builders' `types::error::ConversionError` into `crate::Error`;
 /// returns how many it marked.
 pub fn mark_structs(file: &mut syn::File) -> usize {
-    let Some((_, items)) = file.items.iter_mut().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
-        _ => None,
-    }) else {
+    let Some(items) = crate::syntax::module_items(file, "types") else {
         return 0;
     };
     let has_conversion_error = items

@@ -260,18 +260,12 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
         ));
     }
     let enums = string_enums(doc);
-    let types = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
-            _ => None,
-        })
+    let types = syntax::module_items(&mut file, "types")
         .ok_or_else(|| error(spec, "generated code has no `types` module"))?;
     for open in &enums {
         let item: syn::File = syn::parse2(open.tokens().map_err(|m| error(spec, m))?)
             .map_err(|e| error(spec, format!("open enum {}: {e}", open.name)))?;
-        types.1.extend(item.items);
+        types.extend(item.items);
     }
     let table = operations::table_source(module, &operations::operation_specs(doc));
     let table: syn::File = syn::parse_str(&table)

@@ -87,7 +87,8 @@ pub fn add_streams(file: &mut syn::File, doc: &OpenAPI) -> Result<usize, String>
     let mut page_impls = Vec::new();
     let mut stream_impls = Vec::new();
     for p in &pages {
-        let types = module_items(file, "types").ok_or("generated code has no `types` module")?;
+        let types = crate::syntax::module_items(file, "types")
+            .ok_or("generated code has no `types` module")?;
         let (items_field, item_ty) = field_of(types, &p.page, &p.items)
             .ok_or_else(|| format!("{}: page {} has no `{}`", p.operation_id, p.page, p.items))?;
         let item_ty = vec_item(&item_ty).ok_or_else(|| {
@@ -138,19 +139,13 @@ pub fn add_streams(file: &mut syn::File, doc: &OpenAPI) -> Result<usize, String>
             }
         });
     }
-    if let Some(types) = module_items(file, "types") {
+    if let Some(types) = crate::syntax::module_items(file, "types") {
         types.extend(page_impls);
     }
-    let builder = module_items(file, "builder").ok_or("generated code has no `builder` module")?;
+    let builder = crate::syntax::module_items(file, "builder")
+        .ok_or("generated code has no `builder` module")?;
     builder.extend(stream_impls);
     Ok(pages.len())
-}
-
-fn module_items<'f>(file: &'f mut syn::File, name: &str) -> Option<&'f mut Vec<syn::Item>> {
-    file.items.iter_mut().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|c| &mut c.1),
-        _ => None,
-    })
 }
 
 /// The Rust name and type of the field of struct `ty` whose JSON name is `json`.

@@ -48,6 +48,17 @@ pub(crate) fn calls(call: &syn::ExprCall, tail: &[&str]) -> bool {
             .all(|(ident, name)| *ident == name)
 }
 
+/// The items of the inline module `name` of `file` (progenitor's `types`).
+pub(crate) fn module_items<'f>(
+    file: &'f mut syn::File,
+    name: &str,
+) -> Option<&'f mut Vec<syn::Item>> {
+    file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|c| &mut c.1),
+        _ => None,
+    })
+}
+
 /// Whether `block` calls a function whose path ends with `tail`.
 pub(crate) fn block_calls(block: &syn::Block, tail: &[&str]) -> bool {
     struct Find<'a> {
