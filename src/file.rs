@@ -5,7 +5,8 @@ use std::fs::File;
 use std::io::{self, Read as _};
 use std::path::Path;
 
-/// The bytes of the regular file at `path`, at most `limit` of them.
+/// The bytes of the regular file at `path`, at most `limit` of them, and the metadata of the
+/// file they were read from.
 ///
 /// A FIFO, a device or a directory is refused (`ErrorKind::InvalidInput`): reading one could
 /// block for ever or never end. The path is checked before it is opened (opening a device may
@@ -13,7 +14,7 @@ use std::path::Path;
 /// writer and without becoming a controlling terminal, so a path swapped between the two cannot
 /// block either. A file of more than `limit` bytes is refused (`ErrorKind::FileTooLarge`),
 /// however it grows while it is read.
-pub(crate) fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &Path, limit: u64) -> io::Result<(Vec<u8>, std::fs::Metadata)> {
     let too_large = || {
         io::Error::new(
             io::ErrorKind::FileTooLarge,
@@ -37,7 +38,7 @@ pub(crate) fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     if bytes.len() as u64 > limit {
         return Err(too_large());
     }
-    Ok(bytes)
+    Ok((bytes, metadata))
 }
 
 /// `path` opened for reading; a FIFO without a writer is opened at once instead of blocking,
@@ -121,7 +122,7 @@ mod tests {
             let (mut read, mut refused) = (0u32, 0u32);
             while swapping.load(Ordering::Relaxed) {
                 match read_bounded(&path, 1024) {
-                    Ok(bytes) => {
+                    Ok((bytes, _)) => {
                         assert_eq!(bytes, b"{}");
                         read += 1;
                     }

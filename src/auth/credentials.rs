@@ -67,23 +67,22 @@ impl ServiceAccountCredentials {
     /// a warning logged (`liveramp::auth` target), as it holds a secret key: `chmod 600` it.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, AuthError> {
         let path = path.as_ref();
-        let bytes = crate::file::read_bounded(path, MAX_CREDENTIALS_FILE_BYTES).map_err(|e| {
-            let problem = match e.kind() {
-                std::io::ErrorKind::NotFound => "does not exist".to_owned(),
-                std::io::ErrorKind::PermissionDenied => {
-                    "cannot be read (permission denied)".to_owned()
-                }
-                // `read_bounded`'s own refusals: "is not a regular file", "is larger than".
-                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::FileTooLarge => {
-                    e.to_string()
-                }
-                _ => format!("cannot be read ({e})"),
-            };
-            AuthError::credentials(Some(path), None, problem)
-        })?;
-        if let Ok(metadata) = std::fs::metadata(path) {
-            warn_if_shared(path, &metadata);
-        }
+        let (bytes, metadata) = crate::file::read_bounded(path, MAX_CREDENTIALS_FILE_BYTES)
+            .map_err(|e| {
+                let problem = match e.kind() {
+                    std::io::ErrorKind::NotFound => "does not exist".to_owned(),
+                    std::io::ErrorKind::PermissionDenied => {
+                        "cannot be read (permission denied)".to_owned()
+                    }
+                    // `read_bounded`'s own refusals: "is not a regular file", "is larger than".
+                    std::io::ErrorKind::InvalidInput | std::io::ErrorKind::FileTooLarge => {
+                        e.to_string()
+                    }
+                    _ => format!("cannot be read ({e})"),
+                };
+                AuthError::credentials(Some(path), None, problem)
+            })?;
+        warn_if_shared(path, &metadata);
         let text = String::from_utf8(bytes)
             .map_err(|_| AuthError::credentials(Some(path), None, "is not UTF-8 text"))?;
         Self::parse(&text, Some(path))

@@ -120,7 +120,7 @@ impl Manifest {
         };
         let path = dir.join(MANIFEST_NAME);
         let mut manifest = match crate::file::read_bounded(&path, MAX_MANIFEST_BYTES) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            Ok((bytes, _)) => serde_json::from_slice(&bytes).map_err(|e| {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     format!("{} is not a valid manifest: {e}", path.display()),
@@ -134,7 +134,7 @@ impl Manifest {
         };
         let journal_path = dir.join(JOURNAL_NAME);
         match crate::file::read_bounded(&journal_path, MAX_MANIFEST_BYTES) {
-            Ok(journal) => {
+            Ok((journal, _)) => {
                 let entries = journal
                     .split(|byte| *byte == b'\n')
                     .filter_map(|line| serde_json::from_slice::<SyncedFile>(line).ok());
