@@ -38,14 +38,14 @@
 //!    announced `Content-Length` matched, a chunked body was properly terminated, or HTTP/2
 //!    ended the stream); a body that ended by the connection closing proves nothing and is
 //!    refused ([`SyncError::Unproven`]), and so is a file larger than
-//!    [`Syncer::max_file_bytes`] ([`SyncError::TooLarge`]). A lost connection or a 5xx is tried again after the
-//!    client's retry policy's backoff, on its clock; an expired signed URL is refreshed by
-//!    listing the files again. Temporary files are removed by the next sync that takes the
+//!    [`Syncer::max_file_bytes`] ([`SyncError::TooLarge`]). A lost connection or a 5xx is
+//!    tried again after the client's retry policy's backoff, on its clock; an expired signed
+//!    URL is refreshed by listing the files again. Temporary files are removed by the next sync that takes the
 //!    lock: no live process can own them then.
 //! 4. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
 //! 5. **Handle.** Your handler gets the whole file. If it fails, the file and every other file
-//!    this run claimed and has not handled are released ([`SyncStore::release`]) and the run stops with
-//!    [`SyncError::Handler`]; the next run hands the file again. Files downloaded ahead of a
+//!    this run claimed and has not handled are released ([`SyncStore::release`]) and the run
+//!    stops with [`SyncError::Handler`]; the next run hands the file again. Files downloaded ahead of a
 //!    failure stay in the directory unrecorded: what is recorded done is what counts (a
 //!    rerun downloads them again).
 //! 6. **Record** it done ([`SyncStore::complete`]; for [`DirStore`](super::DirStore), a line
@@ -564,25 +564,21 @@ enum Fetched {
 struct Claimed(std::sync::Mutex<HashSet<uuid::Uuid>>);
 
 impl Claimed {
+    /// The set (a poisoned lock still holds a usable one).
+    fn ids(&self) -> std::sync::MutexGuard<'_, HashSet<uuid::Uuid>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn holds(&self, file: &ConsentFile) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&file.id)
+        self.ids().contains(&file.id)
     }
 
     fn add(&self, file: &ConsentFile) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(file.id);
+        self.ids().insert(file.id);
     }
 
     fn remove(&self, file: &ConsentFile) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&file.id);
+        self.ids().remove(&file.id);
     }
 }
 

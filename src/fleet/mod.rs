@@ -12,8 +12,8 @@
 //! ```
 //!
 //! - **Tokens** ([`tokens`]): the local single-flight cache stays in front, so a warm call never
-//!   reads its token from Redis. A cold process reads the token another stored; if there is none, one process
-//!   fetches it under a short lock while the others wait for it. The token is stored encrypted
+//!   reads its token from Redis. A cold process reads the token another stored; if there is
+//!   none, one process fetches it under a short lock while the others wait for it. The token is stored encrypted
 //!   (ChaCha20-Poly1305, with a key derived by HKDF from the credential's own secret), so reading
 //!   Redis alone does not hand it out.
 //! - **Rate limits** ([`limit`]): each bucket of [`crate::limit`] is a GCRA kept in one Redis
@@ -25,8 +25,9 @@
 //!   takes the file over, and a file is recorded done once.
 //!
 //! A Redis outage never fails a call once [`Fleet::connect`] has connected: tokens are then
-//! fetched per process and the limits are enforced per process, until Redis answers again. Keys start with the fleet's prefix: give
-//! each account (each set of credentials and limits) its own.
+//! fetched per process and the limits are enforced per process, until Redis answers again.
+//! Keys start with the fleet's prefix: give each account (each set of credentials and limits)
+//! its own.
 //!
 //! Keys of state a process can rebuild (a token, a rate limit's) are `prefix:v1:kind:name`; the
 //! `v1` ([`KEY_FORMAT`]) changes with any release that stores such state in a way an earlier

@@ -186,6 +186,13 @@ fn bar(slot: &Mutex<Option<ProgressBar>>) -> std::sync::MutexGuard<'_, Option<Pr
 }
 
 impl Bars {
+    /// One more file handled or skipped.
+    fn count_file(&self) {
+        if let Some(bar) = bar(&self.files).as_ref() {
+            bar.inc(1);
+        }
+    }
+
     fn clear(&self) {
         self.spinner.finish_and_clear();
         for slot in [&self.files, &self.bytes] {
@@ -217,15 +224,11 @@ impl SyncObserver for Bars {
     }
 
     fn finished(&self, _entry: &SyncedFile) {
-        if let Some(bar) = bar(&self.files).as_ref() {
-            bar.inc(1);
-        }
+        self.count_file();
     }
 
     fn skipped(&self, _id: &str) {
-        if let Some(bar) = bar(&self.files).as_ref() {
-            bar.inc(1);
-        }
+        self.count_file();
     }
 }
 
