@@ -529,9 +529,35 @@ async fn a_stored_token_grown_huge_is_not_read_whole() {
     assert!(sent < 1024 * 1024, "Redis sent {sent} bytes");
 }
 
-/// A consent API of `ids`, whose files download whole; the first download answers 403 (an
-/// expired signed URL) when `expire_first`.
-async fn consent_files(ids: Vec<String>, expire_first: bool) -> KeepAliveServer {
+/// A consent API of `files` files, whose files download whole (the first download answers 403,
+/// an expired signed URL, when `expire_first`), a Redis, a fleet on it with keys under
+/// `prefix`, and a client of the API.
+async fn consent_fleet(
+    files: usize,
+    expire_first: bool,
+    prefix: &str,
+) -> (
+    KeepAliveServer,
+    RedisServer,
+    Fleet,
+    liveramp::consent::Client,
+) {
+    let server = consent_files(files, expire_first).await;
+    let redis = RedisServer::start();
+    let fleet = Fleet::connect(&redis.url(), prefix).await.unwrap();
+    let client = liveramp::consent::Client::new_with_client(
+        &server.base_url,
+        liveramp::http::client().unwrap(),
+        common::transport(None),
+    );
+    (server, redis, fleet, client)
+}
+
+/// The consent API of [`consent_fleet`].
+async fn consent_files(files: usize, expire_first: bool) -> KeepAliveServer {
+    let ids: Vec<String> = (0..files)
+        .map(|i| format!("c0442751-d144-493d-a40c-a408588f92{i:02}"))
+        .collect();
     let downloads = AtomicUsize::new(0);
     KeepAliveServer::start(Arc::new(move |_, head: &str| {
         if head.starts_with("GET /v2/consent-files") {
@@ -558,20 +584,6 @@ async fn consent_files(ids: Vec<String>, expire_first: bool) -> KeepAliveServer 
     .await
 }
 
-fn consent_ids(files: usize) -> Vec<String> {
-    (0..files)
-        .map(|i| format!("c0442751-d144-493d-a40c-a408588f92{i:02}"))
-        .collect()
-}
-
-fn consent_client(server: &KeepAliveServer) -> liveramp::consent::Client {
-    liveramp::consent::Client::new_with_client(
-        &server.base_url,
-        liveramp::http::client().unwrap(),
-        common::transport(None),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_syncing_one_account_share_the_files_and_handle_each_once() {
     // Found by review: a sync claimed every listed file before downloading any, so the first
@@ -581,13 +593,10 @@ async fn two_workers_syncing_one_account_share_the_files_and_handle_each_once() 
     use liveramp::consent::Syncer;
     use liveramp::fleet::leases::LeaseStore;
     const FILES: usize = 8;
-    let server = consent_files(consent_ids(FILES), false).await;
-    let redis = RedisServer::start();
-    let fleet = Fleet::connect(&redis.url(), "share").await.unwrap();
+    let (_server, _redis, fleet, client) = consent_fleet(FILES, false, "share").await;
     let handled = Arc::new(Mutex::new(Vec::<(usize, String)>::new()));
     let (first_done, first_handled) = tokio::sync::oneshot::channel::<()>();
     let first_done = Mutex::new(Some(first_done));
-    let client = consent_client(&server);
     let sync = |worker: usize, dir: std::path::PathBuf| {
         let (client, fleet, handled) = (client.clone(), fleet.clone(), handled.clone());
         let first_done = &first_done;
@@ -648,12 +657,10 @@ async fn a_sync_that_lists_again_for_fresh_urls_keeps_its_own_leases() {
     use liveramp::consent::Syncer;
     use liveramp::fleet::leases::LeaseStore;
     const FILES: usize = 3;
-    let server = consent_files(consent_ids(FILES), true).await;
-    let redis = RedisServer::start();
-    let fleet = Fleet::connect(&redis.url(), "again").await.unwrap();
+    let (_server, _redis, fleet, client) = consent_fleet(FILES, true, "again").await;
     let dir = tempfile::tempdir().unwrap();
     let report = Syncer::new(
-        &consent_client(&server),
+        &client,
         dir.path(),
         LeaseStore::new(fleet, Duration::from_secs(60)),
     )
