@@ -495,14 +495,17 @@ async fn a_stored_token_grown_huge_is_not_read_whole() {
     let redis = RedisServer::start();
     let (server, fetches) = token_endpoint("3600").await;
     let redis_url = redis.url();
-    let cold = || config(&redis_url, &server.base_url, "huge", RateLimits::none());
-    cold()
-        .await
-        .abilitec_tokens()
-        .unwrap()
-        .token()
-        .await
-        .unwrap();
+    // A token as a cold process gets it: through Redis.
+    let cold_token = || async {
+        config(&redis_url, &server.base_url, "huge", RateLimits::none())
+            .await
+            .abilitec_tokens()
+            .unwrap()
+            .token()
+            .await
+            .unwrap()
+    };
+    cold_token().await;
     let mut connection = connect(&redis).await;
     let key = token_key(&mut connection, "huge").await;
     let _: () = redis::cmd("SET")
@@ -512,13 +515,7 @@ async fn a_stored_token_grown_huge_is_not_read_whole() {
         .await
         .unwrap();
     let before = redis_output_bytes(&mut connection).await;
-    let token = cold()
-        .await
-        .abilitec_tokens()
-        .unwrap()
-        .token()
-        .await
-        .unwrap();
+    let token = cold_token().await;
     let sent = redis_output_bytes(&mut connection).await - before;
     assert_eq!(
         token.expose(),
