@@ -91,8 +91,9 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
-    /// No access token could be had; says why (the file, the token endpoint's answer).
-    #[error("could not get an access token: {0}")]
+    /// No access token could be had, or the settings or credentials a client needs are wrong;
+    /// says why (the setting, the file, the token endpoint's answer).
+    #[error("{context}: {0}", context = auth_context(.0))]
     Auth(AuthError),
     /// The call's overall deadline passed.
     #[non_exhaustive]
@@ -326,6 +327,15 @@ impl Error {
                 source.column()
             ),
         }
+    }
+}
+
+/// What an [`Error::Auth`] is about, from its kind: a setting, the credentials, or a token.
+fn auth_context(error: &AuthError) -> &'static str {
+    match error.kind() {
+        crate::auth::AuthErrorKind::Config => "invalid configuration",
+        crate::auth::AuthErrorKind::Credentials => "unusable credentials",
+        _ => "could not get an access token",
     }
 }
 

@@ -212,6 +212,18 @@ async fn auth_errors_say_their_cause_and_the_token_endpoint_status() {
     };
     let text = run().unwrap_err().to_string();
     assert!(text.contains("does not exist"), "{text}");
+    assert!(text.starts_with("unusable credentials: "), "{text}");
+
+    // A missing setting is said to be one, not a failed token request.
+    let no_org = liveramp::Config::new()
+        .with_credentials_file(&missing)
+        .activation()
+        .map(drop)
+        .map_err(liveramp::Error::from)
+        .unwrap_err()
+        .to_string();
+    assert!(no_org.starts_with("invalid configuration: "), "{no_org}");
+    assert!(no_org.contains("org ID"), "{no_org}");
 
     let secret = "s3cret-Key-Value";
     let sso = MockServer::start_async().await;
