@@ -140,13 +140,7 @@ impl ConsentFileBody {
             Framing::Length(length)
         } else if response.version() >= reqwest::Version::HTTP_2 {
             Framing::Framed
-        } else if response
-            .headers()
-            .get_all(reqwest::header::TRANSFER_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.to_ascii_lowercase().contains("chunked"))
-        {
+        } else if ends_chunked(response.headers()) {
             Framing::Chunked
         } else {
             Framing::CloseDelimited
@@ -185,6 +179,19 @@ impl ConsentFileBody {
             Ok(body.chunk().await?.map(|chunk| (chunk, body)))
         })
     }
+}
+
+/// Whether the head frames the body as chunked, as the HTTP client reads it: the last transfer
+/// coding of the last `Transfer-Encoding` is `chunked` (RFC 9112 §6.3). A body whose codings
+/// only name chunked elsewhere (`chunked, identity`) is read until the connection closes.
+fn ends_chunked(headers: &reqwest::header::HeaderMap) -> bool {
+    headers
+        .get_all(reqwest::header::TRANSFER_ENCODING)
+        .iter()
+        .next_back()
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.rsplit(',').next())
+        .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
 }
 
 /// `raw` parsed, if it is https or http to a loopback host. Its errors never name the URL, not
