@@ -181,6 +181,9 @@ pub struct Config {
     limiters: Arc<Limiters>,
     #[cfg(feature = "redis")]
     fleet: Option<crate::fleet::Fleet>,
+    /// A token source given with `with_service_account_tokens`: no other setting replaces it.
+    own_service_account_tokens: Option<Arc<dyn TokenSource>>,
+    /// The password grant's cache, built at the first client; settings it depends on reset it.
     service_account_tokens: Arc<OnceLock<Arc<dyn TokenSource>>>,
     abilitec_tokens: Arc<OnceLock<Arc<dyn TokenSource>>>,
 }
@@ -217,6 +220,7 @@ impl Default for Config {
             limiters: Arc::new(Limiters::new(&RateLimits::default())),
             #[cfg(feature = "redis")]
             fleet: None,
+            own_service_account_tokens: None,
             service_account_tokens: Arc::default(),
             abilitec_tokens: Arc::default(),
         }
@@ -323,24 +327,29 @@ impl Config {
         Ok(config)
     }
 
-    /// Uses these service-account credentials (Activation, Consent).
+    /// Uses these service-account credentials (Activation, Consent), instead of a token source
+    /// set before.
     pub fn with_credentials(mut self, credentials: ServiceAccountCredentials) -> Self {
         self.service_account = Some(ServiceAccount::Loaded(credentials));
+        self.own_service_account_tokens = None;
         self.service_account_tokens = Arc::default();
         self
     }
 
-    /// Reads the service-account credentials from this file when a client needs them.
+    /// Reads the service-account credentials from this file when a client needs them, instead
+    /// of a token source set before.
     pub fn with_credentials_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.service_account = Some(ServiceAccount::File(path.into()));
+        self.own_service_account_tokens = None;
         self.service_account_tokens = Arc::default();
         self
     }
 
-    /// Uses `tokens` for the service-account APIs (Activation, Consent) instead of the password
-    /// grant: plug in your own [`TokenSource`] here.
+    /// Uses `tokens` for the service-account APIs (Activation, Consent, and AbiliTec without
+    /// client credentials) instead of the password grant: plug in your own [`TokenSource`]
+    /// here. It stays until credentials are set again; no other setting replaces it.
     pub fn with_service_account_tokens(mut self, tokens: Arc<dyn TokenSource>) -> Self {
-        self.service_account_tokens = Arc::new(OnceLock::from(tokens));
+        self.own_service_account_tokens = Some(tokens);
         self
     }
 
@@ -606,6 +615,9 @@ impl Config {
 
     /// The service-account token source shared by the Activation and Consent clients.
     pub fn service_account_tokens(&self) -> Result<Arc<dyn TokenSource>, AuthError> {
+        if let Some(tokens) = &self.own_service_account_tokens {
+            return Ok(Arc::clone(tokens));
+        }
         if let Some(tokens) = self.service_account_tokens.get() {
             return Ok(Arc::clone(tokens));
         }
@@ -646,7 +658,7 @@ impl Config {
             return Ok(Arc::clone(tokens));
         }
         let Some(credentials) = self.abilitec.clone() else {
-            if self.service_account.is_some() || self.service_account_tokens.get().is_some() {
+            if self.service_account.is_some() || self.own_service_account_tokens.is_some() {
                 return self.service_account_tokens();
             }
             return Err(AuthError::config(

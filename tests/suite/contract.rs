@@ -621,3 +621,49 @@ fn a_builder_missing_a_field_is_an_invalid_request_naming_the_field_not_the_valu
     assert!(text.contains("nothing was sent"), "{text}");
     assert_nothing_sent_leaks(&renderings(&error));
 }
+
+#[tokio::test]
+async fn a_token_source_of_ones_own_survives_every_later_setting() {
+    let server = MockServer::start_async().await;
+    let list = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v2/consent-files")
+                .header("authorization", "Bearer own-token-value");
+            then.status(200)
+                .json_body(serde_json::json!({ "v2/ConsentFiles": [] }));
+        })
+        .await;
+    let own = || {
+        liveramp::Config::new()
+            .with_service_account_tokens(Arc::new(StaticToken::new("own-token-value")))
+    };
+    let later: [(&str, fn(liveramp::Config) -> liveramp::Config); 6] = [
+        ("token timeout", |c| {
+            c.with_token_timeout(Duration::from_secs(5))
+        }),
+        ("cache policy", |c| c.with_cache_policy(Default::default())),
+        ("token URL", |c| {
+            c.with_token_url("https://sso.example.com/token")
+        }),
+        ("rate limits", |c| {
+            c.with_rate_limits(liveramp::limit::RateLimits::none())
+        }),
+        ("user agent", |c| c.with_user_agent("fleet-worker/1")),
+        ("HTTP client", |c| {
+            c.with_http_client(liveramp::http::client().unwrap())
+        }),
+    ];
+    for (setting, set) in later {
+        let config = set(own()).with_consent_url(server.base_url());
+        let consent = config
+            .consent()
+            .unwrap_or_else(|e| panic!("after the {setting}: {e}"));
+        consent
+            .list_consent_files()
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("after the {setting}: {e}"));
+    }
+    list.assert_calls_async(later.len()).await;
+}
