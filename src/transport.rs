@@ -119,8 +119,9 @@ impl TransportBuilder {
 
     /// Sends `LR-Org-ID: org_id` with every request (Activation).
     pub fn org_id(mut self, org_id: &str) -> Result<Self, crate::auth::AuthError> {
-        let value = HeaderValue::from_str(org_id)
-            .map_err(|_| crate::auth::AuthError::new("the org ID is not a valid header value"))?;
+        let value = HeaderValue::from_str(org_id).map_err(|_| {
+            crate::auth::AuthError::config("the org ID is not a valid header value")
+        })?;
         self.inner.org_id = Some(value);
         Ok(self)
     }
@@ -128,8 +129,9 @@ impl TransportBuilder {
     /// Sends `x-api-key: key` with every request (Activation v1); the key is redacted from
     /// anything an answer echoes back.
     pub fn api_key(mut self, key: Secret) -> Result<Self, crate::auth::AuthError> {
-        let mut value = HeaderValue::from_str(key.expose())
-            .map_err(|_| crate::auth::AuthError::new("the API key is not a valid header value"))?;
+        let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
+            crate::auth::AuthError::config("the API key is not a valid header value")
+        })?;
         value.set_sensitive(true);
         self.inner.api_key = Some((key, value));
         Ok(self)

@@ -463,13 +463,7 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                 return Err(error);
             }
         }
-        self.store
-            .finish()
-            .await
-            .map_err(|source| SyncError::Store {
-                id: String::new(),
-                source,
-            })?;
+        self.store.finish().await.map_err(SyncError::Finish)?;
         Ok(report)
     }
 

@@ -219,6 +219,41 @@ impl SyncStore for DiesBeforeTheRecord {
     }
 }
 
+/// A store that records every file but cannot tidy up at the end.
+struct CannotFinish(DirStore);
+
+impl SyncStore for CannotFinish {
+    fn claim<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        self.0.claim(id)
+    }
+
+    fn complete<'a>(&'a self, file: &'a SyncedFile) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.0.complete(file)
+    }
+
+    fn finish(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Err("the journal could not be folded".into()) })
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_finish_says_so_not_that_a_file_failed() {
+    let server = server(vec![whole()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let applier = Applier::default();
+    let store = CannotFinish(DirStore::new(dir.path()));
+    let error = Syncer::new(&client(&server), dir.path(), store)
+        .run(|file| applier.handle(file))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SyncError::Finish(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("every file is recorded"),
+        "{error}"
+    );
+    assert!(Manifest::load(dir.path()).unwrap().contains(FILE_ID));
+}
+
 #[tokio::test]
 async fn a_crash_between_the_handler_and_the_record_hands_the_file_again_once() {
     let server = server(vec![whole()]).await;

@@ -224,6 +224,15 @@ async fn auth_errors_say_their_cause_and_the_token_endpoint_status() {
         .to_string();
     assert!(no_org.starts_with("invalid configuration: "), "{no_org}");
     assert!(no_org.contains("org ID"), "{no_org}");
+    let bad_org = liveramp::Config::new()
+        .with_org_id("org\nid")
+        .with_service_account_tokens(Arc::new(StaticToken::new("own-token-value")))
+        .activation()
+        .map(drop)
+        .map_err(liveramp::Error::from)
+        .unwrap_err()
+        .to_string();
+    assert!(bad_org.starts_with("invalid configuration: "), "{bad_org}");
 
     let secret = "s3cret-Key-Value";
     let sso = MockServer::start_async().await;
