@@ -176,28 +176,36 @@ impl Redactor {
             None => (text, &[][..]),
         };
         let mut out = String::with_capacity(text.len());
+        // Where the text not yet copied starts: the end of the last removal.
         let mut copied = 0;
-        let mut resume = 0;
-        for found in automaton.find_iter(haystack) {
+        let mut from = 0;
+        // Searched from each match's end (or, past letters that only looked like a marker, from
+        // within them), so that a value that starts inside a removal is still found.
+        while let Some(found) = automaton.find(aho_corasick::Input::new(haystack).range(from..)) {
             // Where the match is in `text` itself: a match starts and ends between characters.
             let (start, found_end) = (
                 original_offset(shifts, found.start()),
                 original_offset(shifts, found.end()),
             );
-            if start < resume {
-                continue;
-            }
             let index = found.pattern().as_usize();
             let end = match (index, self.markers) {
                 (0, 2) => token_end(text, found_end),
                 (1, 2) if text.get(start..found_end) == Some("eyJ") => token_end(text, found_end),
-                (1, 2) => continue,
+                (1, 2) => {
+                    // `eyj` in another case is no JWT, but a value may start in its letters
+                    // (ASCII, so one byte on is a character boundary).
+                    from = found.start() + 1;
+                    continue;
+                }
                 _ => found_end,
             };
-            out.push_str(&text[copied..start]);
-            out.push_str(REDACTED);
-            copied = end;
-            resume = end;
+            if start >= copied {
+                out.push_str(&text[copied..start]);
+                out.push_str(REDACTED);
+            }
+            // A match that starts inside the last removal and ends beyond it extends it.
+            copied = copied.max(end);
+            from = found.end();
         }
         out.push_str(&text[copied..]);
         out
@@ -262,6 +270,120 @@ pub(crate) fn redact_json(value: &mut serde_json::Value) {
     }
 }
 
+/// Replaces every string of `value`, and every member name, with `redactor`'s values removed,
+/// before the document is written out as text (where a value with a quote, a backslash or a
+/// line break in it would be escaped, and no longer match).
+pub(crate) fn redact_json_strings(value: &mut serde_json::Value, redactor: &Redactor) {
+    match value {
+        serde_json::Value::String(text) => *text = redactor.redact(text),
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| redact_json_strings(item, redactor)),
+        serde_json::Value::Object(map) => {
+            *map = std::mem::take(map)
+                .into_iter()
+                .map(|(key, mut inner)| {
+                    redact_json_strings(&mut inner, redactor);
+                    (redactor.redact(&key), inner)
+                })
+                .collect();
+        }
+        _ => {}
+    }
+}
+
+/// `text`, JSON or not, with the values of secret members (`"access_token": "…"`, as
+/// [`secret_key`] names them) replaced by `"[redacted]"`, however the text is cut short or
+/// malformed: for a body that does not parse. A value cut off by the end of the text is removed
+/// to the end. Linear in the text's length.
+pub(crate) fn redact_secret_members(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(offset) = memchr::memchr(b'"', &bytes[at..]) {
+        let open = at + offset;
+        let Some(close) = string_end(bytes, open) else {
+            break;
+        };
+        let colon = skip_whitespace(bytes, close);
+        let named_secret = bytes.get(colon) == Some(&b':')
+            && text.get(open + 1..close - 1).is_some_and(secret_key);
+        if !named_secret {
+            at = close;
+            continue;
+        }
+        let value = skip_whitespace(bytes, colon + 1);
+        let value_end = json_value_end(bytes, value);
+        out.push_str(&text[copied..value]);
+        out.push('"');
+        out.push_str(REDACTED);
+        out.push('"');
+        copied = value_end;
+        at = value_end;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// The offset after the closing quote of the JSON string that opens at `open`, if it closes.
+fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut at = open + 1;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'\\' => at += 2,
+            b'"' => return Some(at + 1),
+            _ => at += 1,
+        }
+    }
+    None
+}
+
+fn skip_whitespace(bytes: &[u8], from: usize) -> usize {
+    bytes
+        .get(from..)
+        .and_then(|rest| rest.iter().position(|b| !b.is_ascii_whitespace()))
+        .map_or(bytes.len(), |skipped| from + skipped)
+}
+
+/// Where the JSON value that starts at `start` ends (a string, an object or array with what
+/// it nests, or a bare word), or the text's end if it is cut off. Always a character boundary:
+/// an ASCII delimiter's offset, one past it, or the end.
+fn json_value_end(bytes: &[u8], start: usize) -> usize {
+    match bytes.get(start) {
+        Some(b'"') => string_end(bytes, start).unwrap_or(bytes.len()),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut at = start;
+            while let Some(&byte) = bytes.get(at) {
+                match byte {
+                    b'"' => {
+                        at = string_end(bytes, at).unwrap_or(bytes.len());
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return at + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                at += 1;
+            }
+            bytes.len()
+        }
+        _ => bytes
+            .get(start..)
+            .and_then(|rest| {
+                rest.iter()
+                    .position(|&b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())
+            })
+            .map_or(bytes.len(), |length| start + length),
+    }
+}
+
 /// The decoded values of the query string `query` (`a=1&b=x%40y` gives `1` and `x@y`): what a
 /// request sent in its query, to keep out of errors.
 pub(crate) fn query_values(query: &str) -> impl Iterator<Item = String> + '_ {
@@ -284,6 +406,57 @@ pub(crate) fn json_strings(value: &serde_json::Value, limit: usize, out: &mut Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_that_starts_inside_a_removal_or_a_marker_lookalike_is_removed() {
+        // Found by review: a match inside a bearer token's removal was skipped, and letters
+        // that looked like a JWT's start in another case hid a value starting among them.
+        let redactor = Redactor::new(["hunter2:topsecret", "jones@example.com"]);
+        for (text, leak) in [
+            ("Bearer hunter2:topsecret", "topsecret"),
+            ("keyjones@example.com", "jones@"),
+            ("KEYJONES@EXAMPLE.COM", "JONES@"),
+            ("Bearer abc.def jones@example.com", "jones@"),
+        ] {
+            let shown = redactor.redact(text);
+            assert!(!shown.contains(leak), "{text}: {shown}");
+        }
+        assert_eq!(
+            redactor.redact("an eyjafjallajokull trip"),
+            "an eyjafjallajokull trip"
+        );
+    }
+
+    #[test]
+    fn secret_members_are_removed_from_text_however_it_is_cut() {
+        for (text, kept) in [
+            (
+                r#"{"password": "pw1", "user": "u"}"#,
+                r#"{"password": "[redacted]", "user": "u"}"#,
+            ),
+            (
+                r#"{"apiKey":{"a":["x}"]},"b":2}"#,
+                r#"{"apiKey":"[redacted]","b":2}"#,
+            ),
+            (r#"{"token": 12345 }"#, r#"{"token": "[redacted]" }"#),
+            (
+                r#"{"msg":"say \"token\": no","token":"t"#,
+                r#"{"msg":"say \"token\": no","token":"[redacted]""#,
+            ),
+            (
+                r#"{"refresh_token": {"nested": "cut"#,
+                r#"{"refresh_token": "[redacted]""#,
+            ),
+            (
+                r#"plain "text" with "quotes": here"#,
+                r#"plain "text" with "quotes": here"#,
+            ),
+            (r#"unterminated "token"#, r#"unterminated "token"#),
+            ("{\"idToken\":\"é\\", "{\"idToken\":\"[redacted]\""),
+        ] {
+            assert_eq!(redact_secret_members(text), kept, "{text}");
+        }
+    }
 
     #[test]
     fn a_value_echoed_in_another_case_is_removed_beyond_ascii() {

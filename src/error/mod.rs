@@ -26,7 +26,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::auth::AuthError;
-use crate::redact::{Redactor, redact_json};
+use crate::redact::{Redactor, redact_json, redact_json_strings, redact_secret_members};
 use crate::retry::is_retryable_status;
 
 /// How many characters of an unexpected body an error keeps.
@@ -711,8 +711,15 @@ fn clip(text: &str) -> String {
     }
 }
 
-/// The start of a body, lossily decoded, whitespace folded, secrets removed; reads at most
+/// The start of a body, lossily decoded, secrets removed, whitespace folded; reads at most
 /// [`EXCERPT_SCAN_BYTES`] of it.
+///
+/// Everything is removed before the text is changed: a JSON document's strings before it is
+/// written out again (which escapes them), a body that does not parse (cut short, malformed,
+/// not JSON) has its secret members removed as text, and the call's values are removed before
+/// whitespace is folded (which would change a value sent with two spaces) and again after (a
+/// value echoed across a line break). A word cut by the scan's end is left out
+/// (the text ends at its last space or delimiter).
 fn excerpt(body: &[u8], redactor: &Redactor) -> String {
     let parsed = (body.len() <= EXCERPT_SCAN_BYTES)
         .then(|| serde_json::from_slice::<serde_json::Value>(body).ok())
@@ -720,11 +727,24 @@ fn excerpt(body: &[u8], redactor: &Redactor) -> String {
     let text = match parsed {
         Some(mut value) => {
             redact_json(&mut value);
+            redact_json_strings(&mut value, redactor);
             value.to_string()
         }
-        None => String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned(),
+        None => {
+            let scanned = &body[..body.len().min(EXCERPT_SCAN_BYTES)];
+            let mut text = String::from_utf8_lossy(scanned).into_owned();
+            if scanned.len() < body.len() {
+                // Up to the last space or delimiter, which are ASCII: one byte each.
+                let whole_words = text
+                    .rfind(|c: char| c.is_whitespace() || "\",;<>{}[]".contains(c))
+                    .map_or(0, |at| at + 1);
+                text.truncate(whole_words);
+            }
+            redact_secret_members(&text)
+        }
     };
-    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let removed = redactor.redact(&text);
+    let folded = removed.split_whitespace().collect::<Vec<_>>().join(" ");
     server_text(&folded, redactor)
 }
 
@@ -823,6 +843,85 @@ mod tests {
             &HeaderMap::new(),
             body.as_bytes(),
         )
+    }
+
+    /// The whole text of `error`: Display, Debug and the source chain.
+    fn shown(error: &Error) -> String {
+        let mut text = format!("{error} {error:?}");
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            text.push_str(&format!(" {cause}"));
+            source = cause.source();
+        }
+        text
+    }
+
+    #[test]
+    fn secret_members_of_a_body_that_does_not_parse_are_removed() {
+        // Found by review: `redact_json` only ran on a body that parsed.
+        let padding = "x".repeat(70 * 1024);
+        for body in [
+            r#"{"credentials":{"password":"s3cret-pw"},}"#.to_owned(),
+            r#"{"message": "denied", "access_token": "s3cret-tok"#.to_owned(),
+            r#"<pre>{"Client-Secret" : "s3cret-cs", "a": 1}</pre>"#.to_owned(),
+            format!(
+                r#"{{"message":{{"fileURL":"https://s/f?sig=s3cret-sig"}},"pad":"{padding}"}}"#
+            ),
+        ] {
+            let text = shown(&answer(400, &body));
+            assert!(!text.contains("s3cret"), "{body:.80}: {text}");
+            assert!(text.contains(crate::redact::REDACTED), "{body:.80}: {text}");
+        }
+    }
+
+    #[test]
+    fn values_are_removed_before_the_text_is_changed() {
+        // Found by review: whitespace was folded, and JSON written out again, before the
+        // values were removed, so that a value sent with two spaces, a line break or a quote
+        // no longer matched.
+        let sent = ["Jane  Doe", "1 Main St\nApt 2", "O\"Hara Lane"];
+        let redactor = Redactor::new(sent);
+        let html = HeaderMap::from_iter([(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("text/html"),
+        )]);
+        let json = serde_json::json!({ "echo": sent, "sent": { sent[0]: "not found" } });
+        for body in [
+            format!(
+                "<p>no match for {} at {} or {}</p>",
+                sent[0], sent[1], sent[2]
+            ),
+            json.to_string(),
+            format!("{{ not json: {}, {}, {} ", sent[0], sent[1], sent[2]),
+        ] {
+            let error = Error::from_answer_of(
+                StatusCode::BAD_REQUEST,
+                &html,
+                body.as_bytes(),
+                &redactor,
+                1,
+            );
+            let text = shown(&error);
+            for value in ["Jane", "Main St", "Apt 2", "Hara"] {
+                assert!(!text.contains(value), "{value} in {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_word_cut_by_the_end_of_the_scan_is_left_out() {
+        let mut body = " ".repeat(EXCERPT_SCAN_BYTES - 4);
+        body.push_str("Jane Doe is not known");
+        let redactor = Redactor::new(["Jane Doe"]);
+        let error = Error::from_answer_of(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            body.as_bytes(),
+            &redactor,
+            1,
+        );
+        let text = shown(&error);
+        assert!(!text.contains("Jan"), "{text}");
     }
 
     #[test]
