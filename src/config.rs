@@ -633,7 +633,7 @@ impl Config {
         };
         let token_url = match &self.token_url {
             Some(url) => url.clone(),
-            None => trusted_token_uri(credentials.token_uri())?,
+            None => crate::auth::trusted_token_uri(credentials.token_uri())?,
         };
         let identity = format!("password|{}|{token_url}", credentials.account_id());
         let secret = credentials.secret_key().clone();
@@ -817,29 +817,5 @@ impl Config {
             self.http_client()?,
             transport,
         ))
-    }
-}
-
-/// The hosts a credentials file's `token_uri` may name without [`Config::with_token_url`].
-const TRUSTED_TOKEN_HOSTS: [&str; 1] = ["liveramp.com"];
-
-/// `token_uri` if it is https to a LiveRamp host (or loopback): a tampered credentials file
-/// must not be able to send the secret key elsewhere.
-fn trusted_token_uri(token_uri: &str) -> Result<String, AuthError> {
-    let url = check_url(token_uri)?;
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    let trusted = is_loopback(&url)
-        || TRUSTED_TOKEN_HOSTS
-            .iter()
-            .any(|t| host == *t || host.ends_with(&format!(".{t}")));
-    if trusted {
-        Ok(token_uri.to_owned())
-    } else {
-        Err(AuthError::config(format!(
-            "the credentials file's token_uri `{}` is not a LiveRamp host: set \
-             LIVERAMP_TOKEN_URL to that URL to use it anyway",
-            url.origin().ascii_serialization()
-        ))
-        .with_field("token_uri"))
     }
 }

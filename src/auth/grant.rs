@@ -18,18 +18,51 @@ pub struct PasswordGrant {
 }
 
 impl PasswordGrant {
-    /// The grant for `credentials`, with the default 30 s request timeout. Fails when the
-    /// `token_uri` is not https (loopback excepted).
+    /// The grant for `credentials` at their `token_uri`, with the default 30 s request
+    /// timeout. Fails unless the `token_uri` is https to a LiveRamp host, or loopback: a
+    /// tampered credentials file must not send the secret key elsewhere ([`Self::at`] takes
+    /// another URL).
     pub fn new(credentials: ServiceAccountCredentials) -> Result<Self, AuthError> {
         Self::with_timeout(credentials, DEFAULT_TOKEN_TIMEOUT)
     }
 
-    /// The grant for `credentials`, each token request timing out after `timeout`.
+    /// [`Self::new`], each token request timing out after `timeout`.
     pub fn with_timeout(
         credentials: ServiceAccountCredentials,
         timeout: Duration,
     ) -> Result<Self, AuthError> {
-        let endpoint = TokenEndpoint::new(credentials.token_uri(), timeout)?;
+        let token_url = trusted_token_uri(credentials.token_uri())?;
+        Self::at(credentials, &token_url, timeout)
+    }
+
+    /// The grant for `credentials` at `token_url`, whatever their `token_uri` says, each
+    /// token request timing out after `timeout`. Fails when `token_url` is not https
+    /// (loopback excepted).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), liveramp::auth::AuthError> {
+    /// use liveramp::auth::{PasswordGrant, ServiceAccountCredentials};
+    /// let credentials = ServiceAccountCredentials::new(
+    ///     "svc-account",
+    ///     "secret-key",
+    ///     "liveramp-api",
+    ///     "https://sso.example.com/token",
+    /// );
+    /// let grant = PasswordGrant::at(
+    ///     credentials,
+    ///     "https://sso.example.com/token",
+    ///     std::time::Duration::from_secs(10),
+    /// )?;
+    /// assert_eq!(grant.token_url(), "https://sso.example.com/token");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn at(
+        credentials: ServiceAccountCredentials,
+        token_url: &str,
+        timeout: Duration,
+    ) -> Result<Self, AuthError> {
+        let endpoint = TokenEndpoint::new(token_url, timeout)?;
         Ok(Self {
             endpoint,
             credentials,
@@ -54,6 +87,31 @@ impl PasswordGrant {
     /// The token endpoint.
     pub fn token_url(&self) -> &str {
         self.endpoint.url().as_str()
+    }
+}
+
+/// The hosts a credentials file's `token_uri` may name without an explicit token URL
+/// ([`Config::with_token_url`](crate::Config::with_token_url), [`PasswordGrant::at`]).
+const TRUSTED_TOKEN_HOSTS: [&str; 1] = ["liveramp.com"];
+
+/// `token_uri` if it is https to a LiveRamp host (or loopback): a tampered credentials file
+/// must not be able to send the secret key elsewhere.
+pub(crate) fn trusted_token_uri(token_uri: &str) -> Result<String, AuthError> {
+    let url = crate::config::check_url(token_uri)?;
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let trusted = crate::config::is_loopback(&url)
+        || TRUSTED_TOKEN_HOSTS
+            .iter()
+            .any(|t| host == *t || host.ends_with(&format!(".{t}")));
+    if trusted {
+        Ok(token_uri.to_owned())
+    } else {
+        Err(AuthError::config(format!(
+            "the credentials file's token_uri `{}` is not a LiveRamp host: set \
+             LIVERAMP_TOKEN_URL to that URL to use it anyway",
+            url.origin().ascii_serialization()
+        ))
+        .with_field("token_uri"))
     }
 }
 

@@ -11,6 +11,7 @@ mod credentials;
 mod endpoint;
 mod error;
 mod grant;
+pub(crate) use grant::trusted_token_uri;
 mod jwt;
 mod secret;
 mod token;

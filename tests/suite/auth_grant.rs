@@ -330,6 +330,32 @@ fn token_urls_must_be_https_unless_loopback() {
     }
 }
 
+#[test]
+fn a_grant_built_from_a_credentials_file_sends_its_secret_only_to_liveramp() {
+    // Found by review: `PasswordGrant::new` took any https `token_uri`, while `Config` took
+    // only a LiveRamp host's: a tampered file sent the secret key to a grant built by hand.
+    for url in [
+        "https://sso.example.com/token",
+        "https://liveramp.com.example.com/token",
+        "https://evilliveramp.com/token",
+    ] {
+        let error = PasswordGrant::new(service_account(url)).unwrap_err();
+        assert_eq!(error.kind(), AuthErrorKind::Config, "{url}");
+        assert_eq!(error.field(), Some("token_uri"), "{url}");
+        let grant = PasswordGrant::at(service_account(url), url, Duration::from_secs(5)).unwrap();
+        assert_eq!(grant.token_url(), url);
+    }
+    assert!(
+        PasswordGrant::at(
+            service_account("https://sso.liveramp.com/token"),
+            "http://sso.example.com/token",
+            Duration::from_secs(5)
+        )
+        .is_err(),
+        "an explicit URL must still be https"
+    );
+}
+
 #[tokio::test]
 async fn a_cache_over_a_grant_fetches_once_for_concurrent_callers() {
     let server = MockServer::start_async().await;
