@@ -806,6 +806,7 @@ impl Config {
 
     /// The Activation v1 client, sending the `x-api-key` header.
     #[cfg(feature = "activation-v1")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "activation-v1")))]
     pub fn activation_v1(&self) -> Result<crate::activation_v1::Client, AuthError> {
         check_url(&self.activation_v1_url)?;
         let key = self.activation_v1_api_key.clone().ok_or_else(|| {

@@ -9,8 +9,9 @@
 //!
 //! Each bucket is a GCRA limiter (`governor`) whose burst is one second's worth of its rate,
 //! so calls are spread evenly rather than sent in a burst the server may refuse. Every client
-//! of one [`Config`](crate::Config) (and its clones) shares the buckets: a `429` with
-//! `Retry-After` seen by any of them pauses the bucket for all of them. Set them with
+//! of one [`Config`](crate::Config) (and its clones) shares the buckets: a `429` seen by any of
+//! them pauses the bucket for all of them, for its `Retry-After` (at most the retry policy's
+//! `max_retry_after`) or one second without one. Set them with
 //! [`Config::with_rate_limits`](crate::Config::with_rate_limits); [`RateLimits::none`] switches
 //! them off.
 

@@ -26,6 +26,8 @@
 //! println!("{} added, {} refused", report.succeeded().count(), report.failed().count());
 //! # Ok(()) }
 //! ```
+// Held to the crate's rule, though the generated code beside it is allowed to go without.
+#![warn(missing_docs)]
 
 use reqwest::StatusCode;
 

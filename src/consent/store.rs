@@ -6,6 +6,8 @@
 //! costs the same however many were recorded before. A sync folds the journal into the
 //! snapshot when it ends ([`SyncStore::finish`]). A line cut short by a crash was never
 //! acknowledged: reading skips it, and its file is handed again.
+// Held to the crate's rule, though the generated code beside it is allowed to go without.
+#![warn(missing_docs)]
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -190,7 +192,8 @@ impl Manifest {
 }
 
 /// The store of a sync directory: its manifest. Only the sync holding the directory's lock
-/// uses it; the manifest is read at the first claim, under that lock, so it is never stale.
+/// uses it; the manifest is read when the sync first asks it anything (which files are done),
+/// under that lock, so it is never stale.
 #[derive(Debug)]
 pub struct DirStore {
     dir: PathBuf,

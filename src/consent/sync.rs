@@ -38,10 +38,11 @@
 //!    announced `Content-Length` matched, a chunked body was properly terminated, or HTTP/2
 //!    ended the stream); a body that ended by the connection closing proves nothing and is
 //!    refused ([`SyncError::Unproven`]), and so is a file larger than
-//!    [`Syncer::max_file_bytes`] ([`SyncError::TooLarge`]). A lost connection or a 5xx is
-//!    tried again after the client's retry policy's backoff, on its clock; an expired signed
-//!    URL is refreshed by listing the files again. Temporary files are removed by the next sync that takes the
-//!    lock: no live process can own them then.
+//!    [`Syncer::max_file_bytes`] ([`SyncError::TooLarge`]). A lost connection, a stalled or
+//!    cut-off body, or a status worth retrying (408, 429, 500, 502, 503, 504) is tried again,
+//!    three attempts in all, after the client's retry policy's backoff, on its clock; an
+//!    expired signed URL is refreshed by listing the files again. Temporary files are removed
+//!    by the next sync that takes the lock: no live process can own them then.
 //! 4. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
 //! 5. **Handle.** Your handler gets the whole file. If it fails, the file and every other file
 //!    this run claimed and has not handled are released ([`SyncStore::release`]) and the run
@@ -62,6 +63,8 @@
 //! LiveRamp documents the files' metadata (identifier type, request type, data controller) but
 //! not their body's format, so the crate does not parse it: the handler gets the file's path
 //! and reads it as the bytes it is.
+// Held to the crate's rule, though the generated code beside it is allowed to go without.
+#![warn(missing_docs)]
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;

@@ -7,6 +7,7 @@
 //! let config = liveramp::Config::from_env()?.with_fleet(fleet);
 //! // Every client of `config`, in every process configured the same way, now shares the
 //! // token and the rate limits through Redis.
+//! # #[cfg(feature = "abilitec")]
 //! let abilitec = config.abilitec()?;
 //! # Ok(()) }
 //! ```
@@ -16,7 +17,7 @@
 //!   none, one process fetches it under a short lock while the others wait for it. The token is stored encrypted
 //!   (ChaCha20-Poly1305, with a key derived by HKDF from the credential's own secret), so reading
 //!   Redis alone does not hand it out.
-//! - **Rate limits** ([`limit`]): each bucket of [`crate::limit`] is a GCRA kept in one Redis
+//! - **Rate limits**: each bucket of [`crate::limit`] is a GCRA kept in one Redis
 //!   key by an atomic script, so the documented limits hold for the whole fleet; a `429` seen by
 //!   one process pauses the bucket for all.
 //! - **Consent files** ([`leases`]): a [`SyncStore`](crate::consent::SyncStore) whose claims are
@@ -26,6 +27,10 @@
 //!
 //! A Redis outage never fails a call once [`Fleet::connect`] has connected: tokens are then
 //! fetched per process and the limits are enforced per process, until Redis answers again.
+//! The consent leases are the exception: they are the workers' only agreement on who handles a
+//! file, so a sync on a [`LeaseStore`](leases::LeaseStore) stops with
+//! [`SyncError::Store`](crate::consent::sync::SyncError::Store) while Redis is down, and the
+//! next run takes up the files left.
 //! Keys start with the fleet's prefix: give each account (each set of credentials and limits)
 //! its own.
 //!
@@ -38,7 +43,7 @@
 //! release that changes their format reads the old one.
 
 pub mod leases;
-pub mod limit;
+pub(crate) mod limit;
 pub mod tokens;
 
 use std::time::Duration;

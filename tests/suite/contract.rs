@@ -647,7 +647,8 @@ async fn a_token_source_of_ones_own_survives_every_later_setting() {
         liveramp::Config::new()
             .with_service_account_tokens(Arc::new(StaticToken::new("own-token-value")))
     };
-    let later: [(&str, fn(liveramp::Config) -> liveramp::Config); 6] = [
+    type Setting = fn(liveramp::Config) -> liveramp::Config;
+    let later: [(&str, Setting); 6] = [
         ("token timeout", |c| {
             c.with_token_timeout(Duration::from_secs(5))
         }),
