@@ -1,7 +1,9 @@
 //! Streams a consent file's body from its signed `fileURL`.
 //!
 //! The URL is signed: it carries its own authorization, so no bearer token is sent, and it is
-//! never shown in an error. It must be https, except to a loopback host (tests, the sandbox).
+//! never shown in an error. It must be https, except to a loopback host (tests, the sandbox),
+//! and it names a loopback host only when the API is on one too: a remote API's answer never
+//! points the download into the machine the sync runs on ([`DownloadError::LocalUrl`]).
 //! The body arrives chunk by chunk, so memory stays flat whatever the file size.
 #![warn(missing_docs)]
 
@@ -32,6 +34,10 @@ pub enum DownloadError {
     /// The `fileURL` is plain http to a host that is not loopback.
     #[error("refusing to download a consent file over plain http from a non-loopback host")]
     InsecureUrl,
+    /// The `fileURL` names a loopback host while the API is elsewhere: a signed URL from a
+    /// remote API never points into the machine the sync runs on.
+    #[error("refusing to download a consent file from a loopback host the API is not on")]
+    LocalUrl,
     /// The signed URL was refused with 403: it has expired. List the files again for a fresh one.
     #[error("the consent file's signed URL has expired (HTTP 403)")]
     Expired,
@@ -65,7 +71,9 @@ impl Client {
         file: &ConsentFile,
     ) -> Result<ConsentFileBody, DownloadError> {
         use tracing::Instrument;
-        let url = signed_url(file.file_url.expose())?;
+        let local_api =
+            Url::parse(self.baseurl()).is_ok_and(|api| crate::config::is_loopback(&api));
+        let url = signed_url(file.file_url.expose(), local_api)?;
         // The signed URL is a credential: only its host is recorded.
         let span = tracing::info_span!(
             "liveramp.consent.download",
@@ -194,13 +202,16 @@ fn ends_chunked(headers: &reqwest::header::HeaderMap) -> bool {
         .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
 }
 
-/// `raw` parsed, if it is https or http to a loopback host. Its errors never name the URL, not
-/// even without its query as `config::check_url`'s do: the whole URL is the file's.
-fn signed_url(raw: &str) -> Result<Url, DownloadError> {
+/// `raw` parsed, if it is https or http to a loopback host, and names a loopback host only
+/// when the API is on one too (`local_api`: tests, the sandbox). Its errors never name the URL,
+/// not even without its query as `config::check_url`'s do: the whole URL is the file's.
+fn signed_url(raw: &str, local_api: bool) -> Result<Url, DownloadError> {
     let url = Url::parse(raw).map_err(|_| DownloadError::InvalidUrl)?;
+    let local = crate::config::is_loopback(&url);
     match url.scheme() {
+        "https" | "http" if local && !local_api => Err(DownloadError::LocalUrl),
         "https" => Ok(url),
-        "http" if crate::config::is_loopback(&url) => Ok(url),
+        "http" if local => Ok(url),
         "http" => Err(DownloadError::InsecureUrl),
         _ => Err(DownloadError::InvalidUrl),
     }
@@ -218,26 +229,43 @@ mod tests {
             "http://localhost/a.csv",
             "http://[::1]:9/a.csv",
         ] {
-            assert!(signed_url(ok).is_ok(), "{ok}");
+            assert!(signed_url(ok, true).is_ok(), "{ok}");
         }
+    }
+
+    #[test]
+    fn a_loopback_url_from_a_remote_api_is_refused() {
+        // Found by review: a remote API's answer could make the sync fetch from the machine
+        // it runs on.
+        for local in [
+            "http://127.0.0.1:8080/admin",
+            "https://localhost/a.csv",
+            "http://[::1]:9/a.csv",
+        ] {
+            assert!(
+                matches!(signed_url(local, false), Err(DownloadError::LocalUrl)),
+                "{local}"
+            );
+        }
+        assert!(signed_url("https://storage.example.com/a.csv?sig=1", false).is_ok());
     }
 
     #[test]
     fn plain_http_elsewhere_and_other_schemes_are_refused() {
         assert!(matches!(
-            signed_url("http://storage.example.com/a.csv"),
+            signed_url("http://storage.example.com/a.csv", true),
             Err(DownloadError::InsecureUrl)
         ));
         assert!(matches!(
-            signed_url("http://10.0.0.1/a.csv"),
+            signed_url("http://10.0.0.1/a.csv", true),
             Err(DownloadError::InsecureUrl)
         ));
         assert!(matches!(
-            signed_url("file:///etc/passwd"),
+            signed_url("file:///etc/passwd", true),
             Err(DownloadError::InvalidUrl)
         ));
         assert!(matches!(
-            signed_url("not a url"),
+            signed_url("not a url", true),
             Err(DownloadError::InvalidUrl)
         ));
     }

@@ -638,3 +638,40 @@ async fn a_file_over_the_size_limit_is_refused_and_nothing_of_it_is_kept() {
         .unwrap();
     assert_eq!(*applier.applied.lock().unwrap(), [FILE_ID]);
 }
+
+#[tokio::test]
+async fn a_remote_api_cannot_send_the_download_into_the_local_machine() {
+    // Found by review: any API answer could point a signed URL at a loopback service.
+    let local = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    local.set_nonblocking(true).unwrap();
+    let port = local.local_addr().unwrap().port();
+    let file: liveramp::consent::types::ConsentFile = serde_json::from_value(serde_json::json!({
+        "id": FILE_ID,
+        "identifierType": "MUID",
+        "requestType": "OPT_OUT",
+        "dataController": {"liverampControlled": true},
+        "fileURL": format!("http://127.0.0.1:{port}/admin?sig=s3cr3t"),
+        "createdAt": "2026-11-01T00:00:00Z",
+    }))
+    .unwrap();
+    let remote = liveramp::consent::Client::new_with_client(
+        "https://consent.example.com",
+        liveramp::http::client().unwrap(),
+        common::transport(None),
+    );
+    // Bounded: a download that connected would wait on the silent listener for hours.
+    let error = tokio::time::timeout(Duration::from_secs(5), remote.download_consent_file(&file))
+        .await
+        .expect("refused at once, without connecting")
+        .unwrap_err();
+    assert!(
+        matches!(error, liveramp::consent::DownloadError::LocalUrl),
+        "{error:?}"
+    );
+    assert!(!error.to_string().contains("s3cr3t"), "{error}");
+    let accepted = local.accept();
+    assert!(
+        matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "nothing may connect: {accepted:?}"
+    );
+}

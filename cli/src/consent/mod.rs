@@ -281,7 +281,9 @@ fn download_failure(error: &liveramp::consent::DownloadError) -> Failure {
     use liveramp::consent::DownloadError;
     match error {
         DownloadError::Transport(_) | DownloadError::Stalled => Failure::Network,
-        DownloadError::InvalidUrl | DownloadError::InsecureUrl => Failure::Api,
+        DownloadError::InvalidUrl | DownloadError::InsecureUrl | DownloadError::LocalUrl => {
+            Failure::Api
+        }
         DownloadError::Expired => Failure::Auth,
         DownloadError::Status(status) => Failure::from_status(status.as_u16()),
         _ => Failure::Generic,
