@@ -52,6 +52,10 @@ return 0";
 /// The default lease: longer than any reasonable handler.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(600);
 
+/// The longest lease: a longer one (`Duration::MAX`) counts as this long, since Redis refuses
+/// an expiry past its range.
+pub const MAX_LEASE: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// A [`SyncStore`] shared through Redis by every worker syncing one account.
 #[derive(Debug, Clone)]
 pub struct LeaseStore {
@@ -61,12 +65,12 @@ pub struct LeaseStore {
 }
 
 impl LeaseStore {
-    /// A store on `fleet` whose claims last `lease`.
+    /// A store on `fleet` whose claims last `lease` (at most [`MAX_LEASE`]).
     pub fn new(fleet: Fleet, lease: Duration) -> Self {
         Self {
             fleet,
             worker: super::owner_token(),
-            lease,
+            lease: lease.min(MAX_LEASE),
         }
     }
 
@@ -118,11 +122,7 @@ impl SyncStore for LeaseStore {
                 .key(self.lease_key(id))
                 .arg(id)
                 .arg(&self.worker)
-                .arg(
-                    u64::try_from(self.lease.as_millis())
-                        .unwrap_or(u64::MAX)
-                        .max(1),
-                )
+                .arg(u64::try_from(self.lease.as_millis()).map_or(1, |ms| ms.max(1)))
                 .invoke_async(&mut redis)
                 .await
                 .map_err(store_error)?;

@@ -106,10 +106,12 @@ impl<F: Fetch> SharedFetch<F> {
                 .query_async(&mut redis)
                 .await?;
             if locked.is_some() {
-                // Another process may have stored one between the GET and the lock.
-                let result = match self.stored(&mut redis).await? {
-                    Some(token) => Ok(Some(Ok(token))),
-                    None => self.fetch_and_store(&mut redis).await.map(Some),
+                // Another process may have stored one between the GET and the lock. Whatever
+                // happens, the lock is released before returning.
+                let result = match self.stored(&mut redis).await {
+                    Ok(Some(token)) => Ok(Some(Ok(token))),
+                    Ok(None) => Ok(Some(self.fetch_and_store(&mut redis).await)),
+                    Err(error) => Err(error),
                 };
                 let _: Result<i64, _> = redis::Script::new(RELEASE)
                     .key(&self.lock_key)
@@ -143,30 +145,34 @@ impl<F: Fetch> SharedFetch<F> {
             .and_then(|s| self.open(s)))
     }
 
-    /// Fetches from the token endpoint and stores the token; the endpoint's refusal is the
-    /// inner error, Redis's the outer.
+    /// Fetches from the token endpoint and stores the token. A token Redis does not store is
+    /// still this process's: fetching another would spend the endpoint's limit for nothing.
     async fn fetch_and_store(
         &self,
         redis: &mut redis::aio::ConnectionManager,
-    ) -> Result<Result<FetchedToken, AuthError>, redis::RedisError> {
-        let fetched = match self.inner.fetch().await {
-            Ok(fetched) => fetched,
-            Err(error) => return Ok(Err(error)),
-        };
+    ) -> Result<FetchedToken, AuthError> {
+        let fetched = self.inner.fetch().await?;
         let now = SystemTime::now();
         let lifetime = fetched.lifetime(now);
         if let Some(lifetime) = lifetime.filter(|l| *l > EXPIRY_MARGIN + MIN_LEFT) {
             let keep = lifetime - EXPIRY_MARGIN;
             let sealed = self.seal(fetched.token.expose(), now + lifetime);
-            let _: () = redis::cmd("SET")
+            let stored: Result<(), _> = redis::cmd("SET")
                 .arg(&self.key)
                 .arg(sealed)
                 .arg("PX")
                 .arg(keep.as_millis() as u64)
                 .query_async(redis)
-                .await?;
+                .await;
+            if let Err(error) = stored {
+                tracing::warn!(
+                    target: "liveramp::fleet",
+                    error = %error,
+                    "Redis did not store the token: the other processes fetch their own"
+                );
+            }
         }
-        Ok(Ok(fetched))
+        Ok(fetched)
     }
 
     /// `expiry-ms.base64(nonce || ciphertext)`, the key name bound in as associated data.

@@ -441,6 +441,39 @@ async fn a_token_said_to_live_for_ever_is_shared_for_a_year_at_most() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_redis_will_not_store_is_used_not_fetched_again() {
+    // Found by review: when storing the fetched token failed, the token was thrown away and
+    // the process fetched another.
+    let redis = RedisServer::start();
+    let mut admin = connect(&redis).await;
+    // A user that may take the fetch's lock but only read every other key.
+    let _: () = redis::cmd("ACL")
+        .arg(
+            &[
+                "SETUSER", "reader", "on", "nopass", "+@all", "~*:lock", "%R~*",
+            ][..],
+        )
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let (server, fetches) = token_endpoint("3600").await;
+    let url = redis.url().replace("redis://", "redis://reader:any@");
+    let config = config(&url, &server.base_url, "unstored", RateLimits::none()).await;
+    let token = config.abilitec_tokens().unwrap().token().await.unwrap();
+    assert_eq!(token.expose(), "fleet-token-0");
+    assert_eq!(fetches.load(Ordering::SeqCst), 1, "fetched once");
+    let locks: Vec<String> = redis::cmd("KEYS")
+        .arg("unstored:*")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    assert!(
+        locks.is_empty(),
+        "nothing stored, the lock released: {locks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_pause_set_for_ever_does_not_hold_the_token_fetch() {
     // Found by review: the token request waited for the fleet's token bucket outside any
     // timeout, and every caller of the cache joins the fetch in flight.
@@ -678,4 +711,25 @@ fn host(head: &str) -> String {
                 .then(|| value.trim().to_owned())
         })
         .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_set_for_ever_claims_for_a_year_at_most() {
+    // Found by review: `Duration::MAX` was sent as `u64::MAX` milliseconds, which Redis
+    // refuses, so every claim failed.
+    use liveramp::consent::store::{Claim, SyncStore};
+    let redis = RedisServer::start();
+    let fleet = Fleet::connect(&redis.url(), "forever-lease").await.unwrap();
+    let store = liveramp::fleet::leases::LeaseStore::new(fleet, Duration::MAX);
+    assert_eq!(store.claim("file-1").await.unwrap(), Claim::Mine);
+    let mut connection = connect(&redis).await;
+    let ttl_ms: i64 = redis::cmd("PTTL")
+        .arg("forever-lease:consent:lease:file-1")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(
+        ttl_ms > 0 && ttl_ms <= 365 * 24 * 3600 * 1000,
+        "{ttl_ms} ms"
+    );
 }
