@@ -16,17 +16,26 @@ use liveramp::consent::sync::{ReceivedFile, SyncError, Syncer};
 
 const FILE_ID: &str = "c0442751-d144-493d-a40c-a408588f929a";
 
+/// A listed consent file `id` whose signed URL is `file_url`.
+fn consent_file(id: &str, file_url: String) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "identifierType": "MUID",
+        "requestType": "OPT_OUT",
+        "dataController": {"liverampControlled": true},
+        "fileURL": file_url,
+        "createdAt": "2026-11-01T00:00:00Z",
+    })
+}
+
 /// A list answer naming one consent file whose signed URL is on `base_url`.
 fn listing(base_url: &str) -> Act {
+    let file = consent_file(
+        FILE_ID,
+        format!("{base_url}/files/{FILE_ID}.csv?sig=s3cr3t"),
+    );
     let page = serde_json::json!({
-        "v2/ConsentFiles": [{
-            "id": FILE_ID,
-            "identifierType": "MUID",
-            "requestType": "OPT_OUT",
-            "dataController": {"liverampControlled": true},
-            "fileURL": format!("{base_url}/files/{FILE_ID}.csv?sig=s3cr3t"),
-            "createdAt": "2026-11-01T00:00:00Z",
-        }],
+        "v2/ConsentFiles": [file],
         "_pagination": {"after": null},
     });
     Act::Raw(raw_tcp::json(200, &page.to_string()))
@@ -375,16 +384,7 @@ fn listing_of(base_url: &str, count: usize) -> (Act, Vec<String>) {
         .collect();
     let files: Vec<serde_json::Value> = ids
         .iter()
-        .map(|id| {
-            serde_json::json!({
-                "id": id,
-                "identifierType": "MUID",
-                "requestType": "OPT_OUT",
-                "dataController": {"liverampControlled": true},
-                "fileURL": format!("{base_url}/files/{id}.csv?sig=s3cr3t"),
-                "createdAt": "2026-11-01T00:00:00Z",
-            })
-        })
+        .map(|id| consent_file(id, format!("{base_url}/files/{id}.csv?sig=s3cr3t")))
         .collect();
     let page = serde_json::json!({"v2/ConsentFiles": files, "_pagination": {"after": null}});
     (Act::Raw(raw_tcp::json(200, &page.to_string())), ids)
@@ -645,14 +645,10 @@ async fn a_remote_api_cannot_send_the_download_into_the_local_machine() {
     let local = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     local.set_nonblocking(true).unwrap();
     let port = local.local_addr().unwrap().port();
-    let file: liveramp::consent::types::ConsentFile = serde_json::from_value(serde_json::json!({
-        "id": FILE_ID,
-        "identifierType": "MUID",
-        "requestType": "OPT_OUT",
-        "dataController": {"liverampControlled": true},
-        "fileURL": format!("http://127.0.0.1:{port}/admin?sig=s3cr3t"),
-        "createdAt": "2026-11-01T00:00:00Z",
-    }))
+    let file: liveramp::consent::types::ConsentFile = serde_json::from_value(consent_file(
+        FILE_ID,
+        format!("http://127.0.0.1:{port}/admin?sig=s3cr3t"),
+    ))
     .unwrap();
     let remote = liveramp::consent::Client::new_with_client(
         "https://consent.example.com",

@@ -214,24 +214,19 @@ async fn auth_errors_say_their_cause_and_the_token_endpoint_status() {
     assert!(text.contains("does not exist"), "{text}");
     assert!(text.starts_with("unusable credentials: "), "{text}");
 
-    // A missing setting is said to be one, not a failed token request.
-    let no_org = liveramp::Config::new()
-        .with_credentials_file(&missing)
-        .activation()
-        .map(drop)
-        .map_err(liveramp::Error::from)
-        .unwrap_err()
-        .to_string();
+    // A missing or bad setting is said to be one, not a failed token request.
+    let activation_error = |config: liveramp::Config| {
+        let error = config.activation().map(drop).map_err(liveramp::Error::from);
+        error.unwrap_err().to_string()
+    };
+    let no_org = activation_error(liveramp::Config::new().with_credentials_file(&missing));
     assert!(no_org.starts_with("invalid configuration: "), "{no_org}");
     assert!(no_org.contains("org ID"), "{no_org}");
-    let bad_org = liveramp::Config::new()
-        .with_org_id("org\nid")
-        .with_service_account_tokens(Arc::new(StaticToken::new("own-token-value")))
-        .activation()
-        .map(drop)
-        .map_err(liveramp::Error::from)
-        .unwrap_err()
-        .to_string();
+    let bad_org = activation_error(
+        liveramp::Config::new()
+            .with_org_id("org\nid")
+            .with_service_account_tokens(Arc::new(StaticToken::new("own-token-value"))),
+    );
     assert!(bad_org.starts_with("invalid configuration: "), "{bad_org}");
 
     let secret = "s3cret-Key-Value";
