@@ -60,6 +60,9 @@ pub struct Redactor {
     /// Whether a value has letters beyond ASCII: text that has some too is then searched with
     /// its letters folded ([`fold`]), as those values' patterns are.
     folds: bool,
+    /// The length in bytes of the longest value pattern: how much of a text's end may hold
+    /// the start of a value that the text's cut split.
+    longest: usize,
 }
 
 /// Pattern 0: `bearer ` (any case); pattern 1: `eyJ` (checked case-sensitively on match).
@@ -125,10 +128,17 @@ impl Redactor {
                 let encoded: String =
                     url::form_urlencoded::byte_serialize(case.as_bytes()).collect();
                 let percent = encoded.replace('+', "%20");
+                // As a JSON string writes it (a quote, a backslash, a line break escaped), for
+                // a document that did not parse and is shown as text.
+                let escaped = serde_json::to_string(&case).ok().and_then(|quoted| {
+                    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+                    (inner != case).then(|| inner.to_owned())
+                });
                 if case.is_ascii() {
                     variants.push(case);
                 }
                 variants.extend([encoded, percent]);
+                variants.extend(escaped);
             }
             for variant in variants {
                 if !patterns.contains(&variant) {
@@ -136,6 +146,11 @@ impl Redactor {
                 }
             }
         }
+        let longest = patterns[MARKERS.len()..]
+            .iter()
+            .map(String::len)
+            .max()
+            .unwrap_or(0);
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
@@ -154,14 +169,31 @@ impl Redactor {
                 markers: MARKERS.len(),
                 automaton: Some(automaton),
                 folds,
+                longest,
             },
             // Unreachable in practice (two short literal patterns); fail closed.
             Err(_) => Self {
                 markers: 0,
                 automaton: None,
                 folds: false,
+                longest: 0,
             },
         }
+    }
+
+    /// `text`, cut short at some point, without its end that may hold the start of a known
+    /// value (as long as the longest), then without its last word or token: what of a cut text
+    /// may be shown, once redacted.
+    pub(crate) fn whole_part_of_cut(&self, text: &str) -> usize {
+        let mut keep = text.len().saturating_sub(self.longest);
+        while !text.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        text[..keep]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| c.is_whitespace() || "\",;<>{}[]".contains(c))
+            .map_or(0, |(at, c)| at + c.len_utf8())
     }
 
     /// `text` with every secret, bearer credential, JWT and known value replaced by
@@ -188,9 +220,13 @@ impl Redactor {
                 original_offset(shifts, found.end()),
             );
             let index = found.pattern().as_usize();
+            // A token is followed from the end of the removal when it started inside it: each
+            // character is looked at once, however many markers a token holds.
             let end = match (index, self.markers) {
-                (0, 2) => token_end(text, found_end),
-                (1, 2) if text.get(start..found_end) == Some("eyJ") => token_end(text, found_end),
+                (0, 2) => token_end(text, found_end.max(copied)),
+                (1, 2) if text.get(start..found_end) == Some("eyJ") => {
+                    token_end(text, found_end.max(copied))
+                }
                 (1, 2) => {
                     // `eyj` in another case is no JWT, but a value may start in its letters
                     // (ASCII, so one byte on is a character boundary).
@@ -301,7 +337,7 @@ pub(crate) fn redact_secret_members(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
     let mut at = 0;
-    while let Some(offset) = memchr::memchr(b'"', &bytes[at..]) {
+    while let Some(offset) = bytes.get(at..).and_then(|rest| memchr::memchr(b'"', rest)) {
         let open = at + offset;
         let Some(close) = string_end(bytes, open) else {
             break;
@@ -310,7 +346,14 @@ pub(crate) fn redact_secret_members(text: &str) -> String {
         let named_secret = bytes.get(colon) == Some(&b':')
             && text.get(open + 1..close - 1).is_some_and(secret_key);
         if !named_secret {
-            at = close;
+            // A member's name is followed by its value; any other string's closing quote may
+            // be a stray one, which opens the next string: pairing quotes strictly in order
+            // would let one stray quote hide every member after it.
+            at = if bytes.get(colon) == Some(&b':') {
+                close
+            } else {
+                close - 1
+            };
             continue;
         }
         let value = skip_whitespace(bytes, colon + 1);
@@ -453,6 +496,15 @@ mod tests {
             ),
             (r#"unterminated "token"#, r#"unterminated "token"#),
             ("{\"idToken\":\"é\\", "{\"idToken\":\"[redacted]\""),
+            // Found by review: a stray quote shifted the pairing of every quote after it.
+            (
+                r#"{"error":"no match for O"Hara Lane","access_token":"s3cret"}"#,
+                r#"{"error":"no match for O"Hara Lane","access_token":"[redacted]"}"#,
+            ),
+            (
+                r#"<p>5" screen</p><pre>{"access_token":"s3cret"}</pre>"#,
+                r#"<p>5" screen</p><pre>{"access_token":"[redacted]"}</pre>"#,
+            ),
         ] {
             assert_eq!(redact_secret_members(text), kept, "{text}");
         }
@@ -556,5 +608,8 @@ mod tests {
         let text = "eyJ ".repeat(330_000);
         let out = Redactor::new(["whatever-value"]).redact(&text);
         assert_eq!(out, "[redacted] ".repeat(330_000));
+        // Found by review: one token of a million markers was followed to its end from each.
+        let token = "eyJ".repeat(330_000);
+        assert_eq!(Redactor::default().redact(&token), REDACTED);
     }
 }

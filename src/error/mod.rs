@@ -31,8 +31,10 @@ use crate::retry::is_retryable_status;
 
 /// How many characters of an unexpected body an error keeps.
 const EXCERPT_CHARS: usize = 200;
-/// How much of a body is looked at to build an excerpt or recognise an edge page.
+/// How much of a body is looked at to build an excerpt or recognise an edge page: all the
+/// transport reads of an error answer.
 const EXCERPT_SCAN_BYTES: usize = 64 * 1024;
+const _: () = assert!(EXCERPT_SCAN_BYTES == crate::transport::MAX_ERROR_BODY_BYTES);
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -718,8 +720,9 @@ fn clip(text: &str) -> String {
 /// written out again (which escapes them), a body that does not parse (cut short, malformed,
 /// not JSON) has its secret members removed as text, and the call's values are removed before
 /// whitespace is folded (which would change a value sent with two spaces) and again after (a
-/// value echoed across a line break). A word cut by the scan's end is left out
-/// (the text ends at its last space or delimiter).
+/// value echoed across a line break). Of a body the scan (or the transport's read) may have cut,
+/// the end that may hold part of a value or a word is left out
+/// ([`Redactor::whole_part_of_cut`]).
 fn excerpt(body: &[u8], redactor: &Redactor) -> String {
     let parsed = (body.len() <= EXCERPT_SCAN_BYTES)
         .then(|| serde_json::from_slice::<serde_json::Value>(body).ok())
@@ -733,12 +736,9 @@ fn excerpt(body: &[u8], redactor: &Redactor) -> String {
         None => {
             let scanned = &body[..body.len().min(EXCERPT_SCAN_BYTES)];
             let mut text = String::from_utf8_lossy(scanned).into_owned();
-            if scanned.len() < body.len() {
-                // Up to the last space or delimiter, which are ASCII: one byte each.
-                let whole_words = text
-                    .rfind(|c: char| c.is_whitespace() || "\",;<>{}[]".contains(c))
-                    .map_or(0, |at| at + 1);
-                text.truncate(whole_words);
+            // A body this long may have been cut, here or by the transport's read.
+            if scanned.len() >= EXCERPT_SCAN_BYTES {
+                text.truncate(redactor.whole_part_of_cut(&text));
             }
             redact_secret_members(&text)
         }
@@ -910,9 +910,43 @@ mod tests {
 
     #[test]
     fn a_word_cut_by_the_end_of_the_scan_is_left_out() {
-        let mut body = " ".repeat(EXCERPT_SCAN_BYTES - 4);
-        body.push_str("Jane Doe is not known");
         let redactor = Redactor::new(["Jane Doe"]);
+        let excerpt_of = |body: &str| {
+            let error = Error::from_answer_of(
+                StatusCode::BAD_REQUEST,
+                &HeaderMap::new(),
+                body.as_bytes(),
+                &redactor,
+                1,
+            );
+            shown(&error)
+        };
+        let mut longer = " ".repeat(EXCERPT_SCAN_BYTES - 4);
+        longer.push_str("Jane Doe is not known");
+        // What the transport reads of a longer answer: exactly the scan's length.
+        let mut cut = " ".repeat(EXCERPT_SCAN_BYTES - 6);
+        cut.push_str("Jane D");
+        for body in [longer, cut] {
+            let text = excerpt_of(&body);
+            assert!(!text.contains("Jan"), "{text}");
+        }
+        // Found by review: a space of more than one byte at the cut split it, and panicked.
+        for space in ['\u{a0}', '\u{3000}'] {
+            let mut body = "x".repeat(EXCERPT_SCAN_BYTES - 2);
+            body.push(space);
+            body.push_str("tail");
+            excerpt_of(&body);
+        }
+        let numbers = format!("[{}\"{}\"]", "9e15,".repeat(3_000), "\u{a0}".repeat(6_000));
+        excerpt_of(&numbers);
+    }
+
+    #[test]
+    fn values_escaped_in_a_document_that_does_not_parse_are_removed() {
+        // Found by review: such a document is shown as text, where a value with a quote or a
+        // line break appears escaped.
+        let redactor = Redactor::new(["O\"Hara Lane", "1 Main St\nApt 2"]);
+        let body = r#"{"message":"no match for O\"Hara Lane, 1 Main St\nApt 2",}"#;
         let error = Error::from_answer_of(
             StatusCode::BAD_REQUEST,
             &HeaderMap::new(),
@@ -921,7 +955,7 @@ mod tests {
             1,
         );
         let text = shown(&error);
-        assert!(!text.contains("Jan"), "{text}");
+        assert!(!text.contains("Hara") && !text.contains("Apt 2"), "{text}");
     }
 
     #[test]
