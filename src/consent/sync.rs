@@ -41,7 +41,8 @@
 //!    [`Syncer::max_file_bytes`] ([`SyncError::TooLarge`]). A lost connection, a stalled or
 //!    cut-off body, or a status worth retrying (408, 429, 500, 502, 503, 504) is tried again,
 //!    three attempts in all, after the client's retry policy's backoff, on its clock; an
-//!    expired signed URL is refreshed by listing the files again. Temporary files are removed
+//!    expired signed URL is refreshed by listing the files again (three times in a row at
+//!    most, and in a run three times plus once per hundred files handled). Temporary files are removed
 //!    by the next sync that takes the lock: no live process can own them then.
 //! 4. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
 //! 5. **Handle.** Your handler gets the whole file. If it fails, the file and every other file
@@ -86,8 +87,12 @@ pub const DEFAULT_DOWNLOADS_IN_FLIGHT: usize = 4;
 pub const MAX_DOWNLOADS_IN_FLIGHT: usize = 64;
 /// The largest file a sync downloads unless [`Syncer::max_file_bytes`] says otherwise.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024 * 1024;
-/// How many times in a row one file's signed URL is refreshed before the sync gives up.
+/// How many times in a row one file's signed URL is refreshed before the sync gives up; also
+/// the refreshes a run may make before it has handled any file.
 const MAX_REFRESHES: u32 = 3;
+/// A run makes one more refresh for each this many files it handled: signed URLs that expire
+/// faster than that are a server's fault, and each refresh lists every file again.
+const FILES_PER_REFRESH: usize = 100;
 /// Attempts per file download (a lost connection, a 5xx), the first included.
 const DOWNLOAD_ATTEMPTS: u32 = 3;
 /// The lock file a sync holds in its directory.
@@ -410,7 +415,11 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                     let record = match result {
                         Ok(record) => record,
                         Err(SyncError::Download { source, .. })
-                            if source.is_expired_url() && refreshes < MAX_REFRESHES =>
+                            if source.is_expired_url()
+                                && refreshes < MAX_REFRESHES
+                                && report.url_refreshes
+                                    < MAX_REFRESHES as usize
+                                        + report.downloaded.len() / FILES_PER_REFRESH =>
                         {
                             return Ok(Round::UrlExpired);
                         }

@@ -671,3 +671,62 @@ async fn a_remote_api_cannot_send_the_download_into_the_local_machine() {
         "nothing may connect: {accepted:?}"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_expires_every_listing_cannot_make_the_sync_list_once_per_file() {
+    // Found by review: the refresh count started again after each handled file, so a server
+    // whose URLs each served one download made the sync list every file once per file.
+    const FILES: usize = 12;
+    let listings = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let served = Arc::new(Mutex::new(BTreeSet::new()));
+    let (counted, used) = (listings.clone(), served.clone());
+    let server = raw_tcp::KeepAliveServer::start(Arc::new(move |_, head: &str| {
+        let host = head
+            .lines()
+            .find_map(|line| line.strip_prefix("host: "))
+            .unwrap_or_default()
+            .to_owned();
+        if head.starts_with("GET /v2/consent-files") {
+            let listing = counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            let files: Vec<_> = (0..FILES)
+                .map(|i| {
+                    let id = format!("c0442751-d144-493d-a40c-a408588f92{i:02}");
+                    consent_file(
+                        &id,
+                        format!("http://{host}/files/{id}.csv?listing={listing}"),
+                    )
+                })
+                .collect();
+            let page =
+                serde_json::json!({"v2/ConsentFiles": files, "_pagination": {"after": null}});
+            return (200, vec![], page.to_string());
+        }
+        // Each listing's URLs serve one download, the newest listing's only.
+        let listing = head
+            .split_once("?listing=")
+            .and_then(|(_, rest)| rest.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok());
+        let current = counted.load(std::sync::atomic::Ordering::SeqCst);
+        if listing == Some(current) && used.lock().unwrap().insert(current) {
+            return (200, vec![], "0123456789\n".repeat(10));
+        }
+        (403, vec![], String::new())
+    }))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = liveramp::consent::Client::new_with_client(
+        &server.base_url,
+        liveramp::http::client().unwrap(),
+        common::transport(None),
+    );
+    let error = Syncer::new(&client, dir.path(), DirStore::new(dir.path()))
+        .run(|_| async { Ok::<(), std::io::Error>(()) })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SyncError::Download { .. }), "{error:?}");
+    let listed = listings.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(listed <= 4, "{listed} listings for {FILES} files");
+    // What was handled is recorded: the next run starts from there.
+    let recorded = Manifest::load(dir.path()).unwrap().files.len();
+    assert!((1..FILES).contains(&recorded), "{recorded}");
+}
