@@ -26,6 +26,7 @@ mod answer;
 mod batch;
 mod catalog;
 mod client;
+mod docs;
 mod exhaustive;
 mod headers;
 mod names;
@@ -333,6 +334,7 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
     }
     pagination::add_streams(&mut file, doc).map_err(|m| error(spec, m))?;
     batch::add_batch_items(&mut file, &batch::batch_operations(doc)).map_err(|m| error(spec, m))?;
+    docs::document(&mut file);
     // The two steps left on the printed code work on text by design. Both change words inside
     // doc strings and (for names) inside macro invocations such as `format!` and serde's
     // attributes, which syn keeps as unparsed strings and token streams: a visitor would need
@@ -353,6 +355,7 @@ pub fn generate_httpmock(spec: &Path, doc: &OpenAPI, module: &str) -> Result<Str
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| error(spec, format!("generated httpmock code does not parse: {e}")))?;
     query::match_array_items(&mut file);
+    docs::document_mocks(&mut file);
     Ok(names::tidy_names(&prettyplease::unparse(&file)))
 }
 

@@ -15,7 +15,7 @@ use syn::visit_mut::VisitMut;
 /// private `send_generated` and a public `send` whose future outputs `Result<ResponseValue<T>,
 /// crate::Error>`; returns how many.
 pub fn send_crate_error(file: &mut syn::File) -> usize {
-    let Some(builder) = builder_items(file) else {
+    let Some(builder) = crate::syntax::module_items(file, "builder") else {
         return 0;
     };
     let mut count = 0;
@@ -101,7 +101,7 @@ pub fn hide_progenitor_error(file: &mut syn::File) -> bool {
 /// refuses an empty, `.` or `..` segment before anything is sent (the URL parser would otherwise
 /// fold `/connections/..` into the collection's parent); returns how many.
 pub fn check_path_segments(file: &mut syn::File) -> usize {
-    let Some(builder) = builder_items(file) else {
+    let Some(builder) = crate::syntax::module_items(file, "builder") else {
         return 0;
     };
     let mut checker = Segments { rewritten: 0 };
@@ -158,7 +158,7 @@ impl VisitMut for Segments {
 
 /// Rewrites the builders' input messages; returns how many.
 pub fn describe_inputs(file: &mut syn::File, doc: &OpenAPI) -> usize {
-    let Some(builder) = builder_items(file) else {
+    let Some(builder) = crate::syntax::module_items(file, "builder") else {
         return 0;
     };
     let mut rewriter = Messages { doc, rewritten: 0 };
@@ -166,13 +166,6 @@ pub fn describe_inputs(file: &mut syn::File, doc: &OpenAPI) -> usize {
         rewriter.visit_item_mut(item);
     }
     rewriter.rewritten
-}
-
-fn builder_items(file: &mut syn::File) -> Option<&mut Vec<syn::Item>> {
-    file.items.iter_mut().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut().map(|c| &mut c.1),
-        _ => None,
-    })
 }
 
 struct Messages<'a> {

@@ -1,0 +1,333 @@
+//! Doc comments for the public items progenitor generates without one, so that each says what
+//! it is: a type's `builder()`, that builder and its setters (a setter repeats its field's own
+//! description from the spec), and a request builder's `new` and setters ([`document`]); the
+//! httpmock helpers' matchers, answers and mock methods ([`document_mocks`]). An item that has
+//! a doc comment keeps it.
+
+use std::collections::HashMap;
+
+/// Adds a doc comment to each such item of `file` that has none; returns how many.
+pub fn document(file: &mut syn::File) -> usize {
+    let mut added = 0;
+    if let Some(types) = crate::syntax::module_items(file, "types") {
+        let fields = field_docs(types);
+        for item in types.iter_mut() {
+            match item {
+                syn::Item::Impl(block) => {
+                    added += document_fns(block, |name| {
+                        (name == "builder").then(|| {
+                            "A builder of this type: set its fields, then `try_into()` it (a \
+                             required field left unset is an error)."
+                                .to_owned()
+                        })
+                    });
+                }
+                syn::Item::Mod(builders) if builders.ident == "builder" => {
+                    let items = builders.content.as_mut().map_or(&mut [][..], |c| &mut c.1);
+                    added += document_type_builders(items, &fields);
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(requests) = crate::syntax::module_items(file, "builder") {
+        for item in requests.iter_mut() {
+            if let syn::Item::Impl(block) = item {
+                added += document_fns(block, |name| {
+                    Some(match name {
+                        "new" => "A request on `client`, with no parameter set yet.".to_owned(),
+                        _ => format!("Sets the request's `{name}`."),
+                    })
+                });
+            }
+        }
+    }
+    added
+}
+
+/// Adds a doc comment to each public item of the httpmock helpers `file` that has none;
+/// returns how many.
+pub fn document_mocks(file: &mut syn::File) -> usize {
+    let mut added = 0;
+    if let Some(operations) = crate::syntax::module_items(file, "operations") {
+        for item in operations.iter_mut() {
+            match item {
+                syn::Item::Struct(s) if is_public(&s.vis) && !has_doc(&s.attrs) => {
+                    let text = match s.ident.to_string() {
+                        name if name.ends_with("When") => {
+                            " What a request of this operation must match: httpmock's \
+                             [`When`](::httpmock::When), typed."
+                        }
+                        _ => {
+                            " How a mock of this operation answers: httpmock's \
+                             [`Then`](::httpmock::Then), typed."
+                        }
+                    };
+                    s.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+                    added += 1;
+                }
+                syn::Item::Impl(block) => {
+                    let answers = self_name(block).is_some_and(|name| name.ends_with("Then"));
+                    added += document_fns(block, |name| Some(mock_method_doc(name, answers)));
+                }
+                _ => {}
+            }
+        }
+    }
+    for item in file.items.iter_mut() {
+        if let syn::Item::Trait(t) = item {
+            for member in t.items.iter_mut() {
+                if let syn::TraitItem::Fn(f) = member
+                    && !has_doc(&f.attrs)
+                {
+                    let text = format!(
+                        " Mocks the `{}` operation: `config_fn` says what a request must match \
+                         and how it is answered.",
+                        f.sig.ident
+                    );
+                    f.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+                    added += 1;
+                }
+            }
+        }
+    }
+    added
+}
+
+/// The doc comment of a method of an operation's matcher, or with `answers` of its answer.
+fn mock_method_doc(name: &str, answers: bool) -> String {
+    let side = if answers { "Then" } else { "When" };
+    match name {
+        "new" if answers => "Answers through `inner`.".to_owned(),
+        "new" => "Matches this operation's method and path, through `inner`.".to_owned(),
+        "into_inner" => {
+            format!("httpmock's own `{side}`, to go beyond what the spec allows.")
+        }
+        "body" => "Matches the request's body.".to_owned(),
+        _ if answers => {
+            format!(
+                "Answers with the status `{name}` names, and the value given, if any, as its body."
+            )
+        }
+        _ => format!("Matches the request's `{name}`."),
+    }
+}
+
+/// The doc comments of the named fields of the structs among `items`, by struct and field.
+fn field_docs(items: &[syn::Item]) -> HashMap<(String, String), Vec<syn::Attribute>> {
+    let mut docs = HashMap::new();
+    for item in items {
+        let syn::Item::Struct(s) = item else {
+            continue;
+        };
+        let syn::Fields::Named(fields) = &s.fields else {
+            continue;
+        };
+        for field in &fields.named {
+            let doc: Vec<syn::Attribute> = field
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .cloned()
+                .collect();
+            if let (Some(name), false) = (&field.ident, doc.is_empty()) {
+                docs.insert((s.ident.to_string(), name.to_string()), doc);
+            }
+        }
+    }
+    docs
+}
+
+/// Documents the builders of the `types` module (`types::builder`) and their setters.
+fn document_type_builders(
+    items: &mut [syn::Item],
+    fields: &HashMap<(String, String), Vec<syn::Attribute>>,
+) -> usize {
+    let mut added = 0;
+    for item in items.iter_mut() {
+        match item {
+            syn::Item::Struct(s) if is_public(&s.vis) && !has_doc(&s.attrs) => {
+                let text = format!(
+                    " Builds a [`super::{}`] field by field; `try_into()` checks it.",
+                    s.ident
+                );
+                s.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+                added += 1;
+            }
+            syn::Item::Impl(block) if block.trait_.is_none() => {
+                let Some(owner) = self_name(block) else {
+                    continue;
+                };
+                for member in block.items.iter_mut() {
+                    let syn::ImplItem::Fn(f) = member else {
+                        continue;
+                    };
+                    if !is_public(&f.vis) || has_doc(&f.attrs) {
+                        continue;
+                    }
+                    let name = f.sig.ident.to_string();
+                    match fields.get(&(owner.clone(), name.clone())) {
+                        Some(doc) => {
+                            let mut attrs = doc.clone();
+                            attrs.append(&mut f.attrs);
+                            f.attrs = attrs;
+                        }
+                        None => {
+                            let text = format!(" Sets `{name}`.");
+                            f.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+                        }
+                    }
+                    added += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    added
+}
+
+/// Documents the public functions of the inherent impl `block` that have no doc comment with
+/// the text `doc` gives for their name, if it gives one.
+fn document_fns(block: &mut syn::ItemImpl, doc: impl Fn(&str) -> Option<String>) -> usize {
+    if block.trait_.is_some() {
+        return 0;
+    }
+    let mut added = 0;
+    for member in block.items.iter_mut() {
+        let syn::ImplItem::Fn(f) = member else {
+            continue;
+        };
+        if !is_public(&f.vis) || has_doc(&f.attrs) {
+            continue;
+        }
+        if let Some(text) = doc(&f.sig.ident.to_string()) {
+            let text = format!(" {text}");
+            f.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+            added += 1;
+        }
+    }
+    added
+}
+
+/// The name of the type an impl block is for (`ConsentFile` of `impl ConsentFile`).
+fn self_name(block: &syn::ItemImpl) -> Option<String> {
+    match &*block.self_ty {
+        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+fn is_public(vis: &syn::Visibility) -> bool {
+    matches!(vis, syn::Visibility::Public(_))
+}
+
+fn has_doc(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("doc"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::ToTokens;
+
+    #[test]
+    fn undocumented_builders_and_setters_get_docs_and_documented_ones_keep_theirs() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub mod types {
+                pub struct Person {
+                    /// The person's email address.
+                    pub email: String,
+                    pub name: String,
+                }
+                impl Person {
+                    pub fn builder() -> builder::Person { Default::default() }
+                    fn hidden() {}
+                }
+                pub mod builder {
+                    pub struct Person { email: String, name: String }
+                    impl Person {
+                        pub fn email<T>(mut self, value: T) -> Self { self }
+                        pub fn name<T>(mut self, value: T) -> Self { self }
+                        /// Kept.
+                        pub fn other(self) -> Self { self }
+                    }
+                    impl ::std::convert::TryFrom<Person> for super::Person {
+                        type Error = String;
+                        fn try_from(value: Person) -> Result<Self, String> { todo!() }
+                    }
+                }
+            }
+            pub mod builder {
+                /// Builder for [`Client::list_people`].
+                pub struct ListPeople<'a> { client: &'a super::Client }
+                impl<'a> ListPeople<'a> {
+                    pub fn new(client: &'a super::Client) -> Self { Self { client } }
+                    pub fn limit<V>(mut self, value: V) -> Self { self }
+                    /// Sends the request.
+                    pub async fn send(self) {}
+                }
+            }
+        };
+        assert_eq!(document(&mut file), 6);
+        let code = prettyplease::unparse(&file);
+        for expected in [
+            "/// A builder of this type: set its fields, then `try_into()` it",
+            "/// Builds a [`super::Person`] field by field; `try_into()` checks it.",
+            "/// The person's email address.\n            pub fn email",
+            "/// Sets `name`.\n            pub fn name",
+            "/// Kept.\n            pub fn other",
+            "/// A request on `client`, with no parameter set yet.",
+            "/// Sets the request's `limit`.",
+            "/// Sends the request.\n        pub async fn send",
+        ] {
+            assert!(code.contains(expected), "{expected:?} in\n{code}");
+        }
+        assert!(!code.contains("/// Sets `hidden`"), "{code}");
+        assert!(
+            !file
+                .to_token_stream()
+                .to_string()
+                .contains("Sets `try_from`"),
+            "trait impls are left alone"
+        );
+        // Run twice, it adds nothing.
+        assert_eq!(document(&mut file), 0);
+    }
+
+    #[test]
+    fn the_mock_helpers_get_docs() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub mod operations {
+                pub struct ListPeopleWhen(::httpmock::When);
+                impl ListPeopleWhen {
+                    pub fn new(inner: ::httpmock::When) -> Self { Self(inner) }
+                    pub fn into_inner(self) -> ::httpmock::When { self.0 }
+                    pub fn limit<T>(self, value: T) -> Self { self }
+                }
+                pub struct ListPeopleThen(::httpmock::Then);
+                impl ListPeopleThen {
+                    pub fn too_many_requests(self, value: &types::Error) -> Self { self }
+                }
+            }
+            /// Kept.
+            pub trait MockServerExt {
+                fn list_people<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>;
+            }
+        };
+        assert_eq!(document_mocks(&mut file), 7);
+        let code = prettyplease::unparse(&file);
+        for expected in [
+            "/// What a request of this operation must match",
+            "/// How a mock of this operation answers",
+            "/// Matches this operation's method and path, through `inner`.",
+            "/// httpmock's own `When`, to go beyond what the spec allows.",
+            "/// Matches the request's `limit`.",
+            "/// Answers with the status `too_many_requests` names",
+            "/// Mocks the `list_people` operation",
+            "/// Kept.\npub trait MockServerExt",
+        ] {
+            assert!(code.contains(expected), "{expected:?} in\n{code}");
+        }
+        assert_eq!(document_mocks(&mut file), 0);
+    }
+}
