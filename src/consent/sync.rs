@@ -42,7 +42,8 @@
 //!    cut-off body, or a status worth retrying (408, 429, 500, 502, 503, 504) is tried again,
 //!    three attempts in all, after the client's retry policy's backoff, on its clock; an
 //!    expired signed URL is refreshed by listing the files again (three times in a row at
-//!    most, and in a run three times plus once per hundred files handled). Temporary files are removed
+//!    most; URLs that expire within a minute of their listing, three times in a run plus once
+//!    per hundred files handled). Temporary files are removed
 //!    by the next sync that takes the lock: no live process can own them then.
 //! 4. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
 //! 5. **Handle.** Your handler gets the whole file. If it fails, the file and every other file
@@ -70,6 +71,7 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use futures::StreamExt;
 use serde::Serialize;
@@ -88,11 +90,15 @@ pub const MAX_DOWNLOADS_IN_FLIGHT: usize = 64;
 /// The largest file a sync downloads unless [`Syncer::max_file_bytes`] says otherwise.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024 * 1024;
 /// How many times in a row one file's signed URL is refreshed before the sync gives up; also
-/// the refreshes a run may make before it has handled any file.
+/// the early refreshes a run may make before it has handled any file.
 const MAX_REFRESHES: u32 = 3;
-/// A run makes one more refresh for each this many files it handled: signed URLs that expire
-/// faster than that are a server's fault, and each refresh lists every file again.
-const FILES_PER_REFRESH: usize = 100;
+/// A refresh is early when the URLs expired within this long of their listing. A run makes one
+/// more early refresh for each [`FILES_PER_EARLY_REFRESH`] files it handled: URLs that keep
+/// expiring that fast are a server's fault, and each refresh lists every file again. Later
+/// refreshes (a long sync outliving its URLs) are not counted.
+const EARLY_EXPIRY: Duration = Duration::from_secs(60);
+/// See [`EARLY_EXPIRY`].
+const FILES_PER_EARLY_REFRESH: usize = 100;
 /// Attempts per file download (a lost connection, a 5xx), the first included.
 const DOWNLOAD_ATTEMPTS: u32 = 3;
 /// The lock file a sync holds in its directory.
@@ -338,13 +344,15 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
         tokio::fs::create_dir_all(dir)
             .await
             .map_err(SyncError::io("creating", dir))?;
-        let _lock = lock(dir)?;
+        let _lock = lock(dir).await?;
         let mut report = SyncReport {
             dir: dir.clone(),
             stale_temp_files_removed: remove_stale_temp_files(dir)?,
             ..SyncReport::default()
         };
         let listed = list_all(self.client).await?;
+        let mut listed_at = tokio::time::Instant::now();
+        let mut early_refreshes = 0usize;
         report.listed = listed.len();
         let mut pending = Vec::new();
         for files in listed.chunks(store::DONE_QUERY_IDS) {
@@ -416,10 +424,12 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                         Ok(record) => record,
                         Err(SyncError::Download { source, .. })
                             if source.is_expired_url()
-                                && refreshes < MAX_REFRESHES
-                                && report.url_refreshes
-                                    < MAX_REFRESHES as usize
-                                        + report.downloaded.len() / FILES_PER_REFRESH =>
+                                && may_refresh(
+                                    refreshes,
+                                    listed_at.elapsed(),
+                                    early_refreshes,
+                                    report.downloaded.len(),
+                                ) =>
                         {
                             return Ok(Round::UrlExpired);
                         }
@@ -465,8 +475,14 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                 Ok(Round::UrlExpired) => {
                     refreshes += 1;
                     report.url_refreshes += 1;
-                    self.refresh(&mut pending, next, &claimed, &mut report)
-                        .await
+                    if listed_at.elapsed() < EARLY_EXPIRY {
+                        early_refreshes += 1;
+                    }
+                    let refreshed = self
+                        .refresh(&mut pending, next, &claimed, &mut report)
+                        .await;
+                    listed_at = tokio::time::Instant::now();
+                    refreshed
                 }
                 Err(error) => Err(error),
             };
@@ -630,8 +646,24 @@ pub async fn list_all(client: &Client) -> Result<Vec<ConsentFile>, SyncError> {
         .map_err(|e| SyncError::List(Box::new(e)))
 }
 
-/// The directory's lock, held until dropped; [`SyncError::Busy`] if another sync holds it.
-fn lock(dir: &Path) -> Result<std::fs::File, SyncError> {
+/// Whether an expired URL may be refreshed: after `in_a_row` refreshes since a file was last
+/// handled, the URLs listed `listed_for` ago, `early` early refreshes so far (see
+/// [`EARLY_EXPIRY`]) and `handled` files handled in the run.
+fn may_refresh(in_a_row: u32, listed_for: Duration, early: usize, handled: usize) -> bool {
+    in_a_row < MAX_REFRESHES
+        && (listed_for >= EARLY_EXPIRY
+            || early < MAX_REFRESHES as usize + handled / FILES_PER_EARLY_REFRESH)
+}
+
+/// How long a sync waits for the directory's lock before it is [`SyncError::Busy`]: a lock
+/// outlives its sync for a moment when a process forked then (its copy of the descriptor holds
+/// the lock until the child execs), which must not fail the next sync.
+const LOCK_WAIT: Duration = Duration::from_millis(250);
+
+/// The directory's lock, held until dropped; [`SyncError::Busy`] if another sync holds it
+/// for longer than [`LOCK_WAIT`].
+async fn lock(dir: &Path) -> Result<std::fs::File, SyncError> {
+    const STEP: Duration = Duration::from_millis(10);
     let path = dir.join(LOCK_NAME);
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -639,12 +671,23 @@ fn lock(dir: &Path) -> Result<std::fs::File, SyncError> {
         .write(true)
         .open(&path)
         .map_err(SyncError::io("opening", &path))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(SyncError::Busy {
-            dir: dir.to_path_buf(),
-        }),
-        Err(std::fs::TryLockError::Error(e)) => Err(SyncError::io("locking", &path)(e)),
+    let mut waited = Duration::ZERO;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if waited < LOCK_WAIT => {
+                tokio::time::sleep(STEP).await;
+                waited += STEP;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(SyncError::Busy {
+                    dir: dir.to_path_buf(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(SyncError::io("locking", &path)(e));
+            }
+        }
     }
 }
 
@@ -801,13 +844,43 @@ mod tests {
     }
 
     #[test]
-    fn a_second_lock_on_one_directory_is_refused() {
-        let dir = std::env::temp_dir().join(format!("liveramp-lock-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let held = lock(&dir).unwrap();
-        assert!(matches!(lock(&dir), Err(SyncError::Busy { .. })));
+    fn only_early_refreshes_are_bounded_per_run() {
+        let (early, late) = (Duration::from_secs(5), EARLY_EXPIRY);
+        // A long sync outliving its URLs refreshes as often as they expire.
+        assert!(may_refresh(0, late, 0, 0));
+        assert!(may_refresh(2, late, 1_000, 0));
+        // Three in a row for one file, whatever their age.
+        assert!(!may_refresh(3, late, 0, 0));
+        // URLs that expire at once: three per run, one more per hundred files handled.
+        assert!(may_refresh(0, early, 2, 0));
+        assert!(!may_refresh(0, early, 3, 99));
+        assert!(may_refresh(0, early, 3, 100));
+        assert!(!may_refresh(0, early, 5, 250));
+    }
+
+    #[tokio::test]
+    async fn a_second_lock_on_one_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock(dir.path()).await.unwrap();
+        assert!(matches!(
+            lock(dir.path()).await,
+            Err(SyncError::Busy { .. })
+        ));
         drop(held);
-        assert!(lock(&dir).is_ok());
-        let _ = std::fs::remove_dir_all(&dir);
+        assert!(lock(dir.path()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_lock_released_a_moment_later_is_taken() {
+        // Found in CI: a test process forking while a sync held the lock kept it a moment
+        // after the sync ended, and the next sync failed as busy.
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock(dir.path()).await.unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            drop(held);
+        });
+        assert!(lock(dir.path()).await.is_ok());
+        release.join().unwrap();
     }
 }

@@ -719,7 +719,9 @@ async fn a_server_that_expires_every_listing_cannot_make_the_sync_list_once_per_
         liveramp::http::client().unwrap(),
         common::transport(None),
     );
+    // One download at a time: each listing's one download is the file the handler waits for.
     let error = Syncer::new(&client, dir.path(), DirStore::new(dir.path()))
+        .downloads_in_flight(1)
         .run(|_| async { Ok::<(), std::io::Error>(()) })
         .await
         .unwrap_err();
