@@ -60,8 +60,8 @@ pub struct Redactor {
     /// Whether a value has letters beyond ASCII: text that has some too is then searched with
     /// its letters folded ([`fold`]), as those values' patterns are.
     folds: bool,
-    /// The length in bytes of the longest value pattern: how much of a text's end may hold
-    /// the start of a value that the text's cut split.
+    /// The length in characters of the longest value pattern: how much of a text's end may
+    /// hold the start of a value that the text's cut split.
     longest: usize,
 }
 
@@ -128,18 +128,22 @@ impl Redactor {
                 let encoded: String =
                     url::form_urlencoded::byte_serialize(case.as_bytes()).collect();
                 let percent = encoded.replace('+', "%20");
-                // As a JSON string writes it (a quote, a backslash, a line break escaped), for
-                // a document that did not parse and is shown as text.
-                let escaped = serde_json::to_string(&case).ok().and_then(|quoted| {
-                    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
-                    (inner != case).then(|| inner.to_owned())
-                });
                 if case.is_ascii() {
                     variants.push(case);
                 }
                 variants.extend([encoded, percent]);
-                variants.extend(escaped);
             }
+            // Each as a JSON string writes it (a quote, a backslash, a line break escaped), for
+            // a document that did not parse and is shown as text.
+            let escaped: Vec<String> = variants
+                .iter()
+                .filter_map(|variant| {
+                    let quoted = serde_json::to_string(variant).ok()?;
+                    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+                    (inner != variant).then(|| inner.to_owned())
+                })
+                .collect();
+            variants.extend(escaped);
             for variant in variants {
                 if !patterns.contains(&variant) {
                     patterns.push(variant);
@@ -148,7 +152,7 @@ impl Redactor {
         }
         let longest = patterns[MARKERS.len()..]
             .iter()
-            .map(String::len)
+            .map(|pattern| pattern.chars().count())
             .max()
             .unwrap_or(0);
         let automaton = AhoCorasickBuilder::new()
@@ -181,14 +185,18 @@ impl Redactor {
         }
     }
 
-    /// `text`, cut short at some point, without its end that may hold the start of a known
-    /// value (as long as the longest), then without its last word or token: what of a cut text
-    /// may be shown, once redacted.
+    /// How much of `text`, cut short at some point and its whitespace folded, may be shown: not
+    /// its end that may hold the start of a known value (as many characters as the longest),
+    /// nor then its last word or token.
     pub(crate) fn whole_part_of_cut(&self, text: &str) -> usize {
-        let mut keep = text.len().saturating_sub(self.longest);
-        while !text.is_char_boundary(keep) {
-            keep -= 1;
-        }
+        let keep = match self.longest {
+            0 => text.len(),
+            longest => text
+                .char_indices()
+                .rev()
+                .nth(longest - 1)
+                .map_or(0, |(at, _)| at),
+        };
         text[..keep]
             .char_indices()
             .rev()

@@ -14,8 +14,8 @@ pub fn document(file: &mut syn::File) -> usize {
         for item in types.iter_mut() {
             match item {
                 syn::Item::Impl(block) => {
-                    added += document_fns(block, |name| {
-                        (name == "builder").then(|| {
+                    added += document_fns(block, |sig| {
+                        (sig.ident == "builder").then(|| {
                             "A builder of this type: set its fields, then `try_into()` it (a \
                              required field left unset is an error)."
                                 .to_owned()
@@ -33,10 +33,14 @@ pub fn document(file: &mut syn::File) -> usize {
     if let Some(requests) = crate::syntax::module_items(file, "builder") {
         for item in requests.iter_mut() {
             if let syn::Item::Impl(block) = item {
-                added += document_fns(block, |name| {
-                    Some(match name {
+                added += document_fns(block, |sig| {
+                    Some(match sig.ident.to_string().as_str() {
                         "new" => "A request on `client`, with no parameter set yet.".to_owned(),
-                        _ => format!("Sets the request's `{name}`."),
+                        "body_map" => {
+                            "Changes the request's body with `f`, from the body set so far."
+                                .to_owned()
+                        }
+                        name => format!("Sets the request's `{name}`."),
                     })
                 });
             }
@@ -68,7 +72,7 @@ pub fn document_mocks(file: &mut syn::File) -> usize {
                 }
                 syn::Item::Impl(block) => {
                     let answers = self_name(block).is_some_and(|name| name.ends_with("Then"));
-                    added += document_fns(block, |name| Some(mock_method_doc(name, answers)));
+                    added += document_fns(block, |sig| Some(mock_method_doc(sig, answers)));
                 }
                 _ => {}
             }
@@ -95,15 +99,23 @@ pub fn document_mocks(file: &mut syn::File) -> usize {
 }
 
 /// The doc comment of a method of an operation's matcher, or with `answers` of its answer.
-fn mock_method_doc(name: &str, answers: bool) -> String {
+fn mock_method_doc(sig: &syn::Signature, answers: bool) -> String {
     let side = if answers { "Then" } else { "When" };
-    match name {
+    let name = sig.ident.to_string();
+    let takes_status = sig.inputs.iter().any(|input| {
+        matches!(input, syn::FnArg::Typed(arg)
+            if matches!(&*arg.pat, syn::Pat::Ident(p) if p.ident == "status"))
+    });
+    match name.as_str() {
         "new" if answers => "Answers through `inner`.".to_owned(),
         "new" => "Matches this operation's method and path, through `inner`.".to_owned(),
         "into_inner" => {
             format!("httpmock's own `{side}`, to go beyond what the spec allows.")
         }
         "body" => "Matches the request's body.".to_owned(),
+        _ if answers && takes_status => {
+            "Answers with the status given, and the value given, if any, as its body.".to_owned()
+        }
         _ if answers => {
             format!(
                 "Answers with the status `{name}` names, and the value given, if any, as its body."
@@ -187,8 +199,11 @@ fn document_type_builders(
 }
 
 /// Documents the public functions of the inherent impl `block` that have no doc comment with
-/// the text `doc` gives for their name, if it gives one.
-fn document_fns(block: &mut syn::ItemImpl, doc: impl Fn(&str) -> Option<String>) -> usize {
+/// the text `doc` gives for their signature, if it gives one.
+fn document_fns(
+    block: &mut syn::ItemImpl,
+    doc: impl Fn(&syn::Signature) -> Option<String>,
+) -> usize {
     if block.trait_.is_some() {
         return 0;
     }
@@ -200,7 +215,7 @@ fn document_fns(block: &mut syn::ItemImpl, doc: impl Fn(&str) -> Option<String>)
         if !is_public(&f.vis) || has_doc(&f.attrs) {
             continue;
         }
-        if let Some(text) = doc(&f.sig.ident.to_string()) {
+        if let Some(text) = doc(&f.sig) {
             let text = format!(" {text}");
             f.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
             added += 1;
@@ -263,12 +278,13 @@ mod tests {
                 impl<'a> ListPeople<'a> {
                     pub fn new(client: &'a super::Client) -> Self { Self { client } }
                     pub fn limit<V>(mut self, value: V) -> Self { self }
+                    pub fn body_map<F>(mut self, f: F) -> Self { self }
                     /// Sends the request.
                     pub async fn send(self) {}
                 }
             }
         };
-        assert_eq!(document(&mut file), 6);
+        assert_eq!(document(&mut file), 7);
         let code = prettyplease::unparse(&file);
         for expected in [
             "/// A builder of this type: set its fields, then `try_into()` it",
@@ -278,6 +294,7 @@ mod tests {
             "/// Kept.\n            pub fn other",
             "/// A request on `client`, with no parameter set yet.",
             "/// Sets the request's `limit`.",
+            "/// Changes the request's body with `f`",
             "/// Sends the request.\n        pub async fn send",
         ] {
             assert!(code.contains(expected), "{expected:?} in\n{code}");
@@ -307,6 +324,7 @@ mod tests {
                 pub struct ListPeopleThen(::httpmock::Then);
                 impl ListPeopleThen {
                     pub fn too_many_requests(self, value: &types::Error) -> Self { self }
+                    pub fn default_response(self, status: u16, value: &types::Error) -> Self { self }
                 }
             }
             /// Kept.
@@ -314,7 +332,7 @@ mod tests {
                 fn list_people<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>;
             }
         };
-        assert_eq!(document_mocks(&mut file), 7);
+        assert_eq!(document_mocks(&mut file), 8);
         let code = prettyplease::unparse(&file);
         for expected in [
             "/// What a request of this operation must match",
@@ -323,6 +341,7 @@ mod tests {
             "/// httpmock's own `When`, to go beyond what the spec allows.",
             "/// Matches the request's `limit`.",
             "/// Answers with the status `too_many_requests` names",
+            "/// Answers with the status given, and the value given",
             "/// Mocks the `list_people` operation",
             "/// Kept.\npub trait MockServerExt",
         ] {

@@ -727,24 +727,27 @@ fn excerpt(body: &[u8], redactor: &Redactor) -> String {
     let parsed = (body.len() <= EXCERPT_SCAN_BYTES)
         .then(|| serde_json::from_slice::<serde_json::Value>(body).ok())
         .flatten();
-    let text = match parsed {
+    let (text, cut) = match parsed {
         Some(mut value) => {
             redact_json(&mut value);
             redact_json_strings(&mut value, redactor);
-            value.to_string()
+            (value.to_string(), false)
         }
         None => {
             let scanned = &body[..body.len().min(EXCERPT_SCAN_BYTES)];
-            let mut text = String::from_utf8_lossy(scanned).into_owned();
+            let text = String::from_utf8_lossy(scanned);
             // A body this long may have been cut, here or by the transport's read.
-            if scanned.len() >= EXCERPT_SCAN_BYTES {
-                text.truncate(redactor.whole_part_of_cut(&text));
-            }
-            redact_secret_members(&text)
+            (
+                redact_secret_members(&text),
+                scanned.len() >= EXCERPT_SCAN_BYTES,
+            )
         }
     };
     let removed = redactor.redact(&text);
-    let folded = removed.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut folded = removed.split_whitespace().collect::<Vec<_>>().join(" ");
+    if cut {
+        folded.truncate(redactor.whole_part_of_cut(&folded));
+    }
     server_text(&folded, redactor)
 }
 
@@ -930,6 +933,11 @@ mod tests {
             let text = excerpt_of(&body);
             assert!(!text.contains("Jan"), "{text}");
         }
+        // Found by review: an echo cut with more whitespace in it than its value has.
+        let mut spread = " ".repeat(EXCERPT_SCAN_BYTES - 31);
+        spread.push_str("no match for Jane\n            D");
+        let text = excerpt_of(&spread);
+        assert!(!text.contains("Jan"), "{text}");
         // Found by review: a space of more than one byte at the cut split it, and panicked.
         for space in ['\u{a0}', '\u{3000}'] {
             let mut body = "x".repeat(EXCERPT_SCAN_BYTES - 2);
@@ -956,6 +964,22 @@ mod tests {
         );
         let text = shown(&error);
         assert!(!text.contains("Hara") && !text.contains("Apt 2"), "{text}");
+        // Escaped in its folded forms too, as text with such letters is searched.
+        let greek = "Νίκος \"Ο Γιαννάκης\"";
+        let escaped = serde_json::to_string(greek).unwrap();
+        let body = format!(
+            r#"{{"message":"no match for {}",}}"#,
+            &escaped[1..escaped.len() - 1]
+        );
+        let error = Error::from_answer_of(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            body.as_bytes(),
+            &Redactor::new([greek]),
+            1,
+        );
+        let text = shown(&error);
+        assert!(!text.contains("Γιαννάκης"), "{text}");
     }
 
     #[test]
