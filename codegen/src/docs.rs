@@ -245,6 +245,12 @@ mod tests {
     use super::*;
     use quote::ToTokens;
 
+    fn assert_contains_all(code: &str, expected: &[&str]) {
+        for expected in expected {
+            assert!(code.contains(expected), "{expected:?} in\n{code}");
+        }
+    }
+
     #[test]
     fn undocumented_builders_and_setters_get_docs_and_documented_ones_keep_theirs() {
         let mut file: syn::File = syn::parse_quote! {
@@ -286,19 +292,20 @@ mod tests {
         };
         assert_eq!(document(&mut file), 7);
         let code = prettyplease::unparse(&file);
-        for expected in [
-            "/// A builder of this type: set its fields, then `try_into()` it",
-            "/// Builds a [`super::Person`] field by field; `try_into()` checks it.",
-            "/// The person's email address.\n            pub fn email",
-            "/// Sets `name`.\n            pub fn name",
-            "/// Kept.\n            pub fn other",
-            "/// A request on `client`, with no parameter set yet.",
-            "/// Sets the request's `limit`.",
-            "/// Changes the request's body with `f`",
-            "/// Sends the request.\n        pub async fn send",
-        ] {
-            assert!(code.contains(expected), "{expected:?} in\n{code}");
-        }
+        assert_contains_all(
+            &code,
+            &[
+                "/// A builder of this type: set its fields, then `try_into()` it",
+                "/// Builds a [`super::Person`] field by field; `try_into()` checks it.",
+                "/// The person's email address.\n            pub fn email",
+                "/// Sets `name`.\n            pub fn name",
+                "/// Kept.\n            pub fn other",
+                "/// A request on `client`, with no parameter set yet.",
+                "/// Sets the request's `limit`.",
+                "/// Changes the request's body with `f`",
+                "/// Sends the request.\n        pub async fn send",
+            ],
+        );
         assert!(!code.contains("/// Sets `hidden`"), "{code}");
         assert!(
             !file
@@ -334,19 +341,20 @@ mod tests {
         };
         assert_eq!(document_mocks(&mut file), 8);
         let code = prettyplease::unparse(&file);
-        for expected in [
-            "/// What a request of this operation must match",
-            "/// How a mock of this operation answers",
-            "/// Matches this operation's method and path, through `inner`.",
-            "/// httpmock's own `When`, to go beyond what the spec allows.",
-            "/// Matches the request's `limit`.",
-            "/// Answers with the status `too_many_requests` names",
-            "/// Answers with the status given, and the value given",
-            "/// Mocks the `list_people` operation",
-            "/// Kept.\npub trait MockServerExt",
-        ] {
-            assert!(code.contains(expected), "{expected:?} in\n{code}");
-        }
+        assert_contains_all(
+            &code,
+            &[
+                "/// What a request of this operation must match",
+                "/// How a mock of this operation answers",
+                "/// Matches this operation's method and path, through `inner`.",
+                "/// httpmock's own `When`, to go beyond what the spec allows.",
+                "/// Matches the request's `limit`.",
+                "/// Answers with the status `too_many_requests` names",
+                "/// Answers with the status given, and the value given",
+                "/// Mocks the `list_people` operation",
+                "/// Kept.\npub trait MockServerExt",
+            ],
+        );
         assert_eq!(document_mocks(&mut file), 0);
     }
 }
