@@ -185,18 +185,27 @@ impl Redactor {
         }
     }
 
-    /// How much of `text`, cut short at some point and its whitespace folded, may be shown: not
-    /// its end that may hold the start of a known value (as many characters as the longest),
-    /// nor then its last word or token.
+    /// How much of `text`, cut short at some point and not yet redacted, may be shown: not its
+    /// end that may hold the start of a known value (as many characters as the longest, a run
+    /// of whitespace counting as one, since an echo may spread a value over more), nor then its
+    /// last word or token.
     pub(crate) fn whole_part_of_cut(&self, text: &str) -> usize {
-        let keep = match self.longest {
-            0 => text.len(),
-            longest => text
-                .char_indices()
-                .rev()
-                .nth(longest - 1)
-                .map_or(0, |(at, _)| at),
-        };
+        let mut keep = if self.longest == 0 { text.len() } else { 0 };
+        let (mut counted, mut in_space) = (0, false);
+        for (at, c) in text.char_indices().rev() {
+            if self.longest == 0 {
+                break;
+            }
+            let space = c.is_whitespace();
+            if !(space && in_space) {
+                counted += 1;
+            }
+            in_space = space;
+            if counted == self.longest {
+                keep = at;
+                break;
+            }
+        }
         text[..keep]
             .char_indices()
             .rev()

@@ -25,8 +25,9 @@
 //! # What "once" means, step by step
 //!
 //! 1. **Lock.** The sync holds an exclusive lock on its directory for its whole run; a second
-//!    sync on the same directory fails at once with [`SyncError::Busy`], whatever process it
-//!    runs in. So only the holder writes there.
+//!    sync on the same directory fails with [`SyncError::Busy`] (after waiting a quarter of a
+//!    second for a lock being released), whatever process it runs in. So only the holder writes
+//!    there.
 //! 2. **Claim** each file as its download starts ([`SyncStore::claim`]), skipping one that is
 //!    done or that another worker of a shared store holds. A claim is made at most
 //!    `2 × downloads_in_flight` files ahead of the handler, so a worker holds no more than
@@ -397,7 +398,7 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                     .buffered(self.in_flight);
                 // A failed download starts no more: the run stops there, or lists again.
                 while let Some((done, permit)) = downloads.next().await {
-                    let failed = matches!(done, Fetched::Downloaded(Err(_), _));
+                    let failed = matches!(done, Fetched::Downloaded(Err(_), ..));
                     if finished.send((done, permit)).is_err() || failed {
                         break;
                     }
@@ -407,8 +408,8 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                 while let Some((fetched, _permit)) = arrived.recv().await {
                     let file = &pending[next];
                     let id = file.id.to_string();
-                    let (result, retries) = match fetched {
-                        Fetched::Downloaded(result, retries) => (result, retries),
+                    let (result, retries, ended) = match fetched {
+                        Fetched::Downloaded(result, retries, ended) => (result, retries, ended),
                         Fetched::Skipped(claim) => {
                             match claim {
                                 Claim::Done => report.already_synced += 1,
@@ -422,16 +423,20 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                     report.download_retries += retries;
                     let record = match result {
                         Ok(record) => record,
+                        // The URL's age when its download failed, not when the handler got to it.
                         Err(SyncError::Download { source, .. })
                             if source.is_expired_url()
                                 && may_refresh(
                                     refreshes,
-                                    listed_at.elapsed(),
+                                    ended.saturating_duration_since(listed_at),
                                     early_refreshes,
                                     report.downloaded.len(),
                                 ) =>
                         {
-                            return Ok(Round::UrlExpired);
+                            let age = ended.saturating_duration_since(listed_at);
+                            return Ok(Round::UrlExpired {
+                                early: age < EARLY_EXPIRY,
+                            });
                         }
                         Err(error) => return Err(error),
                     };
@@ -472,12 +477,10 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
             // of the same age.
             let refreshed = match round {
                 Ok(Round::Finished) => break,
-                Ok(Round::UrlExpired) => {
+                Ok(Round::UrlExpired { early }) => {
                     refreshes += 1;
                     report.url_refreshes += 1;
-                    if listed_at.elapsed() < EARLY_EXPIRY {
-                        early_refreshes += 1;
-                    }
+                    early_refreshes += usize::from(early);
                     let refreshed = self
                         .refresh(&mut pending, next, &claimed, &mut report)
                         .await;
@@ -516,10 +519,13 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                 claimed.remove(file);
                 return Fetched::Skipped(other);
             }
-            Err(error) => return Fetched::Downloaded(Err(SyncError::store(&id)(error)), 0),
+            Err(error) => {
+                let failed = Err(SyncError::store(&id)(error));
+                return Fetched::Downloaded(failed, 0, tokio::time::Instant::now());
+            }
         }
         let (result, retries) = self.download(file).await;
-        Fetched::Downloaded(result, retries)
+        Fetched::Downloaded(result, retries, tokio::time::Instant::now())
     }
 
     /// Lists the files again and replaces `pending[from..]` with their fresh signed URLs;
@@ -575,8 +581,8 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
 
 /// What became of a pending file when its turn to download came.
 enum Fetched {
-    /// This run holds it: its download, and how many times it was tried again.
-    Downloaded(Result<SyncedFile, SyncError>, usize),
+    /// This run holds it: its download, how many times it was tried again, and when it ended.
+    Downloaded(Result<SyncedFile, SyncError>, usize, tokio::time::Instant),
     /// Done, or held by another worker, by then.
     Skipped(Claim),
 }
@@ -607,7 +613,10 @@ impl Claimed {
 /// How one round of downloads ended: every file handled, or a signed URL expired.
 enum Round {
     Finished,
-    UrlExpired,
+    /// A signed URL expired; `early` if within [`EARLY_EXPIRY`] of its listing.
+    UrlExpired {
+        early: bool,
+    },
 }
 
 /// Whether a download failure may pass on its own.

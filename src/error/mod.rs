@@ -727,27 +727,25 @@ fn excerpt(body: &[u8], redactor: &Redactor) -> String {
     let parsed = (body.len() <= EXCERPT_SCAN_BYTES)
         .then(|| serde_json::from_slice::<serde_json::Value>(body).ok())
         .flatten();
-    let (text, cut) = match parsed {
+    let text = match parsed {
         Some(mut value) => {
             redact_json(&mut value);
             redact_json_strings(&mut value, redactor);
-            (value.to_string(), false)
+            value.to_string()
         }
         None => {
             let scanned = &body[..body.len().min(EXCERPT_SCAN_BYTES)];
-            let text = String::from_utf8_lossy(scanned);
-            // A body this long may have been cut, here or by the transport's read.
-            (
-                redact_secret_members(&text),
-                scanned.len() >= EXCERPT_SCAN_BYTES,
-            )
+            let mut text = String::from_utf8_lossy(scanned).into_owned();
+            // A body this long may have been cut, here or by the transport's read: cut where
+            // no part of a value can be left, before redaction changes the text's length.
+            if scanned.len() >= EXCERPT_SCAN_BYTES {
+                text.truncate(redactor.whole_part_of_cut(&text));
+            }
+            redact_secret_members(&text)
         }
     };
     let removed = redactor.redact(&text);
-    let mut folded = removed.split_whitespace().collect::<Vec<_>>().join(" ");
-    if cut {
-        folded.truncate(redactor.whole_part_of_cut(&folded));
-    }
+    let folded = removed.split_whitespace().collect::<Vec<_>>().join(" ");
     server_text(&folded, redactor)
 }
 
@@ -938,6 +936,19 @@ mod tests {
         spread.push_str("no match for Jane\n            D");
         let text = excerpt_of(&spread);
         assert!(!text.contains("Jan"), "{text}");
+        // Found by review: markers longer than the values they replace moved the cut past the
+        // start of a cut value.
+        let mut marked = " ".repeat(EXCERPT_SCAN_BYTES - 29);
+        marked.push_str("no match for Al Bell Cole Rot");
+        let error = Error::from_answer_of(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            marked.as_bytes(),
+            &Redactor::new(["Al Bell Cole Roth", "Bell", "Cole"]),
+            1,
+        );
+        let text = shown(&error);
+        assert!(!text.contains("Al "), "{text}");
         // Found by review: a space of more than one byte at the cut split it, and panicked.
         for space in ['\u{a0}', '\u{3000}'] {
             let mut body = "x".repeat(EXCERPT_SCAN_BYTES - 2);
