@@ -11,6 +11,7 @@
 //! Values shorter than [`MIN_VALUE_CHARS`] are not removed: they would erase ordinary words and
 //! numbers from every message (a `limit` of `10`, a state `CA`).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -101,18 +102,18 @@ impl Redactor {
     /// A redactor of the built-in markers and of `values` (with their URL and form encodings).
     pub fn new<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Self {
         let mut patterns: Vec<String> = MARKERS.iter().map(|m| (*m).to_owned()).collect();
-        let mut kept: Vec<String> = Vec::new();
+        let mut known: HashSet<String> = patterns.iter().cloned().collect();
+        let mut kept: HashSet<String> = HashSet::new();
         let mut folds = false;
         for value in values {
             let value = value.as_ref();
-            if value.chars().count() < MIN_VALUE_CHARS || kept.iter().any(|k| k == value) {
+            if value.chars().count() < MIN_VALUE_CHARS || !kept.insert(value.to_owned()) {
                 continue;
             }
-            kept.push(value.to_owned());
             // The automaton ignores case for ASCII only: a value with other letters is searched
             // folded, in text folded alike, so that `José` matches `JOSÉ` and `jOSÉ`; its
             // encodings, which the folding leaves as they are, in upper and lower case.
-            let mut variants = Vec::new();
+            let mut plain = Vec::new();
             let cases = match value.is_ascii() {
                 true => vec![value.to_owned()],
                 false => {
@@ -120,22 +121,22 @@ impl Redactor {
                     // Folded as given and from its upper and lower case, which may change its
                     // letters' count: `Straße` echoed as `STRASSE`, `İ` as `i̇`.
                     let (upper, lower) = (value.to_uppercase(), value.to_lowercase());
-                    variants.extend([fold(value).0, fold(&upper).0, fold(&lower).0]);
+                    plain.extend([fold(value).0, fold(&upper).0, fold(&lower).0]);
                     vec![value.to_owned(), upper, lower]
                 }
             };
+            let mut encoded = Vec::new();
             for case in cases {
-                let encoded: String =
-                    url::form_urlencoded::byte_serialize(case.as_bytes()).collect();
-                let percent = encoded.replace('+', "%20");
+                let form: String = url::form_urlencoded::byte_serialize(case.as_bytes()).collect();
+                let percent = form.replace('+', "%20");
                 if case.is_ascii() {
-                    variants.push(case);
+                    plain.push(case);
                 }
-                variants.extend([encoded, percent]);
+                encoded.extend([form, percent]);
             }
-            // Each as a JSON string writes it (a quote, a backslash, a line break escaped), for
-            // a document that did not parse and is shown as text.
-            let escaped: Vec<String> = variants
+            // Each plain form as a JSON string writes it (a quote, a backslash, a line break
+            // escaped), for a document shown as text; the URL encodings have nothing to escape.
+            let escaped: Vec<String> = plain
                 .iter()
                 .filter_map(|variant| {
                     let quoted = serde_json::to_string(variant).ok()?;
@@ -143,9 +144,8 @@ impl Redactor {
                     (inner != variant).then(|| inner.to_owned())
                 })
                 .collect();
-            variants.extend(escaped);
-            for variant in variants {
-                if !patterns.contains(&variant) {
+            for variant in plain.into_iter().chain(encoded).chain(escaped) {
+                if known.insert(variant.clone()) {
                     patterns.push(variant);
                 }
             }
@@ -190,22 +190,21 @@ impl Redactor {
     /// of whitespace counting as one, since an echo may spread a value over more), nor then its
     /// last word or token.
     pub(crate) fn whole_part_of_cut(&self, text: &str) -> usize {
-        let mut keep = if self.longest == 0 { text.len() } else { 0 };
-        let (mut counted, mut in_space) = (0, false);
-        for (at, c) in text.char_indices().rev() {
-            if self.longest == 0 {
-                break;
+        let keep = match self.longest {
+            0 => text.len(),
+            longest => {
+                let mut in_space = false;
+                text.char_indices()
+                    .rev()
+                    .filter(|&(_, c)| {
+                        let counts = !(c.is_whitespace() && in_space);
+                        in_space = c.is_whitespace();
+                        counts
+                    })
+                    .nth(longest - 1)
+                    .map_or(0, |(at, _)| at)
             }
-            let space = c.is_whitespace();
-            if !(space && in_space) {
-                counted += 1;
-            }
-            in_space = space;
-            if counted == self.longest {
-                keep = at;
-                break;
-            }
-        }
+        };
         text[..keep]
             .char_indices()
             .rev()
@@ -319,28 +318,6 @@ pub(crate) fn redact_json(value: &mut serde_json::Value) {
             }
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        _ => {}
-    }
-}
-
-/// Replaces every string of `value`, and every member name, with `redactor`'s values removed,
-/// before the document is written out as text (where a value with a quote, a backslash or a
-/// line break in it would be escaped, and no longer match).
-pub(crate) fn redact_json_strings(value: &mut serde_json::Value, redactor: &Redactor) {
-    match value {
-        serde_json::Value::String(text) => *text = redactor.redact(text),
-        serde_json::Value::Array(items) => items
-            .iter_mut()
-            .for_each(|item| redact_json_strings(item, redactor)),
-        serde_json::Value::Object(map) => {
-            *map = std::mem::take(map)
-                .into_iter()
-                .map(|(key, mut inner)| {
-                    redact_json_strings(&mut inner, redactor);
-                    (redactor.redact(&key), inner)
-                })
-                .collect();
-        }
         _ => {}
     }
 }

@@ -410,10 +410,10 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                     let id = file.id.to_string();
                     let (result, retries, ended) = match fetched {
                         Fetched::Downloaded(result, retries, ended) => (result, retries, ended),
-                        Fetched::Skipped(claim) => {
-                            match claim {
-                                Claim::Done => report.already_synced += 1,
-                                Claim::Taken | Claim::Mine => report.taken_elsewhere += 1,
+                        Fetched::Skipped { done } => {
+                            match done {
+                                true => report.already_synced += 1,
+                                false => report.taken_elsewhere += 1,
                             }
                             self.observer.skipped(&id);
                             next += 1;
@@ -421,19 +421,19 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
                         }
                     };
                     report.download_retries += retries;
+                    // The URL's age when its download failed, not when the handler got to it.
+                    let age = ended.saturating_duration_since(listed_at);
                     let record = match result {
                         Ok(record) => record,
-                        // The URL's age when its download failed, not when the handler got to it.
                         Err(SyncError::Download { source, .. })
                             if source.is_expired_url()
                                 && may_refresh(
                                     refreshes,
-                                    ended.saturating_duration_since(listed_at),
+                                    age,
                                     early_refreshes,
                                     report.downloaded.len(),
                                 ) =>
                         {
-                            let age = ended.saturating_duration_since(listed_at);
                             return Ok(Round::UrlExpired {
                                 early: age < EARLY_EXPIRY,
                             });
@@ -517,7 +517,9 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
             Ok(Claim::Mine) => {}
             Ok(other) => {
                 claimed.remove(file);
-                return Fetched::Skipped(other);
+                return Fetched::Skipped {
+                    done: other == Claim::Done,
+                };
             }
             Err(error) => {
                 let failed = Err(SyncError::store(&id)(error));
@@ -583,8 +585,8 @@ impl<'a, S: SyncStore> Syncer<'a, S> {
 enum Fetched {
     /// This run holds it: its download, how many times it was tried again, and when it ended.
     Downloaded(Result<SyncedFile, SyncError>, usize, tokio::time::Instant),
-    /// Done, or held by another worker, by then.
-    Skipped(Claim),
+    /// Done (`done`), or held by another worker, by then.
+    Skipped { done: bool },
 }
 
 /// The files a run claimed, or asked to claim without hearing the answer.

@@ -26,15 +26,14 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::auth::AuthError;
-use crate::redact::{Redactor, redact_json, redact_json_strings, redact_secret_members};
+use crate::redact::{Redactor, redact_json, redact_secret_members};
 use crate::retry::is_retryable_status;
 
 /// How many characters of an unexpected body an error keeps.
 const EXCERPT_CHARS: usize = 200;
 /// How much of a body is looked at to build an excerpt or recognise an edge page: all the
 /// transport reads of an error answer.
-const EXCERPT_SCAN_BYTES: usize = 64 * 1024;
-const _: () = assert!(EXCERPT_SCAN_BYTES == crate::transport::MAX_ERROR_BODY_BYTES);
+const EXCERPT_SCAN_BYTES: usize = crate::transport::MAX_ERROR_BODY_BYTES;
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -716,11 +715,11 @@ fn clip(text: &str) -> String {
 /// The start of a body, lossily decoded, secrets removed, whitespace folded; reads at most
 /// [`EXCERPT_SCAN_BYTES`] of it.
 ///
-/// Everything is removed before the text is changed: a JSON document's strings before it is
-/// written out again (which escapes them), a body that does not parse (cut short, malformed,
-/// not JSON) has its secret members removed as text, and the call's values are removed before
-/// whitespace is folded (which would change a value sent with two spaces) and again after (a
-/// value echoed across a line break). Of a body the scan (or the transport's read) may have cut,
+/// A JSON document's secret members are removed before it is written out again (the call's
+/// values are then found in their JSON-escaped forms, which the redactor knows); a body that
+/// does not parse (cut short, malformed, not JSON) has its secret members removed as text. The
+/// call's values are removed before whitespace is folded (which would change a value sent with
+/// two spaces) and again after (a value echoed across a line break). Of a body the scan (or the transport's read) may have cut,
 /// the end that may hold part of a value or a word is left out
 /// ([`Redactor::whole_part_of_cut`]).
 fn excerpt(body: &[u8], redactor: &Redactor) -> String {
@@ -730,7 +729,6 @@ fn excerpt(body: &[u8], redactor: &Redactor) -> String {
     let text = match parsed {
         Some(mut value) => {
             redact_json(&mut value);
-            redact_json_strings(&mut value, redactor);
             value.to_string()
         }
         None => {
