@@ -16,9 +16,10 @@ pub fn document(file: &mut syn::File) -> usize {
                 syn::Item::Impl(block) => {
                     added += document_fns(block, |sig| {
                         (sig.ident == "builder").then(|| {
-                            "A builder of this type: set its fields, then `try_into()` it (a \
-                             required field left unset is an error)."
-                                .to_owned()
+                            doc_attrs(
+                                "A builder of this type: set its fields, then `try_into()` it (a \
+                                 required field left unset is an error).",
+                            )
                         })
                     });
                 }
@@ -34,14 +35,14 @@ pub fn document(file: &mut syn::File) -> usize {
         for item in requests.iter_mut() {
             if let syn::Item::Impl(block) = item {
                 added += document_fns(block, |sig| {
-                    Some(match sig.ident.to_string().as_str() {
+                    Some(doc_attrs(&match sig.ident.to_string().as_str() {
                         "new" => "A request on `client`, with no parameter set yet.".to_owned(),
                         "body_map" => {
                             "Changes the request's body with `f`, from the body set so far."
                                 .to_owned()
                         }
                         name => format!("Sets the request's `{name}`."),
-                    })
+                    }))
                 });
             }
         }
@@ -59,20 +60,21 @@ pub fn document_mocks(file: &mut syn::File) -> usize {
                 syn::Item::Struct(s) if is_public(&s.vis) && !has_doc(&s.attrs) => {
                     let text = match s.ident.to_string() {
                         name if name.ends_with("When") => {
-                            " What a request of this operation must match: httpmock's \
+                            "What a request of this operation must match: httpmock's \
                              [`When`](::httpmock::When), typed."
                         }
                         _ => {
-                            " How a mock of this operation answers: httpmock's \
+                            "How a mock of this operation answers: httpmock's \
                              [`Then`](::httpmock::Then), typed."
                         }
                     };
-                    s.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+                    s.attrs.splice(0..0, doc_attrs(text));
                     added += 1;
                 }
                 syn::Item::Impl(block) => {
                     let answers = self_name(block).is_some_and(|name| name.ends_with("Then"));
-                    added += document_fns(block, |sig| Some(mock_method_doc(sig, answers)));
+                    added +=
+                        document_fns(block, |sig| Some(doc_attrs(&mock_method_doc(sig, answers))));
                 }
                 _ => {}
             }
@@ -85,11 +87,11 @@ pub fn document_mocks(file: &mut syn::File) -> usize {
                     && !has_doc(&f.attrs)
                 {
                     let text = format!(
-                        " Mocks the `{}` operation: `config_fn` says what a request must match \
+                        "Mocks the `{}` operation: `config_fn` says what a request must match \
                          and how it is answered.",
                         f.sig.ident
                     );
-                    f.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+                    f.attrs.splice(0..0, doc_attrs(&text));
                     added += 1;
                 }
             }
@@ -160,37 +162,21 @@ fn document_type_builders(
         match item {
             syn::Item::Struct(s) if is_public(&s.vis) && !has_doc(&s.attrs) => {
                 let text = format!(
-                    " Builds a [`super::{}`] field by field; `try_into()` checks it.",
+                    "Builds a [`super::{}`] field by field; `try_into()` checks it.",
                     s.ident
                 );
-                s.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+                s.attrs.splice(0..0, doc_attrs(&text));
                 added += 1;
             }
-            syn::Item::Impl(block) if block.trait_.is_none() => {
+            syn::Item::Impl(block) => {
                 let Some(owner) = self_name(block) else {
                     continue;
                 };
-                for member in block.items.iter_mut() {
-                    let syn::ImplItem::Fn(f) = member else {
-                        continue;
-                    };
-                    if !is_public(&f.vis) || has_doc(&f.attrs) {
-                        continue;
-                    }
-                    let name = f.sig.ident.to_string();
-                    match fields.get(&(owner.clone(), name.clone())) {
-                        Some(doc) => {
-                            let mut attrs = doc.clone();
-                            attrs.append(&mut f.attrs);
-                            f.attrs = attrs;
-                        }
-                        None => {
-                            let text = format!(" Sets `{name}`.");
-                            f.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
-                        }
-                    }
-                    added += 1;
-                }
+                added += document_fns(block, |sig| {
+                    let name = sig.ident.to_string();
+                    let field = fields.get(&(owner.clone(), name.clone())).cloned();
+                    Some(field.unwrap_or_else(|| doc_attrs(&format!("Sets `{name}`."))))
+                });
             }
             _ => {}
         }
@@ -199,10 +185,10 @@ fn document_type_builders(
 }
 
 /// Documents the public functions of the inherent impl `block` that have no doc comment with
-/// the text `doc` gives for their signature, if it gives one.
+/// the doc attributes `doc` gives for their signature, if it gives any.
 fn document_fns(
     block: &mut syn::ItemImpl,
-    doc: impl Fn(&syn::Signature) -> Option<String>,
+    doc: impl Fn(&syn::Signature) -> Option<Vec<syn::Attribute>>,
 ) -> usize {
     if block.trait_.is_some() {
         return 0;
@@ -215,9 +201,9 @@ fn document_fns(
         if !is_public(&f.vis) || has_doc(&f.attrs) {
             continue;
         }
-        if let Some(text) = doc(&f.sig) {
-            let text = format!(" {text}");
-            f.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+        if let Some(mut attrs) = doc(&f.sig) {
+            attrs.append(&mut f.attrs);
+            f.attrs = attrs;
             added += 1;
         }
     }
@@ -230,6 +216,12 @@ fn self_name(block: &syn::ItemImpl) -> Option<String> {
         syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
     }
+}
+
+/// `text` as the doc attribute a `///` line makes.
+fn doc_attrs(text: &str) -> Vec<syn::Attribute> {
+    let line = format!(" {text}");
+    vec![syn::parse_quote!(#[doc = #line])]
 }
 
 fn is_public(vis: &syn::Visibility) -> bool {
@@ -262,7 +254,6 @@ mod tests {
                 }
                 impl Person {
                     pub fn builder() -> builder::Person { Default::default() }
-                    fn hidden() {}
                 }
                 pub mod builder {
                     pub struct Person { email: String, name: String }
@@ -271,10 +262,11 @@ mod tests {
                         pub fn name<T>(mut self, value: T) -> Self { self }
                         /// Kept.
                         pub fn other(self) -> Self { self }
+                        fn hidden() {}
                     }
                     impl ::std::convert::TryFrom<Person> for super::Person {
                         type Error = String;
-                        fn try_from(value: Person) -> Result<Self, String> { todo!() }
+                        pub fn try_from(value: Person) -> Result<Self, String> { todo!() }
                     }
                 }
             }
