@@ -16,21 +16,9 @@ use liveramp::consent::sync::{ReceivedFile, SyncError, Syncer};
 
 const FILE_ID: &str = "c0442751-d144-493d-a40c-a408588f929a";
 
-/// A listed consent file `id` whose signed URL is `file_url`.
-fn consent_file(id: &str, file_url: String) -> serde_json::Value {
-    serde_json::json!({
-        "id": id,
-        "identifierType": "MUID",
-        "requestType": "OPT_OUT",
-        "dataController": {"liverampControlled": true},
-        "fileURL": file_url,
-        "createdAt": "2026-11-01T00:00:00Z",
-    })
-}
-
 /// A list answer naming one consent file whose signed URL is on `base_url`.
 fn listing(base_url: &str) -> Act {
-    let file = consent_file(
+    let file = common::consent_file(
         FILE_ID,
         format!("{base_url}/files/{FILE_ID}.csv?sig=s3cr3t"),
     );
@@ -60,11 +48,7 @@ async fn server(downloads: Vec<Act>) -> RawServer {
 }
 
 fn client(server: &RawServer) -> liveramp::consent::Client {
-    liveramp::consent::Client::new_with_client(
-        &server.base_url,
-        liveramp::http::client().unwrap(),
-        common::transport(None),
-    )
+    common::consent_client(&server.base_url)
 }
 
 /// A handler that records what it applied, and applies a file at most once (idempotent by ID).
@@ -384,7 +368,7 @@ fn listing_of(base_url: &str, count: usize) -> (Act, Vec<String>) {
         .collect();
     let files: Vec<serde_json::Value> = ids
         .iter()
-        .map(|id| consent_file(id, format!("{base_url}/files/{id}.csv?sig=s3cr3t")))
+        .map(|id| common::consent_file(id, format!("{base_url}/files/{id}.csv?sig=s3cr3t")))
         .collect();
     let page = serde_json::json!({"v2/ConsentFiles": files, "_pagination": {"after": null}});
     (Act::Raw(raw_tcp::json(200, &page.to_string())), ids)
@@ -645,16 +629,12 @@ async fn a_remote_api_cannot_send_the_download_into_the_local_machine() {
     let local = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     local.set_nonblocking(true).unwrap();
     let port = local.local_addr().unwrap().port();
-    let file: liveramp::consent::types::ConsentFile = serde_json::from_value(consent_file(
+    let file: liveramp::consent::types::ConsentFile = serde_json::from_value(common::consent_file(
         FILE_ID,
         format!("http://127.0.0.1:{port}/admin?sig=s3cr3t"),
     ))
     .unwrap();
-    let remote = liveramp::consent::Client::new_with_client(
-        "https://consent.example.com",
-        liveramp::http::client().unwrap(),
-        common::transport(None),
-    );
+    let remote = common::consent_client("https://consent.example.com");
     // Bounded: a download that connected would wait on the silent listener for hours.
     let error = tokio::time::timeout(Duration::from_secs(5), remote.download_consent_file(&file))
         .await
@@ -681,17 +661,13 @@ async fn a_server_that_expires_every_listing_cannot_make_the_sync_list_once_per_
     let served = Arc::new(Mutex::new(BTreeSet::new()));
     let (counted, used) = (listings.clone(), served.clone());
     let server = raw_tcp::KeepAliveServer::start(Arc::new(move |_, head: &str| {
-        let host = head
-            .lines()
-            .find_map(|line| line.strip_prefix("host: "))
-            .unwrap_or_default()
-            .to_owned();
+        let host = raw_tcp::request_host(head);
         if head.starts_with("GET /v2/consent-files") {
             let listing = counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             let files: Vec<_> = (0..FILES)
                 .map(|i| {
                     let id = format!("c0442751-d144-493d-a40c-a408588f92{i:02}");
-                    consent_file(
+                    common::consent_file(
                         &id,
                         format!("http://{host}/files/{id}.csv?listing={listing}"),
                     )
@@ -714,11 +690,7 @@ async fn a_server_that_expires_every_listing_cannot_make_the_sync_list_once_per_
     }))
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let client = liveramp::consent::Client::new_with_client(
-        &server.base_url,
-        liveramp::http::client().unwrap(),
-        common::transport(None),
-    );
+    let client = common::consent_client(&server.base_url);
     // One download at a time: each listing's one download is the file the handler waits for.
     let error = Syncer::new(&client, dir.path(), DirStore::new(dir.path()))
         .downloads_in_flight(1)

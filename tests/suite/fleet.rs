@@ -583,11 +583,7 @@ async fn consent_fleet(
     let server = consent_files(files, expire_first).await;
     let redis = RedisServer::start();
     let fleet = Fleet::connect(&redis.url(), prefix).await.unwrap();
-    let client = liveramp::consent::Client::new_with_client(
-        &server.base_url,
-        liveramp::http::client().unwrap(),
-        common::transport(None),
-    );
+    let client = common::consent_client(&server.base_url);
     (server, redis, fleet, client)
 }
 
@@ -602,12 +598,8 @@ async fn consent_files(files: usize, expire_first: bool) -> KeepAliveServer {
             let files: Vec<_> = ids
                 .iter()
                 .map(|id| {
-                    serde_json::json!({
-                        "id": id, "identifierType": "MUID", "requestType": "OPT_OUT",
-                        "dataController": {"liverampControlled": true},
-                        "fileURL": format!("http://{}/files/{id}.csv", host(head)),
-                        "createdAt": "2026-11-01T00:00:00Z",
-                    })
+                    let host = common::raw_tcp::request_host(head);
+                    common::consent_file(id, format!("http://{host}/files/{id}.csv"))
                 })
                 .collect();
             let page =
@@ -708,17 +700,6 @@ async fn a_sync_that_lists_again_for_fresh_urls_keeps_its_own_leases() {
     assert_eq!(report.url_refreshes, 1, "{report:?}");
     assert_eq!(report.downloaded.len(), FILES, "{report:?}");
     assert_eq!(report.taken_elsewhere, 0, "{report:?}");
-}
-
-/// The `host:port` a request head was sent to.
-fn host(head: &str) -> String {
-    head.lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("host")
-                .then(|| value.trim().to_owned())
-        })
-        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -26,6 +26,27 @@ pub fn transport_on(org_id: Option<&str>, clock: RecordingClock, policy: RetryPo
         .build()
 }
 
+/// A consent client on `base_url` with the test transport.
+pub fn consent_client(base_url: &str) -> liveramp::consent::Client {
+    liveramp::consent::Client::new_with_client(
+        base_url,
+        liveramp::http::client().unwrap(),
+        transport(None),
+    )
+}
+
+/// A listed consent file `id` whose signed URL is `file_url`, as the Consent API lists it.
+pub fn consent_file(id: &str, file_url: String) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "identifierType": "MUID",
+        "requestType": "OPT_OUT",
+        "dataController": {"liverampControlled": true},
+        "fileURL": file_url,
+        "createdAt": "2026-11-01T00:00:00Z",
+    })
+}
+
 fn bearer(org_id: Option<&str>) -> TransportBuilder {
     let builder = Transport::builder().token_source(Arc::new(StaticToken::new(TOKEN)));
     match org_id {

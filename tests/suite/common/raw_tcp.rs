@@ -176,6 +176,17 @@ pub struct KeepAliveServer {
     heads: Arc<Mutex<Vec<String>>>,
 }
 
+/// The `host:port` a request head was sent to (its `Host` header).
+pub fn request_host(head: &str) -> String {
+    head.lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("host")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default()
+}
+
 /// How a [`KeepAliveServer`] answers: status, extra header lines and body, per request.
 pub type Answerer = Arc<dyn Fn(usize, &str) -> (u16, Vec<(String, String)>, String) + Send + Sync>;
 
