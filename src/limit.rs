@@ -9,9 +9,10 @@
 //!
 //! Each bucket is a GCRA limiter (`governor`) whose burst is one second's worth of its rate,
 //! so calls are spread evenly rather than sent in a burst the server may refuse. Every client
-//! of one [`Config`](crate::Config) (and its clones) shares the buckets: a `429` seen by any of
-//! them pauses the bucket for all of them, for its `Retry-After` (at most the retry policy's
-//! `max_retry_after`) or one second without one. Set them with
+//! of one [`Config`](crate::Config) (and its clones) shares the buckets: a `429` answering a
+//! call of a limited operation (AbiliTec's), seen by any of them, pauses that bucket for all,
+//! for its `Retry-After` (at most the retry policy's `max_retry_after`) or one second without
+//! one. Set them with
 //! [`Config::with_rate_limits`](crate::Config::with_rate_limits); [`RateLimits::none`] switches
 //! them off.
 
@@ -76,7 +77,7 @@ impl RateLimits {
     }
 }
 
-/// One bucket: a GCRA limiter and a pause that a `429` with `Retry-After` sets for everyone.
+/// One bucket: a GCRA limiter and a pause that a `429` sets for everyone.
 #[derive(Debug)]
 pub(crate) struct Limiter {
     gcra: DefaultDirectRateLimiter,

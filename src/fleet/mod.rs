@@ -18,8 +18,8 @@
 //!   (ChaCha20-Poly1305, with a key derived by HKDF from the credential's own secret), so reading
 //!   Redis alone does not hand it out.
 //! - **Rate limits**: each bucket of [`crate::limit`] is a GCRA kept in one Redis
-//!   key by an atomic script, so the documented limits hold for the whole fleet; a `429` seen by
-//!   one process pauses the bucket for all.
+//!   key by an atomic script, so the documented limits hold for the whole fleet; a `429` answering
+//!   an AbiliTec call in one process pauses that bucket for all.
 //! - **Consent files** ([`leases`]): a [`SyncStore`](crate::consent::SyncStore) whose claims are
 //!   leases with expiry, taken as each file's download starts: the workers share the files,
 //!   each file is handled by one worker at a time, a crashed worker's lease expires and another
