@@ -4,14 +4,16 @@
 //! - bearer credentials (`Bearer <token>`, any case) and JWT-looking strings (`eyJ…`);
 //! - the exact values it was told about, with their letters in any case (`José`, `JOSÉ`,
 //!   `jOSÉ`), and in their URL and form encodings with ASCII letters in any case and other
-//!   letters as given, all upper case or all lower case: the secrets of the call (its token, API
-//!   key, client secret, password) and the personal data it sent (query values, string values of
-//!   its body). A server that echoes a request back in its error therefore has the echo removed.
+//!   letters as given, all upper case or all lower case, and as JSON strings and HTML pages
+//!   write them (escaped as each common encoder escapes): the secrets of the
+//!   call (its token, API key, client secret, password) and the personal data it sent (query
+//!   values, string values of its body). A server that echoes a request back in its error
+//!   therefore has the echo removed, and values that overlap in the text are removed whole.
 //!
 //! Values shorter than [`MIN_VALUE_CHARS`] are not removed: they would erase ordinary words and
 //! numbers from every message (a `limit` of `10`, a state `CA`).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -113,38 +115,30 @@ impl Redactor {
             // The automaton ignores case for ASCII only: a value with other letters is searched
             // folded, in text folded alike, so that `José` matches `JOSÉ` and `jOSÉ`; its
             // encodings, which the folding leaves as they are, in upper and lower case.
-            let mut plain = Vec::new();
             let cases = match value.is_ascii() {
                 true => vec![value.to_owned()],
                 false => {
                     folds = true;
-                    // Folded as given and from its upper and lower case, which may change its
-                    // letters' count: `Straße` echoed as `STRASSE`, `İ` as `i̇`.
-                    let (upper, lower) = (value.to_uppercase(), value.to_lowercase());
-                    plain.extend([fold(value).0, fold(&upper).0, fold(&lower).0]);
-                    vec![value.to_owned(), upper, lower]
+                    // Also from its upper and lower case, which may change its letters' count:
+                    // `Straße` echoed as `STRASSE`, `İ` as `i̇`.
+                    vec![value.to_owned(), value.to_uppercase(), value.to_lowercase()]
                 }
             };
-            let mut encoded = Vec::new();
+            let mut variants = Vec::new();
             for case in cases {
                 let form: String = url::form_urlencoded::byte_serialize(case.as_bytes()).collect();
                 let percent = form.replace('+', "%20");
-                if case.is_ascii() {
-                    plain.push(case);
-                }
-                encoded.extend([form, percent]);
+                // As it is and as a JSON string or an HTML page may write it: folded when it
+                // keeps letters beyond ASCII.
+                let echoes = echo_forms(&case)
+                    .into_iter()
+                    .map(|echoed| match echoed.is_ascii() {
+                        true => echoed,
+                        false => fold(&echoed).0,
+                    });
+                variants.extend(echoes.chain([form, percent]));
             }
-            // Each plain form as a JSON string writes it (a quote, a backslash, a line break
-            // escaped), for a document shown as text; the URL encodings have nothing to escape.
-            let escaped: Vec<String> = plain
-                .iter()
-                .filter_map(|variant| {
-                    let quoted = serde_json::to_string(variant).ok()?;
-                    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
-                    (inner != variant).then(|| inner.to_owned())
-                })
-                .collect();
-            for variant in plain.into_iter().chain(encoded).chain(escaped) {
+            for variant in variants {
                 if known.insert(variant.clone()) {
                     patterns.push(variant);
                 }
@@ -157,14 +151,14 @@ impl Redactor {
             .unwrap_or(0);
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .build(&patterns)
             // Patterns are plain strings; building can only fail past memory limits far above
             // a call's values. Fall back to the markers alone rather than fail the call.
             .or_else(|_| {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostLongest)
+                    .match_kind(MatchKind::Standard)
                     .build(MARKERS)
             })
             .map(Arc::new);
@@ -226,40 +220,144 @@ impl Redactor {
         let mut out = String::with_capacity(text.len());
         // Where the text not yet copied starts: the end of the last removal.
         let mut copied = 0;
-        let mut from = 0;
-        // Searched from each match's end (or, past letters that only looked like a marker, from
-        // within them), so that a value that starts inside a removal is still found.
-        while let Some(found) = automaton.find(aho_corasick::Input::new(haystack).range(from..)) {
+        let mut remove = |(start, end): (usize, usize)| {
+            out.push_str(&text[copied..start]);
+            out.push_str(REDACTED);
+            copied = end;
+        };
+        // Every match is found, overlapping ones too (`Jane Doe` and `Doe Street` in `Jane Doe
+        // Street`), in the order they end. The removals not yet made: disjoint ranges of
+        // `text` in order, within `window` bytes of the last match's end, where a match yet to
+        // come may start (a pattern's characters are at most 4 bytes each in `text`).
+        let mut pending: VecDeque<(usize, usize)> = VecDeque::new();
+        let window = 4 * self.longest.max(MARKERS[0].len());
+        // Where the last token followed ends: a token found inside it ends there too, so each
+        // character is looked at once however many markers a token holds.
+        let mut token_reach = 0;
+        for found in automaton.find_overlapping_iter(haystack) {
             // Where the match is in `text` itself: a match starts and ends between characters.
-            let (start, found_end) = (
+            let (mut start, found_end) = (
                 original_offset(shifts, found.start()),
                 original_offset(shifts, found.end()),
             );
-            let index = found.pattern().as_usize();
-            // A token is followed from the end of the removal when it started inside it: each
-            // character is looked at once, however many markers a token holds.
-            let end = match (index, self.markers) {
-                (0, 2) => token_end(text, found_end.max(copied)),
+            let mut end = match (found.pattern().as_usize(), self.markers) {
+                (0, 2) => {
+                    token_reach = token_end(text, found_end.max(token_reach));
+                    token_reach
+                }
                 (1, 2) if text.get(start..found_end) == Some("eyJ") => {
-                    token_end(text, found_end.max(copied))
+                    token_reach = token_end(text, found_end.max(token_reach));
+                    token_reach
                 }
-                (1, 2) => {
-                    // `eyj` in another case is no JWT, but a value may start in its letters
-                    // (ASCII, so one byte on is a character boundary).
-                    from = found.start() + 1;
-                    continue;
-                }
+                // `eyj` in another case is no JWT.
+                (1, 2) => continue,
                 _ => found_end,
             };
-            if start >= copied {
-                out.push_str(&text[copied..start]);
-                out.push_str(REDACTED);
+            // No match to come starts before `settled`: removals that end before it are final.
+            let settled = found_end.saturating_sub(window);
+            while let Some(&first) = pending.front()
+                && first.1 < settled
+            {
+                pending.pop_front();
+                remove(first);
             }
-            // A match that starts inside the last removal and ends beyond it extends it.
-            copied = copied.max(end);
-            from = found.end();
+            // Each removal pending started before this match ended: those that reach its start
+            // merge with it.
+            while let Some(&(pending_start, pending_end)) = pending.back()
+                && pending_end >= start
+            {
+                (start, end) = (start.min(pending_start), end.max(pending_end));
+                pending.pop_back();
+            }
+            pending.push_back((start, end));
         }
+        pending.into_iter().for_each(&mut remove);
         out.push_str(&text[copied..]);
+        out
+    }
+}
+
+/// `value` as it is and as a server may echo it inside a JSON string or an HTML page: JSON as
+/// encoders variously write it, with `/` escaped or not, characters beyond ASCII as `\u`
+/// escapes or not, and `<>&` (with U+2028 and U+2029) as `\u` escapes or not (serde, PHP,
+/// Python and Go each pick their own); HTML with `&<>` as entities and each quote in each of
+/// its common forms. Hex digits need no variants: the automaton ignores ASCII case.
+fn echo_forms(value: &str) -> Vec<String> {
+    let has = |chars: &str| value.contains(|c| chars.contains(c));
+    // Each escape that could change the value, on and off; only off otherwise.
+    let on_off = |changes: bool| match changes {
+        true => &[false, true][..],
+        false => &[false][..],
+    };
+    let mut forms = vec![value.to_owned()];
+    for &slash in on_off(has("/")) {
+        for &beyond_ascii in on_off(!value.is_ascii()) {
+            for &html_safe in on_off(has("<>&\u{2028}\u{2029}")) {
+                let escapes = JsonEscapes {
+                    slash,
+                    beyond_ascii,
+                    html_safe,
+                };
+                forms.push(escapes.apply(value));
+            }
+        }
+    }
+    let choices = |present: bool, forms: &'static [&'static str]| match present {
+        true => forms,
+        false => &forms[..1],
+    };
+    if has("&<>\"'") {
+        for quote in choices(has("\""), &["&quot;", "&#34;", "\""]) {
+            for apostrophe in choices(has("'"), &["&#39;", "&#039;", "&#x27;", "&apos;", "'"]) {
+                let html = value
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace('"', quote)
+                    .replace('\'', apostrophe);
+                forms.push(html);
+            }
+        }
+    }
+    forms
+}
+
+/// Which characters a JSON encoder escapes beyond those it must (`"`, `\\`, controls).
+struct JsonEscapes {
+    /// `/` as `\/`.
+    slash: bool,
+    /// Characters beyond ASCII as `\u` escapes (UTF-16, a surrogate pair beyond the BMP).
+    beyond_ascii: bool,
+    /// `<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes.
+    html_safe: bool,
+}
+
+impl JsonEscapes {
+    /// `value` written inside a JSON string.
+    fn apply(&self, value: &str) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::with_capacity(value.len() + 8);
+        for c in value.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                '/' if self.slash => out.push_str("\\/"),
+                c if c < ' '
+                    || (self.beyond_ascii && !c.is_ascii())
+                    || (self.html_safe && "<>&\u{2028}\u{2029}".contains(c)) =>
+                {
+                    for unit in c.encode_utf16(&mut [0; 2]) {
+                        let _ = write!(out, "\\u{unit:04x}");
+                    }
+                }
+                c => out.push(c),
+            }
+        }
         out
     }
 }
@@ -594,6 +692,59 @@ mod tests {
             "email=[redacted]&p=[redacted]&q=[redacted]"
         );
         assert_eq!(r.redact("an EYJ word is left"), "an EYJ word is left");
+    }
+
+    #[test]
+    fn values_that_overlap_in_the_text_are_removed_whole() {
+        // Found by review: the first match's end was searched from, leaving the second's tail.
+        let redactor = Redactor::new(["Jane Doe", "Doe Street", "42 Doe Street West"]);
+        for (text, kept) in [
+            ("Jane Doe Street, Springfield", "[redacted], Springfield"),
+            ("at 42 Doe Street West.", "at [redacted]."),
+            ("Jane Doe and Doe Street", "[redacted] and [redacted]"),
+            ("Jane Doe Street West", "[redacted] West"),
+        ] {
+            assert_eq!(redactor.redact(text), kept, "{text}");
+        }
+        // A long value found last, over two short ones found apart.
+        let redactor = Redactor::new(["Ann Lee", "Elm Road", "Ann Lee, 5 Elm Road"]);
+        assert_eq!(
+            redactor.redact("to Ann Lee, 5 Elm Road; Ann Lee, 6 Elm Road"),
+            "to [redacted]; [redacted], 6 [redacted]"
+        );
+        // A value starting inside a bearer token and ending past it.
+        let redactor = Redactor::new(["abc.def ghi"]);
+        assert_eq!(redactor.redact("Bearer abc.def ghi!"), "[redacted]!");
+    }
+
+    #[test]
+    fn values_are_removed_however_json_or_html_escapes_them() {
+        // Found by review: only serde_json's escapes were known; PHP, Python, Go and Java write
+        // `/`, letters beyond ASCII and `<>&` otherwise, and HTML pages write entities.
+        let redactor = Redactor::new([
+            "https://files.example/jane",
+            "José García/Ana",
+            "Zoë 😀 Smith",
+            "Tom & Jerry <tj>",
+            "Ann O'Brien \"Bo\"",
+        ]);
+        assert_echoes_removed(
+            &redactor,
+            &[
+                r"https:\/\/files.example\/jane",
+                r"Jos\u00e9 Garc\u00eda/Ana",
+                r"Jos\u00E9 Garc\u00EDa\/Ana",
+                r"JOS\u00C9 GARC\u00CDA/ANA",
+                r"Zo\u00eb \ud83d\ude00 Smith",
+                r"Tom \u0026 Jerry \u003ctj\u003e",
+                "Tom &amp; Jerry &lt;tj&gt;",
+                "Ann O&#39;Brien &quot;Bo&quot;",
+                "Ann O&#x27;Brien &#34;Bo&#34;",
+                "Ann O&apos;Brien \"Bo\"",
+                "ann o&#039;brien &QUOT;bo&QUOT;",
+                r#"Ann O'Brien \"Bo\""#,
+            ],
+        );
     }
 
     #[test]
