@@ -1,14 +1,14 @@
 //! The one place text from outside is cleaned before it reaches an error, a log line or a span.
 //!
-//! [`Redactor`] removes, in one linear pass over the text:
+//! [`Redactor`] removes, in one pass over the text:
 //! - bearer credentials (`Bearer <token>`, any case) and JWT-looking strings (`eyJ…`);
 //! - the exact values it was told about, with their letters in any case (`José`, `JOSÉ`,
-//!   `jOSÉ`), and in their URL and form encodings with ASCII letters in any case and other
-//!   letters as given, all upper case or all lower case, and as JSON strings and HTML pages
-//!   write them (escaped as each common encoder escapes): the secrets of the
+//!   `jOSÉ`), and in their URL and form encodings and as common JSON and HTML encoders escape
+//!   them (`\/`, `\u00e9`, `&#39;`, `&#xE9;`...), with ASCII letters in any case and other
+//!   letters (or their escapes) as given, all upper case or all lower case: the secrets of the
 //!   call (its token, API key, client secret, password) and the personal data it sent (query
 //!   values, string values of its body). A server that echoes a request back in its error
-//!   therefore has the echo removed, and values that overlap in the text are removed whole.
+//!   therefore has the echo removed; values that overlap in the text are removed whole.
 //!
 //! Values shorter than [`MIN_VALUE_CHARS`] are not removed: they would erase ordinary words and
 //! numbers from every message (a `limit` of `10`, a state `CA`).
@@ -101,9 +101,10 @@ impl Redactor {
         Self::new(strings)
     }
 
-    /// A redactor of the built-in markers and of `values` (with their URL and form encodings).
+    /// A redactor of the built-in markers and of `values`, in the forms the module docs list.
     pub fn new<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Self {
         let mut patterns: Vec<String> = MARKERS.iter().map(|m| (*m).to_owned()).collect();
+        // Each pattern once, as the automaton compares them: ASCII letters in any case.
         let mut known: HashSet<String> = patterns.iter().cloned().collect();
         let mut kept: HashSet<String> = HashSet::new();
         let mut folds = false;
@@ -139,7 +140,7 @@ impl Redactor {
                 variants.extend(echoes.chain([form, percent]));
             }
             for variant in variants {
-                if known.insert(variant.clone()) {
+                if known.insert(variant.to_ascii_lowercase()) {
                     patterns.push(variant);
                 }
             }
@@ -207,7 +208,8 @@ impl Redactor {
     }
 
     /// `text` with every secret, bearer credential, JWT and known value replaced by
-    /// `[redacted]`, in time linear in its length.
+    /// `[redacted]`, in time linear in its length (times how many patterns can end at one
+    /// place, which depends on the values alone).
     pub fn redact(&self, text: &str) -> String {
         let Some(automaton) = &self.automaton else {
             return REDACTED.to_owned();
@@ -227,8 +229,9 @@ impl Redactor {
         };
         // Every match is found, overlapping ones too (`Jane Doe` and `Doe Street` in `Jane Doe
         // Street`), in the order they end. The removals not yet made: disjoint ranges of
-        // `text` in order, within `window` bytes of the last match's end, where a match yet to
-        // come may start (a pattern's characters are at most 4 bytes each in `text`).
+        // `text` in order, none ending more than `window` bytes before the last match's end,
+        // where a match yet to come may start (a pattern's characters are at most 4 bytes each
+        // in `text`, and a token followed only extends a match's end).
         let mut pending: VecDeque<(usize, usize)> = VecDeque::new();
         let window = 4 * self.longest.max(MARKERS[0].len());
         // Where the last token followed ends: a token found inside it ends there too, so each
@@ -277,94 +280,165 @@ impl Redactor {
     }
 }
 
-/// `value` as it is and as a server may echo it inside a JSON string or an HTML page: JSON as
-/// encoders variously write it, with `/` escaped or not, characters beyond ASCII as `\u`
-/// escapes or not, and `<>&` (with U+2028 and U+2029) as `\u` escapes or not (serde, PHP,
-/// Python and Go each pick their own); HTML with `&<>` as entities and each quote in each of
-/// its common forms. Hex digits need no variants: the automaton ignores ASCII case.
+/// `value` as it is and as a server may echo it inside a JSON string ([`JSON_ECHOES`]) or an
+/// HTML page ([`HTML_ECHOES`]), each form once.
 fn echo_forms(value: &str) -> Vec<String> {
-    let has = |chars: &str| value.contains(|c| chars.contains(c));
-    // Each escape that could change the value, on and off; only off otherwise.
-    let on_off = |changes: bool| match changes {
-        true => &[false, true][..],
-        false => &[false][..],
-    };
     let mut forms = vec![value.to_owned()];
-    for &slash in on_off(has("/")) {
-        for &beyond_ascii in on_off(!value.is_ascii()) {
-            for &html_safe in on_off(has("<>&\u{2028}\u{2029}")) {
-                let escapes = JsonEscapes {
-                    slash,
-                    beyond_ascii,
-                    html_safe,
-                };
-                forms.push(escapes.apply(value));
-            }
-        }
-    }
-    let choices = |present: bool, forms: &'static [&'static str]| match present {
-        true => forms,
-        false => &forms[..1],
-    };
-    if has("&<>\"'") {
-        for quote in choices(has("\""), &["&quot;", "&#34;", "\""]) {
-            for apostrophe in choices(has("'"), &["&#39;", "&#039;", "&#x27;", "&apos;", "'"]) {
-                let html = value
-                    .replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
-                    .replace('"', quote)
-                    .replace('\'', apostrophe);
-                forms.push(html);
+    // Only a character some encoder escapes makes a form that differs.
+    let escapable = |c: char| !c.is_ascii() || c < ' ' || "/\"\\<>&='+`".contains(c);
+    if value.contains(escapable) {
+        for echo in JSON_ECHOES.iter().chain(&HTML_ECHOES) {
+            let form = echo.write(value);
+            if !forms.contains(&form) {
+                forms.push(form);
             }
         }
     }
     forms
 }
 
-/// Which characters a JSON encoder escapes beyond those it must (`"`, `\\`, controls).
-struct JsonEscapes {
-    /// `/` as `\/`.
-    slash: bool,
-    /// Characters beyond ASCII as `\u` escapes (UTF-16, a surrogate pair beyond the BMP).
-    beyond_ascii: bool,
-    /// `<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes.
-    html_safe: bool,
+/// How an encoder writes text: inside a JSON string or in an HTML page.
+enum Echo {
+    /// A JSON string: `"`, `\` and controls escaped as every encoder must, and more.
+    Json {
+        /// `/` as `\/`.
+        slash: bool,
+        /// Characters beyond ASCII as `\u` escapes (UTF-16: a surrogate pair beyond the BMP).
+        beyond_ascii: bool,
+        /// Characters written as `\u` escapes besides (even `"`).
+        as_unicode: &'static str,
+    },
+    /// HTML: `&`, `<` and `>` as entities, and more.
+    Html {
+        /// What `"` is written as.
+        quote: &'static str,
+        /// What `'` is written as.
+        apostrophe: &'static str,
+        /// Characters beyond ASCII as numeric entities, in hex or decimal.
+        beyond_ascii: Option<Radix>,
+        /// Characters written as hex entities besides.
+        as_hex: &'static str,
+    },
 }
 
-impl JsonEscapes {
-    /// `value` written inside a JSON string.
-    fn apply(&self, value: &str) -> String {
+/// The radix of a numeric character reference.
+#[derive(Clone, Copy, PartialEq)]
+enum Radix {
+    /// `&#xE9;`.
+    Hex,
+    /// `&#233;`.
+    Decimal,
+}
+
+/// What JSON encoders escape beyond what they must: nothing (serde_json, JavaScript,
+/// Jackson), characters beyond ASCII (Python), those and `/` (PHP), `/` alone (PHP keeping
+/// Unicode), `<>&` with U+2028 and U+2029 (Go, Rails), `<>&='` (Gson), `<>&'"+` and the
+/// backquote besides all beyond ASCII (.NET). Hex digits need no variants: the automaton
+/// ignores ASCII case.
+const JSON_ECHOES: [Echo; 7] = [
+    Echo::json(false, false, ""),
+    Echo::json(false, true, ""),
+    Echo::json(true, true, ""),
+    Echo::json(true, false, ""),
+    Echo::json(false, false, "<>&\u{2028}\u{2029}"),
+    Echo::json(false, false, "<>&='"),
+    Echo::json(false, true, "<>&'\"+`"),
+];
+
+/// How HTML encoders write quotes and the rest: `&quot;` and `&#39;` (Rails), `&#34;` and
+/// `&#39;` (Go), `&quot;` and `&#x27;` (Python), `&quot;` and `&#039;` (PHP), `&quot;` and
+/// `&apos;` (XML, HTML5), `&quot;` alone (Java's `escapeHtml4`), neither (text only); ASP.NET
+/// Core's `HtmlEncoder` writes `+` and all beyond ASCII as hex entities, .NET's `WebUtility`
+/// what is beyond ASCII in decimal.
+const HTML_ECHOES: [Echo; 9] = [
+    Echo::html("&quot;", "&#39;", None, ""),
+    Echo::html("&#34;", "&#39;", None, ""),
+    Echo::html("&quot;", "&#x27;", None, ""),
+    Echo::html("&quot;", "&#039;", None, ""),
+    Echo::html("&quot;", "&apos;", None, ""),
+    Echo::html("&quot;", "'", None, ""),
+    Echo::html("\"", "'", None, ""),
+    Echo::html("&quot;", "&#x27;", Some(Radix::Hex), "+"),
+    Echo::html("&quot;", "&#39;", Some(Radix::Decimal), ""),
+];
+
+impl Echo {
+    const fn json(slash: bool, beyond_ascii: bool, as_unicode: &'static str) -> Self {
+        Self::Json {
+            slash,
+            beyond_ascii,
+            as_unicode,
+        }
+    }
+
+    const fn html(
+        quote: &'static str,
+        apostrophe: &'static str,
+        beyond_ascii: Option<Radix>,
+        as_hex: &'static str,
+    ) -> Self {
+        Self::Html {
+            quote,
+            apostrophe,
+            beyond_ascii,
+            as_hex,
+        }
+    }
+
+    /// `value` as this encoder writes it.
+    fn write(&self, value: &str) -> String {
         use std::fmt::Write as _;
         let mut out = String::with_capacity(value.len() + 8);
         for c in value.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{8}' => out.push_str("\\b"),
-                '\u{c}' => out.push_str("\\f"),
-                '/' if self.slash => out.push_str("\\/"),
-                c if c < ' '
-                    || (self.beyond_ascii && !c.is_ascii())
-                    || (self.html_safe && "<>&\u{2028}\u{2029}".contains(c)) =>
-                {
-                    for unit in c.encode_utf16(&mut [0; 2]) {
-                        let _ = write!(out, "\\u{unit:04x}");
-                    }
-                }
-                c => out.push(c),
-            }
+            // Writing to a `String` cannot fail.
+            let _ = match *self {
+                Self::Json {
+                    slash,
+                    beyond_ascii,
+                    as_unicode,
+                } => match c {
+                    '\n' => out.write_str("\\n"),
+                    '\r' => out.write_str("\\r"),
+                    '\t' => out.write_str("\\t"),
+                    '\u{8}' => out.write_str("\\b"),
+                    '\u{c}' => out.write_str("\\f"),
+                    c if c < ' ' || as_unicode.contains(c) || (beyond_ascii && !c.is_ascii()) => c
+                        .encode_utf16(&mut [0; 2])
+                        .iter()
+                        .try_for_each(|unit| write!(out, "\\u{unit:04x}")),
+                    '"' => out.write_str("\\\""),
+                    '\\' => out.write_str("\\\\"),
+                    '/' if slash => out.write_str("\\/"),
+                    c => out.write_char(c),
+                },
+                Self::Html {
+                    quote,
+                    apostrophe,
+                    beyond_ascii,
+                    as_hex,
+                } => match c {
+                    '&' => out.write_str("&amp;"),
+                    '<' => out.write_str("&lt;"),
+                    '>' => out.write_str("&gt;"),
+                    '"' => out.write_str(quote),
+                    '\'' => out.write_str(apostrophe),
+                    c if as_hex.contains(c) => write!(out, "&#x{:X};", u32::from(c)),
+                    c if !c.is_ascii() => match beyond_ascii {
+                        Some(Radix::Hex) => write!(out, "&#x{:X};", u32::from(c)),
+                        Some(Radix::Decimal) => write!(out, "&#{};", u32::from(c)),
+                        None => out.write_char(c),
+                    },
+                    c => out.write_char(c),
+                },
+            };
         }
         out
     }
 }
 
-/// `text` with each character that has a single lower-case form in it (and a final `ς` as
-/// `σ`), and where the two differ in length: the offsets, in the folded text and in `text`,
-/// after each character whose folding changed its length.
+/// `text` with each character that has a single lower-case form in it (and `ς` as `σ`), and
+/// where the two differ in length: the offsets, in the folded text and in `text`, after each
+/// character whose folding changed its length.
 fn fold(text: &str) -> (String, Vec<(usize, usize)>) {
     let mut folded = String::with_capacity(text.len());
     let mut shifts = Vec::new();
@@ -712,6 +786,12 @@ mod tests {
             redactor.redact("to Ann Lee, 5 Elm Road; Ann Lee, 6 Elm Road"),
             "to [redacted]; [redacted], 6 [redacted]"
         );
+        // Ranges that touch make one removal.
+        let redactor = Redactor::new(["Jane", "Doe Street"]);
+        assert_eq!(redactor.redact("JaneDoe Street 5"), "[redacted] 5");
+        // A long value of letters beyond ASCII, found last, over a short one found first.
+        let redactor = Redactor::new(["éééé", "éééé-éééééx"]);
+        assert_eq!(redactor.redact("at éééé-éééééx."), "at [redacted].");
         // A value starting inside a bearer token and ending past it.
         let redactor = Redactor::new(["abc.def ghi"]);
         assert_eq!(redactor.redact("Bearer abc.def ghi!"), "[redacted]!");
@@ -719,14 +799,17 @@ mod tests {
 
     #[test]
     fn values_are_removed_however_json_or_html_escapes_them() {
-        // Found by review: only serde_json's escapes were known; PHP, Python, Go and Java write
-        // `/`, letters beyond ASCII and `<>&` otherwise, and HTML pages write entities.
+        // Found by review: only serde_json's escapes were known; PHP, Python, Go, Gson and .NET
+        // write `/`, letters beyond ASCII, `<>&='+` otherwise, and HTML pages write entities.
         let redactor = Redactor::new([
             "https://files.example/jane",
             "José García/Ana",
             "Zoë 😀 Smith",
             "Tom & Jerry <tj>",
             "Ann O'Brien \"Bo\"",
+            "c2VjcmV0LWtleQ==",
+            "+4915112345678",
+            "Élodie Müller",
         ]);
         assert_echoes_removed(
             &redactor,
@@ -739,10 +822,18 @@ mod tests {
                 r"Tom \u0026 Jerry \u003ctj\u003e",
                 "Tom &amp; Jerry &lt;tj&gt;",
                 "Ann O&#39;Brien &quot;Bo&quot;",
-                "Ann O&#x27;Brien &#34;Bo&#34;",
-                "Ann O&apos;Brien \"Bo\"",
+                "Ann O&#39;Brien &#34;Bo&#34;",
+                "Ann O&#x27;Brien &quot;Bo&quot;",
+                "Ann O&apos;Brien &quot;Bo&quot;",
                 "ann o&#039;brien &QUOT;bo&QUOT;",
                 r#"Ann O'Brien \"Bo\""#,
+                r"Ann O\u0027Brien \u0022Bo\u0022",
+                r"c2VjcmV0LWtleQ\u003d\u003d",
+                r"\u002B4915112345678",
+                "&#x2B;4915112345678",
+                "&#xC9;lodie M&#xFC;ller",
+                "&#201;lodie M&#252;ller",
+                "&#xe9;lodie m&#xfc;ller",
             ],
         );
     }
