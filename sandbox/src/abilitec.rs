@@ -13,6 +13,7 @@
 //! 600-0117 opted-out consumer (the email `opted-out@example.com`); 405 600-0052 a method the
 //! path does not answer; 401 000-0401 missing, invalid or expired token.
 
+use crate::built::Built;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -143,18 +144,16 @@ pub(crate) async fn method_not_allowed() -> Response {
 
 impl Failure {
     fn detail(&self) -> ErrorDetail {
-        ErrorDetail::try_from(
+        ErrorDetail::built(
             ErrorDetail::builder()
                 .message(self.2.clone())
                 .code(self.1)
                 .request_id(Some(uuid::Uuid::new_v4().to_string())),
         )
-        .expect("every field is set")
     }
 
     fn into_response(self) -> Response {
-        let body = ErrorDocument::try_from(ErrorDocument::builder().error(self.detail()))
-            .expect("every field is set");
+        let body = ErrorDocument::built(ErrorDocument::builder().error(self.detail()));
         (self.0, Json(body)).into_response()
     }
 }
@@ -248,10 +247,9 @@ fn batch(
             let result = batch_item(item, matching);
             match result {
                 Ok(document) => {
-                    BatchResult::try_from(BatchResult::builder().code(200).document(document))
-                        .expect("every field is set")
+                    BatchResult::built(BatchResult::builder().code(200).document(document))
                 }
-                Err(f) => BatchResult::try_from(
+                Err(f) => BatchResult::built(
                     BatchResult::builder()
                         .code(i32::from(f.0.as_u16()))
                         .document({
@@ -259,8 +257,7 @@ fn batch(
                             failed.error = Some(f.detail());
                             failed
                         }),
-                )
-                .expect("every field is set"),
+                ),
             }
         })
         .collect();
@@ -492,52 +489,44 @@ fn matched(class: &str, q: &Query) -> Result<IdentityDocument, Failure> {
     let seed = hash(&[&format!("{links:?}")]);
     let text = |k: &str| links.get(k).and_then(Value::as_str).map(String::from);
     let flag = |present: bool, bit: u8| (present && seed[2] & bit != 0).then_some(true);
-    let flags = ContactFlags::try_from(
+    let flags = ContactFlags::built(
         ContactFlags::builder()
             .is_best_email_touchpoint(flag(email.is_some(), 1))
             .is_best_phone_touchpoint(flag(phone.is_some(), 2))
             .is_best_postal_touchpoint(flag(address.is_some(), 4)),
-    )
-    .expect("every field is set");
+    );
     let any_flag = flags.is_best_email_touchpoint.is_some()
         || flags.is_best_phone_touchpoint.is_some()
         || flags.is_best_postal_touchpoint.is_some();
-    Ok(IdentityDocument::try_from(
+    Ok(IdentityDocument::built(
         IdentityDocument::builder()
-            .abilitec(Some(
-                AbilitecLinks::try_from(
-                    AbilitecLinks::builder()
-                        .consumer_link(text("consumerLink"))
-                        .address_link(text("addressLink"))
-                        .household_link(text("householdLink")),
-                )
-                .expect("every field is set"),
-            ))
-            .match_metadata(Some(
-                MatchMetadata::try_from(
-                    MatchMetadata::builder()
-                        .match_components(
-                            components
-                                .into_iter()
-                                .map(MatchComponent::from)
-                                .collect::<Vec<_>>(),
-                        )
-                        .match_confidence(Some((1 + seed[1] % 9).to_string()))
-                        .distinct_match((!seed[0].is_multiple_of(4)).then_some(true))
-                        .name_match_integrity(name.as_ref().map(|n| {
-                            NameMatchIntegrity::from(if n.split(' ').count() >= 2 {
-                                "complete"
-                            } else {
-                                "partial"
-                            })
-                        }))
-                        .invalid_parameters(Vec::new()),
-                )
-                .expect("every field is set"),
-            ))
+            .abilitec(Some(AbilitecLinks::built(
+                AbilitecLinks::builder()
+                    .consumer_link(text("consumerLink"))
+                    .address_link(text("addressLink"))
+                    .household_link(text("householdLink")),
+            )))
+            .match_metadata(Some(MatchMetadata::built(
+                MatchMetadata::builder()
+                    .match_components(
+                        components
+                            .into_iter()
+                            .map(MatchComponent::from)
+                            .collect::<Vec<_>>(),
+                    )
+                    .match_confidence(Some((1 + seed[1] % 9).to_string()))
+                    .distinct_match((!seed[0].is_multiple_of(4)).then_some(true))
+                    .name_match_integrity(name.as_ref().map(|n| {
+                        NameMatchIntegrity::from(if n.split(' ').count() >= 2 {
+                            "complete"
+                        } else {
+                            "partial"
+                        })
+                    }))
+                    .invalid_parameters(Vec::new()),
+            )))
             .contact_flags(any_flag.then_some(flags)),
-    )
-    .expect("every field is set"))
+    ))
 }
 
 /// Whether a valid lookup key names nobody the sandbox knows: a key of only `0`s, or an
@@ -575,19 +564,15 @@ fn looked_up(kind: &str, q: &Query) -> Result<IdentityDocument, Failure> {
     } else {
         link(&["consumer", kind, &key])
     };
-    Ok(IdentityDocument::try_from(
+    Ok(IdentityDocument::built(
         IdentityDocument::builder()
-            .abilitec(Some(
-                AbilitecLinks::try_from(
-                    AbilitecLinks::builder()
-                        .household_link(Some(link(&["household", &consumer])))
-                        .consumer_link(Some(consumer))
-                        .address_link(None),
-                )
-                .expect("every field is set"),
-            ))
+            .abilitec(Some(AbilitecLinks::built(
+                AbilitecLinks::builder()
+                    .household_link(Some(link(&["household", &consumer])))
+                    .consumer_link(Some(consumer))
+                    .address_link(None),
+            )))
             .match_metadata(None)
             .contact_flags(None),
-    )
-    .expect("every field is set"))
+    ))
 }

@@ -5,6 +5,7 @@
 //!
 //! Calls need `x-api-key` (else 403 `{"message":"Forbidden"}`); errors are `{message}`.
 
+use crate::built::Built;
 use std::collections::HashMap;
 
 use axum::Json;
@@ -93,8 +94,7 @@ pub(crate) fn ops() -> Vec<Op> {
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    let body = ErrorMessage::try_from(ErrorMessage::builder().message(message.into()))
-        .expect("every field is set");
+    let body = ErrorMessage::built(ErrorMessage::builder().message(message.into()));
     (status, Json(body)).into_response()
 }
 
@@ -119,18 +119,16 @@ async fn list_destinations(State(shared): State<AppState>, headers: HeaderMap) -
     let list: Vec<_> = destinations()
         .iter()
         .map(|(id, name)| {
-            liveramp::activation_v1::types::Destination::try_from(
+            liveramp::activation_v1::types::Destination::built(
                 liveramp::activation_v1::types::Destination::builder()
                     .id(*id)
                     .name(*name),
             )
-            .expect("every field is set")
         })
         .collect();
-    Json(
-        DestinationList::try_from(DestinationList::builder().destinations(list))
-            .expect("every field is set"),
-    )
+    Json(DestinationList::built(
+        DestinationList::builder().destinations(list),
+    ))
     .into_response()
 }
 
@@ -149,30 +147,24 @@ async fn template(State(shared): State<AppState>, headers: HeaderMap, query: Que
         );
     };
     let devices = || ["web", "ios", "android"].map(DeviceType::from).to_vec();
-    Json(
-        DestinationAccountTemplate::try_from(
-            DestinationAccountTemplate::builder().account(
-                AccountTemplate::builder()
-                    .destination_id(id)
-                    .integration_id(None)
-                    .name(Some(String::new()))
-                    .device_types(devices())
-                    .properties(vec![
-                        TemplateProperty::try_from(
-                            TemplateProperty::builder()
-                                .name("advertiser_id")
-                                .needed_for_device_types(devices())
-                                .description(Some(
-                                    "Your advertiser ID at the destination platform.".into(),
-                                ))
-                                .value(Some(String::new())),
-                        )
-                        .expect("every field is set"),
-                    ]),
-            ),
-        )
-        .expect("every field is set"),
-    )
+    Json(DestinationAccountTemplate::built(
+        DestinationAccountTemplate::builder().account(
+            AccountTemplate::builder()
+                .destination_id(id)
+                .integration_id(None)
+                .name(Some(String::new()))
+                .device_types(devices())
+                .properties(vec![TemplateProperty::built(
+                    TemplateProperty::builder()
+                        .name("advertiser_id")
+                        .needed_for_device_types(devices())
+                        .description(Some(
+                            "Your advertiser ID at the destination platform.".into(),
+                        ))
+                        .value(Some(String::new())),
+                )]),
+        ),
+    ))
     .into_response()
 }
 
@@ -232,7 +224,7 @@ async fn create_account(
         );
     }
     let mut state = lock(&shared.activation_v1);
-    let account = Account::try_from(
+    let account = Account::built(
         Account::builder()
             .id(state.next_id)
             .destination_id(new.destination_id)
@@ -250,18 +242,14 @@ async fn create_account(
             } else {
                 OAuthStatus::OauthNotApplicable
             }),
-    )
-    .expect("every field is set");
+    );
     state.next_id += 1;
     state.accounts.push(account.clone());
     (
         StatusCode::CREATED,
-        Json(
-            DestinationAccountEnvelope::try_from(
-                DestinationAccountEnvelope::builder().destination_account(account),
-            )
-            .expect("every field is set"),
-        ),
+        Json(DestinationAccountEnvelope::built(
+            DestinationAccountEnvelope::builder().destination_account(account),
+        )),
     )
         .into_response()
 }
@@ -274,12 +262,9 @@ async fn get_account(
     or_return!(guard(&shared, &headers));
     let state = lock(&shared.activation_v1);
     match state.accounts.iter().find(|a| a.id == id) {
-        Some(a) => Json(
-            DestinationAccountEnvelope::try_from(
-                DestinationAccountEnvelope::builder().destination_account(a.clone()),
-            )
-            .expect("every field is set"),
-        )
+        Some(a) => Json(DestinationAccountEnvelope::built(
+            DestinationAccountEnvelope::builder().destination_account(a.clone()),
+        ))
         .into_response(),
         None => error(
             StatusCode::NOT_FOUND,
@@ -334,10 +319,9 @@ async fn authorize(
         },
     );
     let url = shared.url(&AUTHORIZE_PAGE.replace("{id}", &token));
-    Json(
-        OAuthAuthorization::try_from(OAuthAuthorization::builder().authorization_url(url))
-            .expect("every field is set"),
-    )
+    Json(OAuthAuthorization::built(
+        OAuthAuthorization::builder().authorization_url(url),
+    ))
     .into_response()
 }
 

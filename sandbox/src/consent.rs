@@ -7,6 +7,7 @@
 //! in constant memory. A `fileURL` is signed with an HMAC over its path and expiry; an
 //! expired or altered URL gets 403.
 
+use crate::built::Built;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -70,7 +71,7 @@ fn files(shared: &Shared) -> Vec<ConsentFile> {
             let id = file_id(i);
             let kind = kinds[i % kinds.len()];
             let muid = kind == "MUID";
-            ConsentFile::try_from(
+            ConsentFile::built(
                 ConsentFile::builder()
                     .file_url(signed_url(shared, &id.to_string()))
                     .identifier_type(IdentifierType::from(kind))
@@ -98,7 +99,6 @@ fn files(shared: &Shared) -> Vec<ConsentFile> {
                     .created_at(newest - chrono::Duration::hours(6 * i as i64))
                     .id(id),
             )
-            .expect("every field is set")
         })
         .collect()
 }
@@ -119,13 +119,12 @@ fn signed_url(shared: &Shared, id: &str) -> String {
 }
 
 fn error(status: StatusCode, code: Option<&str>, message: &str) -> Response {
-    let body = Errors::try_from(
+    let body = Errors::built(
         Errors::builder()
             .http_statuscode(i32::from(status.as_u16()))
             .message(message)
             .error_code(code.map(String::from)),
-    )
-    .expect("every field is set");
+    );
     (status, Json(body)).into_response()
 }
 

@@ -13,6 +13,7 @@
 //! `{access_token, message, userId, status: 200, clientId}` once authorized. A refused or
 //! expired pull (older than `validity_duration` seconds) gets 403 `{"message","status":403}`.
 
+use crate::built::Built;
 use std::collections::HashMap;
 
 use axum::Json;
@@ -131,12 +132,11 @@ pub(crate) fn ops() -> Vec<Op> {
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    let body = ErrorMessage::try_from(
+    let body = ErrorMessage::built(
         ErrorMessage::builder()
             .message(message.into())
             .status(Some(i32::from(status.as_u16()))),
-    )
-    .expect("every field is set");
+    );
     (status, Json(body)).into_response()
 }
 
@@ -160,13 +160,12 @@ const TYPES: &[(&str, &str, bool)] = &[
 ];
 
 fn connection_type((kind, name, oauth): (&str, &str, bool)) -> ConnectionType {
-    ConnectionType::try_from(
+    ConnectionType::built(
         ConnectionType::builder()
             .connection_type(kind)
             .connection_type_name(Some(name.into()))
             .oauth(Some(oauth)),
     )
-    .expect("every field is set")
 }
 
 /// `(_id, cross_id, name, group, type)` of every river.
@@ -195,25 +194,21 @@ const RIVERS: &[(&str, &str, &str, &str, &str)] = &[
 ];
 
 fn river((id, cross, name, group, kind): (&str, &str, &str, &str, &str)) -> River {
-    River::try_from(
+    River::built(
         River::builder()
             .id(Some(id.into()))
             .cross_id(Some(cross.into()))
             .river_id(Some(id.into()))
-            .river_definitions(Some(
-                RiverDefinitions::try_from(
-                    RiverDefinitions::builder()
-                        .river_name(Some(name.into()))
-                        .river_type_title(Some(kind.into()))
-                        .group_id(Some(group.into()))
-                        .is_scheduled(Some(false))
-                        .river_insert_date(None)
-                        .river_modified_date(None),
-                )
-                .expect("every field is set"),
-            )),
+            .river_definitions(Some(RiverDefinitions::built(
+                RiverDefinitions::builder()
+                    .river_name(Some(name.into()))
+                    .river_type_title(Some(kind.into()))
+                    .group_id(Some(group.into()))
+                    .is_scheduled(Some(false))
+                    .river_insert_date(None)
+                    .river_modified_date(None),
+            ))),
     )
-    .expect("every field is set")
 }
 
 fn connections() -> Vec<Connection> {
@@ -225,14 +220,13 @@ fn connections() -> Vec<Connection> {
     .iter()
     .enumerate()
     .map(|(i, (kind, name))| {
-        Connection::try_from(
+        Connection::built(
             Connection::builder()
                 .id(format!("64b0c0ffee000000000000{:02}", i + 1))
                 .cross_id(Some(format!("64b0cafe000000000000{:04}", i + 1)))
                 .connection_name(*name)
                 .connection_type(*kind),
         )
-        .expect("every field is set")
     })
     .collect()
 }
@@ -276,14 +270,11 @@ async fn new_pull(State(shared): State<AppState>, headers: HeaderMap, body: Byte
         },
     );
     let auth_uri = shared.url(&AUTHORIZE_PAGE.replace("{pull_id}", &pull_id));
-    Json(
-        OAuth2Request::try_from(
-            OAuth2Request::builder()
-                .auth_uri(Some(auth_uri))
-                .pull_id(pull_id),
-        )
-        .expect("every field is set"),
-    )
+    Json(OAuth2Request::built(
+        OAuth2Request::builder()
+            .auth_uri(Some(auth_uri))
+            .pull_id(pull_id),
+    ))
     .into_response()
 }
 
@@ -308,19 +299,16 @@ async fn credentials(State(shared): State<AppState>, headers: HeaderMap, body: B
         return error(StatusCode::FORBIDDEN, "The pull_id has expired.");
     }
     match pull.outcome {
-        None => Json(
-            OAuth2Credentials::try_from(
-                OAuth2Credentials::builder()
-                    .access_token(None)
-                    .client_id(None)
-                    .message(Some(
-                        "Waiting for the user to complete the authorization at auth_uri.".into(),
-                    ))
-                    .status(Some(202))
-                    .user_id(None),
-            )
-            .expect("every field is set"),
-        )
+        None => Json(OAuth2Credentials::built(
+            OAuth2Credentials::builder()
+                .access_token(None)
+                .client_id(None)
+                .message(Some(
+                    "Waiting for the user to complete the authorization at auth_uri.".into(),
+                ))
+                .status(Some(202))
+                .user_id(None),
+        ))
         .into_response(),
         Some(false) => error(StatusCode::FORBIDDEN, "The user denied access."),
         Some(true) => {
@@ -329,21 +317,18 @@ async fn credentials(State(shared): State<AppState>, headers: HeaderMap, body: B
                 .iter()
                 .find(|(t, _, _)| *t == pull.datasource)
                 .map_or("Data source", |(_, n, _)| *n);
-            Json(
-                OAuth2Credentials::try_from(
-                    OAuth2Credentials::builder()
-                        .access_token(Some(b64(&h).into()))
-                        .message(Some(format!("{name} Connected Successfully")))
-                        .user_id(Some(i64::from_be_bytes([
-                            0, 0, h[0], h[1], h[2], h[3], h[4], h[5],
-                        ])))
-                        .status(Some(200))
-                        .client_id(Some(i64::from_be_bytes([
-                            0, 0, h[6], h[7], h[8], h[9], h[10], h[11],
-                        ]))),
-                )
-                .expect("every field is set"),
-            )
+            Json(OAuth2Credentials::built(
+                OAuth2Credentials::builder()
+                    .access_token(Some(b64(&h).into()))
+                    .message(Some(format!("{name} Connected Successfully")))
+                    .user_id(Some(i64::from_be_bytes([
+                        0, 0, h[0], h[1], h[2], h[3], h[4], h[5],
+                    ])))
+                    .status(Some(200))
+                    .client_id(Some(i64::from_be_bytes([
+                        0, 0, h[6], h[7], h[8], h[9], h[10], h[11],
+                    ]))),
+            ))
             .into_response()
         }
     }
@@ -442,14 +427,13 @@ async fn create_connection(
         );
     }
     let mut data = lock(&shared.data_integration);
-    let connection = Connection::try_from(
+    let connection = Connection::built(
         Connection::builder()
             .id(data.next_id(0xc0))
             .cross_id(Some(data.next_id(0xca)))
             .connection_name(name)
             .connection_type(kind),
-    )
-    .expect("every field is set");
+    );
     data.connections.push(connection.clone());
     Json(connection).into_response()
 }
@@ -492,12 +476,9 @@ async fn delete_connection(
     if data.connections.len() == before {
         return error(StatusCode::NOT_FOUND, format!("Connection {id} not found."));
     }
-    Json(
-        Acknowledgement::try_from(
-            Acknowledgement::builder().message(Some("Connection deleted.".into())),
-        )
-        .expect("every field is set"),
-    )
+    Json(Acknowledgement::built(
+        Acknowledgement::builder().message(Some("Connection deleted.".into())),
+    ))
     .into_response()
 }
 
@@ -546,7 +527,7 @@ async fn run_river(State(shared): State<AppState>, headers: HeaderMap, body: Byt
     let now_ms = shared.clock.unix() * 1000;
     let mut data = lock(&shared.data_integration);
     let run_id = data.next_id(0x70);
-    let run = Run::try_from(
+    let run = Run::built(
         Run::builder()
             .id(Some(run_id.clone()))
             .account(Some("5f0c0ffee0000000000000a1".into()))
@@ -558,8 +539,7 @@ async fn run_river(State(shared): State<AppState>, headers: HeaderMap, body: Byt
             .run_id(Some(run_id.clone()))
             .run_insert_date(Some(now_ms))
             .run_update_date(Some(now_ms)),
-    )
-    .expect("every field is set");
+    );
     data.runs.insert(run_id, run.clone());
     Json(run).into_response()
 }
@@ -622,19 +602,16 @@ async fn get_type(
 
 async fn me(State(shared): State<AppState>, headers: HeaderMap) -> Response {
     or_return!(guard(&shared, &headers));
-    Json(
-        Me::try_from(
-            Me::builder()
-                .account_id(Some("5f0c0ffee0000000000000a1".into()))
-                .account_name(Some("Sandbox Account".into()))
-                .environment_id(Some("5f0c0ffee0000000000000e1".into()))
-                .scopes(
-                    ["connection:list", "connection:edit", "me:list"]
-                        .map(String::from)
-                        .to_vec(),
-                ),
-        )
-        .expect("every field is set"),
-    )
+    Json(Me::built(
+        Me::builder()
+            .account_id(Some("5f0c0ffee0000000000000a1".into()))
+            .account_name(Some("Sandbox Account".into()))
+            .environment_id(Some("5f0c0ffee0000000000000e1".into()))
+            .scopes(
+                ["connection:list", "connection:edit", "me:list"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+    ))
     .into_response()
 }

@@ -40,6 +40,7 @@ mod abilitec;
 mod activation;
 mod activation_v1;
 pub mod admin;
+mod built;
 mod clock;
 mod config;
 mod consent;

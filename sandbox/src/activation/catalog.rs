@@ -1,6 +1,7 @@
 //! What the caller reads but does not write: destinations, integrations, segments, segment
 //! statuses and deliveries.
 
+use crate::built::Built;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -189,20 +190,17 @@ async fn list_segment_statuses(
                 Some(dest) => (TaxonomySyncStatus::Synced, Some(dest)),
                 None => (TaxonomySyncStatus::NeverSynced, None),
             };
-        statuses.insert(StatusItem(
-            SegmentStatus::try_from(
-                SegmentStatus::builder()
-                    .integration_connection_id(connection)
-                    .segment_id(segment.id.clone())
-                    .segment_type(segment.type_.clone())
-                    .taxonomy(
-                        TaxonomyStatus::builder()
-                            .destination_segment_id(destination_segment_id)
-                            .taxonomy_sync_status(Some(sync)),
-                    ),
-            )
-            .expect("every field is set"),
-        ));
+        statuses.insert(StatusItem(SegmentStatus::built(
+            SegmentStatus::builder()
+                .integration_connection_id(connection)
+                .segment_id(segment.id.clone())
+                .segment_type(segment.type_.clone())
+                .taxonomy(
+                    TaxonomyStatus::builder()
+                        .destination_segment_id(destination_segment_id)
+                        .taxonomy_sync_status(Some(sync)),
+                ),
+        )));
     }
     let body = statuses.page(&params, |_| true).map(|s| &s.0);
     list("v2/SegmentStatuses", &body)

@@ -1,6 +1,7 @@
 //! What the caller configures: integration connections, distribution managers and their
 //! segment configs.
 
+use crate::built::Built;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -151,34 +152,28 @@ async fn create_connection(
     };
     let oauth_status = or_return!(check_connection(&state, &integration, &input));
     let id = uuid::Uuid::new_v4().to_string();
-    state.connections.insert(
-        IntegrationConnection::try_from(
-            IntegrationConnection::builder()
-                .id(id.clone())
-                .integration_id(integration_id)
-                .oauth_connection_id(input.oauth_connection_id)
-                .properties(input.properties.unwrap_or_default())
-                .device_types(device_types(input.device_types))
-                .created_at(now)
-                .updated_at(now)
-                .oauth_status(Some(oauth_status)),
-        )
-        .expect("every field is set"),
-    );
+    state.connections.insert(IntegrationConnection::built(
+        IntegrationConnection::builder()
+            .id(id.clone())
+            .integration_id(integration_id)
+            .oauth_connection_id(input.oauth_connection_id)
+            .properties(input.properties.unwrap_or_default())
+            .device_types(device_types(input.device_types))
+            .created_at(now)
+            .updated_at(now)
+            .oauth_status(Some(oauth_status)),
+    ));
     if let Some(name) = manager_name {
-        state.managers.insert(
-            DistributionManager::try_from(
-                DistributionManager::builder()
-                    .id(uuid::Uuid::new_v4().to_string())
-                    .name(name)
-                    .integration_connection_id(id.clone())
-                    .status(DistributionManagerStatus::Active)
-                    .expire_at(None)
-                    .created_at(now)
-                    .updated_at(now),
-            )
-            .expect("every field is set"),
-        );
+        state.managers.insert(DistributionManager::built(
+            DistributionManager::builder()
+                .id(uuid::Uuid::new_v4().to_string())
+                .name(name)
+                .integration_connection_id(id.clone())
+                .status(DistributionManagerStatus::Active)
+                .expire_at(None)
+                .created_at(now)
+                .updated_at(now),
+        ));
     }
     created(&id)
 }
@@ -343,22 +338,19 @@ async fn create_manager(
         ));
     }
     let id = uuid::Uuid::new_v4().to_string();
-    state.managers.insert(
-        DistributionManager::try_from(
-            DistributionManager::builder()
-                .id(id.clone())
-                .name(name)
-                .integration_connection_id(connection)
-                .status(input.status.as_deref().map_or(
-                    DistributionManagerStatus::Active,
-                    DistributionManagerStatus::from,
-                ))
-                .expire_at(expire_at)
-                .created_at(now)
-                .updated_at(now),
-        )
-        .expect("every field is set"),
-    );
+    state.managers.insert(DistributionManager::built(
+        DistributionManager::builder()
+            .id(id.clone())
+            .name(name)
+            .integration_connection_id(connection)
+            .status(input.status.as_deref().map_or(
+                DistributionManagerStatus::Active,
+                DistributionManagerStatus::from,
+            ))
+            .expire_at(expire_at)
+            .created_at(now)
+            .updated_at(now),
+    ));
     created(&id)
 }
 
@@ -462,12 +454,11 @@ struct SegmentConfigInput {
 
 /// One item of a 207 answer: `{id, status: StandardError}`.
 fn item_status(id: &str, status: StatusCode, code: &str, message: &str) -> SegmentConfigResult {
-    SegmentConfigResult::try_from(
+    SegmentConfigResult::built(
         SegmentConfigResult::builder()
             .id(Some(id.into()))
             .status(Some(standard_error(status, code, message))),
     )
-    .expect("every field is set")
 }
 
 /// The items of a segment-config batch: at most `MAX_SEGMENT_CONFIGS`.
@@ -559,17 +550,14 @@ async fn create_segment_configs(
             continue;
         }
         let id = uuid::Uuid::new_v4().to_string();
-        state.segment_configs.insert(
-            SegmentConfig::try_from(
-                SegmentConfig::builder()
-                    .id(id.clone())
-                    .segment_id(segment.clone())
-                    .segment_type(SegmentType::from(kind.as_str()))
-                    .destination_segment_id(input.destination_segment_id)
-                    .distribution_manager_id(manager_id.clone()),
-            )
-            .expect("every field is set"),
-        );
+        state.segment_configs.insert(SegmentConfig::built(
+            SegmentConfig::builder()
+                .id(id.clone())
+                .segment_id(segment.clone())
+                .segment_type(SegmentType::from(kind.as_str()))
+                .destination_segment_id(input.destination_segment_id)
+                .distribution_manager_id(manager_id.clone()),
+        ));
         let connection = manager.integration_connection_id.clone();
         state.add_deliveries(&connection, &segment, &devices, OperationType::Add, now);
         answers.push(item_status(

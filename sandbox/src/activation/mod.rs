@@ -11,6 +11,7 @@ mod connections;
 mod model;
 mod oauth;
 
+use crate::built::Built;
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -53,13 +54,12 @@ pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) 
 
 /// A `StandardError` body.
 fn standard_error(status: StatusCode, code: &str, message: impl Into<String>) -> StandardError {
-    StandardError::try_from(
+    StandardError::built(
         StandardError::builder()
             .http_status(i32::from(status.as_u16()))
             .error_code(code)
             .message(message.into()),
     )
-    .expect("every field is set")
 }
 
 /// `item` as JSON, or the 404 for the `what` with `id`.
@@ -145,23 +145,19 @@ impl Data {
                 || format!("Sandbox Destination {i}"),
                 |(_, n)| n.to_string(),
             );
-            state.destinations.insert(
-                Destination::try_from(
-                    Destination::builder()
-                        .logo_url(format!("https://logos.example.com/destinations/{id}.png"))
-                        .id(id)
-                        .name(name),
-                )
-                .expect("every field is set"),
-            );
+            state.destinations.insert(Destination::built(
+                Destination::builder()
+                    .logo_url(format!("https://logos.example.com/destinations/{id}.png"))
+                    .id(id)
+                    .name(name),
+            ));
         }
         let prop = |name: &str, description: &str| {
-            IntegrationProperty::try_from(
+            IntegrationProperty::built(
                 IntegrationProperty::builder()
                     .name(name)
                     .description(description),
             )
-            .expect("every field is set")
         };
         let all_devices = ["PII", "WEB", "IOS", "ANDROID"];
         let seeds = [
@@ -217,7 +213,7 @@ impl Data {
         for (dest, id, name, kind, endpoint, required, unavailable) in seeds {
             state.integrations.insert(Integration {
                 destination_id: dest.into(),
-                output: IntegrationOutput::try_from(
+                output: IntegrationOutput::built(
                     IntegrationOutput::builder()
                         .id(id)
                         .name(name)
@@ -232,14 +228,13 @@ impl Data {
                         .required_properties(required)
                         .oauth_endpoint_id(endpoint.map(String::from))
                         .unavailable_reason(unavailable.map(String::from)),
-                )
-                .expect("every field is set"),
+                ),
             });
         }
         for i in 104..=125u32 {
             state.integrations.insert(Integration {
                 destination_id: i.to_string(),
-                output: IntegrationOutput::try_from(
+                output: IntegrationOutput::built(
                     IntegrationOutput::builder()
                         .id(format!("{i}1"))
                         .name(format!("Sandbox Destination {i} Onboarding"))
@@ -249,8 +244,7 @@ impl Data {
                         .required_properties(vec![prop("accountId", "Your account ID.")])
                         .oauth_endpoint_id(None)
                         .unavailable_reason(None),
-                )
-                .expect("every field is set"),
+                ),
             });
         }
         let interests = [
@@ -262,25 +256,22 @@ impl Data {
             } else {
                 ("f-1", "Interest", "aud-1")
             };
-            state.segments.insert(
-                Segment::try_from(
-                    Segment::builder()
-                        .id(format!("seg-{i:03}"))
-                        .field(
-                            Field::builder()
-                                .id(field.0)
-                                .name(field.1)
-                                .audience_id(field.2),
-                        )
-                        .value(format!("{} {i}", interests[i as usize % interests.len()]))
-                        .type_(if i <= 20 {
-                            SegmentType::Onboarding
-                        } else {
-                            SegmentType::DataMarketplace
-                        }),
-                )
-                .expect("every field is set"),
-            );
+            state.segments.insert(Segment::built(
+                Segment::builder()
+                    .id(format!("seg-{i:03}"))
+                    .field(
+                        Field::builder()
+                            .id(field.0)
+                            .name(field.1)
+                            .audience_id(field.2),
+                    )
+                    .value(format!("{} {i}", interests[i as usize % interests.len()]))
+                    .type_(if i <= 20 {
+                        SegmentType::Onboarding
+                    } else {
+                        SegmentType::DataMarketplace
+                    }),
+            ));
         }
         state.seed_distribution();
         state
@@ -292,55 +283,45 @@ impl Data {
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_default();
         let property = |key: &str, value: &str| {
-            Property::try_from(Property::builder().property_key(key).property_value(value))
-                .expect("every field is set")
+            Property::built(Property::builder().property_key(key).property_value(value))
         };
-        self.connections.insert(
-            IntegrationConnection::try_from(
-                IntegrationConnection::builder()
-                    .id("ic-0001")
-                    .integration_id(["102".into(), "1021".into()])
-                    .oauth_connection_id(None)
-                    .properties(vec![
-                        property("seatId", "seat-42"),
-                        property("advertiserName", "Sandbox Advertiser"),
-                    ])
-                    .device_types(vec![DeviceType::Web, DeviceType::Ios])
-                    .created_at(seeded_at)
-                    .updated_at(seeded_at)
-                    .oauth_status(Some(OAuthStatus::NotApplicable)),
-            )
-            .expect("every field is set"),
-        );
+        self.connections.insert(IntegrationConnection::built(
+            IntegrationConnection::builder()
+                .id("ic-0001")
+                .integration_id(["102".into(), "1021".into()])
+                .oauth_connection_id(None)
+                .properties(vec![
+                    property("seatId", "seat-42"),
+                    property("advertiserName", "Sandbox Advertiser"),
+                ])
+                .device_types(vec![DeviceType::Web, DeviceType::Ios])
+                .created_at(seeded_at)
+                .updated_at(seeded_at)
+                .oauth_status(Some(OAuthStatus::NotApplicable)),
+        ));
         let Ok(name) = "Sandbox DSP all segments".parse::<DistributionManagerName>() else {
             return;
         };
-        self.managers.insert(
-            DistributionManager::try_from(
-                DistributionManager::builder()
-                    .id("dm-0001")
-                    .name(name)
-                    .integration_connection_id("ic-0001")
-                    .status(DistributionManagerStatus::Active)
-                    .expire_at(None)
-                    .created_at(seeded_at)
-                    .updated_at(seeded_at),
-            )
-            .expect("every field is set"),
-        );
+        self.managers.insert(DistributionManager::built(
+            DistributionManager::builder()
+                .id("dm-0001")
+                .name(name)
+                .integration_connection_id("ic-0001")
+                .status(DistributionManagerStatus::Active)
+                .expire_at(None)
+                .created_at(seeded_at)
+                .updated_at(seeded_at),
+        ));
         for i in 1..=5u32 {
             let segment = format!("seg-{i:03}");
-            self.segment_configs.insert(
-                SegmentConfig::try_from(
-                    SegmentConfig::builder()
-                        .id(format!("sc-{i:04}"))
-                        .segment_id(segment.clone())
-                        .segment_type(SegmentType::Onboarding)
-                        .destination_segment_id(Some(format!("dsp-{i}")))
-                        .distribution_manager_id("dm-0001"),
-                )
-                .expect("every field is set"),
-            );
+            self.segment_configs.insert(SegmentConfig::built(
+                SegmentConfig::builder()
+                    .id(format!("sc-{i:04}"))
+                    .segment_id(segment.clone())
+                    .segment_type(SegmentType::Onboarding)
+                    .destination_segment_id(Some(format!("dsp-{i}")))
+                    .distribution_manager_id("dm-0001"),
+            ));
             self.add_deliveries(
                 "ic-0001",
                 &segment,
@@ -372,7 +353,7 @@ impl Data {
                 i32::from(crate::signing::hash(&[segment, device.as_str()])[0]) * 1000 + 1000;
             self.deliveries.insert(Delivery {
                 created_unix: at,
-                output: DeliveryOutput::try_from(
+                output: DeliveryOutput::built(
                     DeliveryOutput::builder()
                         .id(id.to_string())
                         .status(DeliveryStatus::Pending)
@@ -382,8 +363,7 @@ impl Data {
                         .segment_id(Some(segment.into()))
                         .integration_connection_id(connection)
                         .operation_type(op.clone()),
-                )
-                .expect("every field is set"),
+                ),
             });
         }
     }

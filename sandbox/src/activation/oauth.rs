@@ -6,6 +6,7 @@
 //! the attempt still shows `PROCESSING` and settles it, so the read after that shows
 //! `AUTHORIZED` with an `oAuthConnectionID` (or `FAILED` with a `statusDetail`).
 
+use crate::built::Built;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -103,7 +104,7 @@ async fn create_attempt(
     let id = uuid::Uuid::new_v4();
     state.attempts.insert(OauthConnectionAttempt {
         id: id.to_string(),
-        output: AttemptOutput::try_from(
+        output: AttemptOutput::built(
             AttemptOutput::builder()
                 .authorization_url(shared.url(&CONSENT_PAGE.replace("{id}", &id.to_string())))
                 .id(id)
@@ -113,8 +114,7 @@ async fn create_attempt(
                 .state(input.state)
                 .oauth_endpoint_id(endpoint)
                 .oauth_connection_id(input.oauth_connection_id),
-        )
-        .expect("every field is set"),
+        ),
         outcome: None,
     });
     created(&id.to_string())
@@ -159,20 +159,17 @@ fn settle(state: &mut Activation, id: &str, outcome: Outcome, now: DateTime<Utc>
                 }
                 None => {
                     let new_id = uuid::Uuid::new_v4().to_string();
-                    state.oauth_connections.insert(
-                        OauthConnection::try_from(
-                            OauthConnection::builder()
-                                .id(new_id.clone())
-                                .name(format!(
-                                    "Sandbox authorization for {}",
-                                    attempt.oauth_endpoint_id
-                                ))
-                                .oauth_endpoint_id(attempt.oauth_endpoint_id.clone())
-                                .created_at(now)
-                                .updated_at(now),
-                        )
-                        .expect("every field is set"),
-                    );
+                    state.oauth_connections.insert(OauthConnection::built(
+                        OauthConnection::builder()
+                            .id(new_id.clone())
+                            .name(format!(
+                                "Sandbox authorization for {}",
+                                attempt.oauth_endpoint_id
+                            ))
+                            .oauth_endpoint_id(attempt.oauth_endpoint_id.clone())
+                            .created_at(now)
+                            .updated_at(now),
+                    ));
                     new_id
                 }
             };
