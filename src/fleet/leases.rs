@@ -56,8 +56,9 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(600);
 /// an expiry past its range.
 pub const MAX_LEASE: Duration = Duration::from_secs(365 * 24 * 3600);
 
-/// A [`SyncStore`] shared through Redis by every worker syncing one account.
-#[derive(Debug, Clone)]
+/// A [`SyncStore`] shared through Redis by every worker syncing one account. Each store is a
+/// worker of its own, clones too: two syncs never hold one lease together.
+#[derive(Debug)]
 pub struct LeaseStore {
     fleet: Fleet,
     worker: String,
@@ -84,6 +85,15 @@ impl LeaseStore {
 
     fn lease_key(&self, id: &str) -> String {
         self.fleet.record_key("consent:lease", id)
+    }
+}
+
+impl Clone for LeaseStore {
+    /// Another worker on the same fleet and lease: its claims are its own, since a worker
+    /// holding a lease may claim it again (a sync claims its files again after listing them
+    /// for fresh URLs).
+    fn clone(&self) -> Self {
+        Self::new(self.fleet.clone(), self.lease)
     }
 }
 
