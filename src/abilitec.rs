@@ -18,6 +18,14 @@ impl types::BatchResult {
     /// status. The item's query values (an email, a name) are removed from the error's text:
     /// AbiliTec messages quote them.
     pub fn api_error(&self, item: &crate::bulk::BatchItem) -> Option<crate::error::ApiError> {
+        self.api_error_redacted(&crate::redact::Redactor::new(item.query_values()))
+    }
+
+    /// The error of this result, `redactor`'s values removed from its text.
+    pub(crate) fn api_error_redacted(
+        &self,
+        redactor: &crate::redact::Redactor,
+    ) -> Option<crate::error::ApiError> {
         let detail = self.document.error.as_ref()?;
         let status = u16::try_from(self.code)
             .ok()
@@ -28,7 +36,7 @@ impl types::BatchResult {
             Some(&detail.code),
             Some(&detail.message),
             detail.request_id.as_deref(),
-            &crate::redact::Redactor::of_query(item.path_and_query()),
+            redactor,
         ))
     }
 }

@@ -16,7 +16,13 @@
 //!   [`ApiError`] a single call would give.
 //!
 //! A batch call that fails as a whole after the transport's retries (an outage, no token)
-//! ends the stream with that error; per-item failures never do.
+//! ends the stream: the items of its chunk already resolved come first, then the error, and
+//! nothing after it (the calls in flight are dropped). The indices not yielded are the items
+//! not resolved: send them again. Per-item failures never end it. Retries of items take from
+//! the client's retry budget like a call's retries (an item keeps its retryable error when the
+//! budget is spent), and items answered 429 pause the batch rate limit as a 429 answer would.
+//! An item's error has the query values of every item of its batch and the client's secrets
+//! removed from its text.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), liveramp::Error> {
@@ -124,6 +130,12 @@ impl BatchItem {
         })
     }
 
+    /// The decoded values of the item's query: what it sends, to keep out of errors.
+    pub(crate) fn query_values(&self) -> impl Iterator<Item = String> + '_ {
+        let query = self.path_and_query.split_once('?').map(|(_, q)| q);
+        crate::redact::query_values(query.unwrap_or_default())
+    }
+
     /// The operation this item calls, e.g. `match_people`.
     pub fn operation(&self) -> &'static str {
         self.operation
@@ -204,21 +216,33 @@ impl Client {
         let runs = chunks
             .map(move |chunk| self.resolve_chunk(chunk, attempts))
             .buffered(in_flight);
-        Box::pin(runs.flat_map(|outcome| {
-            futures::stream::iter(match outcome {
-                Ok(resolved) => resolved.into_iter().map(Ok).collect::<Vec<_>>(),
-                Err(error) => vec![Err(error)],
-            })
-        }))
+        let outcomes = runs.flat_map(|(resolved, failure)| {
+            futures::stream::iter(resolved.into_iter().map(Ok).chain(failure.map(Err)))
+        });
+        // The first error ends the stream, without polling for more (which would start the
+        // next chunks).
+        let outcomes = Box::pin(outcomes);
+        Box::pin(futures::stream::unfold(
+            Some(outcomes),
+            |outcomes| async move {
+                let mut outcomes = outcomes?;
+                let outcome = outcomes.next().await?;
+                let rest = outcome.is_ok().then_some(outcomes);
+                Some((outcome, rest))
+            },
+        ))
     }
 
-    /// One chunk: its match and lookup items each as a batch call, retryable items again.
+    /// One chunk: its match and lookup items each as a batch call, retryable items again. The
+    /// items resolved, in input order, and the failure of a batch call that stopped it.
     async fn resolve_chunk(
         &self,
         chunk: Vec<(usize, BatchItem)>,
         attempts: u32,
-    ) -> Result<Vec<Resolved>, Error> {
+    ) -> (Vec<Resolved>, Option<Error>) {
         let mut done: Vec<Option<Resolved>> = vec![None; chunk.len()];
+        // The last result of each item sent again, kept if the budget allows no retry.
+        let mut last = std::collections::HashMap::new();
         let mut pending: Vec<(usize, usize, BatchItem)> = chunk
             .into_iter()
             .enumerate()
@@ -228,8 +252,13 @@ impl Client {
             if pending.is_empty() {
                 break;
             }
-            if attempt > 1 {
-                self.inner.wait_before_retry(attempt - 1).await;
+            // Out of budget, the items keep the retryable results they have.
+            let retries_left = attempt < attempts;
+            if attempt > 1 && !self.inner.retry_items(attempt - 1).await {
+                for (slot, index, _) in pending.drain(..) {
+                    done[slot] = last.remove(&slot).map(|result| Resolved { index, result });
+                }
+                break;
             }
             let mut again = Vec::new();
             for kind in [Kind::Match, Kind::Lookup] {
@@ -240,21 +269,47 @@ impl Client {
                 if these.is_empty() {
                     continue;
                 }
-                let results = self.send_batch(kind, &these).await?;
+                let results = match self.send_batch(kind, &these).await {
+                    Ok(results) => results,
+                    Err(error) => return (done.into_iter().flatten().collect(), Some(error)),
+                };
+                // Only a batch with a failed item needs one.
+                let failed = results.iter().any(|r| r.document.error.is_some());
+                let redactor = match failed {
+                    true => self.redactor_of(&these),
+                    false => crate::redact::Redactor::default(),
+                };
+                let mut limited = false;
                 for ((slot, index, item), result) in these.into_iter().zip(results) {
-                    let result = item_result(result, &item);
-                    let retry = attempt < attempts
-                        && matches!(&result, Err(e) if crate::retry::is_retryable_status(e.status));
-                    if retry {
+                    let result = item_result(result, &redactor);
+                    let retryable =
+                        matches!(&result, Err(e) if crate::retry::is_retryable_status(e.status));
+                    limited |=
+                        matches!(&result, Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS);
+                    if retryable && retries_left {
+                        last.insert(slot, result);
                         again.push((slot, index, item));
                     } else {
                         done[slot] = Some(Resolved { index, result });
                     }
                 }
+                if limited {
+                    self.inner.slow_down(crate::limit::ABILITEC_BATCHES);
+                }
             }
             pending = again;
         }
-        Ok(done.into_iter().flatten().collect())
+        (done.into_iter().flatten().collect(), None)
+    }
+
+    /// The redactor of a batch of `items`: the query values of every one (a message may quote
+    /// another item's) and the client's secrets.
+    fn redactor_of(&self, items: &[(usize, usize, BatchItem)]) -> crate::redact::Redactor {
+        let values = items
+            .iter()
+            .flat_map(|(_, _, item)| item.query_values())
+            .collect();
+        crate::redact::Redactor::new(self.inner.with_own_secrets(values))
     }
 
     /// One batch call of `items`, all of one kind: one result per item, in order.
@@ -291,9 +346,9 @@ impl Client {
 #[allow(clippy::result_large_err)]
 fn item_result(
     result: types::BatchResult,
-    item: &BatchItem,
+    redactor: &crate::redact::Redactor,
 ) -> Result<types::BatchDocument, ApiError> {
-    match result.api_error(item) {
+    match result.api_error_redacted(redactor) {
         Some(error) => Err(error),
         None if (200..300).contains(&result.code) => Ok(result.document),
         None => Err(ApiError::abilitec_item(

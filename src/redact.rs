@@ -84,12 +84,6 @@ impl std::fmt::Debug for Redactor {
 }
 
 impl Redactor {
-    /// A redactor of the values of the query of `path_and_query` (an item of a batch call).
-    pub(crate) fn of_query(path_and_query: &str) -> Self {
-        let query = path_and_query.split_once('?').map_or("", |(_, q)| q);
-        Self::new(query_values(query))
-    }
-
     /// A redactor of the strings of `item` serialized as JSON (an item of a batch call's body).
     pub(crate) fn of_json<T: serde::Serialize>(item: &T) -> Self {
         /// Far more strings than one item of a batch holds.

@@ -104,6 +104,9 @@ pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 #[doc(hidden)]
 pub const PER_THREAD_CACHE_BYTES: usize = 1032;
 
+/// How long a 429 without `Retry-After` pauses the bucket of the limited call it answered.
+const DEFAULT_429_PAUSE: Duration = Duration::from_secs(1);
+
 /// Builds a [`Transport`].
 #[derive(Debug, Default)]
 pub struct TransportBuilder {
@@ -313,6 +316,44 @@ impl Transport {
         self.inner.clock.sleep(delay).await;
     }
 
+    /// Takes a retry from the budget and waits before round `retry` (1 for the first) of a
+    /// batch's retryable items, as [`wait_before_retry`](Self::wait_before_retry); `false`,
+    /// without waiting, when the budget has no retry left: the items keep their last result.
+    pub(crate) async fn retry_items(&self, retry: u32) -> bool {
+        if self.inner.budget.try_spend(false).is_none() {
+            return false;
+        }
+        self.wait_before_retry(retry).await;
+        true
+    }
+
+    /// Pauses the rate-limit bucket `name`, if this transport has it, for everyone sharing it:
+    /// a batch's items answered 429.
+    pub(crate) fn slow_down(&self, name: &str) {
+        if let Some(bucket) = self.inner.limiters.as_ref().and_then(|l| l.bucket(name)) {
+            bucket.slow_down(DEFAULT_429_PAUSE.min(self.inner.policy.max_retry_after));
+        }
+    }
+
+    /// `values` and this transport's secrets (its API key, its current token): what a
+    /// [`Redactor`] removes from text a flow shows from answers of its own reading (a batch's
+    /// items, a poll's messages).
+    pub(crate) fn with_own_secrets(&self, mut values: Vec<String>) -> Vec<String> {
+        let token = self.inner.tokens.as_ref().and_then(|t| t.ready_token());
+        self.push_secrets(token.as_ref(), &mut values);
+        values
+    }
+
+    /// Adds `token` and the API key to `values`.
+    fn push_secrets(&self, token: Option<&AccessToken>, values: &mut Vec<String>) {
+        if let Some(token) = token {
+            values.push(token.expose().to_owned());
+        }
+        if let Some((key, _)) = &self.inner.api_key {
+            values.push(key.expose().to_owned());
+        }
+    }
+
     /// The redactor of a call that sent `request` (or, once that was sent itself, a request
     /// whose query was `sent_query`): its secrets, query values and body strings.
     fn redactor(
@@ -322,12 +363,7 @@ impl Transport {
         token: Option<&AccessToken>,
     ) -> Redactor {
         let mut values: Vec<String> = Vec::new();
-        if let Some(token) = token {
-            values.push(token.expose().to_owned());
-        }
-        if let Some((key, _)) = &self.inner.api_key {
-            values.push(key.expose().to_owned());
-        }
+        self.push_secrets(token, &mut values);
         let query = match request {
             Some(request) => request.url().query(),
             None => sent_query,
@@ -584,7 +620,7 @@ impl Transport {
                             let wait =
                                 crate::retry::retry_after(&answer.headers, inner.clock.wall());
                             bucket.slow_down(
-                                wait.unwrap_or(Duration::from_secs(1))
+                                wait.unwrap_or(DEFAULT_429_PAUSE)
                                     .min(policy.max_retry_after),
                             );
                         }

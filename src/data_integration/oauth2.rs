@@ -172,9 +172,14 @@ impl PendingCredentials {
             self.client.client.clone(),
             self.client.inner.single_attempt(),
         );
-        // The request's own values, kept out of the messages the answers carry.
-        let redactor =
-            Redactor::new(std::iter::once(self.pull_id.as_str()).chain(self.auth_uri.as_deref()));
+        // The request's own values and the client's secrets, kept out of the messages the
+        // answers carry.
+        let values = self.client.inner.with_own_secrets(
+            std::iter::once(self.pull_id.clone())
+                .chain(self.auth_uri.clone())
+                .collect(),
+        );
+        let redactor = Redactor::new(&values);
         let (pull_id, auth_uri) = (self.pull_id, self.auth_uri);
         Poller::new(
             self.config,
@@ -190,7 +195,7 @@ impl PendingCredentials {
                         .map(progenitor_client::ResponseValue::into_inner)
                 })
             },
-            move |answer| classify_credentials(answer, &redactor),
+            move |answer| classify_credentials(answer, &redactor, &values),
         )
         .classify_errors(classify_api_error)
         .clock(clock)
@@ -208,20 +213,29 @@ fn expired_or(error: PollError<Error>, validity: Duration) -> FlowError<Error> {
 
 /// Done once an `access_token` arrives; a 4xx `status` without one (other than 404, 408 and
 /// 429) is a refusal; anything else is still pending. The statuses of unfinished requests are
-/// not documented: this reading is inferred. A refusal's and a pending answer's `message` have
-/// `redactor`'s values, bearer tokens and JWTs removed.
+/// not documented: this reading is inferred. Every answer's `message` has `redactor`'s values
+/// (`values`: the request's and the client's secrets), bearer tokens and JWTs removed; a final
+/// answer's, the access token it carries too.
 fn classify_credentials(
     answer: types::OAuth2Credentials,
     redactor: &Redactor,
+    values: &[String],
 ) -> PollState<Option<String>, ProviderCredentials> {
     let shown = |message: &str| crate::error::server_text(message, redactor);
     match answer.access_token {
-        Some(token) if !token.expose().is_empty() => PollState::Done(ProviderCredentials {
-            access_token: AccessToken::new(token.expose()),
-            message: answer.message,
-            user_id: answer.user_id,
-            client_id: answer.client_id,
-        }),
+        Some(token) if !token.expose().is_empty() => {
+            let with_token =
+                Redactor::new(values.iter().map(String::as_str).chain([token.expose()]));
+            PollState::Done(ProviderCredentials {
+                access_token: AccessToken::new(token.expose()),
+                message: answer
+                    .message
+                    .as_deref()
+                    .map(|message| crate::error::server_text(message, &with_token)),
+                user_id: answer.user_id,
+                client_id: answer.client_id,
+            })
+        }
         _ => match answer.status {
             Some(status) if (400..500).contains(&status) && ![404, 408, 429].contains(&status) => {
                 PollState::Failed(

@@ -245,6 +245,55 @@ async fn a_refusal_never_repeats_the_pull_id_or_a_token_the_server_echoes() {
 }
 
 #[tokio::test]
+async fn no_message_repeats_the_clients_token_or_the_credentials_it_carries() {
+    // Found by review: a final answer's message was kept as it came, and no message had the
+    // client's own token removed.
+    let server = MockServer::start_async().await;
+    mock_start(&server, 300).await;
+    let own = common::TOKEN;
+    script(
+        &server,
+        "POST",
+        "/oauth2/credentials",
+        vec![Answer::ok(
+            json!({"message": format!("token {own} refused"), "status": 401}),
+        )],
+    )
+    .await;
+    let pending = client(&server)
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap();
+    let error = pending.poll_config(every_30s()).wait().await.unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains(own), "{shown}");
+    assert!(shown.contains("token [redacted] refused"), "{shown}");
+
+    let server = MockServer::start_async().await;
+    mock_start(&server, 300).await;
+    script(
+        &server,
+        "POST",
+        "/oauth2/credentials",
+        vec![Answer::ok(json!({
+            "access_token": TOKEN,
+            "message": format!("stored {TOKEN} for {own}"),
+            "status": 200
+        }))],
+    )
+    .await;
+    let pending = client(&server)
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap();
+    let credentials = pending.poll_config(every_30s()).wait().await.unwrap();
+    assert_eq!(
+        credentials.message.as_deref(),
+        Some("stored [redacted] for [redacted]")
+    );
+}
+
+#[tokio::test]
 async fn another_client_resumes_the_wait_from_the_pull_id() {
     let server = MockServer::start_async().await;
     mock_start(&server, 300).await;
