@@ -84,17 +84,6 @@ impl std::fmt::Debug for Redactor {
 }
 
 impl Redactor {
-    /// A redactor of the strings of `item` serialized as JSON (an item of a batch call's body).
-    pub(crate) fn of_json<T: serde::Serialize>(item: &T) -> Self {
-        /// Far more strings than one item of a batch holds.
-        const MAX_VALUES: usize = 1_000;
-        let mut strings = Vec::new();
-        if let Ok(value) = serde_json::to_value(item) {
-            json_strings(&value, MAX_VALUES, &mut strings);
-        }
-        Self::new(strings)
-    }
-
     /// A redactor of the built-in markers and of `values`, in the forms the module docs list.
     pub fn new<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Self {
         let mut patterns: Vec<String> = MARKERS.iter().map(|m| (*m).to_owned()).collect();
@@ -593,7 +582,17 @@ pub(crate) fn query_values(query: &str) -> impl Iterator<Item = String> + '_ {
     url::form_urlencoded::parse(query.as_bytes()).map(|(_, v)| v.into_owned())
 }
 
-/// The string values of a JSON document (at most `limit` of them), for a [`Redactor`].
+/// Adds the strings of `item` serialized as JSON (an item of a batch call's body), at most a
+/// thousand, to `out`: for a [`Redactor`].
+pub(crate) fn push_json_strings<T: serde::Serialize>(item: &T, out: &mut Vec<String>) {
+    /// Far more strings than one item of a batch holds.
+    const MAX_VALUES: usize = 1_000;
+    if let Ok(value) = serde_json::to_value(item) {
+        json_strings(&value, out.len() + MAX_VALUES, out);
+    }
+}
+
+/// The string values of a JSON document (until `out` holds `limit`), for a [`Redactor`].
 pub(crate) fn json_strings(value: &serde_json::Value, limit: usize, out: &mut Vec<String>) {
     if out.len() >= limit {
         return;

@@ -3,9 +3,11 @@
 //! The API takes at most 500 segment configs per call and answers `207` with one result per
 //! item. [`Client::add_segment_configs`] and [`Client::remove_segment_configs`] chunk any number
 //! of items into such calls, merge the answers into one report in input order, and send again
-//! (up to 3 times in all, after the client's retry policy's jittered backoff) only the items
-//! whose own status is retryable (429, 5xx); the others are reported with their error as an
-//! [`ApiError`].
+//! (up to 3 times in all, after the client's retry policy's jittered backoff, while its retry
+//! budget allows) only the items whose own status is retryable (429, 5xx); the others are
+//! reported with their error as an [`ApiError`], which has the strings of every item of its
+//! call and the client's secrets removed from its text. A call that fails as a whole (after
+//! the transport's retries) fails the change: the items of earlier calls were applied.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), liveramp::Error> {
@@ -122,13 +124,19 @@ impl Client {
         Fut: std::future::Future<Output = Result<Vec<types::SegmentConfigResult>, Error>>,
     {
         let mut outcomes: Vec<Option<SegmentConfigOutcome>> = vec![None; items.len()];
+        // The last outcome of each item sent again, kept if the budget allows no retry.
+        let mut last = std::collections::HashMap::new();
         let mut pending: Vec<(usize, T)> = items.into_iter().enumerate().collect();
         for attempt in 1..=ITEM_ATTEMPTS {
             if pending.is_empty() {
                 break;
             }
-            if attempt > 1 {
-                self.inner.wait_before_retry(attempt - 1).await;
+            // Out of budget, the items keep the retryable outcomes they have.
+            if attempt > 1 && !self.inner.retry_items(attempt - 1).await {
+                for (index, _) in pending.drain(..) {
+                    outcomes[index] = last.remove(&index);
+                }
+                break;
             }
             let mut again = Vec::new();
             for chunk in pending.chunks(SEGMENT_CONFIGS_PER_CALL) {
@@ -141,13 +149,24 @@ impl Client {
                         results.len()
                     )));
                 }
+                // What an item's error quotes of the call's items, or of the client's secrets,
+                // is removed from it.
+                let redactor = std::cell::OnceCell::new();
+                let redactor = || {
+                    redactor.get_or_init(|| {
+                        let mut values = Vec::new();
+                        for (_, item) in chunk {
+                            crate::redact::push_json_strings(item, &mut values);
+                        }
+                        crate::redact::Redactor::new(self.inner.with_own_secrets(values))
+                    })
+                };
                 for ((index, item), result) in chunk.iter().zip(results) {
-                    // What an item's error quotes of the item is removed from it.
-                    let outcome =
-                        outcome(*index, result, || crate::redact::Redactor::of_json(item));
+                    let outcome = outcome(*index, result, redactor);
                     let retry = attempt < ITEM_ATTEMPTS
                         && matches!(&outcome.result, Err(e) if crate::retry::is_retryable_status(e.status));
                     if retry {
+                        last.insert(*index, outcome);
                         again.push((*index, item.clone()));
                     } else {
                         outcomes[*index] = Some(outcome);
@@ -163,10 +182,10 @@ impl Client {
 }
 
 /// One item's outcome: its status, 2xx or the error it carries.
-fn outcome(
+fn outcome<'r>(
     index: usize,
     result: types::SegmentConfigResult,
-    redactor: impl FnOnce() -> crate::redact::Redactor,
+    redactor: impl FnOnce() -> &'r crate::redact::Redactor,
 ) -> SegmentConfigOutcome {
     let status = result.status.as_ref();
     let code = status
@@ -182,7 +201,7 @@ fn outcome(
             status.map(|s| s.error_code.as_str()),
             status.map(|s| s.message.as_str()),
             None,
-            &redactor(),
+            redactor(),
         ))
     };
     SegmentConfigOutcome {

@@ -1120,6 +1120,60 @@ async fn a_refused_segment_config_does_not_quote_what_it_sent() {
     assert!(!shown.contains("dest-jane-doe-42"), "{shown}");
 }
 
+#[tokio::test]
+async fn segment_retries_take_from_the_budget_and_errors_quote_no_item_of_the_call() {
+    use liveramp::activation::types::{SegmentConfigInput, SegmentType};
+    use liveramp::retry::{RecordingClock, RetryBudget, RetryPolicy};
+    // Found by review: items were retried whatever the budget held, and an item's error had
+    // only its own values removed, not its neighbours' nor the client's token.
+    let server = MockServer::start_async().await;
+    let echo = format!("dest-jane-doe-42 is busy for {}", common::TOKEN);
+    let calls = script::script(
+        &server,
+        "POST",
+        "/v2/distribution-managers/dm-1/segment-configs",
+        vec![multi(serde_json::json!([
+            {"id": "sc-0", "status": {"httpStatus": 201, "errorCode": "", "message": ""}},
+            {"id": "sc-1", "status": {"httpStatus": 503, "errorCode": "BUSY", "message": echo}}
+        ]))],
+    )
+    .await;
+    let transport = liveramp::transport::Transport::builder()
+        .token_source(std::sync::Arc::new(liveramp::auth::StaticToken::new(
+            common::TOKEN,
+        )))
+        .retry_policy(RetryPolicy::default())
+        .retry_budget(std::sync::Arc::new(RetryBudget::new(4, 5, 10)))
+        .clock(std::sync::Arc::new(RecordingClock::default()))
+        .build();
+    let client = Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        transport,
+    );
+    let segments = ["dest-jane-doe-42", "dest-john-roe-43"].map(|destination| {
+        SegmentConfigInput::try_from(
+            SegmentConfigInput::builder()
+                .segment_id("21000000".to_owned())
+                .segment_type(SegmentType::Onboarding)
+                .distribution_manager_id("dm-1".to_owned())
+                .destination_segment_id(Some(destination.to_owned())),
+        )
+        .expect("every field is set")
+    });
+    let report = client.add_segment_configs("dm-1", segments).await.unwrap();
+    assert_eq!(calls.requests(), 1, "no retry left in the budget");
+    let error = report.items[1].result.as_ref().unwrap_err();
+    assert_eq!(error.status.as_u16(), 503);
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("dest-jane-doe-42"), "{shown}");
+    assert!(!shown.contains(common::TOKEN), "{shown}");
+    assert!(
+        shown.contains("[redacted] is busy for [redacted]"),
+        "{shown}"
+    );
+}
+
 /// An integration connection's property.
 fn property(key: &str, value: &str) -> types::IntegrationConnectionProperty {
     types::IntegrationConnectionProperty::try_from(
