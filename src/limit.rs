@@ -121,8 +121,17 @@ impl Limiter {
         limiter
     }
 
-    /// Waits until one more call is allowed.
+    /// Waits until one more call is allowed: out of this process's pause first (the fleet's
+    /// may not have it yet: it is sent in the background, and may fail), then for the fleet's
+    /// bucket, or this process's when Redis does not answer.
     pub async fn acquire(&self) {
+        loop {
+            let pause = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+            match pause {
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
+                _ => break,
+            }
+        }
         #[cfg(feature = "redis")]
         if let Some(remote) = &self.remote {
             match remote.acquire().await {
@@ -132,13 +141,6 @@ impl Limiter {
                     error = %error,
                     "Redis is unavailable: rate limiting in this process only"
                 ),
-            }
-        }
-        loop {
-            let pause = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
-            match pause {
-                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
-                _ => break,
             }
         }
         self.gcra.until_ready().await;

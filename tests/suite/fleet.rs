@@ -371,6 +371,47 @@ async fn a_429_seen_by_one_process_pauses_the_bucket_for_the_fleet() {
     );
 }
 
+#[tokio::test]
+async fn the_process_that_saw_a_429_waits_even_before_the_fleet_knows() {
+    // Found by review: with Redis answering, a call asked the fleet's bucket only, before the
+    // pause this process had just seen reached Redis (it is sent in the background): the
+    // next call went at once. One thread, so the pause's command goes after the call's.
+    let redis = RedisServer::start();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let server = KeepAliveServer::start(Arc::new(move |_, head: &str| {
+        if head.starts_with("POST /token") {
+            let body = r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#;
+            return (200, vec![], body.to_owned());
+        }
+        if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+            let retry = vec![("retry-after".to_owned(), "1".to_owned())];
+            let body = r#"{"error":{"code":"000-0429","message":"slow down"}}"#;
+            return (429, retry, body.to_owned());
+        }
+        (200, vec![], r#"{"person":{}}"#.to_owned())
+    }))
+    .await;
+    let limits = RateLimits::none()
+        .with_abilitec(std::num::NonZeroU32::new(1_000_000), None)
+        .with_token_requests(None);
+    let abilitec = config(&redis.url(), &server.base_url, "own-pause", limits)
+        .await
+        .with_retry_policy(liveramp::retry::RetryPolicy::no_retry())
+        .abilitec()
+        .unwrap();
+    let call = |email: &'static str| abilitec.match_people().email(email).send();
+    let refused = call("a@example.com").await.unwrap_err();
+    assert_eq!(refused.status().map(|s| s.as_u16()), Some(429));
+    let started = Instant::now();
+    call("b@example.com").await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "the Retry-After was waited out: {:?}",
+        started.elapsed()
+    );
+}
+
 /// A connection of the test's own to `redis`.
 async fn connect(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
     redis::Client::open(redis.url())
