@@ -159,12 +159,19 @@ impl TokenEndpoint {
                 .with_status(status));
             }
         };
+        // The `Authorization: Basic` credentials too, as sent: an echoed header is decoded as
+        // easily as it was encoded.
+        let basic_header = basic.map(|(id, secret)| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+        });
         let secrets = Redactor::new(
             fields
                 .iter()
                 .filter(|(name, _)| !PUBLIC_FIELDS.contains(name))
                 .map(|(_, value)| *value)
-                .chain(basic.into_iter().flat_map(|(id, secret)| [id, secret])),
+                .chain(basic.into_iter().flat_map(|(id, secret)| [id, secret]))
+                .chain(basic_header.as_deref()),
         );
         interpret(&self.shown, status, &body, &secrets).map_err(|e| e.with_retry_after(retry_after))
     }

@@ -93,11 +93,7 @@ async fn the_client_credentials_grant_can_send_the_client_as_http_basic() {
             when.method(POST)
                 .path("/token")
                 .header("content-type", "application/x-www-form-urlencoded")
-                // base64("companyname=client:<secret>")
-                .header(
-                    "authorization",
-                    "Basic Y29tcGFueW5hbWU9Y2xpZW50OmI2ZTI4MDdlLTYyYjktNGE2My1iODMxLWUwZDIyZGM0OWY5NQ==",
-                )
+                .header("authorization", format!("Basic {BASIC}"))
                 .body("grant_type=client_credentials");
             then.status(200).json_body(serde_json::json!({
                 "access_token": "basic-1", "token_type": "Bearer", "expires_in": 3600
@@ -118,7 +114,9 @@ async fn a_refusal_of_basic_client_auth_does_not_echo_the_client() {
             when.method(POST).path("/token");
             then.status(400).json_body(serde_json::json!({
                 "error": "invalid_client",
-                "error_description": format!("unknown client companyname=client / {CLIENT_SECRET}")
+                "error_description": format!(
+                    "unknown client companyname=client / {CLIENT_SECRET}, header Basic {BASIC}"
+                )
             }));
         })
         .await;
@@ -131,7 +129,12 @@ async fn a_refusal_of_basic_client_auth_does_not_echo_the_client() {
     let text = format!("{error} {error:?}");
     assert!(!text.contains(CLIENT_SECRET), "{text}");
     assert!(!text.contains("companyname=client"), "{text}");
+    // Found by review: the header as sent, which decodes to both, was shown.
+    assert!(!text.contains(BASIC), "{text}");
 }
+
+/// `base64("companyname=client:<secret>")`, the `Authorization: Basic` credentials sent.
+const BASIC: &str = "Y29tcGFueW5hbWU9Y2xpZW50OmI2ZTI4MDdlLTYyYjktNGE2My1iODMxLWUwZDIyZGM0OWY5NQ==";
 
 #[tokio::test]
 async fn oauth_refusals_are_permanent_and_carry_code_and_description() {
