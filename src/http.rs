@@ -4,17 +4,57 @@
 //! provider, the cheapest to build), `rustls-aws-lc` (rustls with aws-lc-rs) or `native-tls`
 //! (the platform's library, OpenSSL on Linux).
 
-/// A `reqwest::ClientBuilder` with the crate's TLS set up, no `Referer`, and redirects followed
+/// A `reqwest::ClientBuilder` with the crate's TLS set up, no `Referer`, redirects followed
 /// only within the request's origin (at most [`MAX_REDIRECTS`]): credentials and bodies never go
-/// anywhere else. Add timeouts and build it.
+/// anywhere else; and the proxies the environment names, as reqwest reads them (`HTTP_PROXY`,
+/// `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, upper case first, none under CGI), except for
+/// loopback hosts, always reached directly: a proxy's loopback is another machine's, and the
+/// plain http allowed to loopback would carry credentials to the proxy in clear text. Add
+/// timeouts and build it.
 ///
 /// With `rustls-ring`, this installs ring as the process's default rustls crypto provider when
 /// no provider has been installed yet (an application's own choice is kept).
 pub fn client_builder() -> reqwest::ClientBuilder {
     install_tls_provider();
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .referer(false)
         .redirect(same_origin_redirects())
+        .no_proxy();
+    environment_proxies(|name| std::env::var(name).ok())
+        .into_iter()
+        .fold(builder, reqwest::ClientBuilder::proxy)
+}
+
+/// Hosts never sent through a proxy: the loopback ones, as [`crate::config`] tells them.
+const LOOPBACK_HOSTS: &str = "localhost,127.0.0.0/8,::1";
+
+/// The proxies the variables `env` gives name, as reqwest would read them from the
+/// environment, none of them for loopback hosts.
+fn environment_proxies(env: impl Fn(&str) -> Option<String>) -> Vec<reqwest::Proxy> {
+    let first = |names: [&str; 2]| {
+        names
+            .into_iter()
+            .find_map(&env)
+            .filter(|value| !value.trim().is_empty())
+    };
+    // A CGI program's `HTTP_PROXY` may come from a request's `Proxy:` header (httpoxy).
+    if env("REQUEST_METHOD").is_some() {
+        return Vec::new();
+    }
+    let no_proxy = first(["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    let direct = reqwest::NoProxy::from_string(&format!("{no_proxy},{LOOPBACK_HOSTS}"));
+    let all = first(["ALL_PROXY", "all_proxy"]);
+    let http = first(["HTTP_PROXY", "http_proxy"]).or_else(|| all.clone());
+    let https = first(["HTTPS_PROXY", "https_proxy"]).or(all);
+    // A value that is no URL names no proxy, as reqwest reads it.
+    [
+        http.and_then(|url| reqwest::Proxy::http(url).ok()),
+        https.and_then(|url| reqwest::Proxy::https(url).ok()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|proxy| proxy.no_proxy(direct.clone()))
+    .collect()
 }
 
 /// How many redirects within one origin a request follows.
@@ -195,8 +235,69 @@ pub(crate) async fn body_error(
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
     #[test]
     fn a_client_builds_with_the_enabled_tls() {
         assert!(super::client().is_ok());
+    }
+
+    /// A server on loopback answering every request `204`; the request heads it got.
+    async fn recorder() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (heads, seen) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut head = vec![0; 4096];
+                let n = stream.read(&mut head).await.unwrap_or(0);
+                let _ = heads.send(String::from_utf8_lossy(&head[..n]).into_owned());
+                let _ = stream
+                    .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                    .await;
+            }
+        });
+        (url, seen)
+    }
+
+    #[tokio::test]
+    async fn loopback_hosts_are_never_reached_through_the_environments_proxy() {
+        // Found by review: `http_proxy` sent plain-http loopback calls, credentials included,
+        // to the proxy.
+        let (proxy, mut at_proxy) = recorder().await;
+        let (target, mut at_target) = recorder().await;
+        let env = |name: &str| match name {
+            "http_proxy" => Some(proxy.clone()),
+            "NO_PROXY" => Some("internal.example".to_owned()),
+            _ => None,
+        };
+        let client = super::environment_proxies(env)
+            .into_iter()
+            .fold(
+                reqwest::Client::builder().no_proxy(),
+                reqwest::ClientBuilder::proxy,
+            )
+            .build()
+            .unwrap();
+        for url in [
+            format!("{target}/direct"),
+            target.replace("127.0.0.1", "localhost"),
+        ] {
+            let status = client.get(&url).send().await.unwrap().status();
+            assert_eq!(status.as_u16(), 204, "{url}");
+            assert!(at_target.recv().await.unwrap().starts_with("GET /"));
+        }
+        // Any other host goes through the proxy, as the environment says.
+        client.get("http://api.example/x").send().await.unwrap();
+        let head = at_proxy.recv().await.unwrap();
+        assert!(head.starts_with("GET http://api.example/x "), "{head}");
+        assert!(at_proxy.try_recv().is_err(), "one request at the proxy");
+        assert_eq!(
+            super::environment_proxies(|name| {
+                (name == "REQUEST_METHOD" || name == "HTTP_PROXY").then(|| proxy.clone())
+            })
+            .len(),
+            0
+        );
     }
 }
