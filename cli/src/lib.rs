@@ -144,7 +144,7 @@ where
         }
     };
     let out = Output::new(cli.json);
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, cli.json);
     match run(cli, out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -197,22 +197,34 @@ fn run(cli: Cli, out: Output) -> Result<(), CliError> {
             }
             Command::Completions { shell } => {
                 use clap::CommandFactory;
-                let mut command = Cli::command();
-                clap_complete::generate(*shell, &mut command, "liveramp", &mut std::io::stdout());
-                Ok(())
+                use clap_complete::Generator;
+                let mut command = Cli::command().bin_name("liveramp");
+                command.build();
+                // Fallibly: `generate` panics when stdout cannot be written (a full disk).
+                shell
+                    .try_generate(&command, &mut std::io::stdout().lock())
+                    .map_err(|e| {
+                        CliError::new(
+                            Failure::Generic,
+                            format!("cannot write the completions: {e}"),
+                        )
+                    })
             }
         }
     })
 }
 
-/// Logs on stderr as `RUST_LOG` says, or at the level `-v` (debug) or `-vv` (trace) asks for;
-/// nothing is installed without either. The library never logs a secret or personal data.
-fn init_logging(verbose: u8) {
+/// Logs on stderr as `RUST_LOG` says, or at the level `-v` (debug) or `-vv` (trace) asks for,
+/// or else the warnings (a credentials file others may read, a list cut short), except under
+/// `--json`, whose stderr holds only its error report. The library never logs a secret or
+/// personal data.
+fn init_logging(verbose: u8, json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = match (std::env::var("RUST_LOG"), verbose) {
-        (Ok(spec), _) if !spec.trim().is_empty() => EnvFilter::new(spec),
-        (_, 0) => return,
-        (_, 1) => EnvFilter::new("liveramp=debug,liveramp_cli=debug"),
+    let filter = match (std::env::var("RUST_LOG"), verbose, json) {
+        (Ok(spec), _, _) if !spec.trim().is_empty() => EnvFilter::new(spec),
+        (_, 0, true) => return,
+        (_, 0, false) => EnvFilter::new("liveramp=warn,liveramp_cli=warn"),
+        (_, 1, _) => EnvFilter::new("liveramp=debug,liveramp_cli=debug"),
         _ => EnvFilter::new("trace"),
     };
     let _ = tracing_subscriber::fmt()

@@ -128,7 +128,7 @@ async fn auth_check_with_a_wrong_secret_exits_three_without_showing_it() {
     let path = h.dir.path().join("wrong.json");
     let mut credentials: Value = serde_json::from_str(&h.sandbox.service_account_json()).unwrap();
     credentials["secret_key"] = "not-the-secret-key-1234".into();
-    std::fs::write(&path, credentials.to_string()).unwrap();
+    crate::support::write_credentials(&path, &credentials);
     let output = h
         .command(&["auth", "check"])
         .env("LIVERAMP_CREDENTIALS", &path)

@@ -171,22 +171,33 @@ fn completions_are_printed_for_each_shell() {
     }
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn completions_to_a_full_disk_exit_one_without_a_panic() {
+    // Found by review: clap_complete's `generate` panicked (exit 101) on a failed write.
+    let output = Command::new(env!("CARGO_BIN_EXE_liveramp"))
+        .args(["completions", "bash"])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(one_error_line(&output).starts_with("error: cannot write the completions"));
+}
+
 #[test]
 fn auth_check_reports_a_refused_token_uri_as_failed_not_as_missing() {
     let dir = tempfile::tempdir().unwrap();
     let credentials = dir.path().join("credentials.json");
-    std::fs::write(
+    support::write_credentials(
         &credentials,
-        serde_json::json!({
+        &serde_json::json!({
             "type": "serviceAccount/v2",
             "account_id": "svc@serviceaccounts.liveramp.com",
             "secret_key": "secret-key-value",
             "client_id": "liveramp-api",
             "token_uri": "https://collector.example.net/token",
-        })
-        .to_string(),
-    )
-    .unwrap();
+        }),
+    );
     let output = Command::new(env!("CARGO_BIN_EXE_liveramp"))
         .args(["--json", "auth", "check"])
         .env("LIVERAMP_CREDENTIALS", &credentials)
@@ -208,4 +219,47 @@ fn auth_check_reports_a_refused_token_uri_as_failed_not_as_missing() {
         "{stdout}"
     );
     assert!(!stdout.contains("secret-key-value"));
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credentials_file_others_may_read_is_warned_about_without_asking() {
+    use std::os::unix::fs::PermissionsExt;
+    // Found by review: warnings were logged only under `-v`, so nobody saw this one.
+    let fake = FakeConsent::start(1, 10, 10).await;
+    let env = fake.env();
+    let stderr = |args: &[&str]| {
+        let output = liveramp(args, &env);
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8(output.stderr).unwrap()
+    };
+    assert_eq!(
+        stderr(&["consent", "list"]),
+        "",
+        "a private file: no warning"
+    );
+    let (_, credentials) = env
+        .iter()
+        .find(|(name, _)| *name == "LIVERAMP_CREDENTIALS")
+        .unwrap();
+    std::fs::set_permissions(credentials, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(stderr(&["consent", "list"]).contains("chmod 600"));
+    // Under `--json`, stderr holds only an error report.
+    assert_eq!(stderr(&["--json", "consent", "list"]), "");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_sandboxs_credentials_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials.json");
+    std::fs::write(&path, "old").unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let sandbox = liveramp_sandbox::Sandbox::start().await.unwrap();
+        liveramp_cli::sandbox::environment(&sandbox, &path).unwrap();
+    });
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 }

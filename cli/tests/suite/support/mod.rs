@@ -110,7 +110,7 @@ impl FakeConsent {
             "client_id": "liveramp-api",
             "token_uri": format!("{}{TOKEN_PATH}", self.url()),
         });
-        std::fs::write(&credentials, file.to_string()).unwrap();
+        write_credentials(&credentials, &file);
         vec![
             ("LIVERAMP_CREDENTIALS", credentials.display().to_string()),
             ("LIVERAMP_CONSENT_URL", self.url()),
@@ -334,4 +334,12 @@ async fn respond(stream: &mut TcpStream, status: &str, content_type: &str, body:
         .await;
     let _ = stream.write_all(body).await;
     let _ = stream.shutdown().await;
+}
+
+/// Writes a credentials file readable by its owner only, as the library expects (it warns
+/// about one others may read).
+pub fn write_credentials(path: &std::path::Path, credentials: &serde_json::Value) {
+    std::fs::write(path, credentials.to_string()).unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
 }
