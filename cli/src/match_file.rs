@@ -94,7 +94,7 @@ pub async fn run(
     let writer: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
-                .map_err(|e| CliError::usage(format!("cannot create {}: {e}", path.display())))?,
+                .map_err(|e| local_file(format!("cannot create {}: {e}", path.display())))?,
         )),
         None => Box::new(std::io::stdout().lock()),
     };
@@ -170,7 +170,7 @@ pub async fn run(
     let resolved_rows =
         summary.matched + summary.not_found + summary.errors.values().sum::<usize>();
     if resolved_rows != rows {
-        return Err(CliError::usage(format!(
+        return Err(local_file(format!(
             "{} changed while it was read: {rows} rows, then {resolved_rows}",
             args.input.display()
         )));
@@ -178,12 +178,32 @@ pub async fn run(
     Ok(summary)
 }
 
+/// A failure of a local file (exit code 1, as the exit codes' table says).
+fn local_file(message: String) -> CliError {
+    CliError::new(Failure::Generic, message)
+}
+
+/// Whether `a` and `b` are the metadata of one file: on Unix, one device and inode, so a hard
+/// link to it counts too; elsewhere, never (only the paths are compared).
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
+}
+
 /// Refuses input that cannot be read twice (not a regular file: a pipe, standard input) and an
 /// output that is the input itself (creating it would empty the input before the second pass).
 fn check_paths(args: &MatchFileArgs) -> Result<(), CliError> {
     let input = &args.input;
     let metadata = std::fs::metadata(input)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", input.display())))?;
+        .map_err(|e| local_file(format!("cannot read {}: {e}", input.display())))?;
     if !metadata.is_file() {
         return Err(CliError::usage(format!(
             "{} is not a regular file: match-file reads its input twice (save it to a file first)",
@@ -191,10 +211,11 @@ fn check_paths(args: &MatchFileArgs) -> Result<(), CliError> {
         )));
     }
     if let Some(output) = &args.output {
-        let same = match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        };
+        let same = std::fs::metadata(output).is_ok_and(|other| same_file(&metadata, &other))
+            || matches!(
+                (std::fs::canonicalize(input), std::fs::canonicalize(output)),
+                (Ok(a), Ok(b)) if a == b
+            );
         if same {
             return Err(CliError::usage(format!(
                 "--output {} is the input file: choose another path",
@@ -253,8 +274,8 @@ fn items<'c>(
     path: &std::path::Path,
 ) -> Result<impl Iterator<Item = Result<BatchItem, CliError>> + Send + 'c, CliError> {
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path)
-        .map_err(|e| CliError::usage(format!("cannot read {shown}: {e}")))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| local_file(format!("cannot read {shown}: {e}")))?;
     let since_row = Arc::new(AtomicUsize::new(0));
     let mut reader = csv::Reader::from_reader(RowBounded {
         file,

@@ -632,6 +632,32 @@ async fn abilitec_match_file_refuses_to_write_over_its_input() {
         text,
         "the input is intact"
     );
+    // Found by review: a hard link to the input passed as another file.
+    let link = h.dir.path().join("link.csv");
+    std::fs::hard_link(&input, &link).unwrap();
+    let output = h
+        .run(&[
+            "abilitec",
+            "match-file",
+            &path,
+            "--output",
+            &link.display().to_string(),
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), text);
+    // An output that cannot be created is a local file's failure (1), not a usage error.
+    let nowhere = h.dir.path().join("missing-dir").join("out.csv");
+    let output = h
+        .run(&[
+            "abilitec",
+            "match-file",
+            &path,
+            "--output",
+            &nowhere.display().to_string(),
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
     let output = h
         .run(&[
             "abilitec",
