@@ -699,9 +699,20 @@ impl fmt::Display for EdgeError {
     }
 }
 
-/// Text a server sent, as an error shows it: `redactor`'s values and markers removed, clipped.
+/// Text a server sent, as an error shows it: `redactor`'s values and markers removed, on one
+/// line (a line break or tab as a space: a message cannot forge a log line), without control
+/// characters (as U+FFFD: a message cannot drive a terminal), clipped.
 pub(crate) fn server_text(text: &str, redactor: &Redactor) -> String {
-    clip(&redactor.redact(text))
+    let shown: String = redactor
+        .redact(text)
+        .chars()
+        .map(|c| match c {
+            c if !c.is_control() => c,
+            c if c.is_whitespace() => ' ',
+            _ => char::REPLACEMENT_CHARACTER,
+        })
+        .collect();
+    clip(&shown)
 }
 
 /// At most [`EXCERPT_CHARS`] characters of `text`, marked when cut.
@@ -853,6 +864,18 @@ mod tests {
             source = cause.source();
         }
         text
+    }
+
+    #[test]
+    fn a_servers_message_cannot_forge_a_log_line_nor_drive_a_terminal() {
+        // Found by review: control characters of a message reached errors as they came.
+        let body =
+            r#"{"httpStatus":400,"errorCode":"X","message":"bad\n2026-11-30 INFO ok\u001b[2J\r"}"#;
+        let error = answer(400, body);
+        let text = shown(&error);
+        assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
+        let message = error.api_error().and_then(|e| e.message.clone()).unwrap();
+        assert_eq!(message, "bad 2026-11-30 INFO ok\u{FFFD}[2J ");
     }
 
     #[test]
