@@ -643,18 +643,35 @@ pub async fn sync(
         .await
 }
 
-/// Every consent file, following the pagination cursor; a file listed twice counts once.
+/// The most files a listing holds: a server listing more (a hostile one answering pages of
+/// new files for ever) would otherwise fill the memory before the pages run out.
+pub const MAX_LISTED_FILES: usize = 1_000_000;
+
+/// Every consent file, following the pagination cursor; a file listed twice counts once. More
+/// than [`MAX_LISTED_FILES`] is [`SyncError::List`].
 pub async fn list_all(client: &Client) -> Result<Vec<ConsentFile>, SyncError> {
-    use futures::TryStreamExt;
+    list_at_most(client, MAX_LISTED_FILES).await
+}
+
+/// [`list_all`], with more than `max` files an error.
+async fn list_at_most(client: &Client, max: usize) -> Result<Vec<ConsentFile>, SyncError> {
     let mut seen = HashSet::new();
-    client
-        .list_consent_files()
-        .limit(PAGE_SIZE)
-        .stream()
-        .try_filter(|file| std::future::ready(seen.insert(file.id)))
-        .try_collect()
-        .await
-        .map_err(|e| SyncError::List(Box::new(e)))
+    let mut files = Vec::new();
+    let mut stream = client.list_consent_files().limit(PAGE_SIZE).stream();
+    let failed = |e| SyncError::List(Box::new(e));
+    while let Some(file) = stream.next().await {
+        let file = file.map_err(failed)?;
+        if !seen.insert(file.id) {
+            continue;
+        }
+        if files.len() == max {
+            return Err(failed(crate::Error::Other(format!(
+                "the API listed more than {max} consent files"
+            ))));
+        }
+        files.push(file);
+    }
+    Ok(files)
 }
 
 /// Whether an expired URL may be refreshed: after `in_a_row` refreshes since a file was last
@@ -837,6 +854,52 @@ fn local_name(id: &str, url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_listing_without_end_is_refused_past_its_bound() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // Found by review: a server answering page after page of new files filled the memory.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let mut page = 0u32;
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut head = vec![0; 8192];
+                let _ = stream.read(&mut head).await;
+                page += 1;
+                let file = |n: u32| {
+                    serde_json::json!({
+                        "id": format!("00000000-0000-4000-8000-{:012}", page * 10 + n),
+                        "identifierType": "MUID", "requestType": "OPT_OUT",
+                        "dataController": {"liverampControlled": true},
+                        "fileURL": "http://127.0.0.1/f", "createdAt": "2026-11-01T00:00:00Z",
+                    })
+                };
+                let body = serde_json::json!({
+                    "v2/ConsentFiles": [file(1), file(2)],
+                    "_pagination": {"after": format!("cursor-{page}")},
+                })
+                .to_string();
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        let client = Client::new_with_client(
+            &base,
+            crate::http::client().unwrap(),
+            crate::transport::Transport::default(),
+        );
+        match list_at_most(&client, 5).await {
+            Err(SyncError::List(error)) => {
+                assert!(error.to_string().contains("more than 5"), "{error}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(list_at_most(&client, 100).await.err().map(|_| ()), Some(()));
+    }
 
     #[test]
     fn local_names_keep_a_short_extension_only() {
