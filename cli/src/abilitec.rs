@@ -93,8 +93,12 @@ pub async fn run(
         }
         AbilitecCommand::MatchFile(args) => {
             let summary = crate::match_file::run(&client, args, out).await?;
-            // The results went to the output; the summary is for the person running it.
-            out.note(&crate::match_file::human_summary(&summary));
+            // The results went to the output; the summary is for the person running it, or,
+            // under `--json` with the results in a file, the JSON on stdout.
+            match (out.is_json(), &args.output) {
+                (true, Some(_)) => out.emit(&summary, |_| String::new()),
+                _ => out.note(&crate::match_file::human_summary(&summary)),
+            }
         }
     }
     Ok(())

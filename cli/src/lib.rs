@@ -131,16 +131,28 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(error) => {
-            // Help and version go to stdout with 0; usage errors to stderr with 2.
+        // Help and version go to stdout with 0.
+        Err(error) if !error.use_stderr() => {
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() {
-                Failure::Usage.code()
-            } else {
-                0
-            });
+            return ExitCode::SUCCESS;
+        }
+        // Usage errors to stderr with 2: as the JSON report when `--json` was asked for,
+        // though the rest did not parse.
+        Err(error) if args.iter().any(|arg| arg == "--json") => {
+            // clap's message is its first paragraph (the usage and a hint follow).
+            let rendered = error.to_string();
+            let paragraph = rendered.split("\n\n").next().unwrap_or_default();
+            let message = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
+            let message = message.trim_start_matches("error: ");
+            Output::new(true).error(&CliError::usage(message));
+            return ExitCode::from(Failure::Usage.code());
+        }
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(Failure::Usage.code());
         }
     };
     let out = Output::new(cli.json);

@@ -31,9 +31,9 @@ pub struct MatchFileArgs {
     /// Where to write the results (standard output when absent).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// The results' format.
-    #[arg(long, value_enum, default_value = "csv")]
-    pub format: FileFormat,
+    /// The results' format (CSV by default; JSON Lines under `--json`).
+    #[arg(long, value_enum)]
+    pub format: Option<FileFormat>,
 }
 
 /// The formats `match-file` writes.
@@ -98,7 +98,11 @@ pub async fn run(
         )),
         None => Box::new(std::io::stdout().lock()),
     };
-    let mut sink = match args.format {
+    let format = args.format.unwrap_or(match out.is_json() {
+        true => FileFormat::Jsonl,
+        false => FileFormat::Csv,
+    });
+    let mut sink = match format {
         FileFormat::Csv => {
             let mut csv_out = csv::Writer::from_writer(writer);
             csv_out

@@ -495,6 +495,33 @@ async fn abilitec_match_file_writes_every_row_in_order_with_a_summary() {
     assert_eq!(&rows[0][1], "matched");
     assert!(!rows[0][2].is_empty(), "a consumer link");
     assert_eq!(&rows[4][3], "600-0117");
+
+    // Found by review: `--json` wrote CSV to stdout and dropped the summary. Under it the
+    // results default to JSON Lines, and with `--output` the summary is stdout's JSON.
+    let output = h.run(&["--json", "abilitec", "match-file", &input]).await;
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 30);
+    assert!(
+        stdout
+            .lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "{stdout}"
+    );
+    let results = results.display().to_string();
+    let output = h
+        .run(&[
+            "--json",
+            "abilitec",
+            "match-file",
+            &input,
+            "--output",
+            &results,
+        ])
+        .await;
+    assert!(output.status.success());
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["matched"], 29, "{summary}");
 }
 
 /// The file is checked whole before anything is sent: a bad last row fails the run with a usage

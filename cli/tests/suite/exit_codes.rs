@@ -48,6 +48,15 @@ fn usage_errors_exit_two() {
         let output = liveramp(args, &[]);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
     }
+    // Found by review: under `--json`, clap's text report came instead of the JSON one.
+    let output = liveramp(&["--json", "consent", "sync"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let line = one_error_line(&output);
+    assert!(
+        line.contains("required arguments") && line.contains("--dir"),
+        "{line}"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with('{'));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
