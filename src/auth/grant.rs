@@ -107,8 +107,9 @@ pub(crate) fn trusted_token_uri(token_uri: &str) -> Result<String, AuthError> {
         Ok(token_uri.to_owned())
     } else {
         Err(AuthError::config(format!(
-            "the credentials file's token_uri `{}` is not a LiveRamp host: set \
-             LIVERAMP_TOKEN_URL to that URL to use it anyway",
+            "the credentials file's token_uri `{}` is not a LiveRamp host, so the secret key \
+             is not sent there: the file may have been tampered with; download it again from \
+             LiveRamp (a token endpoint of your own goes in LIVERAMP_TOKEN_URL)",
             url.origin().ascii_serialization()
         ))
         .with_field("token_uri"))

@@ -275,6 +275,8 @@ async fn a_token_uri_that_is_not_liveramp_is_refused_unless_the_config_names_it(
     assert_eq!(error.kind(), AuthErrorKind::Config);
     assert_eq!(error.field(), Some("token_uri"));
     assert!(error.to_string().contains("not a LiveRamp host"), "{error}");
+    // Found by review: the message told the user to trust the tampered URL.
+    assert!(error.to_string().contains("tampered"), "{error}");
     // Named explicitly by the caller, another token endpoint is used.
     let config = Config::from_vars([
         ("LIVERAMP_CREDENTIALS", tampered.display().to_string()),
