@@ -593,14 +593,14 @@ impl Config {
 
     /// The HTTP client every client of this `Config` sends through: the one given to
     /// [`Config::with_http_client`], or one built on first use with the crate's TLS, the
-    /// `User-Agent`, same-origin redirects only and no `Referer`.
+    /// `User-Agent`, same-origin redirects only, no `Referer` and no proxy for loopback hosts.
     pub fn http_client(&self) -> Result<reqwest::Client, AuthError> {
         if let Some(client) = self.http_client.get() {
             return Ok(client.clone());
         }
         let client = match &self.own_http_client {
             Some(client) => client.clone(),
-            None => crate::http::client_builder()
+            None => crate::http::direct_to_loopback(crate::http::client_builder())
                 .user_agent(self.user_agent.as_str())
                 .build()
                 .map_err(|e| AuthError::config("cannot build the HTTP client").with_source(e))?,

@@ -4,57 +4,76 @@
 //! provider, the cheapest to build), `rustls-aws-lc` (rustls with aws-lc-rs) or `native-tls`
 //! (the platform's library, OpenSSL on Linux).
 
-/// A `reqwest::ClientBuilder` with the crate's TLS set up, no `Referer`, redirects followed
+/// A `reqwest::ClientBuilder` with the crate's TLS set up, no `Referer`, and redirects followed
 /// only within the request's origin (at most [`MAX_REDIRECTS`]): credentials and bodies never go
-/// anywhere else; and the proxies the environment names, as reqwest reads them (`HTTP_PROXY`,
-/// `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, upper case first, none under CGI), except for
-/// loopback hosts, always reached directly: a proxy's loopback is another machine's, and the
-/// plain http allowed to loopback would carry credentials to the proxy in clear text. Add
-/// timeouts and build it.
+/// anywhere else. Its proxies are reqwest's; [`direct_to_loopback`] keeps loopback hosts off
+/// them, as every client the crate builds does. Add timeouts and build it.
 ///
 /// With `rustls-ring`, this installs ring as the process's default rustls crypto provider when
 /// no provider has been installed yet (an application's own choice is kept).
 pub fn client_builder() -> reqwest::ClientBuilder {
     install_tls_provider();
-    let builder = reqwest::Client::builder()
+    reqwest::Client::builder()
         .referer(false)
         .redirect(same_origin_redirects())
-        .no_proxy();
-    environment_proxies(|name| std::env::var(name).ok())
-        .into_iter()
-        .fold(builder, reqwest::ClientBuilder::proxy)
 }
 
-/// Hosts never sent through a proxy: the loopback ones, as [`crate::config`] tells them.
-const LOOPBACK_HOSTS: &str = "localhost,127.0.0.0/8,::1";
-
-/// The proxies the variables `env` gives name, as reqwest would read them from the
-/// environment, none of them for loopback hosts.
-fn environment_proxies(env: impl Fn(&str) -> Option<String>) -> Vec<reqwest::Proxy> {
-    let first = |names: [&str; 2]| {
-        names
-            .into_iter()
-            .find_map(&env)
-            .filter(|value| !value.trim().is_empty())
-    };
-    // A CGI program's `HTTP_PROXY` may come from a request's `Proxy:` header (httpoxy).
-    if env("REQUEST_METHOD").is_some() {
-        return Vec::new();
-    }
-    let no_proxy = first(["NO_PROXY", "no_proxy"]).unwrap_or_default();
-    let direct = reqwest::NoProxy::from_string(&format!("{no_proxy},{LOOPBACK_HOSTS}"));
-    let all = first(["ALL_PROXY", "all_proxy"]);
-    let http = first(["HTTP_PROXY", "http_proxy"]).or_else(|| all.clone());
-    let https = first(["HTTPS_PROXY", "https_proxy"]).or(all);
-    // A value that is no URL names no proxy, as reqwest reads it.
-    [
-        http.and_then(|url| reqwest::Proxy::http(url).ok()),
-        https.and_then(|url| reqwest::Proxy::https(url).ok()),
+/// `builder` with the proxies reqwest finds (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and
+/// `NO_PROXY`, and with reqwest's `system-proxy` feature the system's settings) for every host
+/// but the loopback ones, reached directly: a proxy's loopback is another machine's, and the
+/// plain http allowed to loopback would carry credentials to the proxy in clear text. It
+/// replaces the proxies set on `builder` so far; add your own after it, or none at all.
+pub fn direct_to_loopback(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    let builder = builder.no_proxy();
+    // Outside macOS and Windows, the system's proxies are the environment's: with none of its
+    // variables set there is nothing to route (and no per-request check to pay).
+    let named = [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
     ]
-    .into_iter()
-    .flatten()
-    .map(|proxy| proxy.no_proxy(direct.clone()))
-    .collect()
+    .iter()
+    .any(|name| std::env::var_os(name).is_some());
+    match named || cfg!(any(target_os = "macos", windows)) {
+        true => builder.proxy(all_but_loopback(
+            hyper_util::client::proxy::matcher::Matcher::from_system(),
+        )),
+        false => builder,
+    }
+}
+
+/// A proxy for every URL `system` proxies, but not a loopback one.
+fn all_but_loopback(system: hyper_util::client::proxy::matcher::Matcher) -> reqwest::Proxy {
+    reqwest::Proxy::custom(move |url: &reqwest::Url| {
+        if crate::config::is_loopback(url) {
+            return None;
+        }
+        let destination: http::Uri = url.as_str().parse().ok()?;
+        let intercept = system.intercept(&destination)?;
+        let mut proxy = reqwest::Url::parse(&intercept.uri().to_string()).ok()?;
+        // The proxy's credentials: as given for SOCKS, as a `Basic` header for http(s).
+        let basic = intercept.basic_auth().and_then(|header| {
+            use base64::Engine;
+            let encoded = header.to_str().ok()?.strip_prefix("Basic ")?;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()?;
+            let decoded = String::from_utf8(decoded).ok()?;
+            let (user, password) = decoded.split_once(':')?;
+            Some((user.to_owned(), password.to_owned()))
+        });
+        let raw = intercept
+            .raw_auth()
+            .map(|(user, password)| (user.to_owned(), password.to_owned()));
+        if let Some((user, password)) = basic.or(raw) {
+            proxy.set_username(&user).ok()?;
+            proxy.set_password(Some(&password)).ok()?;
+        }
+        Some(proxy)
+    })
 }
 
 /// How many redirects within one origin a request follows.
@@ -87,9 +106,10 @@ pub(crate) fn install_tls_provider() {
     }
 }
 
-/// A client from [`client_builder`], with reqwest's defaults otherwise.
+/// A client from [`client_builder`], loopback hosts off its proxies ([`direct_to_loopback`]),
+/// with reqwest's defaults otherwise.
 pub fn client() -> Result<reqwest::Client, reqwest::Error> {
-    client_builder().build()
+    direct_to_loopback(client_builder()).build()
 }
 
 /// Why a body could not be read whole.
@@ -261,22 +281,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn loopback_hosts_are_never_reached_through_the_environments_proxy() {
+    async fn loopback_hosts_are_never_reached_through_a_proxy() {
         // Found by review: `http_proxy` sent plain-http loopback calls, credentials included,
         // to the proxy.
         let (proxy, mut at_proxy) = recorder().await;
         let (target, mut at_target) = recorder().await;
-        let env = |name: &str| match name {
-            "http_proxy" => Some(proxy.clone()),
-            "NO_PROXY" => Some("internal.example".to_owned()),
-            _ => None,
-        };
-        let client = super::environment_proxies(env)
-            .into_iter()
-            .fold(
-                reqwest::Client::builder().no_proxy(),
-                reqwest::ClientBuilder::proxy,
-            )
+        let with_user = proxy.replace("http://", "http://user:pw@");
+        let system = hyper_util::client::proxy::matcher::Matcher::builder()
+            .http(with_user)
+            .no("internal.example")
+            .build();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .proxy(super::all_but_loopback(system))
             .build()
             .unwrap();
         for url in [
@@ -287,17 +304,16 @@ mod tests {
             assert_eq!(status.as_u16(), 204, "{url}");
             assert!(at_target.recv().await.unwrap().starts_with("GET /"));
         }
-        // Any other host goes through the proxy, as the environment says.
+        // Any other host goes through the proxy, with its credentials, unless excepted.
         client.get("http://api.example/x").send().await.unwrap();
         let head = at_proxy.recv().await.unwrap();
         assert!(head.starts_with("GET http://api.example/x "), "{head}");
-        assert!(at_proxy.try_recv().is_err(), "one request at the proxy");
-        assert_eq!(
-            super::environment_proxies(|name| {
-                (name == "REQUEST_METHOD" || name == "HTTP_PROXY").then(|| proxy.clone())
-            })
-            .len(),
-            0
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("proxy-authorization: basic dxnlcjpwdw=="),
+            "{head}"
         );
+        assert!(client.get("http://internal.example/").send().await.is_err());
+        assert!(at_proxy.try_recv().is_err(), "one request at the proxy");
     }
 }

@@ -39,7 +39,7 @@ pub(crate) struct TokenEndpoint {
 impl TokenEndpoint {
     /// An endpoint at `url` whose requests time out after `timeout`.
     pub(crate) fn new(url: &str, timeout: Duration) -> Result<Self, AuthError> {
-        let client = crate::http::client_builder()
+        let client = crate::http::direct_to_loopback(crate::http::client_builder())
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
