@@ -241,8 +241,7 @@ impl Client {
         attempts: u32,
     ) -> (Vec<Resolved>, Option<Error>) {
         let mut done: Vec<Option<Resolved>> = vec![None; chunk.len()];
-        // The last result of each item sent again, kept if the budget allows no retry.
-        let mut last = std::collections::HashMap::new();
+        let mut rounds = crate::item_retry::ItemRetries::new(&self.inner);
         let mut pending: Vec<(usize, usize, BatchItem)> = chunk
             .into_iter()
             .enumerate()
@@ -252,11 +251,11 @@ impl Client {
             if pending.is_empty() {
                 break;
             }
-            // Out of budget, the items keep the retryable results they have.
-            let retries_left = attempt < attempts;
-            if attempt > 1 && !self.inner.retry_items(attempt - 1).await {
+            if !rounds.begin(attempt).await {
                 for (slot, index, _) in pending.drain(..) {
-                    done[slot] = last.remove(&slot).map(|result| Resolved { index, result });
+                    done[slot] = rounds
+                        .take_last(&slot)
+                        .map(|result| Resolved { index, result });
                 }
                 break;
             }
@@ -276,18 +275,16 @@ impl Client {
                 // Only a batch with a failed item needs one.
                 let failed = results.iter().any(|r| r.document.error.is_some());
                 let redactor = match failed {
-                    true => self.redactor_of(&these),
+                    true => self.redactor_of(&these).await,
                     false => crate::redact::Redactor::default(),
                 };
                 let mut limited = false;
                 for ((slot, index, item), result) in these.into_iter().zip(results) {
                     let result = item_result(result, &redactor);
-                    let retryable =
-                        matches!(&result, Err(e) if crate::retry::is_retryable_status(e.status));
                     limited |=
                         matches!(&result, Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS);
-                    if retryable && retries_left {
-                        last.insert(slot, result);
+                    if attempt < attempts && retryable(&result) {
+                        rounds.send_again(slot, result);
                         again.push((slot, index, item));
                     } else {
                         done[slot] = Some(Resolved { index, result });
@@ -299,17 +296,18 @@ impl Client {
             }
             pending = again;
         }
+        rounds.finish(!done.iter().flatten().any(|r| retryable(&r.result)));
         (done.into_iter().flatten().collect(), None)
     }
 
     /// The redactor of a batch of `items`: the query values of every one (a message may quote
     /// another item's) and the client's secrets.
-    fn redactor_of(&self, items: &[(usize, usize, BatchItem)]) -> crate::redact::Redactor {
+    async fn redactor_of(&self, items: &[(usize, usize, BatchItem)]) -> crate::redact::Redactor {
         let values = items
             .iter()
             .flat_map(|(_, _, item)| item.query_values())
             .collect();
-        crate::redact::Redactor::new(self.inner.with_own_secrets(values))
+        crate::redact::Redactor::new(self.inner.with_own_secrets(values).await)
     }
 
     /// One batch call of `items`, all of one kind: one result per item, in order.
@@ -339,6 +337,11 @@ impl Client {
         }
         Ok(results)
     }
+}
+
+/// Whether an item's result is worth sending it again for (429, 5xx).
+fn retryable<T>(result: &Result<T, ApiError>) -> bool {
+    matches!(result, Err(e) if crate::retry::is_retryable_status(e.status))
 }
 
 /// An item's result: its document, or its error document as the crate's `ApiError`.

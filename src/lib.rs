@@ -14,6 +14,8 @@ mod file;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod fleet;
 pub mod http;
+#[cfg(any(feature = "abilitec", feature = "activation"))]
+mod item_retry;
 pub mod limit;
 pub mod paginate;
 pub mod poll;

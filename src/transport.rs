@@ -316,15 +316,15 @@ impl Transport {
         self.inner.clock.sleep(delay).await;
     }
 
-    /// Takes a retry from the budget and waits before round `retry` (1 for the first) of a
-    /// batch's retryable items, as [`wait_before_retry`](Self::wait_before_retry); `false`,
-    /// without waiting, when the budget has no retry left: the items keep their last result.
-    pub(crate) async fn retry_items(&self, retry: u32) -> bool {
-        if self.inner.budget.try_spend(false).is_none() {
-            return false;
-        }
-        self.wait_before_retry(retry).await;
-        true
+    /// Takes one retry from the budget (what it cost), or `None` when none is left: for work a
+    /// flow repeats on its own ([`crate::item_retry`]).
+    pub(crate) fn spend_retry(&self) -> Option<u32> {
+        self.inner.budget.try_spend(false)
+    }
+
+    /// Gives the budget back what a flow's retries `spent`, once they ended well.
+    pub(crate) fn refund_retries(&self, spent: u32) {
+        self.inner.budget.refund(spent);
     }
 
     /// Pauses the rate-limit bucket `name`, if this transport has it, for everyone sharing it:
@@ -337,10 +337,29 @@ impl Transport {
 
     /// `values` and this transport's secrets (its API key, its current token): what a
     /// [`Redactor`] removes from text a flow shows from answers of its own reading (a batch's
-    /// items, a poll's messages).
-    pub(crate) fn with_own_secrets(&self, mut values: Vec<String>) -> Vec<String> {
+    /// items, a poll's messages). A token source without a ready token (one of your own, or a
+    /// cache due to refresh) is asked, as a call would ask it.
+    pub(crate) async fn with_own_secrets(&self, values: Vec<String>) -> Vec<String> {
+        let token = match &self.inner.tokens {
+            Some(tokens) => match tokens.ready_token() {
+                Some(token) => Some(token),
+                None => tokens.token().await.ok(),
+            },
+            None => None,
+        };
+        self.with_secrets(token.as_ref(), values)
+    }
+
+    /// [`with_own_secrets`](Self::with_own_secrets) without waiting: the token only if one is
+    /// ready (for a flow that cannot wait, and whose tokens are static).
+    pub(crate) fn with_ready_secrets(&self, values: Vec<String>) -> Vec<String> {
         let token = self.inner.tokens.as_ref().and_then(|t| t.ready_token());
-        self.push_secrets(token.as_ref(), &mut values);
+        self.with_secrets(token.as_ref(), values)
+    }
+
+    /// `values` with `token` and the API key.
+    fn with_secrets(&self, token: Option<&AccessToken>, mut values: Vec<String>) -> Vec<String> {
+        self.push_secrets(token, &mut values);
         values
     }
 

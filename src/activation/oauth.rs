@@ -150,12 +150,13 @@ impl StartOAuthConnection<'_> {
             .into_inner()
             .id
             .to_string();
+        let secrets = self.client.inner.with_ready_secrets(Vec::new());
         let attempt = Poller::new(
             self.url_wait,
             fetch_attempt(self.client.clone(), attempt_id.clone()),
-            |attempt: types::OAuthConnectionAttempt| {
+            move |attempt: types::OAuthConnectionAttempt| {
                 if attempt.status == types::OAuthConnectionAttemptStatus::Failed {
-                    PollState::Failed(failure_detail(&attempt))
+                    PollState::Failed(failure_detail(&attempt, &secrets))
                 } else if attempt.authorization_url.trim().is_empty() {
                     PollState::Pending(())
                 } else {
@@ -243,10 +244,11 @@ impl PendingAuthorization {
     + std::future::IntoFuture<Output = Result<String, PollError<Error>>>
     + Unpin {
         let clock = self.client.inner.clock().clone();
+        let secrets = self.client.inner.with_ready_secrets(Vec::new());
         Poller::new(
             self.config,
             fetch_attempt(self.client, self.attempt_id),
-            classify_attempt,
+            move |attempt| classify_attempt(attempt, &secrets),
         )
         .clock(clock)
         .classify_errors(classify_api_error)
@@ -285,21 +287,27 @@ fn fetch_attempt(
 /// `AUTHORIZED` with its `oAuthConnectionID` is done, `FAILED` failed, anything else pending.
 fn classify_attempt(
     attempt: types::OAuthConnectionAttempt,
+    secrets: &[String],
 ) -> PollState<types::OAuthConnectionAttemptStatus, String> {
     use types::OAuthConnectionAttemptStatus as Status;
     match (&attempt.status, &attempt.oauth_connection_id) {
         (Status::Authorized, Some(id)) if !id.is_empty() => PollState::Done(id.clone()),
-        (Status::Failed, _) => PollState::Failed(failure_detail(&attempt)),
+        (Status::Failed, _) => PollState::Failed(failure_detail(&attempt, secrets)),
         _ => PollState::Pending(attempt.status),
     }
 }
 
-/// The attempt's `statusDetail`, its authorization URL, bearer tokens and JWTs removed, clipped
-/// as an error's text is.
-fn failure_detail(attempt: &types::OAuthConnectionAttempt) -> String {
+/// The attempt's `statusDetail`, its authorization URL, the client's `secrets`, bearer tokens
+/// and JWTs removed, clipped as an error's text is.
+fn failure_detail(attempt: &types::OAuthConnectionAttempt, secrets: &[String]) -> String {
     match &attempt.status_detail {
         Some(detail) if !detail.trim().is_empty() => {
-            let redactor = crate::redact::Redactor::new([&attempt.authorization_url]);
+            let redactor = crate::redact::Redactor::new(
+                secrets
+                    .iter()
+                    .map(String::as_str)
+                    .chain([attempt.authorization_url.as_str()]),
+            );
             crate::error::server_text(detail, &redactor)
         }
         _ => "FAILED without a statusDetail".to_owned(),

@@ -124,17 +124,15 @@ impl Client {
         Fut: std::future::Future<Output = Result<Vec<types::SegmentConfigResult>, Error>>,
     {
         let mut outcomes: Vec<Option<SegmentConfigOutcome>> = vec![None; items.len()];
-        // The last outcome of each item sent again, kept if the budget allows no retry.
-        let mut last = std::collections::HashMap::new();
+        let mut rounds = crate::item_retry::ItemRetries::new(&self.inner);
         let mut pending: Vec<(usize, T)> = items.into_iter().enumerate().collect();
         for attempt in 1..=ITEM_ATTEMPTS {
             if pending.is_empty() {
                 break;
             }
-            // Out of budget, the items keep the retryable outcomes they have.
-            if attempt > 1 && !self.inner.retry_items(attempt - 1).await {
+            if !rounds.begin(attempt).await {
                 for (index, _) in pending.drain(..) {
-                    outcomes[index] = last.remove(&index);
+                    outcomes[index] = rounds.take_last(&index);
                 }
                 break;
             }
@@ -150,23 +148,22 @@ impl Client {
                     )));
                 }
                 // What an item's error quotes of the call's items, or of the client's secrets,
-                // is removed from it.
-                let redactor = std::cell::OnceCell::new();
-                let redactor = || {
-                    redactor.get_or_init(|| {
+                // is removed from it; only a call with a failed item needs the redactor.
+                let failed = results.iter().any(|r| !status_of(r).is_success());
+                let redactor = match failed {
+                    true => {
                         let mut values = Vec::new();
                         for (_, item) in chunk {
                             crate::redact::push_json_strings(item, &mut values);
                         }
-                        crate::redact::Redactor::new(self.inner.with_own_secrets(values))
-                    })
+                        crate::redact::Redactor::new(self.inner.with_own_secrets(values).await)
+                    }
+                    false => crate::redact::Redactor::default(),
                 };
                 for ((index, item), result) in chunk.iter().zip(results) {
-                    let outcome = outcome(*index, result, redactor);
-                    let retry = attempt < ITEM_ATTEMPTS
-                        && matches!(&outcome.result, Err(e) if crate::retry::is_retryable_status(e.status));
-                    if retry {
-                        last.insert(*index, outcome);
+                    let outcome = outcome(*index, result, &redactor);
+                    if attempt < ITEM_ATTEMPTS && retryable(&outcome) {
+                        rounds.send_again(*index, outcome);
                         again.push((*index, item.clone()));
                     } else {
                         outcomes[*index] = Some(outcome);
@@ -175,23 +172,36 @@ impl Client {
             }
             pending = again;
         }
+        rounds.finish(!outcomes.iter().flatten().any(retryable));
         Ok(SegmentConfigReport {
             items: outcomes.into_iter().flatten().collect(),
         })
     }
 }
 
-/// One item's outcome: its status, 2xx or the error it carries.
-fn outcome<'r>(
-    index: usize,
-    result: types::SegmentConfigResult,
-    redactor: impl FnOnce() -> &'r crate::redact::Redactor,
-) -> SegmentConfigOutcome {
-    let status = result.status.as_ref();
-    let code = status
+/// An item's status (200 when the result has none).
+fn status_of(result: &types::SegmentConfigResult) -> StatusCode {
+    result
+        .status
+        .as_ref()
         .and_then(|s| u16::try_from(s.http_status).ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
+        .unwrap_or(StatusCode::OK)
+}
+
+/// Whether an item's outcome is worth sending it again for (429, 5xx).
+fn retryable(outcome: &SegmentConfigOutcome) -> bool {
+    matches!(&outcome.result, Err(e) if crate::retry::is_retryable_status(e.status))
+}
+
+/// One item's outcome: its status, 2xx or the error it carries.
+fn outcome(
+    index: usize,
+    result: types::SegmentConfigResult,
+    redactor: &crate::redact::Redactor,
+) -> SegmentConfigOutcome {
+    let status = result.status.as_ref();
+    let code = status_of(&result);
     let outcome = if code.is_success() {
         Ok(code)
     } else {
@@ -201,7 +211,7 @@ fn outcome<'r>(
             status.map(|s| s.error_code.as_str()),
             status.map(|s| s.message.as_str()),
             None,
-            redactor(),
+            redactor,
         ))
     };
     SegmentConfigOutcome {

@@ -232,7 +232,7 @@ pub(crate) fn interpret(
     body: &[u8],
     secrets: &Redactor,
 ) -> Result<FetchedToken, AuthError> {
-    let clean = |text: &str, max: usize| clean(&secrets.redact(text), max);
+    let clean = |text: &str, max: usize| crate::error::server_text_within(text, secrets, max);
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let object = json.as_ref().and_then(Value::as_object);
     let oauth_code = object
@@ -309,7 +309,7 @@ pub(crate) fn interpret(
         Some(Value::String(t)) => {
             return Err(invalid(&format!(
                 "with token_type `{}`, not Bearer",
-                clean(t, 40)
+                crate::error::server_text_within(t, &Redactor::default(), 40)
             )));
         }
         Some(_) => return Err(invalid("with a token_type that is not a string")),
@@ -331,11 +331,6 @@ pub(crate) fn interpret(
         Some(_) => return Err(invalid("with an expires_in that is not a number")),
     };
     Ok(FetchedToken::new(token, expires_in))
-}
-
-/// `text` without control characters, cut to `max` characters.
-fn clean(text: &str, max: usize) -> String {
-    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
 #[cfg(test)]

@@ -174,7 +174,7 @@ impl PendingCredentials {
         );
         // The request's own values and the client's secrets, kept out of the messages the
         // answers carry.
-        let values = self.client.inner.with_own_secrets(
+        let values = self.client.inner.with_ready_secrets(
             std::iter::once(self.pull_id.clone())
                 .chain(self.auth_uri.clone())
                 .collect(),

@@ -523,9 +523,9 @@ impl ApiError {
     ) -> Self {
         let mut error = Self::bare(status, None);
         error.shape = shape;
-        error.code = code.map(|c| clip(&redactor.redact(c)));
-        error.message = message.map(|m| clip(&redactor.redact(m)));
-        error.request_id = request_id.map(|r| clip(&redactor.redact(r)));
+        error.code = code.map(|c| server_text(c, redactor));
+        error.message = message.map(|m| server_text(m, redactor));
+        error.request_id = request_id.map(|r| server_text(r, redactor));
         error
     }
 
@@ -701,8 +701,13 @@ impl fmt::Display for EdgeError {
 
 /// Text a server sent, as an error shows it: `redactor`'s values and markers removed, on one
 /// line (a line break or tab as a space: a message cannot forge a log line), without control
-/// characters (as U+FFFD: a message cannot drive a terminal), clipped.
+/// characters (as U+FFFD: a message cannot drive a terminal), clipped to [`EXCERPT_CHARS`].
 pub(crate) fn server_text(text: &str, redactor: &Redactor) -> String {
+    server_text_within(text, redactor, EXCERPT_CHARS)
+}
+
+/// [`server_text`] clipped to `max` characters.
+pub(crate) fn server_text_within(text: &str, redactor: &Redactor, max: usize) -> String {
     let shown: String = redactor
         .redact(text)
         .chars()
@@ -712,14 +717,9 @@ pub(crate) fn server_text(text: &str, redactor: &Redactor) -> String {
             _ => char::REPLACEMENT_CHARACTER,
         })
         .collect();
-    clip(&shown)
-}
-
-/// At most [`EXCERPT_CHARS`] characters of `text`, marked when cut.
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
+    match shown.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &shown[..cut]),
+        None => shown,
     }
 }
 

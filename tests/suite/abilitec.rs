@@ -796,6 +796,55 @@ async fn item_retries_take_from_the_retry_budget() {
 }
 
 #[tokio::test]
+async fn item_retries_that_succeed_give_the_budget_back() {
+    use futures::TryStreamExt;
+    use liveramp::retry::{RecordingClock, RetryBudget, RetryPolicy};
+    // Found by review: each round took a retry's cost for good, so a long run of batches with
+    // a busy item drained the budget every client of the Config shares.
+    let server = MockServer::start_async().await;
+    let batches = script(
+        &server,
+        "POST",
+        "/batch/match",
+        vec![
+            Answer::ok(serde_json::json!([{"code": 503, "document": busy()}])),
+            Answer::ok(serde_json::json!([{"code": 200, "document": found()}])),
+            Answer::ok(serde_json::json!([{"code": 503, "document": busy()}])),
+            Answer::ok(serde_json::json!([{"code": 200, "document": found()}])),
+        ],
+    )
+    .await;
+    let budget = std::sync::Arc::new(RetryBudget::new(5, 5, 10));
+    let transport = liveramp::transport::Transport::builder()
+        .token_source(std::sync::Arc::new(liveramp::auth::StaticToken::new(
+            common::TOKEN,
+        )))
+        .retry_policy(RetryPolicy::default())
+        .retry_budget(budget.clone())
+        .clock(std::sync::Arc::new(RecordingClock::default()))
+        .build();
+    let client = Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        transport,
+    );
+    let options = liveramp::bulk::BulkOptions::default()
+        .batch_size(1)
+        .in_flight(1);
+    let resolved: Vec<_> = client
+        .resolve(
+            futures::stream::iter(match_items(&client, &["a@x.com", "b@x.com"])),
+            options,
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(resolved.iter().all(|r| r.result.is_ok()), "{resolved:?}");
+    assert_eq!(batches.requests(), 4, "each chunk retried its item once");
+    assert_eq!(budget.available(), 5);
+}
+
+#[tokio::test]
 async fn items_answered_429_pause_the_batch_rate_limit() {
     use futures::TryStreamExt;
     use std::num::NonZeroU32;
@@ -844,7 +893,7 @@ async fn an_items_error_quotes_nothing_its_batch_sent_nor_the_token() {
     use futures::TryStreamExt;
     // Found by review: only the item's own query values were removed from its message.
     let server = MockServer::start_async().await;
-    let echo = format!("no match near a@x.com for {}", common::TOKEN);
+    let echo = format!("no match near a@x.com for {}\n\u{1b}[2J", common::TOKEN);
     script(
         &server,
         "POST",
@@ -872,6 +921,8 @@ async fn an_items_error_quotes_nothing_its_batch_sent_nor_the_token() {
         shown.contains("no match near [redacted] for [redacted]"),
         "{shown}"
     );
+    // Nor control characters (found by review: item errors skipped that cleaning).
+    assert!(!error.to_string().chars().any(char::is_control), "{error}");
 }
 
 #[tokio::test]
