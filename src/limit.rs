@@ -125,6 +125,37 @@ impl Limiter {
     /// may not have it yet: it is sent in the background, and may fail), then for the fleet's
     /// bucket, or this process's when Redis does not answer.
     pub async fn acquire(&self) {
+        self.wait_out_pause().await;
+        #[cfg(feature = "redis")]
+        if let Some(remote) = &self.remote {
+            loop {
+                match remote.acquire().await {
+                    // A 429 this process saw while it waited: wait that out too, then ask again.
+                    Ok(()) if self.paused() => self.wait_out_pause().await,
+                    Ok(()) => return,
+                    Err(error) => {
+                        tracing::warn!(
+                            target: "liveramp::fleet",
+                            error = %error,
+                            "Redis is unavailable: rate limiting in this process only"
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+        self.gcra.until_ready().await;
+    }
+
+    /// Whether this process's pause runs now.
+    #[cfg(feature = "redis")]
+    fn paused(&self) -> bool {
+        let pause = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        pause.is_some_and(|until| until > Instant::now())
+    }
+
+    /// Waits until this process's pause is over.
+    async fn wait_out_pause(&self) {
         loop {
             let pause = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
             match pause {
@@ -132,18 +163,6 @@ impl Limiter {
                 _ => break,
             }
         }
-        #[cfg(feature = "redis")]
-        if let Some(remote) = &self.remote {
-            match remote.acquire().await {
-                Ok(()) => return,
-                Err(error) => tracing::warn!(
-                    target: "liveramp::fleet",
-                    error = %error,
-                    "Redis is unavailable: rate limiting in this process only"
-                ),
-            }
-        }
-        self.gcra.until_ready().await;
     }
 
     /// Pauses the bucket for `wait` (a server's `Retry-After`) for every caller sharing it; an

@@ -57,7 +57,8 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(600);
 pub const MAX_LEASE: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// A [`SyncStore`] shared through Redis by every worker syncing one account. Each store is a
-/// worker of its own, clones too: two syncs never hold one lease together.
+/// worker of its own (not `Clone`: a copy would hold its leases too; see
+/// [`another_worker`](Self::another_worker)).
 #[derive(Debug)]
 pub struct LeaseStore {
     fleet: Fleet,
@@ -75,6 +76,13 @@ impl LeaseStore {
         }
     }
 
+    /// Another worker on the same fleet with the same lease, for another sync: its claims are
+    /// its own (a worker holding a lease may claim it again, as a sync does after listing its
+    /// files again for fresh URLs, so two syncs must not share one).
+    pub fn another_worker(&self) -> Self {
+        Self::new(self.fleet.clone(), self.lease)
+    }
+
     fn done_key(&self) -> String {
         self.fleet.record_key("consent", "done")
     }
@@ -85,15 +93,6 @@ impl LeaseStore {
 
     fn lease_key(&self, id: &str) -> String {
         self.fleet.record_key("consent:lease", id)
-    }
-}
-
-impl Clone for LeaseStore {
-    /// Another worker on the same fleet and lease: its claims are its own, since a worker
-    /// holding a lease may claim it again (a sync claims its files again after listing them
-    /// for fresh URLs).
-    fn clone(&self) -> Self {
-        Self::new(self.fleet.clone(), self.lease)
     }
 }
 

@@ -283,7 +283,10 @@ async fn a_dead_workers_lease_expires_and_the_file_is_recorded_done_once() {
     // The worker dies holding the lease: nobody else may take the file until it expires.
     assert_eq!(alive.claim("file-1").await.unwrap(), Claim::Taken);
     // Found by review: a clone was the same worker, so two syncs given clones both held it.
-    assert_eq!(dead.clone().claim("file-1").await.unwrap(), Claim::Taken);
+    assert_eq!(
+        dead.another_worker().claim("file-1").await.unwrap(),
+        Claim::Taken
+    );
     tokio::time::sleep(lease + Duration::from_millis(100)).await;
     assert_eq!(alive.claim("file-1").await.unwrap(), Claim::Mine);
     let record: liveramp::consent::SyncedFile = serde_json::from_value(serde_json::json!({
