@@ -48,4 +48,4 @@ pub mod mock {
 mod oauth;
 pub mod segments;
 pub use oauth::{ConnectionRequest, PendingAuthorization, StartOAuthConnection};
-pub use segments::{SegmentConfigOutcome, SegmentConfigReport};
+pub use segments::{SegmentConfigError, SegmentConfigOutcome, SegmentConfigReport};

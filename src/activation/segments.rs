@@ -7,7 +7,8 @@
 //! budget allows) only the items whose own status is retryable (429, 5xx); the others are
 //! reported with their error as an [`ApiError`], which has the strings of every item of its
 //! call and the client's secrets removed from its text. A call that fails as a whole (after
-//! the transport's retries) fails the change: the items of earlier calls were applied.
+//! the transport's retries) stops the change with a [`SegmentConfigError`], whose report has
+//! the outcomes of the items earlier calls applied.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), liveramp::Error> {
@@ -74,6 +75,27 @@ impl SegmentConfigReport {
     }
 }
 
+/// A bulk segment-config change that stopped: a call failed as a whole (after the transport's
+/// retries). The items of earlier calls were applied: [`report`](Self::report) has their
+/// outcomes, and an item missing from it was not (or not surely) applied. `?` turns it into
+/// the crate's [`Error`] (the call's), dropping the report.
+#[derive(Debug, thiserror::Error)]
+#[error("a bulk segment-config change stopped after {} items had an outcome", report.items.len())]
+#[non_exhaustive]
+pub struct SegmentConfigError {
+    /// The outcomes of the items sent before the failure, in input order.
+    pub report: SegmentConfigReport,
+    /// Why the call failed.
+    #[source]
+    pub error: Error,
+}
+
+impl From<SegmentConfigError> for Error {
+    fn from(stopped: SegmentConfigError) -> Self {
+        stopped.error
+    }
+}
+
 impl Client {
     /// Adds every segment of `segments` to distribution manager `distribution_manager_id`, in
     /// calls of up to 500; see the [module docs](self).
@@ -81,7 +103,7 @@ impl Client {
         &self,
         distribution_manager_id: &str,
         segments: impl IntoIterator<Item = types::SegmentConfigInput>,
-    ) -> Result<SegmentConfigReport, Error> {
+    ) -> Result<SegmentConfigReport, SegmentConfigError> {
         let items: Vec<_> = segments.into_iter().collect();
         self.bulk(items, |chunk| async move {
             self.create_segment_configs()
@@ -100,7 +122,7 @@ impl Client {
         &self,
         distribution_manager_id: &str,
         ids: impl IntoIterator<Item = String>,
-    ) -> Result<SegmentConfigReport, Error> {
+    ) -> Result<SegmentConfigReport, SegmentConfigError> {
         let items: Vec<_> = ids
             .into_iter()
             .map(|id| types::SegmentConfigRef { id })
@@ -117,7 +139,11 @@ impl Client {
     }
 
     /// Sends `items` in chunks through `call`, retrying the retryable items, in input order.
-    async fn bulk<T, F, Fut>(&self, items: Vec<T>, call: F) -> Result<SegmentConfigReport, Error>
+    async fn bulk<T, F, Fut>(
+        &self,
+        items: Vec<T>,
+        call: F,
+    ) -> Result<SegmentConfigReport, SegmentConfigError>
     where
         T: Clone + serde::Serialize,
         F: Fn(Vec<T>) -> Fut,
@@ -139,14 +165,24 @@ impl Client {
             let mut again = Vec::new();
             for chunk in pending.chunks(SEGMENT_CONFIGS_PER_CALL) {
                 let sent: Vec<T> = chunk.iter().map(|(_, item)| item.clone()).collect();
-                let results = call(sent).await?;
-                if results.len() != chunk.len() {
-                    return Err(Error::Other(format!(
-                        "{} segment configs were answered with {} results",
-                        chunk.len(),
-                        results.len()
-                    )));
-                }
+                // A call that fails stops the change: what earlier calls applied is reported.
+                let stopped = |error| SegmentConfigError {
+                    report: SegmentConfigReport {
+                        items: outcomes.iter().flatten().cloned().collect(),
+                    },
+                    error,
+                };
+                let results = match call(sent).await {
+                    Ok(results) if results.len() == chunk.len() => results,
+                    Ok(results) => {
+                        return Err(stopped(Error::Other(format!(
+                            "{} segment configs were answered with {} results",
+                            chunk.len(),
+                            results.len()
+                        ))));
+                    }
+                    Err(error) => return Err(stopped(error)),
+                };
                 // What an item's error quotes of the call's items, or of the client's secrets,
                 // is removed from it; only a call with a failed item needs the redactor.
                 let failed = results.iter().any(|r| !status_of(r).is_success());

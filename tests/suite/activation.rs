@@ -1121,6 +1121,60 @@ async fn a_refused_segment_config_does_not_quote_what_it_sent() {
 }
 
 #[tokio::test]
+async fn a_segment_call_that_fails_reports_what_earlier_calls_applied() {
+    use liveramp::activation::types::{SegmentConfigInput, SegmentType};
+    // Found by review: the outcomes of the calls before a failed one were dropped with it, so
+    // a caller could not tell which configs existed.
+    let server = MockServer::start_async().await;
+    let calls = script::script(
+        &server,
+        "POST",
+        "/v2/distribution-managers/dm-1/segment-configs",
+        vec![
+            multi(multi_status(500, |_| 201)),
+            script::Answer {
+                status: 400,
+                body: serde_json::json!({"httpStatus": 400, "errorCode": "BAD", "message": "no"}),
+                retry_after: None,
+            },
+        ],
+    )
+    .await;
+    let segments = (0..600).map(|i| {
+        SegmentConfigInput::try_from(
+            SegmentConfigInput::builder()
+                .segment_id(format!("{}", 21_000_000 + i))
+                .segment_type(SegmentType::Onboarding)
+                .distribution_manager_id("dm-1".to_owned())
+                .destination_segment_id(None),
+        )
+        .expect("every field is set")
+    });
+    let client = Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        common::transport(Some(common::ORG_ID)),
+    );
+    let stopped = client
+        .add_segment_configs("dm-1", segments)
+        .await
+        .unwrap_err();
+    assert_eq!(calls.requests(), 2);
+    assert_eq!(stopped.report.items.len(), 500);
+    assert!(
+        stopped
+            .report
+            .items
+            .iter()
+            .enumerate()
+            .all(|(i, o)| o.index == i)
+    );
+    assert_eq!(stopped.error.status().map(|s| s.as_u16()), Some(400));
+    let error: liveramp::Error = stopped.into();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
+}
+
+#[tokio::test]
 async fn segment_retries_take_from_the_budget_and_errors_quote_no_item_of_the_call() {
     use liveramp::activation::types::{SegmentConfigInput, SegmentType};
     use liveramp::retry::{RecordingClock, RetryBudget, RetryPolicy};
