@@ -123,35 +123,23 @@ impl Limiter {
 
     /// Waits until one more call is allowed: out of this process's pause first (the fleet's
     /// may not have it yet: it is sent in the background, and may fail), then for the fleet's
-    /// bucket, or this process's when Redis does not answer.
+    /// bucket (and out of a pause this process saw meanwhile), or this process's bucket when
+    /// Redis does not answer.
     pub async fn acquire(&self) {
         self.wait_out_pause().await;
         #[cfg(feature = "redis")]
         if let Some(remote) = &self.remote {
-            loop {
-                match remote.acquire().await {
-                    // A 429 this process saw while it waited: wait that out too, then ask again.
-                    Ok(()) if self.paused() => self.wait_out_pause().await,
-                    Ok(()) => return,
-                    Err(error) => {
-                        tracing::warn!(
-                            target: "liveramp::fleet",
-                            error = %error,
-                            "Redis is unavailable: rate limiting in this process only"
-                        );
-                        break;
-                    }
-                }
+            match remote.acquire().await {
+                // The slot is taken: a pause this process saw meanwhile is waited out with it.
+                Ok(()) => return self.wait_out_pause().await,
+                Err(error) => tracing::warn!(
+                    target: "liveramp::fleet",
+                    error = %error,
+                    "Redis is unavailable: rate limiting in this process only"
+                ),
             }
         }
         self.gcra.until_ready().await;
-    }
-
-    /// Whether this process's pause runs now.
-    #[cfg(feature = "redis")]
-    fn paused(&self) -> bool {
-        let pause = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
-        pause.is_some_and(|until| until > Instant::now())
     }
 
     /// Waits until this process's pause is over.

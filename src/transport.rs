@@ -104,6 +104,9 @@ pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 #[doc(hidden)]
 pub const PER_THREAD_CACHE_BYTES: usize = 1032;
 
+/// How long [`Transport::with_own_secrets`] waits for a token source without a ready token.
+const SECRETS_WAIT: Duration = Duration::from_secs(5);
+
 /// How long a 429 without `Retry-After` pauses the bucket of the limited call it answered.
 const DEFAULT_429_PAUSE: Duration = Duration::from_secs(1);
 
@@ -338,12 +341,16 @@ impl Transport {
     /// `values` and this transport's secrets (its API key, its current token): what a
     /// [`Redactor`] removes from text a flow shows from answers of its own reading (a batch's
     /// items, a poll's messages). A token source without a ready token (one of your own, or a
-    /// cache due to refresh) is asked, as a call would ask it.
+    /// cache due to refresh) is asked for one, for at most [`SECRETS_WAIT`]; the token it
+    /// gives may be newer than the one a call sent.
     pub(crate) async fn with_own_secrets(&self, values: Vec<String>) -> Vec<String> {
         let token = match &self.inner.tokens {
             Some(tokens) => match tokens.ready_token() {
                 Some(token) => Some(token),
-                None => tokens.token().await.ok(),
+                None => tokio::time::timeout(SECRETS_WAIT, tokens.token())
+                    .await
+                    .ok()
+                    .and_then(Result::ok),
             },
             None => None,
         };
@@ -351,7 +358,7 @@ impl Transport {
     }
 
     /// [`with_own_secrets`](Self::with_own_secrets) without waiting: the token only if one is
-    /// ready (for a flow that cannot wait, and whose tokens are static).
+    /// ready (for a flow that cannot wait: read it right after a call, when one is).
     pub(crate) fn with_ready_secrets(&self, values: Vec<String>) -> Vec<String> {
         let token = self.inner.tokens.as_ref().and_then(|t| t.ready_token());
         self.with_secrets(token.as_ref(), values)

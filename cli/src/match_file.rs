@@ -31,7 +31,7 @@ pub struct MatchFileArgs {
     /// Where to write the results (standard output when absent).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// The results' format (CSV by default; JSON Lines under `--json`).
+    /// The results' format (CSV by default; JSON Lines on stdout under `--json`).
     #[arg(long, value_enum)]
     pub format: Option<FileFormat>,
 }
@@ -98,10 +98,13 @@ pub async fn run(
         )),
         None => Box::new(std::io::stdout().lock()),
     };
-    let format = args.format.unwrap_or(match out.is_json() {
-        true => FileFormat::Jsonl,
-        false => FileFormat::Csv,
-    });
+    // JSON Lines by default only where `--json` governs: on stdout.
+    let format = args
+        .format
+        .unwrap_or(match out.is_json() && args.output.is_none() {
+            true => FileFormat::Jsonl,
+            false => FileFormat::Csv,
+        });
     let mut sink = match format {
         FileFormat::Csv => {
             let mut csv_out = csv::Writer::from_writer(writer);

@@ -150,13 +150,13 @@ impl StartOAuthConnection<'_> {
             .into_inner()
             .id
             .to_string();
-        let secrets = self.client.inner.with_ready_secrets(Vec::new());
+        let transport = self.client.inner.clone();
         let attempt = Poller::new(
             self.url_wait,
             fetch_attempt(self.client.clone(), attempt_id.clone()),
             move |attempt: types::OAuthConnectionAttempt| {
                 if attempt.status == types::OAuthConnectionAttemptStatus::Failed {
-                    PollState::Failed(failure_detail(&attempt, &secrets))
+                    PollState::Failed(failure_detail(&attempt, &transport))
                 } else if attempt.authorization_url.trim().is_empty() {
                     PollState::Pending(())
                 } else {
@@ -244,11 +244,11 @@ impl PendingAuthorization {
     + std::future::IntoFuture<Output = Result<String, PollError<Error>>>
     + Unpin {
         let clock = self.client.inner.clock().clone();
-        let secrets = self.client.inner.with_ready_secrets(Vec::new());
+        let transport = self.client.inner.clone();
         Poller::new(
             self.config,
             fetch_attempt(self.client, self.attempt_id),
-            move |attempt| classify_attempt(attempt, &secrets),
+            move |attempt| classify_attempt(attempt, &transport),
         )
         .clock(clock)
         .classify_errors(classify_api_error)
@@ -287,26 +287,27 @@ fn fetch_attempt(
 /// `AUTHORIZED` with its `oAuthConnectionID` is done, `FAILED` failed, anything else pending.
 fn classify_attempt(
     attempt: types::OAuthConnectionAttempt,
-    secrets: &[String],
+    transport: &crate::transport::Transport,
 ) -> PollState<types::OAuthConnectionAttemptStatus, String> {
     use types::OAuthConnectionAttemptStatus as Status;
     match (&attempt.status, &attempt.oauth_connection_id) {
         (Status::Authorized, Some(id)) if !id.is_empty() => PollState::Done(id.clone()),
-        (Status::Failed, _) => PollState::Failed(failure_detail(&attempt, secrets)),
+        (Status::Failed, _) => PollState::Failed(failure_detail(&attempt, transport)),
         _ => PollState::Pending(attempt.status),
     }
 }
 
-/// The attempt's `statusDetail`, its authorization URL, the client's `secrets`, bearer tokens
-/// and JWTs removed, clipped as an error's text is.
-fn failure_detail(attempt: &types::OAuthConnectionAttempt, secrets: &[String]) -> String {
+/// The attempt's `statusDetail`, its authorization URL, the secrets of `transport` (read
+/// now, right after the fetch that used them), bearer tokens and JWTs removed, clipped as an
+/// error's text is.
+fn failure_detail(
+    attempt: &types::OAuthConnectionAttempt,
+    transport: &crate::transport::Transport,
+) -> String {
     match &attempt.status_detail {
         Some(detail) if !detail.trim().is_empty() => {
             let redactor = crate::redact::Redactor::new(
-                secrets
-                    .iter()
-                    .map(String::as_str)
-                    .chain([attempt.authorization_url.as_str()]),
+                transport.with_ready_secrets(vec![attempt.authorization_url.clone()]),
             );
             crate::error::server_text(detail, &redactor)
         }

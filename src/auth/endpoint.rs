@@ -238,7 +238,8 @@ pub(crate) fn interpret(
     let oauth_code = object
         .and_then(|o| o.get("error"))
         .and_then(Value::as_str)
-        .map(|code| clean(code, 64));
+        // Trimmed, so that a code sent with a line break still names its class.
+        .map(|code| clean(code.trim(), 64));
     let oauth_description = object
         .and_then(|o| o.get("error_description"))
         .and_then(Value::as_str)
@@ -309,7 +310,7 @@ pub(crate) fn interpret(
         Some(Value::String(t)) => {
             return Err(invalid(&format!(
                 "with token_type `{}`, not Bearer",
-                crate::error::server_text_within(t, &Redactor::default(), 40)
+                clean(t, 40)
             )));
         }
         Some(_) => return Err(invalid("with a token_type that is not a string")),
@@ -423,5 +424,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.is_transient());
+        // A code sent with a line break still names its class.
+        let error = interpret(
+            &url(),
+            400,
+            br#"{"error":"temporarily_unavailable\n"}"#,
+            &Redactor::default(),
+        )
+        .unwrap_err();
+        assert!(error.is_transient());
+    }
+
+    #[test]
+    fn an_echoed_secret_is_removed_from_a_token_type() {
+        // Found by review: the token type was shown through a redactor without the secrets.
+        let body = br#"{"access_token":"t","token_type":"s3cret-key"}"#;
+        let error = interpret(&url(), 200, body, &Redactor::new(["s3cret-key"])).unwrap_err();
+        assert!(!error.to_string().contains("s3cret"), "{error}");
     }
 }

@@ -522,6 +522,11 @@ async fn abilitec_match_file_writes_every_row_in_order_with_a_summary() {
     assert!(output.status.success());
     let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(summary["matched"], 29, "{summary}");
+    // The file keeps the default format, CSV.
+    assert_eq!(
+        csv::Reader::from_path(&results).unwrap().records().count(),
+        30
+    );
 }
 
 /// The file is checked whole before anything is sent: a bad last row fails the run with a usage
