@@ -3,8 +3,6 @@
 //! `liveramp::Config::from_env()` reads ([`liveramp::config::env`]); the library's `Config` is
 //! built from the merged values with `Config::from_vars`, so both check them the same way.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use liveramp::auth::Secret;
 use liveramp::config::env;
@@ -22,8 +20,10 @@ pub trait Settings {
 #[command(next_help_heading = "Service account (flags override the environment)")]
 pub struct ServiceAccountArgs {
     /// Path to the service-account credentials file (serviceAccount/v2).
+    // A `String`: the library reads the path as text, so a path that is not UTF-8 is refused
+    // here rather than changed into another.
     #[arg(long, global = true, env = env::CREDENTIALS, value_name = "PATH")]
-    pub credentials: Option<PathBuf>,
+    pub credentials: Option<String>,
     /// The service account's token endpoint, instead of the credentials file's `token_uri`.
     #[arg(long, global = true, env = env::TOKEN_URL, value_name = "URL")]
     pub token_url: Option<String>,
@@ -32,10 +32,7 @@ pub struct ServiceAccountArgs {
 impl Settings for ServiceAccountArgs {
     fn vars(&self) -> Vec<(&'static str, Option<String>)> {
         vec![
-            (
-                env::CREDENTIALS,
-                self.credentials.as_ref().map(|p| p.display().to_string()),
-            ),
+            (env::CREDENTIALS, self.credentials.clone()),
             (env::TOKEN_URL, self.token_url.clone()),
         ]
     }

@@ -272,3 +272,20 @@ fn the_sandboxs_credentials_file_is_private() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_credentials_path_that_is_not_utf8_is_a_usage_error_not_another_path() {
+    use std::os::unix::ffi::OsStrExt;
+    // Found by review: the path was converted lossily, so another file was looked for.
+    let path = std::ffi::OsStr::from_bytes(b"/tmp/\xff-credentials.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_liveramp"))
+        .args(["consent", "list", "--credentials"])
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("UTF-8"), "{stderr}");
+}
