@@ -753,7 +753,7 @@ async fn a_batch_that_fails_as_a_whole_yields_what_its_chunk_resolved_and_ends_t
 #[tokio::test]
 async fn item_retries_take_from_the_retry_budget() {
     use futures::TryStreamExt;
-    use liveramp::retry::{RecordingClock, RetryBudget, RetryPolicy};
+    use liveramp::retry::RetryBudget;
     // Found by review: items were retried whatever the budget held.
     let server = MockServer::start_async().await;
     let batches = script(
@@ -766,14 +766,7 @@ async fn item_retries_take_from_the_retry_budget() {
         ],
     )
     .await;
-    let transport = liveramp::transport::Transport::builder()
-        .token_source(std::sync::Arc::new(liveramp::auth::StaticToken::new(
-            common::TOKEN,
-        )))
-        .retry_policy(RetryPolicy::default())
-        .retry_budget(std::sync::Arc::new(RetryBudget::new(4, 5, 10)))
-        .clock(std::sync::Arc::new(RecordingClock::default()))
-        .build();
+    let transport = common::transport_with_budget(std::sync::Arc::new(RetryBudget::new(4, 5, 10)));
     let client = Client::new_with_client(
         &server.base_url(),
         liveramp::http::client().unwrap(),
@@ -798,7 +791,7 @@ async fn item_retries_take_from_the_retry_budget() {
 #[tokio::test]
 async fn item_retries_that_succeed_give_the_budget_back() {
     use futures::TryStreamExt;
-    use liveramp::retry::{RecordingClock, RetryBudget, RetryPolicy};
+    use liveramp::retry::RetryBudget;
     // Found by review: each round took a retry's cost for good, so a long run of batches with
     // a busy item drained the budget every client of the Config shares.
     let server = MockServer::start_async().await;
@@ -815,14 +808,7 @@ async fn item_retries_that_succeed_give_the_budget_back() {
     )
     .await;
     let budget = std::sync::Arc::new(RetryBudget::new(5, 5, 10));
-    let transport = liveramp::transport::Transport::builder()
-        .token_source(std::sync::Arc::new(liveramp::auth::StaticToken::new(
-            common::TOKEN,
-        )))
-        .retry_policy(RetryPolicy::default())
-        .retry_budget(budget.clone())
-        .clock(std::sync::Arc::new(RecordingClock::default()))
-        .build();
+    let transport = common::transport_with_budget(budget.clone());
     let client = Client::new_with_client(
         &server.base_url(),
         liveramp::http::client().unwrap(),

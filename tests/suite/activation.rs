@@ -1177,7 +1177,7 @@ async fn a_segment_call_that_fails_reports_what_earlier_calls_applied() {
 #[tokio::test]
 async fn segment_retries_take_from_the_budget_and_errors_quote_no_item_of_the_call() {
     use liveramp::activation::types::{SegmentConfigInput, SegmentType};
-    use liveramp::retry::{RecordingClock, RetryBudget, RetryPolicy};
+    use liveramp::retry::RetryBudget;
     // Found by review: items were retried whatever the budget held, and an item's error had
     // only its own values removed, not its neighbours' nor the client's token.
     let server = MockServer::start_async().await;
@@ -1192,14 +1192,7 @@ async fn segment_retries_take_from_the_budget_and_errors_quote_no_item_of_the_ca
         ]))],
     )
     .await;
-    let transport = liveramp::transport::Transport::builder()
-        .token_source(std::sync::Arc::new(liveramp::auth::StaticToken::new(
-            common::TOKEN,
-        )))
-        .retry_policy(RetryPolicy::default())
-        .retry_budget(std::sync::Arc::new(RetryBudget::new(4, 5, 10)))
-        .clock(std::sync::Arc::new(RecordingClock::default()))
-        .build();
+    let transport = common::transport_with_budget(std::sync::Arc::new(RetryBudget::new(4, 5, 10)));
     let client = Client::new_with_client(
         &server.base_url(),
         liveramp::http::client().unwrap(),

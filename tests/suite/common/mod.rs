@@ -26,6 +26,15 @@ pub fn transport_on(org_id: Option<&str>, clock: RecordingClock, policy: RetryPo
         .build()
 }
 
+/// The test transport with `budget` for its retries, waiting on a recording clock.
+pub fn transport_with_budget(budget: Arc<liveramp::retry::RetryBudget>) -> Transport {
+    bearer(None)
+        .retry_policy(liveramp::retry::RetryPolicy::default())
+        .retry_budget(budget)
+        .clock(Arc::new(RecordingClock::default()))
+        .build()
+}
+
 /// A consent client on `base_url` with the test transport.
 pub fn consent_client(base_url: &str) -> liveramp::consent::Client {
     liveramp::consent::Client::new_with_client(
