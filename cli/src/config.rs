@@ -22,7 +22,13 @@ pub struct ServiceAccountArgs {
     /// Path to the service-account credentials file (serviceAccount/v2).
     // A `String`: the library reads the path as text, so a path that is not UTF-8 is refused
     // here rather than changed into another.
-    #[arg(long, global = true, env = env::CREDENTIALS, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = env::CREDENTIALS,
+        value_name = "PATH",
+        value_hint = clap::ValueHint::FilePath
+    )]
     pub credentials: Option<String>,
     /// The service account's token endpoint, instead of the credentials file's `token_uri`.
     #[arg(long, global = true, env = env::TOKEN_URL, value_name = "URL")]

@@ -5,8 +5,9 @@
 //! checked and encoded as a single call would. The file is read twice and never held whole: a
 //! first pass checks every row (a bad row fails the run before anything is sent), the second
 //! streams the rows into the batch calls. A row longer than [`MAX_ROW_BYTES`] fails the run.
-//! Results are written in input order, as CSV or as JSON
-//! Lines, with a progress bar and a final summary on stderr.
+//! Results are written in input order, as CSV or as JSON Lines, with a progress bar and a
+//! final summary on stderr (under `--json`: the summary as stdout's JSON when the results go
+//! to `--output`, else none).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

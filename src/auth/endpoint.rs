@@ -238,12 +238,13 @@ pub(crate) fn interpret(
     let oauth_code = object
         .and_then(|o| o.get("error"))
         .and_then(Value::as_str)
-        // Trimmed, so that a code sent with a line break still names its class.
-        .map(|code| clean(code.trim(), 64));
+        // Without control characters, so that a code sent with a line break (or worse) still
+        // names its class.
+        .map(|code| clean(&code.replace(char::is_control, ""), 64));
     let oauth_description = object
         .and_then(|o| o.get("error_description"))
         .and_then(Value::as_str)
-        .map(|d| clean(d, MAX_DESCRIPTION_CHARS));
+        .map(|d| clean(d.trim(), MAX_DESCRIPTION_CHARS));
     let oauth_suffix = match (&oauth_code, &oauth_description) {
         (Some(code), Some(description)) => format!(", {code}: {description}"),
         (Some(code), None) => format!(", {code}"),
@@ -428,7 +429,7 @@ mod tests {
         let error = interpret(
             &url(),
             400,
-            br#"{"error":"temporarily_unavailable\n"}"#,
+            br#"{"error":"temporarily_unavailable\u0000\n"}"#,
             &Redactor::default(),
         )
         .unwrap_err();

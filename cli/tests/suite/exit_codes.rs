@@ -177,6 +177,9 @@ fn completions_are_printed_for_each_shell() {
         assert_eq!(output.status.code(), Some(0), "{shell}");
         let script = String::from_utf8(output.stdout).unwrap();
         assert!(script.contains("match-file"), "{shell}");
+        if shell == "zsh" {
+            assert!(script.contains("credentials file (serviceAccount/v2)]:PATH:_files"));
+        }
     }
 }
 
