@@ -678,6 +678,40 @@ async fn abilitec_match_file_refuses_to_write_over_its_input() {
         .await;
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&input).unwrap(), text);
+    // Found by review: a symlink planted at the output path had its target emptied.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let victim = h.dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep me").unwrap();
+        let planted = h.dir.path().join("planted.csv");
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let output = h
+            .run(&[
+                "abilitec",
+                "match-file",
+                &path,
+                "--output",
+                &planted.display().to_string(),
+            ])
+            .await;
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+        // A new results file is its owner's only.
+        let fresh = h.dir.path().join("fresh.csv");
+        let output = h
+            .run(&[
+                "abilitec",
+                "match-file",
+                &path,
+                "--output",
+                &fresh.display().to_string(),
+            ])
+            .await;
+        assert!(output.status.success(), "{output:?}");
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
     // An output that cannot be created is a local file's failure (1), not a usage error.
     let nowhere = h.dir.path().join("missing-dir").join("out.csv");
     let output = h
