@@ -59,7 +59,7 @@ impl Client {
             validity,
             expires: started + validity,
             expires_at: SystemTime::now() + validity,
-            config: PollConfig::interactive(),
+            config: whole_window(validity),
         })
     }
 
@@ -82,7 +82,7 @@ impl Client {
             validity: left,
             expires: crate::retry::later(self.inner.clock().now(), left),
             expires_at,
-            config: PollConfig::interactive(),
+            config: whole_window(left),
         }
     }
 }
@@ -131,19 +131,25 @@ impl PendingCredentials {
         self.validity
     }
 
-    /// Paces the polling (default [`PollConfig::interactive`]); its deadline is always cut to
-    /// the end of the validity window.
+    /// Paces the polling (default [`PollConfig::interactive`] with the whole validity window
+    /// as its deadline); its deadline is always cut to the end of the window.
     pub fn poll_config(mut self, config: PollConfig) -> Self {
         self.config = config;
         self
     }
 
-    /// Waits for the credentials; [`FlowError::ValidityExpired`] once the window has ended.
+    /// Waits for the credentials; [`FlowError::ValidityExpired`] once the window has ended
+    /// (a shorter deadline of [`poll_config`](Self::poll_config)'s ends it as
+    /// [`FlowError::Wait`]).
     pub async fn wait(self) -> Result<ProviderCredentials, FlowError<Error>> {
-        let validity = self.validity;
+        let (validity, expires, clock) = (
+            self.validity,
+            self.expires,
+            self.client.inner.clock().clone(),
+        );
         self.progress_inner()
             .await
-            .map_err(|error| expired_or(error, validity))
+            .map_err(|error| expired_or(error, validity, expires, clock.now()))
     }
 
     /// The answers' `message`s while the user has not finished, then the credentials; a stream
@@ -155,9 +161,14 @@ impl PendingCredentials {
     ) -> impl Stream<Item = Result<PollEvent<Option<String>, ProviderCredentials>, FlowError<Error>>>
     + Unpin {
         use futures::StreamExt;
-        let validity = self.validity;
-        self.progress_inner()
-            .map(move |item| item.map_err(|error| expired_or(error, validity)))
+        let (validity, expires, clock) = (
+            self.validity,
+            self.expires,
+            self.client.inner.clock().clone(),
+        );
+        self.progress_inner().map(move |item| {
+            item.map_err(|error| expired_or(error, validity, expires, clock.now()))
+        })
     }
 
     fn progress_inner(
@@ -203,10 +214,25 @@ impl PendingCredentials {
     }
 }
 
-/// A deadline that ended the wait is the end of the validity window.
-fn expired_or(error: PollError<Error>, validity: Duration) -> FlowError<Error> {
+/// The polling paced as [`PollConfig::interactive`], for as long as the window `validity`.
+fn whole_window(validity: Duration) -> PollConfig {
+    let mut config = PollConfig::interactive();
+    config.deadline = validity;
+    config
+}
+
+/// A deadline that ended the wait at or after `expires` (`now`) is the end of the validity
+/// window; an earlier one is the poll configuration's own.
+fn expired_or(
+    error: PollError<Error>,
+    validity: Duration,
+    expires: Instant,
+    now: Instant,
+) -> FlowError<Error> {
     match error {
-        PollError::DeadlineExceeded { polls, .. } => FlowError::ValidityExpired { validity, polls },
+        PollError::DeadlineExceeded { polls, .. } if now >= expires => {
+            FlowError::ValidityExpired { validity, polls }
+        }
         other => FlowError::Wait(other),
     }
 }

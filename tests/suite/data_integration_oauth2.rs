@@ -167,6 +167,38 @@ async fn the_wait_ends_with_the_validity_window() {
 }
 
 #[tokio::test]
+async fn by_default_the_wait_lasts_the_whole_window_and_a_shorter_deadline_is_no_expiry() {
+    // Found by review: the default pace's 10-minute deadline ended an hour's window after ten
+    // minutes, reported as the window's end.
+    let server = MockServer::start_async().await;
+    mock_start(&server, 3600).await;
+    let polls = script(&server, "POST", "/oauth2/credentials", vec![waiting()]).await;
+    let hour = Duration::from_secs(3600);
+    let pending = client(&server)
+        .request_oauth2_credentials("fb", hour)
+        .await
+        .unwrap();
+    match pending.wait().await.unwrap_err() {
+        FlowError::ValidityExpired { polls, .. } => {
+            // At most 15 s apart: over 200 polls in an hour, some 45 in ten minutes.
+            assert!(polls > 200, "{polls}");
+        }
+        other => panic!("expected ValidityExpired, got {other:?}"),
+    }
+    assert!(polls.requests() > 200);
+    // A deadline of the caller's own, shorter than the window, is not the window's end.
+    let pending = client(&server)
+        .request_oauth2_credentials("fb", hour)
+        .await
+        .unwrap();
+    let error = pending.poll_config(every_30s()).wait().await.unwrap_err();
+    assert!(
+        matches!(error, FlowError::Wait(PollError::DeadlineExceeded { .. })),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_retrying_client_still_makes_one_request_per_poll() {
     let server = MockServer::start_async().await;
     mock_start(&server, 300).await;
