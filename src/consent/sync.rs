@@ -44,8 +44,9 @@
 //!    three attempts in all, after the client's retry policy's backoff, on its clock; an
 //!    expired signed URL is refreshed by listing the files again (three times in a row at
 //!    most; URLs that expire within a minute of their listing, three times in a run plus once
-//!    per hundred files handled). Temporary files are removed
-//!    by the next sync that takes the lock: no live process can own them then.
+//!    per hundred files handled). A download that fails or is dropped mid-body removes its
+//!    temporary file; what a crash leaves is removed by the next sync that takes the lock: no
+//!    live process can own it then.
 //! 4. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
 //! 5. **Handle.** Your handler gets the whole file. If it fails, the file and every other file
 //!    this run claimed and has not handled are released ([`SyncStore::release`]) and the run
@@ -736,6 +737,18 @@ fn remove_stale_temp_files(dir: &Path) -> Result<usize, SyncError> {
 }
 
 /// Downloads `file` into `dir` under its local name, through a unique temporary file.
+/// A temporary file removed when dropped, unless taken out (once renamed into place). Best
+/// effort: the next sync removes what is left.
+struct PartialFile(Option<PathBuf>);
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 async fn download_one<S>(
     sync: &Syncer<'_, S>,
     file: &ConsentFile,
@@ -759,16 +772,11 @@ async fn download_one<S>(
         return Err(SyncError::TooLarge { id, limit });
     }
     observer.started(&id, expected);
-    let written = match write_body(&id, &mut body, &temp, limit, observer).await {
-        Ok(written) => written,
-        Err(error) => {
-            // Best effort: the next sync removes it anyway.
-            let _ = tokio::fs::remove_file(&temp).await;
-            return Err(error);
-        }
-    };
+    // Removed unless renamed into place: on a failure, and when the download is dropped
+    // mid-body (the round stopped to list again for fresh URLs, or the run ended).
+    let mut partial = PartialFile(Some(temp.clone()));
+    let written = write_body(&id, &mut body, &temp, limit, observer).await?;
     if !framing.proves_whole(written) {
-        let _ = tokio::fs::remove_file(&temp).await;
         return Err(match expected {
             Some(expected) => SyncError::Truncated {
                 id,
@@ -785,6 +793,7 @@ async fn download_one<S>(
     tokio::fs::rename(&temp, &target)
         .await
         .map_err(SyncError::io("renaming into place", &target))?;
+    partial.0 = None;
     store::sync_dir_async(dir)
         .await
         .map_err(SyncError::io("syncing", dir))?;

@@ -361,6 +361,50 @@ async fn a_second_sync_on_the_same_directory_is_refused_while_the_first_runs() {
     );
 }
 
+#[tokio::test]
+async fn a_download_dropped_mid_body_leaves_no_temporary_file() {
+    // Found by review: a download dropped mid-body (its round stopped to list again for fresh
+    // URLs, or the run was dropped) left its temporary file until the next sync.
+    let mut stalled =
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: 3200\r\n\r\n".to_vec();
+    stalled.extend_from_slice(&body()[..100]);
+    let server = RawServer::start(vec![Act::Reset]).await;
+    let (list, _) = listing_of(&server.base_url, 1);
+    server.set(vec![
+        list,
+        Act::Stall(stalled, std::time::Duration::from_secs(30)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let consent = client(&server);
+    let mut run = Box::pin(
+        Syncer::new(&consent, dir.path(), DirStore::new(dir.path()))
+            .run(|_| async { Ok::<(), std::io::Error>(()) }),
+    );
+    let temporary = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|entry| entry.file_name().to_string_lossy().contains(".part"))
+            .count()
+    };
+    // Until the body has started to arrive, then no further.
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            tokio::select! {
+                _ = &mut run => panic!("the sync ended"),
+                _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+            }
+            if temporary() > 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "the download started");
+    drop(run);
+    assert_eq!(temporary(), 0);
+}
+
 /// A list answer naming `count` consent files on `base_url`, their IDs in listing order.
 fn listing_of(base_url: &str, count: usize) -> (Act, Vec<String>) {
     let ids: Vec<String> = (0..count)
