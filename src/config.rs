@@ -2,7 +2,6 @@
 //! constructor per API that returns an authenticated client.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -114,12 +113,20 @@ pub(crate) fn shown_url(url: &Url) -> String {
     shown.into()
 }
 
-/// Whether `url`'s host is `localhost` or a loopback address.
+/// Whether `url`'s host is this machine, however it is written: `localhost` (with a final dot
+/// too), a loopback address, or an unspecified one (`0.0.0.0`, `::`, which reach this
+/// machine), IPv4 ones mapped into IPv6 included.
 pub(crate) fn is_loopback(url: &Url) -> bool {
+    let local_v4 = |ip: std::net::Ipv4Addr| ip.is_loopback() || ip.is_unspecified();
     match url.host() {
-        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(host)) => host
+            .strip_suffix('.')
+            .unwrap_or(host)
+            .eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => local_v4(ip),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.is_unspecified() || ip.to_ipv4_mapped().is_some_and(local_v4)
+        }
         None => false,
     }
 }

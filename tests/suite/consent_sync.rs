@@ -689,6 +689,22 @@ async fn a_remote_api_cannot_send_the_download_into_the_local_machine() {
         "{error:?}"
     );
     assert!(!error.to_string().contains("s3cr3t"), "{error}");
+    // Found by review: the same machine written otherwise passed the check.
+    for host in ["0.0.0.0", "[::]", "[::ffff:127.0.0.1]", "localhost."] {
+        let file: liveramp::consent::types::ConsentFile = serde_json::from_value(
+            common::consent_file(FILE_ID, format!("https://{host}:{port}/admin?sig=s3cr3t")),
+        )
+        .unwrap();
+        let error =
+            tokio::time::timeout(Duration::from_secs(5), remote.download_consent_file(&file))
+                .await
+                .expect("refused at once, without connecting")
+                .unwrap_err();
+        assert!(
+            matches!(error, liveramp::consent::DownloadError::LocalUrl),
+            "{host}: {error:?}"
+        );
+    }
     let accepted = local.accept();
     assert!(
         matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
