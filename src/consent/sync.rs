@@ -648,27 +648,49 @@ pub async fn sync(
 /// new files for ever) would otherwise fill the memory before the pages run out.
 pub const MAX_LISTED_FILES: usize = 1_000_000;
 
+/// The most a listing's files may weigh, written as JSON: files of long URLs or names would
+/// fill the memory long before [`MAX_LISTED_FILES`].
+pub const MAX_LISTED_BYTES: usize = 256 * 1024 * 1024;
+
+/// The longest identifier or request type a file may have: the documented ones are a few
+/// letters, and each is recorded in the manifest with the file.
+const MAX_TYPE_BYTES: usize = 64;
+
 /// Every consent file, following the pagination cursor; a file listed twice counts once. More
-/// than [`MAX_LISTED_FILES`] is [`SyncError::List`].
+/// than [`MAX_LISTED_FILES`] or [`MAX_LISTED_BYTES`], or a file with a type longer than 64
+/// bytes, is [`SyncError::List`].
 pub async fn list_all(client: &Client) -> Result<Vec<ConsentFile>, SyncError> {
-    list_at_most(client, MAX_LISTED_FILES).await
+    list_at_most(client, MAX_LISTED_FILES, MAX_LISTED_BYTES).await
 }
 
-/// [`list_all`], with more than `max` files an error.
-async fn list_at_most(client: &Client, max: usize) -> Result<Vec<ConsentFile>, SyncError> {
+/// [`list_all`], with more than `max` files or `max_bytes` an error.
+async fn list_at_most(
+    client: &Client,
+    max: usize,
+    max_bytes: usize,
+) -> Result<Vec<ConsentFile>, SyncError> {
     let mut seen = HashSet::new();
     let mut files = Vec::new();
+    let mut bytes = 0usize;
     let mut stream = client.list_consent_files().limit(PAGE_SIZE).stream();
-    let failed = |e| SyncError::List(Box::new(e));
+    let refused = |why: String| SyncError::List(Box::new(crate::Error::Other(why)));
     while let Some(file) = stream.next().await {
-        let file = file.map_err(failed)?;
+        let file = file.map_err(|e| SyncError::List(Box::new(e)))?;
         if !seen.insert(file.id) {
             continue;
         }
-        if files.len() == max {
-            return Err(failed(crate::Error::Other(format!(
-                "the API listed more than {max} consent files"
-            ))));
+        let types = [file.identifier_type.as_str(), file.request_type.as_str()];
+        if types.iter().any(|t| t.len() > MAX_TYPE_BYTES) {
+            return Err(refused(format!(
+                "the API listed consent file {} with a type longer than {MAX_TYPE_BYTES} bytes",
+                file.id
+            )));
+        }
+        bytes = bytes.saturating_add(serde_json::to_vec(&file).map_or(usize::MAX, |j| j.len()));
+        if files.len() == max || bytes > max_bytes {
+            return Err(refused(format!(
+                "the API listed more than {max} consent files or {max_bytes} bytes of them"
+            )));
         }
         files.push(file);
     }
@@ -901,13 +923,26 @@ mod tests {
             crate::http::client().unwrap(),
             crate::transport::Transport::default(),
         );
-        match list_at_most(&client, 5).await {
+        match list_at_most(&client, 5, usize::MAX).await {
             Err(SyncError::List(error)) => {
                 assert!(error.to_string().contains("more than 5"), "{error}")
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(list_at_most(&client, 100).await.err().map(|_| ()), Some(()));
+        assert_eq!(
+            list_at_most(&client, 100, usize::MAX)
+                .await
+                .err()
+                .map(|_| ()),
+            Some(())
+        );
+        // Bytes too: each file here weighs some 250 bytes as JSON.
+        match list_at_most(&client, usize::MAX, 2_000).await {
+            Err(SyncError::List(error)) => {
+                assert!(error.to_string().contains("2000 bytes"), "{error}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -405,6 +405,24 @@ async fn a_download_dropped_mid_body_leaves_no_temporary_file() {
     assert_eq!(temporary(), 0);
 }
 
+#[tokio::test]
+async fn a_listed_file_with_a_type_too_long_to_record_is_refused() {
+    // Found by review: types of any length went into every manifest line, and a manifest
+    // grown past its read bound failed every later sync.
+    let server = RawServer::start(vec![Act::Reset]).await;
+    let mut file = common::consent_file(FILE_ID, format!("{}/f.csv", server.base_url));
+    file["identifierType"] = "X".repeat(65).into();
+    let page = serde_json::json!({"v2/ConsentFiles": [file], "_pagination": {"after": null}});
+    server.set(vec![Act::Raw(raw_tcp::json(200, &page.to_string()))]);
+    let dir = tempfile::tempdir().unwrap();
+    let error = Syncer::new(&client(&server), dir.path(), DirStore::new(dir.path()))
+        .run(|_| async { Ok::<(), std::io::Error>(()) })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SyncError::List(_)), "{error:?}");
+    assert!(Manifest::load(dir.path()).unwrap().files.is_empty());
+}
+
 /// A list answer naming `count` consent files on `base_url`, their IDs in listing order.
 fn listing_of(base_url: &str, count: usize) -> (Act, Vec<String>) {
     let ids: Vec<String> = (0..count)
