@@ -1,5 +1,5 @@
 //! Files the crate reads (a credentials file, the consent sync's manifest): regular files
-//! only, and no more of them than a bound.
+//! only, and no more of them than a bound; and files it writes, not through a symlink.
 
 use std::fs::File;
 use std::io::{self, Read as _};
@@ -39,6 +39,15 @@ pub(crate) fn read_bounded(path: &Path, limit: u64) -> io::Result<(Vec<u8>, std:
         return Err(too_large());
     }
     Ok((bytes, metadata))
+}
+
+/// `options` set not to follow a symlink at the path's end (on Unix): for the files the sync
+/// writes in its directory, where one planted by anyone who can write there would redirect
+/// the writes to its target.
+pub(crate) fn no_follow(options: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW);
+    options
 }
 
 /// `path` opened for reading; a FIFO without a writer is opened at once instead of blocking,

@@ -164,10 +164,9 @@ impl Manifest {
         let mut line = b"\n".to_vec();
         serde_json::to_writer(&mut line, &entry).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        let mut journal = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
+        let mut journal =
+            crate::file::no_follow(std::fs::OpenOptions::new().create(true).append(true))
+                .open(&path)?;
         journal.write_all(&line)?;
         journal.sync_data()?;
         if new {
@@ -367,6 +366,19 @@ mod tests {
         let reloaded = Manifest::load(dir.path()).unwrap();
         assert_eq!(reloaded, manifest);
         assert_eq!(reloaded.files.len(), 3);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_journal_planted_as_a_symlink_is_not_written_through() {
+        // Found by review: the journal's append followed a symlink to any file.
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep me").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join(JOURNAL_NAME)).unwrap();
+        let mut manifest = Manifest::default();
+        assert!(manifest.record(dir.path(), entry("a")).is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
     }
 
     /// A crash in the middle of an append leaves a line cut short: it is skipped (its file was

@@ -716,12 +716,14 @@ const LOCK_WAIT: Duration = Duration::from_millis(250);
 async fn lock(dir: &Path) -> Result<std::fs::File, SyncError> {
     const STEP: Duration = Duration::from_millis(10);
     let path = dir.join(LOCK_NAME);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(SyncError::io("opening", &path))?;
+    let file = crate::file::no_follow(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true),
+    )
+    .open(&path)
+    .map_err(SyncError::io("opening", &path))?;
     let mut waited = Duration::ZERO;
     loop {
         match file.try_lock() {
