@@ -283,7 +283,7 @@ impl Client {
                     let result = item_result(result, &redactor);
                     limited |=
                         matches!(&result, Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS);
-                    if attempt < attempts && retryable(&result) {
+                    if attempt < attempts && crate::item_retry::retryable(&result) {
                         rounds.send_again(slot, result);
                         again.push((slot, index, item));
                     } else {
@@ -296,7 +296,12 @@ impl Client {
             }
             pending = again;
         }
-        rounds.finish(!done.iter().flatten().any(|r| retryable(&r.result)));
+        rounds.finish(
+            !done
+                .iter()
+                .flatten()
+                .any(|r| crate::item_retry::retryable(&r.result)),
+        );
         (done.into_iter().flatten().collect(), None)
     }
 
@@ -337,11 +342,6 @@ impl Client {
         }
         Ok(results)
     }
-}
-
-/// Whether an item's result is worth sending it again for (429, 5xx).
-fn retryable<T>(result: &Result<T, ApiError>) -> bool {
-    matches!(result, Err(e) if crate::retry::is_retryable_status(e.status))
 }
 
 /// An item's result: its document, or its error document as the crate's `ApiError`.

@@ -62,3 +62,8 @@ impl<'t, K: Eq + Hash, R> ItemRetries<'t, K, R> {
         }
     }
 }
+
+/// Whether an item's result is worth sending it again for (429, 5xx).
+pub(crate) fn retryable<T>(result: &Result<T, crate::error::ApiError>) -> bool {
+    matches!(result, Err(e) if crate::retry::is_retryable_status(e.status))
+}

@@ -334,8 +334,19 @@ impl Transport {
     /// a batch's items answered 429.
     pub(crate) fn slow_down(&self, name: &str) {
         if let Some(bucket) = self.inner.limiters.as_ref().and_then(|l| l.bucket(name)) {
-            bucket.slow_down(DEFAULT_429_PAUSE.min(self.inner.policy.max_retry_after));
+            self.pause(bucket, None);
         }
+    }
+
+    /// Pauses `bucket` for everyone sharing it after a 429: for its `Retry-After`, else
+    /// [`DEFAULT_429_PAUSE`], at most the policy's `max_retry_after`.
+    fn pause(&self, bucket: &Limiter, retry_after: Option<Duration>) {
+        let policy = &self.inner.policy;
+        bucket.slow_down(
+            retry_after
+                .unwrap_or(DEFAULT_429_PAUSE)
+                .min(policy.max_retry_after),
+        );
     }
 
     /// `values` and this transport's secrets (its API key, its current token): what a
@@ -343,7 +354,7 @@ impl Transport {
     /// items, a poll's messages). A token source without a ready token (one of your own, or a
     /// cache due to refresh) is asked for one, for at most [`SECRETS_WAIT`]; the token it
     /// gives may be newer than the one a call sent.
-    pub(crate) async fn with_own_secrets(&self, values: Vec<String>) -> Vec<String> {
+    pub(crate) async fn with_own_secrets(&self, mut values: Vec<String>) -> Vec<String> {
         let token = match &self.inner.tokens {
             Some(tokens) => match tokens.ready_token() {
                 Some(token) => Some(token),
@@ -354,19 +365,15 @@ impl Transport {
             },
             None => None,
         };
-        self.with_secrets(token.as_ref(), values)
+        self.push_secrets(token.as_ref(), &mut values);
+        values
     }
 
     /// [`with_own_secrets`](Self::with_own_secrets) without waiting: the token only if one is
     /// ready (for a flow that cannot wait: read it right after a call, when one is).
-    pub(crate) fn with_ready_secrets(&self, values: Vec<String>) -> Vec<String> {
+    pub(crate) fn with_ready_secrets(&self, mut values: Vec<String>) -> Vec<String> {
         let token = self.inner.tokens.as_ref().and_then(|t| t.ready_token());
-        self.with_secrets(token.as_ref(), values)
-    }
-
-    /// `values` with `token` and the API key.
-    fn with_secrets(&self, token: Option<&AccessToken>, mut values: Vec<String>) -> Vec<String> {
-        self.push_secrets(token, &mut values);
+        self.push_secrets(token.as_ref(), &mut values);
         values
     }
 
@@ -645,10 +652,7 @@ impl Transport {
                             // Everyone sharing the bucket waits, not only this call.
                             let wait =
                                 crate::retry::retry_after(&answer.headers, inner.clock.wall());
-                            bucket.slow_down(
-                                wait.unwrap_or(DEFAULT_429_PAUSE)
-                                    .min(policy.max_retry_after),
-                            );
+                            self.pause(bucket, wait);
                         }
                         let done = |answer: Answer| {
                             let redactor = || {

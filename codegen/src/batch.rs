@@ -43,8 +43,7 @@ pub fn add_batch_items(file: &mut syn::File, operations: &[String]) -> Result<us
                 match item {
                 syn::Item::Impl(block)
                     if block.trait_.is_none()
-                        && matches!(&*block.self_ty, syn::Type::Path(p)
-                            if p.path.segments.last().is_some_and(|s| s.ident == name))
+                        && crate::syntax::impl_name(block).is_some_and(|n| n == name)
                         && block.items.iter().any(|i| {
                             matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "send_generated")
                         }) =>

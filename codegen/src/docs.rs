@@ -72,7 +72,8 @@ pub fn document_mocks(file: &mut syn::File) -> usize {
                     added += 1;
                 }
                 syn::Item::Impl(block) => {
-                    let answers = self_name(block).is_some_and(|name| name.ends_with("Then"));
+                    let answers =
+                        crate::syntax::impl_name(block).is_some_and(|name| name.ends_with("Then"));
                     added +=
                         document_fns(block, |sig| Some(doc_attrs(&mock_method_doc(sig, answers))));
                 }
@@ -169,7 +170,7 @@ fn document_type_builders(
                 added += 1;
             }
             syn::Item::Impl(block) => {
-                let Some(owner) = self_name(block) else {
+                let Some(owner) = crate::syntax::impl_name(block) else {
                     continue;
                 };
                 added += document_fns(block, |sig| {
@@ -211,13 +212,6 @@ fn document_fns(
 }
 
 /// The name of the type an impl block is for (`ConsentFile` of `impl ConsentFile`).
-fn self_name(block: &syn::ItemImpl) -> Option<String> {
-    match &*block.self_ty {
-        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
-        _ => None,
-    }
-}
-
 /// `text` as the doc attribute a `///` line makes.
 fn doc_attrs(text: &str) -> Vec<syn::Attribute> {
     let line = format!(" {text}");

@@ -46,10 +46,7 @@ pub fn query_in_url(file: &mut syn::File) -> Result<usize, String> {
         let syn::Item::Impl(block) = item else {
             continue;
         };
-        let syn::Type::Path(ty) = &*block.self_ty else {
-            continue;
-        };
-        let Some(name) = ty.path.segments.last().map(|s| s.ident.to_string()) else {
+        let Some(name) = crate::syntax::impl_name(block) else {
             continue;
         };
         let no_fields = HashSet::new();

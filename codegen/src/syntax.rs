@@ -98,3 +98,11 @@ pub(crate) fn rename_calls(file: &mut syn::File, tail: &[&str], to: syn::Path) -
     syn::visit_mut::VisitMut::visit_file_mut(&mut rename, file);
     rename.count
 }
+
+/// The name of the type an impl block is for (the last segment of its path), if it is a path.
+pub(crate) fn impl_name(block: &syn::ItemImpl) -> Option<String> {
+    match &*block.self_ty {
+        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}

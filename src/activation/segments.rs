@@ -198,7 +198,7 @@ impl Client {
                 };
                 for ((index, item), result) in chunk.iter().zip(results) {
                     let outcome = outcome(*index, result, &redactor);
-                    if attempt < ITEM_ATTEMPTS && retryable(&outcome) {
+                    if attempt < ITEM_ATTEMPTS && crate::item_retry::retryable(&outcome.result) {
                         rounds.send_again(*index, outcome);
                         again.push((*index, item.clone()));
                     } else {
@@ -208,7 +208,12 @@ impl Client {
             }
             pending = again;
         }
-        rounds.finish(!outcomes.iter().flatten().any(retryable));
+        rounds.finish(
+            !outcomes
+                .iter()
+                .flatten()
+                .any(|o| crate::item_retry::retryable(&o.result)),
+        );
         Ok(SegmentConfigReport {
             items: outcomes.into_iter().flatten().collect(),
         })
@@ -223,11 +228,6 @@ fn status_of(result: &types::SegmentConfigResult) -> StatusCode {
         .and_then(|s| u16::try_from(s.http_status).ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
         .unwrap_or(StatusCode::OK)
-}
-
-/// Whether an item's outcome is worth sending it again for (429, 5xx).
-fn retryable(outcome: &SegmentConfigOutcome) -> bool {
-    matches!(&outcome.result, Err(e) if crate::retry::is_retryable_status(e.status))
 }
 
 /// One item's outcome: its status, 2xx or the error it carries.

@@ -686,7 +686,7 @@ async fn list_at_most(
                 file.id
             )));
         }
-        bytes = bytes.saturating_add(serde_json::to_vec(&file).map_or(usize::MAX, |j| j.len()));
+        bytes = bytes.saturating_add(json_len(&file));
         if files.len() == max || bytes > max_bytes {
             return Err(refused(format!(
                 "the API listed more than {max} consent files or {max_bytes} bytes of them"
@@ -695,6 +695,25 @@ async fn list_at_most(
         files.push(file);
     }
     Ok(files)
+}
+
+/// How long `value` is written as JSON, counted without writing it anywhere.
+fn json_len(value: &impl Serialize) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(bytes.len());
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// Whether an expired URL may be refreshed: after `in_a_row` refreshes since a file was last
