@@ -16,9 +16,10 @@
 //!   [`ApiError`] a single call would give.
 //!
 //! A batch call that fails as a whole after the transport's retries (an outage, no token)
-//! ends the stream: the items of its chunk already resolved come first, then the error, and
-//! nothing after it (the calls in flight are dropped). The indices not yielded are the items
-//! not resolved: send them again. Per-item failures never end it. Retries of items take from
+//! ends the stream: the items of its chunk already answered come first (an item waiting to be
+//! sent again with its last, retryable, error), then the error, and nothing after it (the
+//! calls in flight are dropped). The indices not yielded are the items not answered: send them
+//! again, with those whose error is retryable. Per-item failures never end it. Retries of items take from
 //! the client's retry budget like a call's retries (an item keeps its retryable error when the
 //! budget is spent), and items answered 429 pause the batch rate limit as a 429 answer would.
 //! An item's error has the query values of every item of its batch and the client's secrets
@@ -62,6 +63,7 @@ use reqwest::StatusCode;
 use crate::Error;
 use crate::abilitec::{Client, types};
 use crate::error::ApiError;
+use crate::item_retry::{ItemResult, ItemRetries};
 use crate::validate::ApiSpec;
 
 /// The most items one batch call takes, as documented.
@@ -199,6 +201,12 @@ pub struct Resolved {
     pub result: Result<types::BatchDocument, ApiError>,
 }
 
+impl ItemResult for Resolved {
+    fn retryable(&self) -> bool {
+        self.result.retryable()
+    }
+}
+
 /// The stream [`Client::resolve`] returns.
 pub type ResolvedStream<'a> = Pin<Box<dyn Stream<Item = Result<Resolved, Error>> + Send + 'a>>;
 
@@ -234,43 +242,26 @@ impl Client {
     }
 
     /// One chunk: its match and lookup items each as a batch call, retryable items again. The
-    /// items resolved, in input order, and the failure of a batch call that stopped it.
+    /// items answered, in input order (each with its last result), and the failure of a batch
+    /// call that stopped it.
     async fn resolve_chunk(
         &self,
         chunk: Vec<(usize, BatchItem)>,
         attempts: u32,
     ) -> (Vec<Resolved>, Option<Error>) {
-        let mut done: Vec<Option<Resolved>> = vec![None; chunk.len()];
-        let mut rounds = crate::item_retry::ItemRetries::new(&self.inner);
-        let mut pending: Vec<(usize, usize, BatchItem)> = chunk
-            .into_iter()
-            .enumerate()
-            .map(|(slot, (index, item))| (slot, index, item))
-            .collect();
-        for attempt in 1..=attempts {
-            if pending.is_empty() {
-                break;
-            }
-            if !rounds.begin(attempt).await {
-                for (slot, index, _) in pending.drain(..) {
-                    done[slot] = rounds
-                        .take_last(&slot)
-                        .map(|result| Resolved { index, result });
-                }
-                break;
-            }
-            let mut again = Vec::new();
+        let (indices, items): (Vec<usize>, Vec<BatchItem>) = chunk.into_iter().unzip();
+        let mut rounds = ItemRetries::new(&self.inner, items, attempts);
+        while let Some(mut round) = rounds.next_round().await {
             for kind in [Kind::Match, Kind::Lookup] {
-                let (these, rest): (Vec<_>, Vec<_>) = pending
-                    .into_iter()
-                    .partition(|(_, _, item)| item.kind == kind);
-                pending = rest;
+                let (these, rest): (Vec<_>, Vec<_>) =
+                    round.into_iter().partition(|(_, item)| item.kind == kind);
+                round = rest;
                 if these.is_empty() {
                     continue;
                 }
                 let results = match self.send_batch(kind, &these).await {
                     Ok(results) => results,
-                    Err(error) => return (done.into_iter().flatten().collect(), Some(error)),
+                    Err(error) => return (rounds.stopped(), Some(error)),
                 };
                 // Only a batch with a failed item needs one.
                 let failed = results.iter().any(|r| r.document.error.is_some());
@@ -279,38 +270,27 @@ impl Client {
                     false => crate::redact::Redactor::default(),
                 };
                 let mut limited = false;
-                for ((slot, index, item), result) in these.into_iter().zip(results) {
+                for ((place, item), result) in these.into_iter().zip(results) {
                     let result = item_result(result, &redactor);
                     limited |=
                         matches!(&result, Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS);
-                    if attempt < attempts && crate::item_retry::retryable(&result) {
-                        rounds.send_again(slot, result);
-                        again.push((slot, index, item));
-                    } else {
-                        done[slot] = Some(Resolved { index, result });
-                    }
+                    let index = indices.get(place).copied().unwrap_or_default();
+                    rounds.answered(place, item, Resolved { index, result });
                 }
                 if limited {
                     self.inner.slow_down(crate::limit::ABILITEC_BATCHES);
                 }
             }
-            pending = again;
         }
-        rounds.finish(
-            !done
-                .iter()
-                .flatten()
-                .any(|r| crate::item_retry::retryable(&r.result)),
-        );
-        (done.into_iter().flatten().collect(), None)
+        (rounds.finish(), None)
     }
 
     /// The redactor of a batch of `items`: the query values of every one (a message may quote
     /// another item's) and the client's secrets.
-    async fn redactor_of(&self, items: &[(usize, usize, BatchItem)]) -> crate::redact::Redactor {
+    async fn redactor_of(&self, items: &[(usize, BatchItem)]) -> crate::redact::Redactor {
         let values = items
             .iter()
-            .flat_map(|(_, _, item)| item.query_values())
+            .flat_map(|(_, item)| item.query_values())
             .collect();
         crate::redact::Redactor::new(self.inner.with_own_secrets(values).await)
     }
@@ -319,12 +299,12 @@ impl Client {
     async fn send_batch(
         &self,
         kind: Kind,
-        items: &[(usize, usize, BatchItem)],
+        items: &[(usize, BatchItem)],
     ) -> Result<Vec<types::BatchResult>, Error> {
         let body = types::BatchRequest(
             items
                 .iter()
-                .map(|(_, _, item)| item.path_and_query.clone())
+                .map(|(_, item)| item.path_and_query.clone())
                 .collect(),
         );
         let answer = match kind {

@@ -2,68 +2,91 @@
 //! sends again the items whose own result was retryable, after the client's backoff, while the
 //! retry budget allows, as the transport retries a call.
 
-use std::collections::HashMap;
-use std::hash::Hash;
-
 use crate::transport::Transport;
 
-/// The rounds of one batch of items keyed by `K`, whose results are `R`.
-pub(crate) struct ItemRetries<'t, K, R> {
+/// An item's result, as far as the rounds need to know it.
+pub(crate) trait ItemResult {
+    /// Whether the item is worth sending again for its result (429, 5xx).
+    fn retryable(&self) -> bool;
+}
+
+impl<T> ItemResult for Result<T, crate::error::ApiError> {
+    fn retryable(&self) -> bool {
+        matches!(self, Err(e) if crate::retry::is_retryable_status(e.status))
+    }
+}
+
+/// The rounds of one batch of items `I`, whose results are `R`. Each item has a place, its
+/// position in the batch; its last result is kept at that place, so an item that no round is
+/// left to send again (attempts used up, budget spent) ends with it.
+pub(crate) struct ItemRetries<'t, I, R> {
     transport: &'t Transport,
+    /// Rounds the items may have, the first included.
+    attempts: u32,
+    /// Rounds begun so far.
+    round: u32,
     /// What the rounds took from the retry budget: given back when no item ends retryable,
     /// as a call's retries are when it succeeds.
     spent: u32,
-    /// The last result of each item to be sent again: its result if no round is left.
-    last: HashMap<K, R>,
+    /// Each item's last result, by place.
+    results: Vec<Option<R>>,
+    /// The items of the next round, with their places.
+    pending: Vec<(usize, I)>,
 }
 
-impl<'t, K: Eq + Hash, R> ItemRetries<'t, K, R> {
-    /// The rounds of a batch sent through `transport`.
-    pub(crate) fn new(transport: &'t Transport) -> Self {
+impl<'t, I, R: ItemResult> ItemRetries<'t, I, R> {
+    /// The rounds of `items` sent through `transport`, each at most `attempts` times.
+    pub(crate) fn new(transport: &'t Transport, items: Vec<I>, attempts: u32) -> Self {
+        let results = std::iter::repeat_with(|| None).take(items.len()).collect();
         Self {
             transport,
+            attempts,
+            round: 0,
             spent: 0,
-            last: HashMap::new(),
+            results,
+            pending: items.into_iter().enumerate().collect(),
         }
     }
 
-    /// Readies round `round` (1 for the first, sent at once): takes a retry from the budget
-    /// and waits the backoff. `false` when the budget has none left: the items to be sent
-    /// again then keep their last results ([`take_last`](Self::take_last)).
-    pub(crate) async fn begin(&mut self, round: u32) -> bool {
-        if round <= 1 {
-            return true;
+    /// The items of the next round, with their places: at once for the first; for the others,
+    /// after taking a retry from the budget and waiting the backoff. `None` when no item is to
+    /// be sent again, the attempts are used up or the budget has no retry left.
+    pub(crate) async fn next_round(&mut self) -> Option<Vec<(usize, I)>> {
+        if self.pending.is_empty() || self.round >= self.attempts {
+            return None;
         }
-        match self.transport.spend_retry() {
-            Some(cost) => {
-                self.spent = self.spent.saturating_add(cost);
-                self.transport.wait_before_retry(round - 1).await;
-                true
-            }
-            None => false,
+        if self.round >= 1 {
+            let cost = self.transport.spend_retry()?;
+            self.spent = self.spent.saturating_add(cost);
+            self.transport.wait_before_retry(self.round).await;
+        }
+        self.round += 1;
+        Some(std::mem::take(&mut self.pending))
+    }
+
+    /// Keeps `result` of `item` at `place`; the item goes into the next round when the result
+    /// is retryable and a round is left.
+    pub(crate) fn answered(&mut self, place: usize, item: I, result: R) {
+        if self.round < self.attempts && result.retryable() {
+            self.pending.push((place, item));
+        }
+        if let Some(slot) = self.results.get_mut(place) {
+            *slot = Some(result);
         }
     }
 
-    /// Keeps `result` of item `key`, which is to be sent again.
-    pub(crate) fn send_again(&mut self, key: K, result: R) {
-        self.last.insert(key, result);
-    }
-
-    /// The last result of item `key`, which no round is left to send again.
-    pub(crate) fn take_last(&mut self, key: &K) -> Option<R> {
-        self.last.remove(key)
-    }
-
-    /// Ends the rounds; `settled` when no item ended with a retryable result: the budget then
-    /// gets back what the rounds took.
-    pub(crate) fn finish(self, settled: bool) {
-        if settled && self.spent > 0 {
+    /// Ends the rounds with the items' last results, in place order. When no item ended
+    /// retryable, the budget gets back what the rounds took.
+    pub(crate) fn finish(self) -> Vec<R> {
+        let results: Vec<R> = self.results.into_iter().flatten().collect();
+        if self.spent > 0 && !results.iter().any(ItemResult::retryable) {
             self.transport.refund_retries(self.spent);
         }
+        results
     }
-}
 
-/// Whether an item's result is worth sending it again for (429, 5xx).
-pub(crate) fn retryable<T>(result: &Result<T, crate::error::ApiError>) -> bool {
-    matches!(result, Err(e) if crate::retry::is_retryable_status(e.status))
+    /// Ends the rounds early (a call failed as a whole), with the last results so far.
+    pub(crate) fn stopped(self) -> Vec<R> {
+        self.results.into_iter().flatten().collect()
+    }
 }

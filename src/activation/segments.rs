@@ -8,7 +8,7 @@
 //! reported with their error as an [`ApiError`], which has the strings of every item of its
 //! call and the client's secrets removed from its text. A call that fails as a whole (after
 //! the transport's retries) stops the change with a [`SegmentConfigError`], whose report has
-//! the outcomes of the items earlier calls applied.
+//! the outcomes of the items earlier calls answered.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), liveramp::Error> {
@@ -37,6 +37,7 @@ use reqwest::StatusCode;
 use super::{Client, types};
 use crate::Error;
 use crate::error::{ApiError, ErrorShape};
+use crate::item_retry::{ItemResult, ItemRetries};
 
 /// Items per call, as documented.
 pub const SEGMENT_CONFIGS_PER_CALL: usize = 500;
@@ -76,14 +77,15 @@ impl SegmentConfigReport {
 }
 
 /// A bulk segment-config change that stopped: a call failed as a whole (after the transport's
-/// retries). The items of earlier calls were applied: [`report`](Self::report) has their
-/// outcomes, and an item missing from it was not (or not surely) applied. `?` turns it into
+/// retries). [`report`](Self::report) has the outcome of every item answered before it (an item
+/// waiting to be sent again, its last, retryable, error); an item missing from it was not (or
+/// not surely) applied. `?` turns it into
 /// the crate's [`Error`] (the call's), dropping the report.
 #[derive(Debug, thiserror::Error)]
 #[error("a bulk segment-config change stopped after {} items had an outcome", report.items.len())]
 #[non_exhaustive]
 pub struct SegmentConfigError {
-    /// The outcomes of the items sent before the failure, in input order.
+    /// The outcomes of the items answered before the failure, in input order.
     pub report: SegmentConfigReport,
     /// Why the call failed.
     #[source]
@@ -149,39 +151,30 @@ impl Client {
         F: Fn(Vec<T>) -> Fut,
         Fut: std::future::Future<Output = Result<Vec<types::SegmentConfigResult>, Error>>,
     {
-        let mut outcomes: Vec<Option<SegmentConfigOutcome>> = vec![None; items.len()];
-        let mut rounds = crate::item_retry::ItemRetries::new(&self.inner);
-        let mut pending: Vec<(usize, T)> = items.into_iter().enumerate().collect();
-        for attempt in 1..=ITEM_ATTEMPTS {
-            if pending.is_empty() {
-                break;
-            }
-            if !rounds.begin(attempt).await {
-                for (index, _) in pending.drain(..) {
-                    outcomes[index] = rounds.take_last(&index);
-                }
-                break;
-            }
-            let mut again = Vec::new();
-            for chunk in pending.chunks(SEGMENT_CONFIGS_PER_CALL) {
+        let mut rounds = ItemRetries::new(&self.inner, items, ITEM_ATTEMPTS);
+        while let Some(round) = rounds.next_round().await {
+            for chunk in round.chunks(SEGMENT_CONFIGS_PER_CALL) {
                 let sent: Vec<T> = chunk.iter().map(|(_, item)| item.clone()).collect();
                 // A call that fails stops the change: what earlier calls applied is reported.
-                let stopped = |error| SegmentConfigError {
-                    report: SegmentConfigReport {
-                        items: outcomes.iter().flatten().cloned().collect(),
-                    },
-                    error,
-                };
                 let results = match call(sent).await {
-                    Ok(results) if results.len() == chunk.len() => results,
-                    Ok(results) => {
-                        return Err(stopped(Error::Other(format!(
-                            "{} segment configs were answered with {} results",
-                            chunk.len(),
-                            results.len()
-                        ))));
+                    Ok(results) if results.len() == chunk.len() => Ok(results),
+                    Ok(results) => Err(Error::Other(format!(
+                        "{} segment configs were answered with {} results",
+                        chunk.len(),
+                        results.len()
+                    ))),
+                    Err(error) => Err(error),
+                };
+                let results = match results {
+                    Ok(results) => results,
+                    Err(error) => {
+                        return Err(SegmentConfigError {
+                            report: SegmentConfigReport {
+                                items: rounds.stopped(),
+                            },
+                            error,
+                        });
                     }
-                    Err(error) => return Err(stopped(error)),
                 };
                 // What an item's error quotes of the call's items, or of the client's secrets,
                 // is removed from it; only a call with a failed item needs the redactor.
@@ -197,26 +190,19 @@ impl Client {
                     false => crate::redact::Redactor::default(),
                 };
                 for ((index, item), result) in chunk.iter().zip(results) {
-                    let outcome = outcome(*index, result, &redactor);
-                    if attempt < ITEM_ATTEMPTS && crate::item_retry::retryable(&outcome.result) {
-                        rounds.send_again(*index, outcome);
-                        again.push((*index, item.clone()));
-                    } else {
-                        outcomes[*index] = Some(outcome);
-                    }
+                    rounds.answered(*index, item.clone(), outcome(*index, result, &redactor));
                 }
             }
-            pending = again;
         }
-        rounds.finish(
-            !outcomes
-                .iter()
-                .flatten()
-                .any(|o| crate::item_retry::retryable(&o.result)),
-        );
         Ok(SegmentConfigReport {
-            items: outcomes.into_iter().flatten().collect(),
+            items: rounds.finish(),
         })
+    }
+}
+
+impl ItemResult for SegmentConfigOutcome {
+    fn retryable(&self) -> bool {
+        self.result.retryable()
     }
 }
 

@@ -705,7 +705,8 @@ fn found() -> serde_json::Value {
 async fn a_batch_that_fails_as_a_whole_yields_what_its_chunk_resolved_and_ends_the_stream() {
     use futures::StreamExt;
     // Found by review: the chunk's resolved items were dropped with the error, and the stream
-    // went on with the next chunks, so records went missing without a trace.
+    // went on with the next chunks, so records went missing without a trace. An item waiting
+    // to be sent again was dropped too, though it had an answer.
     let server = MockServer::start_async().await;
     let batches = script(
         &server,
@@ -737,10 +738,14 @@ async fn a_batch_that_fails_as_a_whole_yields_what_its_chunk_resolved_and_ends_t
         .resolve(futures::stream::iter(items), options)
         .collect()
         .await;
-    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert_eq!(outcomes.len(), 3, "{outcomes:?}");
     assert_eq!(outcomes[0].as_ref().unwrap().index, 0);
+    // The item that was to be sent again keeps its last answer.
+    let waiting = outcomes[1].as_ref().unwrap();
+    assert_eq!(waiting.index, 1);
+    assert_eq!(waiting.result.as_ref().unwrap_err().status.as_u16(), 503);
     assert_eq!(
-        outcomes[1]
+        outcomes[2]
             .as_ref()
             .unwrap_err()
             .status()
