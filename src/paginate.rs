@@ -6,7 +6,8 @@
 //! ends early, with the error as its last item, when a page fails (after the transport's own
 //! retries); a server that repeats a cursor, or answers an empty page with a cursor, ends it
 //! without an error, and [`MAX_PAGES`] bounds it in any case. Pages are fetched one at a time,
-//! as the stream is read: nothing is fetched ahead.
+//! as the stream is read: nothing is fetched ahead. [`collect_at_most`] collects a list into
+//! memory with a bound on its length.
 //!
 //! ```no_run
 //! # #[cfg(feature = "activation")]
@@ -35,6 +36,35 @@ pub const MAX_PAGES: usize = 100_000;
 
 /// The stream `stream()` returns: every item, or the error that ended it.
 pub type Items<'a, T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'a>>;
+
+/// Every item of `items`, in order, or the error that ended them; [`Error::ListTooLong`] when
+/// there are more than `max` (a server answering pages of new items for ever would otherwise
+/// fill the memory long before [`MAX_PAGES`] ends the list).
+///
+/// ```no_run
+/// # #[cfg(feature = "activation")]
+/// # async fn run() -> Result<(), liveramp::Error> {
+/// let activation = liveramp::Config::from_env()?.activation()?;
+/// let all = activation.list_destinations().limit(100).stream();
+/// let destinations = liveramp::paginate::collect_at_most(all, 10_000).await?;
+/// # Ok(()) }
+/// ```
+pub async fn collect_at_most<T>(
+    items: impl Stream<Item = Result<T, Error>>,
+    max: usize,
+) -> Result<Vec<T>, Error> {
+    use futures::StreamExt;
+    let mut items = std::pin::pin!(items);
+    let mut all = Vec::new();
+    while let Some(item) = items.next().await {
+        let item = item?;
+        if all.len() == max {
+            return Err(Error::ListTooLong { max, unit: "items" });
+        }
+        all.push(item);
+    }
+    Ok(all)
+}
 
 /// A page of a list: its items and the cursor of the next page. Generated for each page type.
 pub trait Page {
@@ -104,4 +134,35 @@ where
             Err(error) => vec![Err(error)],
         })
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(items: Vec<Result<u32, Error>>) -> impl Stream<Item = Result<u32, Error>> {
+        futures::stream::iter(items)
+    }
+
+    #[tokio::test]
+    async fn collect_at_most_keeps_up_to_its_bound_and_refuses_more() {
+        let three = || (0..3).map(Ok).collect::<Vec<_>>();
+        assert_eq!(collect_at_most(list(three()), 3).await.unwrap(), [0, 1, 2]);
+        assert!(matches!(
+            collect_at_most(list(three()), 2).await,
+            Err(Error::ListTooLong { max: 2, .. })
+        ));
+        assert!(
+            collect_at_most(list(Vec::new()), 0)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // The error that ends a list is the list's, not the bound's.
+        let failed = vec![Ok(0), Err(Error::Other("page 2".into()))];
+        assert!(matches!(
+            collect_at_most(list(failed), 1).await,
+            Err(Error::Other(m)) if m == "page 2"
+        ));
+    }
 }

@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 use liveramp::activation::{Client, types};
 use serde::Serialize;
 
-use crate::exit::{CliError, Failure, lib_error};
+use crate::exit::{CliError, lib_error};
 use crate::output::Output;
 
 /// The `activation` subcommands.
@@ -164,27 +164,9 @@ const MAX_LISTED_ITEMS: usize = 1_000_000;
 
 /// Every item of a list, at most [`MAX_LISTED_ITEMS`].
 async fn collect<T>(items: liveramp::paginate::Items<'_, T>) -> Result<Vec<T>, CliError> {
-    collect_at_most(items, MAX_LISTED_ITEMS).await
-}
-
-/// Every item of a list; more than `max` is an API failure.
-async fn collect_at_most<T>(
-    items: liveramp::paginate::Items<'_, T>,
-    max: usize,
-) -> Result<Vec<T>, CliError> {
-    use futures::{StreamExt, TryStreamExt};
-    let items: Vec<T> = items
-        .take(max.saturating_add(1))
-        .try_collect()
+    liveramp::paginate::collect_at_most(items, MAX_LISTED_ITEMS)
         .await
-        .map_err(lib_error)?;
-    if items.len() > max {
-        return Err(CliError::new(
-            Failure::Api,
-            format!("the API listed more than {max} items"),
-        ));
-    }
-    Ok(items)
+        .map_err(lib_error)
 }
 
 /// Every destination.
@@ -295,18 +277,4 @@ fn human_connection(connection: &types::IntegrationConnection) -> String {
         "{}  destination {destination} integration {integration}{oauth}",
         connection.id
     )
-}
-
-#[cfg(test)]
-mod tests {
-    #[tokio::test]
-    async fn a_list_longer_than_its_bound_is_refused() {
-        let list = |n: usize| -> liveramp::paginate::Items<'static, usize> {
-            Box::pin(futures::stream::iter((0..n).map(Ok)))
-        };
-        assert_eq!(super::collect_at_most(list(3), 3).await.unwrap(), [0, 1, 2]);
-        let error = super::collect_at_most(list(4), 3).await.unwrap_err();
-        assert_eq!(error.failure(), crate::Failure::Api);
-        assert!(error.to_string().contains("more than 3 items"), "{error}");
-    }
 }

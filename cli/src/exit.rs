@@ -214,4 +214,14 @@ mod tests {
         assert_eq!(Failure::from_status(404), Failure::Api);
         assert_eq!(Failure::from_status(500), Failure::Api);
     }
+
+    #[tokio::test]
+    async fn a_list_longer_than_its_bound_is_an_api_failure() {
+        let list = futures::stream::iter((0..4).map(Ok::<_, liveramp::Error>));
+        let error = liveramp::paginate::collect_at_most(list, 3)
+            .await
+            .unwrap_err();
+        assert_eq!(classify(&error), Failure::Api);
+        assert!(error.to_string().contains("more than 3 items"), "{error}");
+    }
 }

@@ -669,32 +669,34 @@ async fn list_at_most(
     max: usize,
     max_bytes: usize,
 ) -> Result<Vec<ConsentFile>, SyncError> {
+    use futures::TryStreamExt;
     let mut seen = HashSet::new();
-    let mut files = Vec::new();
     let mut bytes = 0usize;
-    let mut stream = client.list_consent_files().limit(PAGE_SIZE).stream();
-    let refused = |why: String| SyncError::List(Box::new(crate::Error::Other(why)));
-    while let Some(file) = stream.next().await {
-        let file = file.map_err(|e| SyncError::List(Box::new(e)))?;
-        if !seen.insert(file.id) {
-            continue;
-        }
-        let types = [file.identifier_type.as_str(), file.request_type.as_str()];
-        if types.iter().any(|t| t.len() > MAX_TYPE_BYTES) {
-            return Err(refused(format!(
-                "the API listed consent file {} with a type longer than {MAX_TYPE_BYTES} bytes",
-                file.id
-            )));
-        }
-        bytes = bytes.saturating_add(json_len(&file));
-        if files.len() == max || bytes > max_bytes {
-            return Err(refused(format!(
-                "the API listed more than {max} consent files or {max_bytes} bytes of them"
-            )));
-        }
-        files.push(file);
-    }
-    Ok(files)
+    let files = client
+        .list_consent_files()
+        .limit(PAGE_SIZE)
+        .stream()
+        .try_filter(move |file| std::future::ready(seen.insert(file.id)))
+        .and_then(move |file| {
+            bytes = bytes.saturating_add(json_len(&file));
+            let types = [file.identifier_type.as_str(), file.request_type.as_str()];
+            std::future::ready(if types.iter().any(|t| t.len() > MAX_TYPE_BYTES) {
+                Err(crate::Error::Other(format!(
+                    "the API listed consent file {} with a type longer than {MAX_TYPE_BYTES} bytes",
+                    file.id
+                )))
+            } else if bytes > max_bytes {
+                Err(crate::Error::ListTooLong {
+                    max: max_bytes,
+                    unit: "bytes of consent files",
+                })
+            } else {
+                Ok(file)
+            })
+        });
+    crate::paginate::collect_at_most(files, max)
+        .await
+        .map_err(|e| SyncError::List(Box::new(e)))
 }
 
 /// How long `value` is written as JSON, counted without writing it anywhere.

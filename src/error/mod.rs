@@ -118,6 +118,17 @@ pub enum Error {
         #[source]
         last: Box<Error>,
     },
+    /// A list was longer than the bound set for it
+    /// ([`paginate::collect_at_most`](crate::paginate::collect_at_most)); it was not read
+    /// further.
+    #[non_exhaustive]
+    #[error("the API listed more than {max} {unit}; the list was not read further")]
+    ListTooLong {
+        /// The bound.
+        max: usize,
+        /// What it counts (`items`, `consent files`, `bytes of consent files`).
+        unit: &'static str,
+    },
     /// Anything else the generated client reported.
     #[error("{0}")]
     Other(String),
