@@ -18,8 +18,9 @@ pub(crate) fn rejected_input(message: &str) -> Option<(&str, &str)> {
 }
 
 /// `value` encoded as one path segment of the parameter `name`; refuses an empty, `.` or `..`
-/// segment, which would change which resource the URL names. The generated clients send every
-/// path parameter through it.
+/// segment, which would change which resource the URL names, and encodes `\` as well as what
+/// progenitor encodes (URL parsers read it as `/` in http(s) URLs). The generated clients send
+/// every path parameter through it.
 #[allow(
     dead_code,
     reason = "called by the generated clients with path parameters, when one is enabled"
@@ -28,7 +29,11 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<String, String> {
     if matches!(value.trim(), "" | "." | "..") {
         return Err(format!("`{name}` must not be empty, `.` or `..`"));
     }
-    Ok(progenitor_client::encode_path(value))
+    let encoded = progenitor_client::encode_path(value);
+    Ok(match encoded.contains('\\') {
+        true => encoded.replace('\\', "%5C"),
+        false => encoded,
+    })
 }
 
 /// Every operation of one API, as generated from its spec.

@@ -416,6 +416,35 @@ async fn empty_and_dot_path_parameters_never_reach_the_wire() {
     mock.assert_calls_async(0).await;
 }
 
+#[tokio::test]
+async fn a_path_parameter_with_backslashes_stays_one_segment() {
+    // Found by review: URL parsers read `\` as `/` in http(s) URLs, and then fold `..`, so
+    // `x\..\..\distribution-managers\dm-1` sent the DELETE, with the token, to another
+    // resource.
+    let server = MockServer::start_async().await;
+    let own = server
+        .mock_async(|when, then| {
+            when.method("DELETE")
+                .path_matches("^/v2/integration-connections/[^/]+$");
+            then.status(200);
+        })
+        .await;
+    let client = liveramp::activation::Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        common::transport(Some(common::ORG_ID)),
+    );
+    for id in [r"x\..\..\distribution-managers\dm-1", r"..\", r"a\b"] {
+        client
+            .delete_integration_connection()
+            .integration_connection_id(id)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e:?}"));
+    }
+    own.assert_calls_async(3).await;
+}
+
 /// A server answering every request with a 307 to `elsewhere`.
 async fn redirecting_to(elsewhere: &MockServer) -> MockServer {
     let origin = MockServer::start_async().await;
