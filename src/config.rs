@@ -94,13 +94,34 @@ pub fn check_url(url: &str) -> Result<Url, AuthError> {
             "a URL must not carry a user name or password",
         ));
     }
-    match parsed.scheme() {
-        "https" if parsed.host().is_some() => Ok(parsed),
-        "http" if is_loopback(&parsed) => Ok(parsed),
-        _ => Err(AuthError::config(format!(
+    match is_secure(&parsed) {
+        true => Ok(parsed),
+        false => Err(AuthError::config(format!(
             "`{}` must be an https URL (plain http is allowed only to loopback)",
             shown_url(&parsed)
         ))),
+    }
+}
+
+/// [`check_url`] for a base URL, which also must not carry a query or a fragment: the
+/// operations' paths are written after it, and would be read as part of them.
+pub fn check_base_url(url: &str) -> Result<Url, AuthError> {
+    let parsed = check_url(url)?;
+    match parsed.query().is_some() || parsed.fragment().is_some() {
+        true => Err(AuthError::config(format!(
+            "`{}` is a base URL: it must not carry a query or a fragment",
+            shown_url(&parsed)
+        ))),
+        false => Ok(parsed),
+    }
+}
+
+/// Whether `url` may carry credentials: https, or plain http to a loopback host.
+pub(crate) fn is_secure(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => is_loopback(url),
+        _ => false,
     }
 }
 
@@ -290,7 +311,11 @@ impl Config {
         ];
         for (name, slot) in urls {
             if let Some(url) = get(name) {
-                check_url(&url).map_err(|e| AuthError::config(format!("{name}: {e}")))?;
+                let check = match name == env::ABILITEC_TOKEN_URL {
+                    true => check_url,
+                    false => check_base_url,
+                };
+                check(&url).map_err(|e| AuthError::config(format!("{name}: {e}")))?;
                 *slot = url;
             }
         }
@@ -739,7 +764,7 @@ impl Config {
     #[cfg(feature = "consent")]
     #[cfg_attr(docsrs, doc(cfg(feature = "consent")))]
     pub fn consent(&self) -> Result<crate::consent::Client, AuthError> {
-        check_url(&self.consent_url)?;
+        check_base_url(&self.consent_url)?;
         let transport = self
             .transport()
             .token_source(self.service_account_tokens()?)
@@ -757,7 +782,7 @@ impl Config {
     #[cfg(feature = "activation")]
     #[cfg_attr(docsrs, doc(cfg(feature = "activation")))]
     pub fn activation(&self) -> Result<crate::activation::Client, AuthError> {
-        check_url(&self.activation_url)?;
+        check_base_url(&self.activation_url)?;
         let org_id = self.org_id.as_deref().ok_or_else(|| {
             AuthError::config("the Activation API needs an org ID: set LIVERAMP_ORG_ID")
         })?;
@@ -779,7 +804,7 @@ impl Config {
     #[cfg(feature = "abilitec")]
     #[cfg_attr(docsrs, doc(cfg(feature = "abilitec")))]
     pub fn abilitec(&self) -> Result<crate::abilitec::Client, AuthError> {
-        check_url(&self.abilitec_url)?;
+        check_base_url(&self.abilitec_url)?;
         let mut transport = self.transport().token_source(self.abilitec_tokens()?);
         if let Some(role) = &self.abilitec_role {
             transport = transport.query_param("role", role.as_str());
@@ -797,7 +822,7 @@ impl Config {
     #[cfg(feature = "data-integration")]
     #[cfg_attr(docsrs, doc(cfg(feature = "data-integration")))]
     pub fn data_integration(&self) -> Result<crate::data_integration::Client, AuthError> {
-        check_url(&self.data_integration_url)?;
+        check_base_url(&self.data_integration_url)?;
         let token = self.data_integration_token.as_ref().ok_or_else(|| {
             AuthError::config("no Data Integration API token: set LIVERAMP_DATA_INTEGRATION_TOKEN")
         })?;
@@ -815,7 +840,7 @@ impl Config {
     #[cfg(feature = "activation-v1")]
     #[cfg_attr(docsrs, doc(cfg(feature = "activation-v1")))]
     pub fn activation_v1(&self) -> Result<crate::activation_v1::Client, AuthError> {
-        check_url(&self.activation_v1_url)?;
+        check_base_url(&self.activation_v1_url)?;
         let key = self.activation_v1_api_key.clone().ok_or_else(|| {
             AuthError::config("no Activation v1 API key: set LIVERAMP_ACTIVATION_V1_API_KEY")
         })?;

@@ -1,4 +1,5 @@
-//! What every generated client runs each request through: spec validation, the bearer token and
+//! What every generated client runs each request through: a URL that is https (plain http only
+//! to loopback), spec validation, the bearer token and
 //! `LR-Org-ID` header, retries with backoff under one deadline, one token refresh on a 401 or 403,
 //! and a tracing span per call.
 //!
@@ -510,6 +511,11 @@ impl Transport {
             request.url_mut().query_pairs_mut().append_pair(name, value);
         }
         let invalid = match (op, inner.validate) {
+            // A client built by hand may have any base URL; its credentials go over TLS only.
+            _ if !crate::config::is_secure(request.url()) => Some(Box::new(Error::InvalidRequest(
+                "the request's URL must be https (plain http only to loopback): nothing was sent"
+                    .into(),
+            ))),
             (Some(op), true) => crate::validate::check(op, &request).err().map(|v| {
                 Box::new(Error::InvalidField {
                     field: v.field,

@@ -445,6 +445,48 @@ async fn a_path_parameter_with_backslashes_stays_one_segment() {
     own.assert_calls_async(3).await;
 }
 
+#[tokio::test]
+async fn a_client_built_by_hand_sends_credentials_over_plain_http_only_to_loopback() {
+    // Found by review: only `Config`'s constructors checked the scheme, so a client built with
+    // `new_with_client` on `http://` sent its token and org ID in clear text to any host.
+    let server = RawServer::start(vec![Act::Raw(raw_tcp::json(200, "[]"))]).await;
+    let addr: std::net::SocketAddr = server.base_url["http://".len()..].parse().unwrap();
+    let http = liveramp::http::client_builder()
+        .no_proxy()
+        .resolve("api.test", addr)
+        .build()
+        .unwrap();
+    let client = liveramp::activation::Client::new_with_client(
+        &format!("http://api.test:{}", addr.port()),
+        http,
+        common::transport(Some(common::ORG_ID)),
+    );
+    let error = client.list_destinations().send().await.unwrap_err();
+    assert!(
+        matches!(&error, liveramp::Error::InvalidRequest(m) if m.contains("https")),
+        "{error:?}"
+    );
+    assert_eq!(server.hits(), 0);
+}
+
+#[test]
+fn a_base_url_with_a_query_or_fragment_is_refused() {
+    // Found by review: the operation's path was written after the `#` or `?`, so every call
+    // went to the base URL itself, with the credentials.
+    for url in [
+        "https://api.example.com/v2#x",
+        "https://api.example.com/v2?a=1",
+    ] {
+        let error = liveramp::Config::from_vars([("LIVERAMP_ACTIVATION_URL", url)]).unwrap_err();
+        assert!(error.to_string().contains("query or a fragment"), "{error}");
+        assert!(!error.to_string().contains("a=1"), "{error}");
+        let config = liveramp::Config::from_vars([("LIVERAMP_ORG_ID", common::ORG_ID)])
+            .unwrap()
+            .with_consent_url(url);
+        assert!(config.consent().is_err(), "{url}");
+    }
+}
+
 /// A server answering every request with a 307 to `elsewhere`.
 async fn redirecting_to(elsewhere: &MockServer) -> MockServer {
     let origin = MockServer::start_async().await;
