@@ -374,6 +374,11 @@ fn check_number(field: &str, n: f64, rule: &Rule) -> Result<(), Violation> {
         })
     };
     match *rule {
+        // NaN passes every comparison: it is in no range.
+        Rule::Minimum(..) | Rule::Maximum(..) if n.is_nan() => Err(Violation {
+            field: field.to_owned(),
+            reason: "must be a number".into(),
+        }),
         Rule::Minimum(min, false) if n < min => fail("at least", min),
         Rule::Minimum(min, true) if n <= min => fail("more than", min),
         Rule::Maximum(max, false) if n > max => fail("at most", max),

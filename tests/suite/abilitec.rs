@@ -184,6 +184,23 @@ async fn invalid_match_parameters_are_refused_before_sending() {
         "{bad_email}"
     );
     assert!(!bad_email.to_string().contains("mary@localhost"));
+    // Found by review: NaN compares false with every bound, so `latitude=NaN` was sent.
+    for not_a_number in [f64::NAN, -f64::NAN] {
+        let bad_latitude = client(&server)
+            .match_households()
+            .last_name("robinson")
+            .latitude(not_a_number)
+            .longitude(-122.4019)
+            .send()
+            .await;
+        match bad_latitude {
+            Err(liveramp::Error::InvalidField { field, reason, .. }) => {
+                assert_eq!(field, "latitude");
+                assert_eq!(reason, "must be a number");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
     mock.assert_calls_async(0).await;
 }
 
