@@ -5,7 +5,8 @@
 //! with the cursor the answer gave, until a page has no cursor (or an empty one). The stream
 //! ends early, with the error as its last item, when a page fails (after the transport's own
 //! retries); a server that repeats a cursor, or answers an empty page with a cursor, ends it
-//! without an error, and [`MAX_PAGES`] bounds it in any case. Pages are fetched one at a time,
+//! without an error. [`MAX_PAGES`] bounds it in any case: a list that would go on past it ends
+//! with [`Error::ListTooLong`], so a list cut short never looks whole. Pages are fetched one at a time,
 //! as the stream is read: nothing is fetched ahead. [`collect_at_most`] collects a list into
 //! memory with a bound on its length.
 //!
@@ -81,6 +82,10 @@ struct State<B> {
     cursors: HashSet<u64>,
     hasher: RandomState,
     pages: usize,
+    /// The pages it may follow.
+    max_pages: usize,
+    /// Whether a cursor was left unfollowed at `max_pages`: the list ends with an error.
+    cut: bool,
 }
 
 /// The items of every page: `first` is the first page's request, `send` sends one request and
@@ -95,6 +100,21 @@ where
     P: Page + Send + 'a,
     P::Item: Send + 'a,
 {
+    items_within(first, send, with_cursor, MAX_PAGES)
+}
+
+/// [`items`], following at most `max_pages` pages.
+fn items_within<'a, B, P>(
+    first: B,
+    send: fn(B) -> BoxFuture<'a, Result<P, Error>>,
+    with_cursor: fn(B, String) -> B,
+    max_pages: usize,
+) -> Items<'a, P::Item>
+where
+    B: Clone + Send + 'a,
+    P: Page + Send + 'a,
+    P::Item: Send + 'a,
+{
     use futures::StreamExt;
     let template = first.clone();
     let state = State {
@@ -102,18 +122,29 @@ where
         cursors: HashSet::new(),
         hasher: RandomState::new(),
         pages: 0,
+        max_pages,
+        cut: false,
     };
     let pages = futures::stream::unfold(state, move |mut state| {
         let template = template.clone();
         async move {
-            let request = state.next.take()?;
+            let Some(request) = state.next.take() else {
+                let cut = std::mem::take(&mut state.cut);
+                let error = Error::ListTooLong {
+                    max: state.max_pages,
+                    unit: "pages",
+                };
+                return cut.then_some((Err(error), state));
+            };
             state.pages += 1;
             match send(request).await {
                 Err(error) => Some((Err(error), state)),
                 Ok(page) => {
                     let (items, cursor) = page.into_parts();
-                    let more = !items.is_empty() && state.pages < MAX_PAGES;
-                    if let Some(cursor) = cursor.filter(|c| !c.is_empty() && more) {
+                    let cursor = cursor.filter(|c| !c.is_empty() && !items.is_empty());
+                    if cursor.is_some() && state.pages >= state.max_pages {
+                        state.cut = true;
+                    } else if let Some(cursor) = cursor {
                         if state.cursors.insert(state.hasher.hash_one(&cursor)) {
                             state.next = Some(with_cursor(template, cursor));
                         } else {
@@ -139,6 +170,43 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A page of one item whose cursor names the next page, for ever.
+    struct Endless(u32);
+
+    impl Page for Endless {
+        type Item = u32;
+        fn into_parts(self) -> (Vec<u32>, Option<String>) {
+            (vec![self.0], Some(format!("page-{}", self.0 + 1)))
+        }
+    }
+
+    fn endless(page: u32) -> BoxFuture<'static, Result<Endless, Error>> {
+        Box::pin(async move { Ok(Endless(page)) })
+    }
+
+    fn at_cursor(_: u32, cursor: String) -> u32 {
+        cursor
+            .strip_prefix("page-")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn a_list_cut_at_its_page_bound_ends_with_an_error() {
+        // Found by review: the list ended quietly at the bound, and looked whole.
+        use futures::StreamExt;
+        let items: Vec<_> = items_within(0, endless, at_cursor, 3).collect().await;
+        assert_eq!(items.len(), 4, "{items:?}");
+        assert!(items[..3].iter().all(Result::is_ok));
+        assert!(matches!(
+            items[3],
+            Err(Error::ListTooLong {
+                max: 3,
+                unit: "pages"
+            })
+        ));
+    }
 
     fn list(items: Vec<Result<u32, Error>>) -> impl Stream<Item = Result<u32, Error>> {
         futures::stream::iter(items)
