@@ -125,13 +125,24 @@ pub(crate) fn is_secure(url: &Url) -> bool {
     }
 }
 
-/// `url` as errors name it: without its query or fragment, which can hold a credential or a
-/// session.
+/// `url` as errors and `Debug` name it: without its query, fragment or user info, which can
+/// hold a credential or a session.
 pub(crate) fn shown_url(url: &Url) -> String {
     let mut shown = url.clone();
     shown.set_query(None);
     shown.set_fragment(None);
+    // Refused only by URLs that cannot have user info (`mailto:`), which then has none.
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
     shown.into()
+}
+
+/// [`shown_url`] of a URL that may not even parse (one is never shown whole).
+pub(crate) fn shown_url_text(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(parsed) => shown_url(&parsed),
+        Err(_) => "[not a URL]".to_owned(),
+    }
 }
 
 /// Whether `url`'s host is this machine, however it is written: `localhost` (with a final dot

@@ -93,14 +93,23 @@ impl Client {
     }
 }
 
-/// Starts an OAuth connection attempt; see [`Client::start_oauth_connection`].
-#[derive(Debug)]
+/// Starts an OAuth connection attempt; see [`Client::start_oauth_connection`]. `Debug` leaves
+/// out its input (its `state` may be a secret of yours).
 #[must_use = "nothing is sent until `send` is awaited"]
 pub struct StartOAuthConnection<'a> {
     client: &'a Client,
     input: types::OAuthConnectionAttemptInput,
     url_wait: PollConfig,
     wait: PollConfig,
+}
+
+impl std::fmt::Debug for StartOAuthConnection<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartOAuthConnection")
+            .field("url_wait", &self.url_wait)
+            .field("wait", &self.wait)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StartOAuthConnection<'_> {
@@ -316,13 +325,26 @@ fn failure_detail(
 }
 
 /// What a new integration connection gives: property values, device types and, for an
-/// integration with an `oAuthEndpointID`, the `oAuthConnectionID` to deliver with.
-#[derive(Clone, Debug, Default)]
+/// integration with an `oAuthEndpointID`, the `oAuthConnectionID` to deliver with. `Debug`
+/// names the properties without their values (often a platform's API keys).
+#[derive(Clone, Default)]
 pub struct ConnectionRequest {
     properties: Vec<(String, String)>,
     device_types: Vec<types::DeviceType>,
     oauth_connection_id: Option<String>,
     distribution_manager_name: Option<String>,
+}
+
+impl std::fmt::Debug for ConnectionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let properties: Vec<&str> = self.properties.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("ConnectionRequest")
+            .field("properties", &properties)
+            .field("device_types", &self.device_types)
+            .field("oauth_connection_id", &self.oauth_connection_id)
+            .field("distribution_manager_name", &self.distribution_manager_name)
+            .finish()
+    }
 }
 
 impl ConnectionRequest {
@@ -374,8 +396,15 @@ impl ConnectionRequest {
                     .any(|(key, value)| key == name && !value.trim().is_empty())
             })
             .collect();
+        // The integration's ID and names are the server's text, shown as such.
+        let invalid = |message: String| {
+            FlowError::Invalid(crate::error::server_text(
+                &message,
+                &crate::redact::Redactor::default(),
+            ))
+        };
         if !missing.is_empty() {
-            return Err(FlowError::Invalid(format!(
+            return Err(invalid(format!(
                 "integration {} requires the properties {} without a value",
                 integration.id,
                 missing.join(", ")
@@ -387,7 +416,7 @@ impl ConnectionRequest {
                 .as_deref()
                 .is_none_or(str::is_empty)
         {
-            return Err(FlowError::Invalid(format!(
+            return Err(invalid(format!(
                 "integration {} needs OAuth: authorize endpoint `{endpoint}` with \
                  start_oauth_connection and pass the oAuthConnectionID",
                 integration.id

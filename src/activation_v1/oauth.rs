@@ -80,7 +80,8 @@ impl OAuthState {
         Self(format!("{}{}", a.simple(), b.simple()))
     }
 
-    /// A state saved earlier (e.g. in the user's session), to check a redirect against.
+    /// A state saved earlier (e.g. in the user's session), to check a redirect against. An
+    /// empty one matches no redirect.
     pub fn from_saved(state: impl Into<String>) -> Self {
         Self(state.into())
     }
@@ -110,6 +111,10 @@ impl OAuthState {
             }
         }
         let state = state.ok_or(RedirectError::MissingState)?;
+        // An empty saved state (a session without one) would match any redirect's empty one.
+        if self.0.trim().is_empty() {
+            return Err(RedirectError::NoSavedState);
+        }
         if !bool::from(state.as_bytes().ct_eq(self.0.as_bytes())) {
             return Err(RedirectError::StateMismatch);
         }
@@ -139,6 +144,9 @@ pub enum RedirectError {
     /// The redirect has no `status`.
     #[error("the redirect has no status parameter")]
     MissingStatus,
+    /// The saved state is empty: there is nothing to check the redirect against.
+    #[error("no state was saved for this authorization")]
+    NoSavedState,
     /// `status` or `state` appears more than once.
     #[error("the redirect repeats its status or state parameter")]
     Repeated,

@@ -33,14 +33,27 @@ pub const CREDENTIALS_ENV: &str = "LIVERAMP_CREDENTIALS";
 pub const SERVICE_ACCOUNT_TYPE: &str = "serviceAccount/v2";
 
 /// A LiveRamp service account (Activation, Consent): the fields of its `serviceAccount/v2`
-/// credentials file. The secret key is redacted in `Debug`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// credentials file. `Debug` leaves out the secret key, and the token URL's query, fragment and
+/// user info.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ServiceAccountCredentials {
     uid: String,
     account_id: String,
     secret_key: Secret,
     client_id: String,
     token_uri: String,
+}
+
+impl std::fmt::Debug for ServiceAccountCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceAccountCredentials")
+            .field("uid", &self.uid)
+            .field("account_id", &self.account_id)
+            .field("secret_key", &self.secret_key)
+            .field("client_id", &self.client_id)
+            .field("token_uri", &crate::config::shown_url_text(&self.token_uri))
+            .finish()
+    }
 }
 
 impl ServiceAccountCredentials {

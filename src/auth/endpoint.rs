@@ -26,7 +26,8 @@ pub(crate) const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
 const PUBLIC_FIELDS: [&str; 3] = ["grant_type", "scope", "response_type"];
 
 /// A token endpoint with its own HTTP client: a timeout, no redirects, https unless loopback.
-#[derive(Debug, Clone)]
+/// `Debug` names its URL as errors do.
+#[derive(Clone)]
 pub(crate) struct TokenEndpoint {
     client: Client,
     url: Url,
@@ -34,6 +35,15 @@ pub(crate) struct TokenEndpoint {
     shown: String,
     timeout: Duration,
     limiters: Option<std::sync::Arc<crate::limit::Limiters>>,
+}
+
+impl std::fmt::Debug for TokenEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenEndpoint")
+            .field("url", &self.shown)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TokenEndpoint {

@@ -497,6 +497,35 @@ async fn a_connection_missing_a_property_or_its_oauth_id_is_refused_before_sendi
     assert_eq!(create.calls_async().await, 0);
 }
 
+#[test]
+fn what_a_connection_takes_is_shown_without_its_secrets() {
+    // Found by review: `Debug` showed property values (often a platform's API keys) and the
+    // attempt's `state`; the server's integration ID reached the error as it came.
+    let request = ConnectionRequest::new()
+        .property("apiKey", "PLATFORM-KEY-s3cret")
+        .oauth_connection_id("conn-42");
+    let shown = format!("{request:?}");
+    assert!(
+        shown.contains("apiKey") && !shown.contains("s3cret"),
+        "{shown}"
+    );
+    let mut forged = integration(false);
+    forged.id = "5530\nINFO connection created\u{1b}[2J".into();
+    let error = request.into_input("1180", &forged).unwrap_err().to_string();
+    assert!(!error.chars().any(char::is_control), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_started_attempt_is_shown_without_its_state() {
+    let server = MockServer::start_async().await;
+    let client = client(&server);
+    let start = client
+        .start_oauth_connection("meta-business")
+        .state("APP-STATE-s3cret");
+    let shown = format!("{start:?}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+}
+
 #[tokio::test]
 async fn a_complete_connection_request_is_sent() {
     let server = MockServer::start_async().await;

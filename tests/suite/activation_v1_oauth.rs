@@ -131,4 +131,11 @@ fn a_redirect_with_another_or_no_state_is_refused() {
         check("https://app.example.com/done?status=ok&state=expected-state&state=x"),
         Err(RedirectError::Repeated)
     );
+    // Found by review: an empty saved state (a session without one) matched `state=`.
+    for saved in ["", " "] {
+        assert_eq!(
+            OAuthState::from_saved(saved).check_redirect("?state=&status=ok"),
+            Err(RedirectError::NoSavedState)
+        );
+    }
 }

@@ -19,7 +19,16 @@ const CLIENT_SECRET: &str = "CLIENT-SECRET-b6e2807e";
 const ACCESS_TOKEN: &str = "ACCESS-TOKEN-eyJraWQiOiJn";
 const API_TOKEN: &str = "API-TOKEN-rivery-1234";
 const API_KEY: &str = "API-KEY-v1-5678";
-const SECRETS: [&str; 5] = [SECRET_KEY, CLIENT_SECRET, ACCESS_TOKEN, API_TOKEN, API_KEY];
+/// In a token URL's query: found by review, `Debug` showed it.
+const URL_SECRET: &str = "URL-SECRET-q9x";
+const SECRETS: [&str; 6] = [
+    SECRET_KEY,
+    CLIENT_SECRET,
+    ACCESS_TOKEN,
+    API_TOKEN,
+    API_KEY,
+    URL_SECRET,
+];
 
 fn assert_clean(what: &str, shown: &str) {
     for secret in SECRETS {
@@ -75,15 +84,16 @@ async fn no_public_auth_type_or_error_shows_a_secret() {
     );
     debug("StaticToken", &StaticToken::new(ACCESS_TOKEN));
 
+    let token_url = server.url(format!("/ok?code={URL_SECRET}"));
     let service_account =
-        ServiceAccountCredentials::new("svc@x", SECRET_KEY, "liveramp-api", server.url("/ok"));
+        ServiceAccountCredentials::new("svc@x", SECRET_KEY, "liveramp-api", &token_url);
     debug("ServiceAccountCredentials", &service_account);
     let client = ClientCredentials::new("client", CLIENT_SECRET);
     debug("ClientCredentials", &client);
 
     let password = PasswordGrant::new(service_account.clone()).unwrap();
     debug("PasswordGrant", &password);
-    let client_grant = ClientCredentialsGrant::new(&server.url("/ok"), client.clone()).unwrap();
+    let client_grant = ClientCredentialsGrant::new(&token_url, client.clone()).unwrap();
     debug("ClientCredentialsGrant", &client_grant);
 
     let cache = TokenCache::new(password);
