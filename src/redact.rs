@@ -10,6 +10,10 @@
 //!   values, string values of its body). A server that echoes a request back in its error
 //!   therefore has the echo removed; values that overlap in the text are removed whole.
 //!
+//! Server text also has the values of secret-named pairs removed however they are quoted
+//! (`redact_named_secrets`: `"access_token": …`, the same inside an escaped JSON string or an
+//! HTML page, `x-api-key: …`, `password=…`), as JSON documents have their secret members.
+//!
 //! Values shorter than [`MIN_VALUE_CHARS`] are not removed: they would erase ordinary words and
 //! numbers from every message (a `limit` of `10`, a state `CA`).
 
@@ -43,14 +47,125 @@ const SECRET_KEYS: &[&str] = &[
     "fileurl",
 ];
 
-/// Whether a JSON member named `key` holds a secret, however the name is spelt.
+/// Whether a member (or a `name: value` pair) named `key` holds a secret, however the name is
+/// spelt: its letters and digits, in lower case, end with one of [`SECRET_KEYS`] (`x-api-key`,
+/// `csrfToken` and, in a string of escaped JSON, `u0022access_token` too).
 fn secret_key(key: &str) -> bool {
-    let folded = || {
+    // From the end, without a copy: every word of a long text is asked.
+    let folded_from_end = || {
         key.bytes()
+            .rev()
             .filter(u8::is_ascii_alphanumeric)
             .map(|b| b.to_ascii_lowercase())
     };
-    SECRET_KEYS.iter().any(|secret| secret.bytes().eq(folded()))
+    SECRET_KEYS.iter().any(|secret| {
+        folded_from_end()
+            .take(secret.len())
+            .eq(secret.bytes().rev())
+    })
+}
+
+/// How text may quote a name or a value: plain quotes, the quotes of JSON inside a JSON string,
+/// HTML's entities and JSON's `\u` escapes; the longer first.
+const QUOTES: [&str; 12] = [
+    "\\u0022", "&quot;", "&#x22;", "&#034;", "&#34;", "&#x27;", "&#039;", "&#39;", "&apos;",
+    "\\\"", "\"", "'",
+];
+
+/// Authorization schemes, whose credential follows them after a space.
+const SCHEMES: [&str; 4] = ["basic", "bearer", "digest", "negotiate"];
+
+/// `text` with the value of every secret-named pair ([`secret_key`]) replaced by `[redacted]`,
+/// however it is written: a JSON member, JSON in a JSON string (`{\"access_token\":\"…\"}`),
+/// in an HTML page (`&quot;password&quot;:&quot;…&quot;`), a header (`x-api-key: …`), a form
+/// (`password=…&`). Linear in the text's length.
+pub(crate) fn redact_named_secrets(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let mut out = String::new();
+    let (mut copied, mut at) = (0, 0);
+    while at < bytes.len() {
+        if !is_word(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let word_end = bytes[at..]
+            .iter()
+            .position(|&b| !is_word(b))
+            .map_or(bytes.len(), |length| at + length);
+        let word = &text[at..word_end];
+        at = word_end;
+        if word.len() > 64 || !secret_key(word) {
+            continue;
+        }
+        let (after_name, _) = skip_quotes(text, word_end);
+        let separator = skip_whitespace(bytes, after_name);
+        if !matches!(bytes.get(separator), Some(b':' | b'=')) {
+            continue;
+        }
+        let (start, quote) = skip_quotes(text, skip_whitespace(bytes, separator + 1));
+        let end = value_end(text, start, quote);
+        if end > start {
+            out.push_str(&text[copied..start]);
+            out.push_str(REDACTED);
+            copied = end;
+        }
+        at = end.max(at);
+    }
+    match copied {
+        0 => std::borrow::Cow::Borrowed(text),
+        _ => {
+            out.push_str(&text[copied..]);
+            std::borrow::Cow::Owned(out)
+        }
+    }
+}
+
+/// The offset after the quotes ([`QUOTES`], entities in any case) that start at `from`, and
+/// the last of them as the text writes it.
+fn skip_quotes(text: &str, mut from: usize) -> (usize, Option<&str>) {
+    let mut last = None;
+    while let Some(quote) = text.get(from..).and_then(|rest| {
+        QUOTES.iter().find_map(|q| {
+            rest.get(..q.len())
+                .filter(|written| written.eq_ignore_ascii_case(q))
+        })
+    }) {
+        from += quote.len();
+        last = Some(quote);
+    }
+    (from, last)
+}
+
+/// Where a secret's value that starts at `start` ends: at its closing `quote` (the text's end
+/// when it has none), else at the end of a JSON object or array, else at a delimiter (with an
+/// authorization scheme's credential after it).
+fn value_end(text: &str, start: usize, quote: Option<&str>) -> usize {
+    let bytes = text.as_bytes();
+    match quote {
+        // A JSON string's own escapes are skipped.
+        Some("\"") => string_end(bytes, start - 1).map_or(bytes.len(), |end| end - 1),
+        Some(quote) => text[start..]
+            .find(quote)
+            .map_or(bytes.len(), |length| start + length),
+        None if matches!(bytes.get(start), Some(b'{' | b'[')) => json_value_end(bytes, start),
+        None => {
+            let word_end = |from: usize| {
+                bytes[from..]
+                    .iter()
+                    .position(|&b| b.is_ascii_whitespace() || b"\"'\\&<>,;)}]".contains(&b))
+                    .map_or(bytes.len(), |length| from + length)
+            };
+            let end = word_end(start);
+            let scheme = SCHEMES
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&text[start..end]));
+            match scheme && bytes.get(end) == Some(&b' ') {
+                true => word_end(end + 1),
+                false => end,
+            }
+        }
+    }
 }
 
 /// Removes secrets and known values from text; cheap to clone.
@@ -608,6 +723,32 @@ pub(crate) fn json_strings(value: &serde_json::Value, limit: usize, out: &mut Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_secrets_leave_other_text_and_any_end_whole() {
+        for plain in [
+            "the token expired",
+            "password must be 8 characters: é",
+            "tokens: 5, token",
+            "café token",
+            "",
+        ] {
+            assert_eq!(redact_named_secrets(plain), plain);
+        }
+        for (text, shown) in [
+            ("token:", "token:"),
+            ("token: é", "token: [redacted]"),
+            ("apiKey=\"abc", "apiKey=\"[redacted]"),
+            ("secretKey: &quot;abc", "secretKey: &quot;[redacted]"),
+            ("Authorization: Bearer", "Authorization: [redacted]"),
+            (
+                "{\"token\": {\"a\": [1, \"}\"]}, \"b\": 2}",
+                "{\"token\": [redacted], \"b\": 2}",
+            ),
+        ] {
+            assert_eq!(redact_named_secrets(text), shown, "{text}");
+        }
+    }
 
     #[test]
     fn a_value_that_starts_inside_a_removal_or_a_marker_lookalike_is_removed() {

@@ -26,7 +26,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::auth::AuthError;
-use crate::redact::{Redactor, redact_json, redact_secret_members};
+use crate::redact::{Redactor, redact_json, redact_named_secrets, redact_secret_members};
 use crate::retry::is_retryable_status;
 
 /// How many characters of an unexpected body an error keeps.
@@ -710,7 +710,8 @@ impl fmt::Display for EdgeError {
     }
 }
 
-/// Text a server sent, as an error shows it: `redactor`'s values and markers removed, on one
+/// Text a server sent, as an error shows it: `redactor`'s values and markers removed, and the
+/// values of secret-named pairs however they are quoted (`redact::redact_named_secrets`), on one
 /// line (a line break or tab as a space: a message cannot forge a log line), without control
 /// characters (as U+FFFD: a message cannot drive a terminal), clipped to [`EXCERPT_CHARS`].
 pub(crate) fn server_text(text: &str, redactor: &Redactor) -> String {
@@ -719,8 +720,7 @@ pub(crate) fn server_text(text: &str, redactor: &Redactor) -> String {
 
 /// [`server_text`] clipped to `max` characters.
 pub(crate) fn server_text_within(text: &str, redactor: &Redactor, max: usize) -> String {
-    let shown: String = redactor
-        .redact(text)
+    let shown: String = redact_named_secrets(&redactor.redact(text))
         .chars()
         .map(|c| match c {
             c if !c.is_control() => c,
@@ -887,6 +887,32 @@ mod tests {
         assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
         let message = error.api_error().and_then(|e| e.message.clone()).unwrap();
         assert_eq!(message, "bad 2026-11-30 INFO ok\u{FFFD}[2J ");
+    }
+
+    #[test]
+    fn secret_pairs_are_removed_however_they_are_quoted() {
+        // Found by review: a secret member inside a string (a gateway quoting the upstream's
+        // JSON) or in an HTML page was shown, in messages, excerpts and OAuth descriptions.
+        for body in [
+            r#"{"message":"upstream: {\"access_token\":\"ya29.s3cret\"}"}"#.to_owned(),
+            r#"{"message":"upstream: {\\\"client_secret\\\": \\\"s3cret x\\\"}"}"#
+                .to_owned(),
+            "<html><body>502 {&quot;refresh_token&quot;:&quot;s3cret&quot;}</body></html>"
+                .to_owned(),
+            "<p>{&#34;Password&#34;: &#34;s3cret&#34;}</p>".to_owned(),
+            r#"{"message":"{\u0022apiKey\u0022:\u0022s3cret\u0022}"}"#.to_owned(),
+            r#"{"error":"invalid_request","error_description":"x-api-key: s3cret rejected"}"#
+                .to_owned(),
+            r#"{"message":"sent Authorization: Basic czNjcmV0OnMzY3JldA== and password=s3cret&x=1"}"#
+                .to_owned(),
+        ] {
+            let text = shown(&answer(400, &body));
+            assert!(
+                !text.contains("s3cret") && !text.contains("czNjcmV0"),
+                "{body}: {text}"
+            );
+            assert!(text.contains(crate::redact::REDACTED), "{body}: {text}");
+        }
     }
 
     #[test]
