@@ -180,6 +180,15 @@ impl<F: Fetch> TokenCache<F> {
             .as_ref()
             .filter(|c| now < c.expires_at)
             .map(|c| c.token.clone());
+        // A fetch ends by clearing `inflight`: one that ended without doing so was cancelled
+        // (its runtime shut down), and is started again rather than waited on for good.
+        if state
+            .inflight
+            .as_ref()
+            .is_some_and(|inflight| inflight.abort.is_finished())
+        {
+            state.inflight = None;
+        }
         let pending = if let Some(inflight) = &state.inflight {
             inflight.result.clone()
         } else if let Some(failure) = state.failure.as_ref().filter(|f| now < f.retry_at) {

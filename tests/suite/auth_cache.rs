@@ -314,3 +314,31 @@ async fn a_panicking_fetcher_gives_an_error_not_a_panic() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(cache.token().await.unwrap().expose(), "t2");
 }
+
+#[test]
+fn a_fetch_cancelled_with_its_runtime_is_started_again() {
+    // Found by review: the fetch of a runtime that shut down left the cache waiting on it, so
+    // every later caller, on any runtime, got "the token fetch was cancelled" for good.
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let fake = FakeFetch::new(Duration::from_millis(50), |n| {
+        opaque(&format!("t{n}"), 600)
+    });
+    let counters = fake.counters.clone();
+    let cache = TokenCache::new(fake);
+    let first = runtime();
+    let gave_up = first.block_on(async {
+        tokio::time::timeout(Duration::from_millis(5), cache.token()).await
+    });
+    assert!(gave_up.is_err(), "the fetch is still running");
+    drop(first);
+    let token = runtime().block_on(async {
+        tokio::time::timeout(Duration::from_secs(10), cache.token()).await
+    });
+    assert_eq!(token.unwrap().unwrap().expose(), "t2");
+    assert_eq!(counters.started(), 2);
+}
