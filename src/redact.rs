@@ -50,7 +50,7 @@ const SECRET_KEYS: &[&str] = &[
 /// Whether a member (or a `name: value` pair) named `key` holds a secret, however the name is
 /// spelt: its letters and digits, in lower case, end with one of [`SECRET_KEYS`] (`x-api-key`,
 /// `csrfToken` and, in a string of escaped JSON, `u0022access_token` too).
-fn secret_key(key: &str) -> bool {
+pub(crate) fn secret_key(key: &str) -> bool {
     // From the end, without a copy: every word of a long text is asked.
     let folded_from_end = || {
         key.bytes()

@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::auth::AuthError;
 use crate::redact::{Redactor, redact_json, redact_named_secrets, redact_secret_members};
@@ -300,7 +300,7 @@ impl Error {
         };
         error.attempts = attempts;
         error.retry_after = retry_after;
-        error.headers = AnswerHeaders::of(headers);
+        error.headers = AnswerHeaders::of(headers, redactor);
         if error.request_id.is_none() {
             error.request_id = header_id;
         }
@@ -407,14 +407,33 @@ pub struct ApiError {
     headers: AnswerHeaders,
 }
 
-/// An error answer's headers, `Set-Cookie` left out; `Debug` shows their names only.
+/// An error answer's headers, `Set-Cookie` left out, values cleaned as server text is (see
+/// [`AnswerHeaders::of`]); `Debug` shows their names only.
 #[derive(Clone, Default, PartialEq)]
 struct AnswerHeaders(HeaderMap);
 
 impl AnswerHeaders {
-    fn of(headers: &HeaderMap) -> Self {
-        let mut kept = headers.clone();
-        kept.remove(reqwest::header::SET_COOKIE);
+    /// `headers` without `Set-Cookie`; a secret-named header's value (`x-api-key`, an echoed
+    /// `Authorization`) as `[redacted]`, and every other value with `redactor`'s values and
+    /// secret-named pairs removed (a `Location` whose query repeats the call's).
+    fn of(headers: &HeaderMap, redactor: &Redactor) -> Self {
+        let mut kept = HeaderMap::with_capacity(headers.len());
+        for (name, value) in headers {
+            if name == reqwest::header::SET_COOKIE {
+                continue;
+            }
+            let text = String::from_utf8_lossy(value.as_bytes());
+            let cleaned = match crate::redact::secret_key(name.as_str()) {
+                true => crate::redact::REDACTED.to_owned(),
+                false => redact_named_secrets(&redactor.redact(&text)).into_owned(),
+            };
+            let value = match cleaned == text {
+                true => value.clone(),
+                false => HeaderValue::from_str(&cleaned)
+                    .unwrap_or_else(|_| HeaderValue::from_static(crate::redact::REDACTED)),
+            };
+            kept.append(name.clone(), value);
+        }
         Self(kept)
     }
 }
@@ -426,7 +445,8 @@ impl fmt::Debug for AnswerHeaders {
 }
 
 impl ApiError {
-    /// The answer's headers (rate-limit headers, `Retry-After`), `Set-Cookie` left out.
+    /// The answer's headers (rate-limit headers, `Retry-After`): `Set-Cookie` left out, and
+    /// secrets and the call's values removed from the values as from the message.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers.0
     }
@@ -887,6 +907,35 @@ mod tests {
         assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
         let message = error.api_error().and_then(|e| e.message.clone()).unwrap();
         assert_eq!(message, "bad 2026-11-30 INFO ok\u{FFFD}[2J ");
+    }
+
+    #[test]
+    fn an_errors_headers_repeat_no_value_of_the_call_nor_a_secret() {
+        // Found by review: header values were kept as they came.
+        let mut headers = HeaderMap::new();
+        let mut add = |name: &'static str, value: &str| {
+            headers.append(name, HeaderValue::from_str(value).unwrap());
+        };
+        add(
+            "location",
+            "https://login.example.com/?next=/people/match%3Femail%3Djane%40example.com",
+        );
+        add("x-debug", "no match for jane@example.com");
+        add("x-api-key", "s3cret-key");
+        add("x-upstream", "access_token=s3cret-tok; path=/");
+        add("x-ratelimit-remaining", "0");
+        let redactor = Redactor::new(["jane@example.com"]);
+        let error = Error::from_answer_of(StatusCode::FOUND, &headers, b"", &redactor, 1);
+        let kept = error.api_error().unwrap().headers();
+        for (name, value) in kept {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            assert!(
+                !value.contains("jane") && !value.contains("s3cret"),
+                "{name}: {value}"
+            );
+        }
+        assert_eq!(kept.len(), 5);
+        assert_eq!(kept["x-ratelimit-remaining"], "0");
     }
 
     #[test]

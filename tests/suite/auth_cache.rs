@@ -325,20 +325,16 @@ fn a_fetch_cancelled_with_its_runtime_is_started_again() {
             .build()
             .unwrap()
     };
-    let fake = FakeFetch::new(Duration::from_millis(50), |n| {
-        opaque(&format!("t{n}"), 600)
-    });
+    let fake = FakeFetch::new(Duration::from_millis(50), |n| opaque(&format!("t{n}"), 600));
     let counters = fake.counters.clone();
     let cache = TokenCache::new(fake);
     let first = runtime();
-    let gave_up = first.block_on(async {
-        tokio::time::timeout(Duration::from_millis(5), cache.token()).await
-    });
+    let gave_up = first
+        .block_on(async { tokio::time::timeout(Duration::from_millis(5), cache.token()).await });
     assert!(gave_up.is_err(), "the fetch is still running");
     drop(first);
-    let token = runtime().block_on(async {
-        tokio::time::timeout(Duration::from_secs(10), cache.token()).await
-    });
+    let token = runtime()
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), cache.token()).await });
     assert_eq!(token.unwrap().unwrap().expose(), "t2");
     assert_eq!(counters.started(), 2);
 }
