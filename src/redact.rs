@@ -1,11 +1,13 @@
 //! The one place text from outside is cleaned before it reaches an error, a log line or a span.
 //!
 //! [`Redactor`] removes, in one pass over the text:
-//! - bearer credentials (`Bearer <token>`, any case) and JWT-looking strings (`eyJ…`);
+//! - bearer credentials (`Bearer <token>`, any case, after any spaces or tabs) and JWT-looking
+//!   strings (`eyJ…`);
 //! - the exact values it was told about, with their letters in any case (`José`, `JOSÉ`,
-//!   `jOSÉ`), and in their URL and form encodings and as common JSON and HTML encoders escape
-//!   them (`\/`, `\u00e9`, `&#39;`, `&#xE9;`...), with ASCII letters in any case and other
-//!   letters (or their escapes) as given, all upper case or all lower case: the secrets of the
+//!   `jOSÉ`), in their URL encodings (forms, `encodeURIComponent`, RFC 3986) and as common JSON
+//!   and HTML encoders escape them (`\/`, `\u00e9`, `&#39;`, `&#xE9;`, `&eacute;`...), with
+//!   ASCII letters in any case and other letters (or their escapes) as given, all upper case or
+//!   all lower case: the secrets of the
 //!   call (its token, API key, client secret, password) and the personal data it sent (query
 //!   values, string values of its body). A server that echoes a request back in its error
 //!   therefore has the echo removed; values that overlap in the text are removed whole.
@@ -21,6 +23,26 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// What JavaScript's `encodeURIComponent` escapes: all but letters, digits and `-_.!~*'()`.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// What RFC 3986 escapes in a component: all but letters, digits and `-._~`.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Values shorter than this many characters are not redacted (see the module docs).
 pub const MIN_VALUE_CHARS: usize = 4;
@@ -183,8 +205,9 @@ pub struct Redactor {
     longest: usize,
 }
 
-/// Pattern 0: `bearer ` (any case); pattern 1: `eyJ` (checked case-sensitively on match).
-const MARKERS: [&str; 2] = ["bearer ", "eyj"];
+/// Pattern 0: `bearer` (any case; a marker when whitespace follows); pattern 1: `eyJ` (checked
+/// case-sensitively on match).
+const MARKERS: [&str; 2] = ["bearer", "eyj"];
 
 impl Default for Redactor {
     fn default() -> Self {
@@ -227,6 +250,11 @@ impl Redactor {
             for case in cases {
                 let form: String = url::form_urlencoded::byte_serialize(case.as_bytes()).collect();
                 let percent = form.replace('+', "%20");
+                // JavaScript's `encodeURIComponent`; RFC 3986's unreserved characters alone (Go,
+                // Python's `quote`), and with `+` for a space (`QueryEscape`, `quote_plus`).
+                let component = utf8_percent_encode(&case, URI_COMPONENT).to_string();
+                let unreserved = utf8_percent_encode(&case, UNRESERVED).to_string();
+                let unreserved_plus = unreserved.replace("%20", "+");
                 // As it is and as a JSON string or an HTML page may write it: folded when it
                 // keeps letters beyond ASCII.
                 let echoes = echo_forms(&case)
@@ -235,7 +263,13 @@ impl Redactor {
                         true => echoed,
                         false => fold(&echoed).0,
                     });
-                variants.extend(echoes.chain([form, percent]));
+                variants.extend(echoes.chain([
+                    form,
+                    percent,
+                    component,
+                    unreserved,
+                    unreserved_plus,
+                ]));
             }
             for variant in variants {
                 if known.insert(variant.to_ascii_lowercase()) {
@@ -342,10 +376,15 @@ impl Redactor {
                 original_offset(shifts, found.end()),
             );
             let mut end = match (found.pattern().as_usize(), self.markers) {
-                (0, 2) => {
-                    token_reach = token_end(text, found_end.max(token_reach));
-                    token_reach
-                }
+                // The token after any run of spaces and tabs (`Bearer\t…`, `Bearer  …`).
+                (0, 2) => match text[found_end..].find(|c: char| c != ' ' && c != '\t') {
+                    Some(0) => continue,
+                    skipped => {
+                        let token = skipped.map_or(text.len(), |length| found_end + length);
+                        token_reach = token_end(text, token.max(token_reach));
+                        token_reach
+                    }
+                },
                 (1, 2) if text.get(start..found_end) == Some("eyJ") => {
                     token_reach = token_end(text, found_end.max(token_reach));
                     token_reach
@@ -419,13 +458,45 @@ enum Echo {
     },
 }
 
-/// The radix of a numeric character reference.
+/// How characters beyond ASCII are written as character references.
 #[derive(Clone, Copy, PartialEq)]
 enum Radix {
     /// `&#xE9;`.
     Hex,
     /// `&#233;`.
     Decimal,
+    /// `&eacute;` where HTML 4 names the character ([`named_entity`]), as it is otherwise.
+    Named,
+}
+
+/// The names of U+00A0 to U+00FF in HTML 4, in order.
+const LATIN_1_ENTITIES: [&str; 96] = [
+    "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
+    "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
+    "para", "middot", "cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
+    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave", "Eacute",
+    "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute",
+    "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute",
+    "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig", "ccedil",
+    "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
+    "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave", "uacute", "ucirc",
+    "uuml", "yacute", "thorn", "yuml",
+];
+
+/// The HTML 4 name of `c` among the letters names are written with (Latin-1, `Œœ Šš Ÿ ƒ`).
+fn named_entity(c: char) -> Option<&'static str> {
+    match c {
+        '\u{a0}'..='\u{ff}' => LATIN_1_ENTITIES
+            .get(usize::try_from(u32::from(c) - 0xa0).ok()?)
+            .copied(),
+        'Œ' => Some("OElig"),
+        'œ' => Some("oelig"),
+        'Š' => Some("Scaron"),
+        'š' => Some("scaron"),
+        'Ÿ' => Some("Yuml"),
+        'ƒ' => Some("fnof"),
+        _ => None,
+    }
 }
 
 /// What JSON encoders escape beyond what they must: nothing (serde_json, JavaScript,
@@ -445,10 +516,11 @@ const JSON_ECHOES: [Echo; 7] = [
 
 /// How HTML encoders write quotes and the rest: `&quot;` and `&#39;` (Rails), `&#34;` and
 /// `&#39;` (Go), `&quot;` and `&#x27;` (Python), `&quot;` and `&#039;` (PHP), `&quot;` and
-/// `&apos;` (XML, HTML5), `&quot;` alone (Java's `escapeHtml4`), neither (text only); ASP.NET
-/// Core's `HtmlEncoder` writes `+` and all beyond ASCII as hex entities, .NET's `WebUtility`
-/// what is beyond ASCII in decimal.
-const HTML_ECHOES: [Echo; 9] = [
+/// `&apos;` (XML, HTML5), `&quot;` alone, neither (text only); ASP.NET Core's `HtmlEncoder`
+/// writes `+` and all beyond ASCII as hex entities, .NET's `WebUtility` what is beyond ASCII in
+/// decimal; Java's `escapeHtml4` (`&quot;` alone) and PHP's `htmlentities` (`&quot;`, `&#039;`)
+/// name the letters HTML 4 names (`&eacute;`); Handlebars writes `` ` `` and `=` in hex.
+const HTML_ECHOES: [Echo; 12] = [
     Echo::html("&quot;", "&#39;", None, ""),
     Echo::html("&#34;", "&#39;", None, ""),
     Echo::html("&quot;", "&#x27;", None, ""),
@@ -458,6 +530,9 @@ const HTML_ECHOES: [Echo; 9] = [
     Echo::html("\"", "'", None, ""),
     Echo::html("&quot;", "&#x27;", Some(Radix::Hex), "+"),
     Echo::html("&quot;", "&#39;", Some(Radix::Decimal), ""),
+    Echo::html("&quot;", "'", Some(Radix::Named), ""),
+    Echo::html("&quot;", "&#039;", Some(Radix::Named), ""),
+    Echo::html("&quot;", "&#x27;", None, "`="),
 ];
 
 impl Echo {
@@ -524,6 +599,10 @@ impl Echo {
                     c if !c.is_ascii() => match beyond_ascii {
                         Some(Radix::Hex) => write!(out, "&#x{:X};", u32::from(c)),
                         Some(Radix::Decimal) => write!(out, "&#{};", u32::from(c)),
+                        Some(Radix::Named) => match named_entity(c) {
+                            Some(name) => write!(out, "&{name};"),
+                            None => out.write_char(c),
+                        },
                         None => out.write_char(c),
                     },
                     c => out.write_char(c),
@@ -723,6 +802,54 @@ pub(crate) fn json_strings(value: &serde_json::Value, limit: usize, out: &mut Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_are_known_as_more_encoders_write_them() {
+        // Found by review: named HTML entities (Java, PHP), Handlebars' `=`, and the percent
+        // encodings other than a form's were not known.
+        for (value, echo, leak) in [
+            (
+                "José García",
+                "no match for Jos&eacute; Garc&iacute;a",
+                "Garc",
+            ),
+            (
+                "Œuvre Müller",
+                "no match for &OElig;uvre M&uuml;ller",
+                "ller",
+            ),
+            ("Mary O'Brien", "no match for Mary%20O'Brien", "Brien"),
+            (
+                "jane~doe@example.com",
+                "no match for jane~doe%40example.com",
+                "doe",
+            ),
+            ("Mary O'Brien", "no match for Mary+O%27Brien", "Brien"),
+            (
+                "c2VjcmV0a2V5==",
+                "key c2VjcmV0a2V5&#x3D;&#x3D; refused",
+                "a2V5",
+            ),
+        ] {
+            let shown = Redactor::new([value]).redact(echo);
+            assert!(!shown.contains(leak), "{value}: {shown}");
+            assert!(shown.contains(REDACTED), "{value}: {shown}");
+        }
+    }
+
+    #[test]
+    fn a_bearer_token_after_any_spaces_is_removed() {
+        // Found by review: the marker needed exactly one space.
+        for text in [
+            "got Bearer\tya29.s3cret",
+            "got Bearer  ya29.s3cret",
+            "got bearer ya29.s3cret",
+        ] {
+            let shown = Redactor::default().redact(text);
+            assert!(!shown.contains("s3cret"), "{text:?}: {shown}");
+        }
+        assert_eq!(Redactor::default().redact("bearers ok"), "bearers ok");
+    }
 
     #[test]
     fn named_secrets_leave_other_text_and_any_end_whole() {
