@@ -205,6 +205,19 @@ async fn invalid_match_parameters_are_refused_before_sending() {
 }
 
 #[tokio::test]
+async fn a_hostile_email_is_refused_without_a_long_search() {
+    // Found by review: the email pattern had two overlapping repeats, which a backtracking
+    // engine searched in quadratic time: 40,000 characters took minutes.
+    let server = MockServer::start_async().await;
+    let hostile = format!("a@{}@", "b.".repeat(20_000));
+    let refused = client(&server).match_people().email(hostile.as_str()).send().await;
+    assert!(
+        matches!(refused, Err(liveramp::Error::InvalidField { ref field, .. }) if field == "email"),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
 async fn lookup_people_puts_the_lookup_type_in_the_path() {
     let server = MockServer::start_async().await;
     let key = "9b7ee2211f2658e9889960d8557086eb";
