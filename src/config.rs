@@ -191,7 +191,9 @@ enum ServiceAccount {
 /// let files = consent.list_consent_files().send().await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+///
+/// `Debug` leaves out secrets, and URLs' queries, fragments and user info.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Config {
     activation_url: String,
@@ -225,6 +227,36 @@ pub struct Config {
     /// The password grant's cache, built at the first client; settings it depends on reset it.
     service_account_tokens: Arc<OnceLock<Arc<dyn TokenSource>>>,
     abilitec_tokens: Arc<OnceLock<Arc<dyn TokenSource>>>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = |url: &str| shown_url_text(url);
+        let mut f = f.debug_struct("Config");
+        f.field("activation_url", &url(&self.activation_url))
+            .field("activation_v1_url", &url(&self.activation_v1_url))
+            .field("consent_url", &url(&self.consent_url))
+            .field("abilitec_url", &url(&self.abilitec_url))
+            .field("abilitec_token_url", &url(&self.abilitec_token_url))
+            .field("data_integration_url", &url(&self.data_integration_url))
+            .field("token_url", &self.token_url.as_deref().map(url))
+            .field("service_account", &self.service_account)
+            .field("org_id", &self.org_id)
+            .field("abilitec", &self.abilitec)
+            .field("abilitec_client_auth", &self.abilitec_client_auth)
+            .field("abilitec_role", &self.abilitec_role)
+            .field("data_integration_token", &self.data_integration_token)
+            .field("activation_v1_api_key", &self.activation_v1_api_key)
+            .field("token_timeout", &self.token_timeout)
+            .field("cache_policy", &self.cache_policy)
+            .field("retry_policy", &self.retry_policy)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("user_agent", &self.user_agent)
+            .field("rate_limits", &self.rate_limits);
+        #[cfg(feature = "redis")]
+        f.field("fleet", &self.fleet);
+        f.finish_non_exhaustive()
+    }
 }
 
 /// The User-Agent sent by default: `liveramp-rust/<version>`.

@@ -166,7 +166,8 @@ async fn no_public_auth_type_or_error_shows_a_secret() {
         ("LIVERAMP_ABILITEC_CLIENT_SECRET", CLIENT_SECRET),
         ("LIVERAMP_DATA_INTEGRATION_TOKEN", API_TOKEN),
         ("LIVERAMP_ACTIVATION_V1_API_KEY", API_KEY),
-        ("LIVERAMP_ABILITEC_TOKEN_URL", &server.url("/ok")),
+        ("LIVERAMP_ABILITEC_TOKEN_URL", &token_url),
+        ("LIVERAMP_TOKEN_URL", &token_url),
     ])
     .unwrap()
     .with_credentials(service_account);
