@@ -73,6 +73,11 @@ const SECRET_KEYS: &[&str] = &[
 /// spelt: its letters and digits, in lower case, end with one of [`SECRET_KEYS`] (`x-api-key`,
 /// `csrfToken` and, in a string of escaped JSON, `u0022access_token` too).
 pub(crate) fn secret_key(key: &str) -> bool {
+    secret_named(key).is_some()
+}
+
+/// The entry of [`SECRET_KEYS`] that `key` ends with, as [`secret_key`] compares them.
+fn secret_named(key: &str) -> Option<&'static str> {
     // From the end, without a copy: every word of a long text is asked.
     let folded_from_end = || {
         key.bytes()
@@ -80,18 +85,17 @@ pub(crate) fn secret_key(key: &str) -> bool {
             .filter(u8::is_ascii_alphanumeric)
             .map(|b| b.to_ascii_lowercase())
     };
-    SECRET_KEYS.iter().any(|secret| {
+    SECRET_KEYS.iter().copied().find(|secret| {
         folded_from_end()
             .take(secret.len())
             .eq(secret.bytes().rev())
     })
 }
 
-/// How text may quote a name or a value: plain quotes, the quotes of JSON inside a JSON string,
-/// HTML's entities and JSON's `\u` escapes; the longer first.
-const QUOTES: [&str; 12] = [
-    "\\u0022", "&quot;", "&#x22;", "&#034;", "&#34;", "&#x27;", "&#039;", "&#39;", "&apos;",
-    "\\\"", "\"", "'",
+/// How text may quote a name or a value besides a `"` after any number of backslashes (JSON in
+/// a JSON string, and so on): HTML's entities, JSON's `\u` escape and `'`.
+const QUOTES: [&str; 10] = [
+    "\\u0022", "&quot;", "&#x22;", "&#034;", "&#34;", "&#x27;", "&#039;", "&#39;", "&apos;", "'",
 ];
 
 /// Authorization schemes, whose credential follows them after a space.
@@ -120,13 +124,21 @@ pub(crate) fn redact_named_secrets(text: &str) -> std::borrow::Cow<'_, str> {
         if word.len() > 64 || !secret_key(word) {
             continue;
         }
-        let (after_name, _) = skip_quotes(text, word_end);
-        let separator = skip_whitespace(bytes, after_name);
-        if !matches!(bytes.get(separator), Some(b':' | b'=')) {
-            continue;
+        // A form's `user[password]=`, a name quoted in any way.
+        let (mut after_name, _) = skip_quotes(text, word_end);
+        if bytes.get(after_name) == Some(&b']') {
+            after_name += 1;
         }
-        let (start, quote) = skip_quotes(text, skip_whitespace(bytes, separator + 1));
-        let end = value_end(text, start, quote);
+        let separator = skip_whitespace(bytes, after_name);
+        let Some(separator_length) = separator_length(text, separator) else {
+            continue;
+        };
+        let (start, quote) =
+            skip_quotes(text, skip_whitespace(bytes, separator + separator_length));
+        // A credential after its scheme, whatever the spaces between (`Basic\t…`, `AWS4-HMAC-SHA256
+        // Credential=…, Signature=…`): the rest of the line.
+        let whole_line = secret_named(word) == Some("authorization");
+        let end = value_end(text, start, quote, whole_line);
         if end > start {
             out.push_str(&text[copied..start]);
             out.push_str(REDACTED);
@@ -143,16 +155,36 @@ pub(crate) fn redact_named_secrets(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The offset after the quotes ([`QUOTES`], entities in any case) that start at `from`, and
-/// the last of them as the text writes it.
+/// How long the separator of a name and its value at `at` is: `:`, `=`, or either
+/// percent-encoded (a pair in a URL's query quoted in another's).
+fn separator_length(text: &str, at: usize) -> Option<usize> {
+    match text.as_bytes().get(at)? {
+        b':' | b'=' => Some(1),
+        b'%' => ["%3a", "%3d"]
+            .iter()
+            .any(|s| {
+                text.get(at..at + 3)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(s))
+            })
+            .then_some(3),
+        _ => None,
+    }
+}
+
+/// The offset after the quotes that start at `from` (a `"` after any backslashes, or one of
+/// [`QUOTES`], entities in any case), and the last of them as the text writes it.
 fn skip_quotes(text: &str, mut from: usize) -> (usize, Option<&str>) {
     let mut last = None;
-    while let Some(quote) = text.get(from..).and_then(|rest| {
-        QUOTES.iter().find_map(|q| {
-            rest.get(..q.len())
-                .filter(|written| written.eq_ignore_ascii_case(q))
-        })
-    }) {
+    while let Some(rest) = text.get(from..) {
+        let backslashes = rest.bytes().take_while(|&b| b == b'\\').count();
+        let quote = match rest.as_bytes().get(backslashes) {
+            Some(b'"') => rest.get(..backslashes + 1),
+            _ => QUOTES.iter().find_map(|q| {
+                rest.get(..q.len())
+                    .filter(|written| written.eq_ignore_ascii_case(q))
+            }),
+        };
+        let Some(quote) = quote else { break };
         from += quote.len();
         last = Some(quote);
     }
@@ -160,9 +192,10 @@ fn skip_quotes(text: &str, mut from: usize) -> (usize, Option<&str>) {
 }
 
 /// Where a secret's value that starts at `start` ends: at its closing `quote` (the text's end
-/// when it has none), else at the end of a JSON object or array, else at a delimiter (with an
-/// authorization scheme's credential after it).
-fn value_end(text: &str, start: usize, quote: Option<&str>) -> usize {
+/// when it has none), else at the end of a JSON object or array, else at the line's end or a
+/// quote for a `whole_line` value, else at a delimiter (with an authorization scheme's
+/// credential after it).
+fn value_end(text: &str, start: usize, quote: Option<&str>, whole_line: bool) -> usize {
     let bytes = text.as_bytes();
     match quote {
         // A JSON string's own escapes are skipped.
@@ -171,6 +204,10 @@ fn value_end(text: &str, start: usize, quote: Option<&str>) -> usize {
             .find(quote)
             .map_or(bytes.len(), |length| start + length),
         None if matches!(bytes.get(start), Some(b'{' | b'[')) => json_value_end(bytes, start),
+        None if whole_line => bytes[start..]
+            .iter()
+            .position(|&b| b"\r\n\"'<&".contains(&b))
+            .map_or(bytes.len(), |length| start + length),
         None => {
             let word_end = |from: usize| {
                 bytes[from..]
@@ -378,12 +415,12 @@ impl Redactor {
             let mut end = match (found.pattern().as_usize(), self.markers) {
                 // The token after any run of spaces and tabs (`Bearer\t…`, `Bearer  …`).
                 (0, 2) => match text[found_end..].find(|c: char| c != ' ' && c != '\t') {
-                    Some(0) => continue,
-                    skipped => {
-                        let token = skipped.map_or(text.len(), |length| found_end + length);
-                        token_reach = token_end(text, token.max(token_reach));
+                    Some(skipped) if skipped > 0 => {
+                        token_reach = token_end(text, (found_end + skipped).max(token_reach));
                         token_reach
                     }
+                    // `Bearer` with no token after it (`WWW-Authenticate: Bearer`).
+                    _ => continue,
                 },
                 (1, 2) if text.get(start..found_end) == Some("eyJ") => {
                     token_reach = token_end(text, found_end.max(token_reach));
@@ -849,6 +886,31 @@ mod tests {
             assert!(!shown.contains("s3cret"), "{text:?}: {shown}");
         }
         assert_eq!(Redactor::default().redact("bearers ok"), "bearers ok");
+        // Found by review: a bare `Bearer` at the end (a 401's challenge) lost its last word.
+        assert_eq!(Redactor::default().redact("use Bearer"), "use Bearer");
+    }
+
+    #[test]
+    fn named_secrets_are_removed_in_every_form_they_come_in() {
+        // Found by review: a credential after a tab, two spaces or another scheme, JSON quoted
+        // twice in text that does not parse, a form's `user[password]` and a pair
+        // percent-encoded in a URL were kept.
+        for text in [
+            "Authorization: Basic\tczNjcmV0OnMzY3JldA==",
+            "Authorization: Basic  czNjcmV0OnMzY3JldA==",
+            "authorization: Token ghp_s3cret",
+            "Authorization: SSWS 00s3cret",
+            "Authorization: AWS4-HMAC-SHA256 Credential=AKIA/x, Signature=s3cret",
+            r#"{\\\"client_secret\\\": \\\"s3cret\\\"}"#,
+            "user[password]=s3cret&next=1",
+            "https://x/login?next=%2Fcb%3Faccess_token%3Ds3cret",
+        ] {
+            let shown = redact_named_secrets(text);
+            assert!(
+                !shown.contains("s3cret") && !shown.contains("czNj"),
+                "{text}: {shown}"
+            );
+        }
     }
 
     #[test]

@@ -155,7 +155,7 @@ impl Client {
         while let Some(round) = rounds.next_round().await {
             for chunk in round.chunks(SEGMENT_CONFIGS_PER_CALL) {
                 let sent: Vec<T> = chunk.iter().map(|(_, item)| item.clone()).collect();
-                // A call that fails stops the change: what earlier calls applied is reported.
+                // A call that fails stops the change: what earlier calls answered is reported.
                 let results = match call(sent).await {
                     Ok(results) if results.len() == chunk.len() => Ok(results),
                     Ok(results) => Err(Error::Other(format!(

@@ -118,15 +118,16 @@ pub enum Error {
         #[source]
         last: Box<Error>,
     },
-    /// A list was longer than the bound set for it
-    /// ([`paginate::collect_at_most`](crate::paginate::collect_at_most)); it was not read
-    /// further.
+    /// A list was longer than the bound set for it (by
+    /// [`paginate::collect_at_most`](crate::paginate::collect_at_most),
+    /// [`paginate::MAX_PAGES`](crate::paginate::MAX_PAGES), the consent listing's bytes); it
+    /// was not read further.
     #[non_exhaustive]
     #[error("the API listed more than {max} {unit}; the list was not read further")]
     ListTooLong {
         /// The bound.
         max: usize,
-        /// What it counts (`items`, `consent files`, `bytes of consent files`).
+        /// What it counts (`items`, `pages`, `bytes of consent files`).
         unit: &'static str,
     },
     /// Anything else the generated client reported.
@@ -361,7 +362,7 @@ impl From<AuthError> for Error {
 fn header_request_id(headers: &HeaderMap, redactor: &Redactor) -> Option<String> {
     ["x-request-id", "cf-ray"].iter().find_map(|name| {
         let value = headers.get(*name)?.to_str().ok()?.trim();
-        (!value.is_empty() && value.len() <= 128).then(|| redactor.redact(value))
+        (!value.is_empty() && value.len() <= 128).then(|| server_text(value, redactor))
     })
 }
 
@@ -414,18 +415,31 @@ struct AnswerHeaders(HeaderMap);
 
 impl AnswerHeaders {
     /// `headers` without `Set-Cookie`; a secret-named header's value (`x-api-key`, an echoed
-    /// `Authorization`) as `[redacted]`, and every other value with `redactor`'s values and
-    /// secret-named pairs removed (a `Location` whose query repeats the call's).
+    /// `Authorization`) as `[redacted]`; the URLs of `Location`, `Content-Location` and `Link`
+    /// without their queries or fragments (a signed URL's signature); the rate-limit headers,
+    /// `Retry-After`, `Date` and `Content-*` as they are (numbers, which a call's value could
+    /// happen to match); every other value with `redactor`'s values and secret-named pairs
+    /// removed.
     fn of(headers: &HeaderMap, redactor: &Redactor) -> Self {
+        use reqwest::header::{CONTENT_LOCATION, LINK, LOCATION, RETRY_AFTER};
         let mut kept = HeaderMap::with_capacity(headers.len());
         for (name, value) in headers {
             if name == reqwest::header::SET_COOKIE {
                 continue;
             }
             let text = String::from_utf8_lossy(value.as_bytes());
-            let cleaned = match crate::redact::secret_key(name.as_str()) {
-                true => crate::redact::REDACTED.to_owned(),
-                false => redact_named_secrets(&redactor.redact(&text)).into_owned(),
+            let plain = [RETRY_AFTER, reqwest::header::DATE].contains(name)
+                || ["content-", "ratelimit", "x-ratelimit"]
+                    .iter()
+                    .any(|prefix| name.as_str().starts_with(prefix));
+            let cleaned = if crate::redact::secret_key(name.as_str()) {
+                crate::redact::REDACTED.to_owned()
+            } else if [LOCATION, CONTENT_LOCATION, LINK].contains(name) {
+                header_text(&without_queries(&text), redactor)
+            } else if plain {
+                text.clone().into_owned()
+            } else {
+                header_text(&text, redactor)
             };
             let value = match cleaned == text {
                 true => value.clone(),
@@ -436,6 +450,30 @@ impl AnswerHeaders {
         }
         Self(kept)
     }
+}
+
+/// A header's value as an error keeps it: `redactor`'s values and secret-named pairs removed.
+fn header_text(text: &str, redactor: &Redactor) -> String {
+    redact_named_secrets(&redactor.redact(text)).into_owned()
+}
+
+/// `text` without the query or fragment of any URL in it: each `?` or `#` up to the next `>`
+/// (a `Link` header's URLs) or the end.
+fn without_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_query = false;
+    for c in text.chars() {
+        match c {
+            '?' | '#' => in_query = true,
+            '>' => {
+                in_query = false;
+                out.push(c);
+            }
+            c if !in_query => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 impl fmt::Debug for AnswerHeaders {
@@ -924,7 +962,17 @@ mod tests {
         add("x-api-key", "s3cret-key");
         add("x-upstream", "access_token=s3cret-tok; path=/");
         add("x-ratelimit-remaining", "0");
-        let redactor = Redactor::new(["jane@example.com"]);
+        add("x-ratelimit-reset", "1700001000");
+        add(
+            "content-location",
+            "https://b.s3.amazonaws.com/f.csv?X-Amz-Credential=AKIA&X-Amz-Signature=s3cret-sig",
+        );
+        add(
+            "link",
+            "<https://b.example.com/p?sig=s3cret-link>; rel=\"next\"",
+        );
+        add("x-request-id", "req-1 token: s3cret-id");
+        let redactor = Redactor::new(["jane@example.com", "1000"]);
         let error = Error::from_answer_of(StatusCode::FOUND, &headers, b"", &redactor, 1);
         let kept = error.api_error().unwrap().headers();
         for (name, value) in kept {
@@ -934,8 +982,14 @@ mod tests {
                 "{name}: {value}"
             );
         }
-        assert_eq!(kept.len(), 5);
+        assert_eq!(kept.len(), 9);
         assert_eq!(kept["x-ratelimit-remaining"], "0");
+        // A number a call's value happens to match is not one it echoed.
+        assert_eq!(kept["x-ratelimit-reset"], "1700001000");
+        assert_eq!(kept["content-location"], "https://b.s3.amazonaws.com/f.csv");
+        assert_eq!(kept["link"], "<https://b.example.com/p>; rel=\"next\"");
+        let id = error.request_id().unwrap_or_default();
+        assert!(!id.contains("s3cret"), "{id}");
     }
 
     #[test]

@@ -210,7 +210,11 @@ async fn a_hostile_email_is_refused_without_a_long_search() {
     // engine searched in quadratic time: 40,000 characters took minutes.
     let server = MockServer::start_async().await;
     let hostile = format!("a@{}@", "b.".repeat(20_000));
-    let refused = client(&server).match_people().email(hostile.as_str()).send().await;
+    let refused = client(&server)
+        .match_people()
+        .email(hostile.as_str())
+        .send()
+        .await;
     assert!(
         matches!(refused, Err(liveramp::Error::InvalidField { ref field, .. }) if field == "email"),
         "{refused:?}"
