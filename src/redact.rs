@@ -78,18 +78,30 @@ pub(crate) fn secret_key(key: &str) -> bool {
 
 /// The entry of [`SECRET_KEYS`] that `key` ends with, as [`secret_key`] compares them.
 fn secret_named(key: &str) -> Option<&'static str> {
-    // From the end, without a copy: every word of a long text is asked.
-    let folded_from_end = || {
-        key.bytes()
-            .rev()
-            .filter(u8::is_ascii_alphanumeric)
-            .map(|b| b.to_ascii_lowercase())
+    /// More of a name's end than any entry of [`SECRET_KEYS`] holds.
+    const TAIL: usize = 16;
+    const _: () = {
+        let mut at = 0;
+        while at < SECRET_KEYS.len() {
+            assert!(SECRET_KEYS[at].len() <= TAIL);
+            at += 1;
+        }
     };
-    SECRET_KEYS.iter().copied().find(|secret| {
-        folded_from_end()
-            .take(secret.len())
-            .eq(secret.bytes().rev())
-    })
+    // The end of the name folded, on the stack: every word of a long text is asked.
+    let mut tail = [0u8; TAIL];
+    let mut start = TAIL;
+    for byte in key.bytes().rev().filter(u8::is_ascii_alphanumeric) {
+        if start == 0 {
+            break;
+        }
+        start -= 1;
+        tail[start] = byte.to_ascii_lowercase();
+    }
+    let folded = &tail[start..];
+    SECRET_KEYS
+        .iter()
+        .copied()
+        .find(|secret| folded.ends_with(secret.as_bytes()))
 }
 
 /// How text may quote a name or a value besides a `"` after any number of backslashes (JSON in

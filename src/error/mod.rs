@@ -778,7 +778,14 @@ pub(crate) fn server_text(text: &str, redactor: &Redactor) -> String {
 
 /// [`server_text`] clipped to `max` characters.
 pub(crate) fn server_text_within(text: &str, redactor: &Redactor, max: usize) -> String {
-    let shown: String = redact_named_secrets(&redactor.redact(text))
+    // Values are found in the whole text; the rest is done to what can be shown (a pair cut
+    // at the end has what is left of its value removed).
+    let redacted = redactor.redact(text);
+    let head = match redacted.char_indices().nth(max) {
+        Some((cut, _)) => &redacted[..cut],
+        None => &redacted,
+    };
+    let shown: String = redact_named_secrets(head)
         .chars()
         .map(|c| match c {
             c if !c.is_control() => c,
@@ -788,6 +795,7 @@ pub(crate) fn server_text_within(text: &str, redactor: &Redactor, max: usize) ->
         .collect();
     match shown.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &shown[..cut]),
+        None if head.len() < redacted.len() => format!("{shown}…"),
         None => shown,
     }
 }
@@ -990,6 +998,19 @@ mod tests {
         assert_eq!(kept["link"], "<https://b.example.com/p>; rel=\"next\"");
         let id = error.request_id().unwrap_or_default();
         assert!(!id.contains("s3cret"), "{id}");
+    }
+
+    #[test]
+    fn a_secret_pair_cut_by_the_clip_shows_nothing_of_its_value() {
+        let padding = "x ".repeat(EXCERPT_CHARS / 2 - 5);
+        let text = format!("{padding}token: s3cretvalue-s3cretvalue-s3cretvalue");
+        let shown = server_text(&text, &Redactor::default());
+        assert!(!shown.contains("s3cr"), "{shown}");
+        assert!(
+            shown.ends_with("[redacted]…") || shown.ends_with('…'),
+            "{shown}"
+        );
+        assert!(shown.chars().count() <= EXCERPT_CHARS + 1, "{shown}");
     }
 
     #[test]
