@@ -44,7 +44,7 @@ pub enum DownloadError {
     /// The download was answered with another unsuccessful status.
     #[error("the consent file download failed with HTTP {0}")]
     Status(StatusCode),
-    /// No byte arrived for [`IDLE_TIMEOUT`].
+    /// No byte arrived for [`IDLE_TIMEOUT`] (the response's head included).
     #[error("the consent file download stalled")]
     Stalled,
     /// The connection failed or the body was cut short. The signed URL is not included.
@@ -65,7 +65,8 @@ impl DownloadError {
 
 impl Client {
     /// Starts downloading `file` from its signed `fileURL` with this client's HTTP client and
-    /// no bearer token. Returns once the response headers arrived with a success status.
+    /// no bearer token. Returns once the response headers arrived with a success status;
+    /// [`DownloadError::Stalled`] when they did not within [`IDLE_TIMEOUT`].
     pub async fn download_consent_file(
         &self,
         file: &ConsentFile,
@@ -80,13 +81,17 @@ impl Client {
             "liveramp.file" = %file.id,
             "server.address" = url.host_str().unwrap_or_default(),
         );
-        let response = self
+        // The head too must arrive within the idle timeout: the request's own is the whole
+        // download's.
+        let sent = self
             .client()
             .get(url)
             .timeout(DOWNLOAD_TIMEOUT)
             .send()
-            .instrument(span)
+            .instrument(span);
+        let response = tokio::time::timeout(IDLE_TIMEOUT, sent)
             .await
+            .map_err(|_| DownloadError::Stalled)?
             .map_err(DownloadError::transport)?;
         match response.status() {
             status if status.is_success() => Ok(ConsentFileBody::new(response)),

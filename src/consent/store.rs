@@ -274,14 +274,23 @@ impl DirStore {
     }
 }
 
-/// Writes `bytes` to `dir/name` so that a crash leaves either the old or the new content.
+/// Writes `bytes` to `dir/name` so that a crash leaves either the old or the new content. The
+/// temporary file is new (never a file or link already there) and removed if the write fails.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let temp = temp_path(dir, name);
-    let mut file = std::fs::File::create(&temp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&temp, dir.join(name))?;
+    let written = crate::file::no_follow(std::fs::OpenOptions::new().write(true).create_new(true))
+        .open(&temp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            drop(file);
+            std::fs::rename(&temp, dir.join(name))
+        });
+    if let Err(error) = written {
+        // Nothing to do if it was never made, or is gone already.
+        let _ = std::fs::remove_file(&temp);
+        return Err(error);
+    }
     sync_dir(dir)
 }
 
@@ -399,6 +408,24 @@ mod tests {
         reloaded.record(dir.path(), entry("c")).unwrap();
         let reloaded = Manifest::load(dir.path()).unwrap();
         assert!(reloaded.contains("a") && reloaded.contains("c") && !reloaded.contains("b"));
+    }
+
+    #[test]
+    fn a_failed_manifest_write_leaves_no_temporary_file() {
+        // Found by review: a write that failed after its temporary file was made left it,
+        // a manifest's size, until the next sync.
+        let dir = tempfile::tempdir().unwrap();
+        let mut manifest = Manifest::load(dir.path()).unwrap();
+        manifest.record(dir.path(), entry("a")).unwrap();
+        // A directory where the manifest goes: the rename fails.
+        std::fs::create_dir(dir.path().join(MANIFEST_NAME)).unwrap();
+        std::fs::write(dir.path().join(MANIFEST_NAME).join("x"), b"x").unwrap();
+        assert!(manifest.compact(dir.path()).is_err());
+        assert!(
+            names(dir.path()).iter().all(|name| !is_temp_name(name)),
+            "{:?}",
+            names(dir.path())
+        );
     }
 
     #[test]

@@ -66,15 +66,21 @@ impl Client {
     /// Picks up the wait for the credentials request `pull_id` (from
     /// [`PendingCredentials::pull_id`]), in this process or another, until `expires_at` (from
     /// [`PendingCredentials::expires_at`]): a web backend starts the request in one request and
-    /// waits for it in the one the browser comes back to.
+    /// waits for it in the one the browser comes back to. A window that would end past the
+    /// longest [`VALIDITY_SECONDS`] allows (an `expires_at` stored wrong, or tampered with)
+    /// ends there.
     pub fn resume_oauth2_credentials(
         &self,
         pull_id: impl Into<String>,
         expires_at: SystemTime,
     ) -> PendingCredentials {
+        let now = SystemTime::now();
+        let longest = Duration::from_secs(*VALIDITY_SECONDS.end());
         let left = expires_at
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(longest);
+        let expires_at = expires_at.min(now + left);
         PendingCredentials {
             client: self.clone(),
             auth_uri: None,
@@ -183,14 +189,12 @@ impl PendingCredentials {
             self.client.client.clone(),
             self.client.inner.single_attempt(),
         );
-        // The request's own values and the client's secrets, kept out of the messages the
-        // answers carry.
-        let values = self.client.inner.with_ready_secrets(
-            std::iter::once(self.pull_id.clone())
-                .chain(self.auth_uri.clone())
-                .collect(),
-        );
-        let redactor = Redactor::new(&values);
+        // The request's own values, kept out of the messages the answers carry with the
+        // client's secrets.
+        let own: Vec<String> = std::iter::once(self.pull_id.clone())
+            .chain(self.auth_uri.clone())
+            .collect();
+        let transport = self.client.inner.clone();
         let (pull_id, auth_uri) = (self.pull_id, self.auth_uri);
         Poller::new(
             self.config,
@@ -206,7 +210,12 @@ impl PendingCredentials {
                         .map(progenitor_client::ResponseValue::into_inner)
                 })
             },
-            move |answer| classify_credentials(answer, &redactor, &values),
+            move |answer| {
+                // The secrets read right after the fetch that used them: a token first fetched,
+                // or refreshed, during a wait of hours is one of them.
+                let values = transport.with_ready_secrets(own.clone());
+                classify_credentials(answer, &Redactor::new(&values), &values)
+            },
         )
         .classify_errors(classify_api_error)
         .clock(clock)

@@ -38,6 +38,27 @@ if until_us > current then
 end
 return 0";
 
+/// Why the fleet's bucket did not admit a call: the caller then limits locally.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Unavailable {
+    /// Redis did not answer.
+    #[error(transparent)]
+    Redis(#[from] redis::RedisError),
+    /// The bucket's keys held the call back for longer than
+    /// [`MAX_PAUSE`](crate::limit::MAX_PAUSE) in all: a pause or a bucket set far ahead (by
+    /// hand, or by a process that went wrong) would otherwise hold every call for as long as
+    /// it stays.
+    #[error("the fleet's bucket held a call back for over an hour")]
+    HeldTooLong,
+}
+
+/// How long to wait for a bucket that asks for `wait_us` microseconds when calls were held
+/// back `waited` already; `None` once that reached [`MAX_PAUSE`](crate::limit::MAX_PAUSE).
+fn next_wait(wait_us: u64, waited: Duration) -> Option<Duration> {
+    let wait = Duration::from_micros(wait_us).min(crate::limit::MAX_PAUSE.saturating_sub(waited));
+    (!wait.is_zero()).then_some(wait)
+}
+
 /// One bucket in Redis.
 #[derive(Clone)]
 pub(crate) struct RemoteBucket {
@@ -71,11 +92,13 @@ impl RemoteBucket {
         }
     }
 
-    /// Waits until the fleet-wide bucket admits one call; `Err` when Redis does not answer
-    /// (the caller then limits locally).
-    pub(crate) async fn acquire(&self) -> Result<(), redis::RedisError> {
+    /// Waits until the fleet-wide bucket admits one call; `Err` when Redis does not answer, or
+    /// the bucket held the call back [`MAX_PAUSE`](crate::limit::MAX_PAUSE) in all (the caller
+    /// then limits locally).
+    pub(crate) async fn acquire(&self) -> Result<(), Unavailable> {
         let mut redis = self.fleet.connection();
         let script = redis::Script::new(GCRA);
+        let mut waited = Duration::ZERO;
         loop {
             let wait_us: u64 = script
                 .key(&self.tat_key)
@@ -87,8 +110,9 @@ impl RemoteBucket {
             if wait_us == 0 {
                 return Ok(());
             }
-            // Bounded whatever the keys hold: the script is asked again after the wait.
-            tokio::time::sleep(Duration::from_micros(wait_us).min(crate::limit::MAX_PAUSE)).await;
+            let wait = next_wait(wait_us, waited).ok_or(Unavailable::HeldTooLong)?;
+            tokio::time::sleep(wait).await;
+            waited += wait;
         }
     }
 
@@ -101,5 +125,27 @@ impl RemoteBucket {
             .invoke_async(&mut redis)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limit::MAX_PAUSE;
+
+    #[test]
+    fn a_bucket_holds_a_call_back_an_hour_at_most_in_all() {
+        // Found by review: each wait was cut to an hour, but the script was asked again and
+        // again, so a pause key set for ever held every call of the fleet for ever.
+        let for_ever = u64::MAX;
+        assert_eq!(next_wait(for_ever, Duration::ZERO), Some(MAX_PAUSE));
+        assert_eq!(
+            next_wait(1_000, Duration::ZERO),
+            Some(Duration::from_millis(1))
+        );
+        let most = MAX_PAUSE - Duration::from_secs(1);
+        assert_eq!(next_wait(for_ever, most), Some(Duration::from_secs(1)));
+        assert_eq!(next_wait(for_ever, MAX_PAUSE), None);
+        assert_eq!(next_wait(1, MAX_PAUSE), None);
     }
 }

@@ -326,6 +326,58 @@ async fn no_message_repeats_the_clients_token_or_the_credentials_it_carries() {
 }
 
 #[tokio::test]
+async fn a_resumed_wait_keeps_out_a_token_first_fetched_during_it() {
+    // Found by review: the secrets were read once, before the first poll, so the token a cold
+    // client fetched for that poll (or one refreshed during a wait of hours) was shown.
+    use liveramp::auth::TokenCache;
+    let fetched = "opaque-tok-1111";
+    let server = MockServer::start_async().await;
+    script(
+        &server,
+        "POST",
+        "/oauth2/credentials",
+        vec![
+            Answer::ok(json!({"message": format!("session {fetched} pending"), "status": 202})),
+            Answer::ok(json!({"message": format!("session {fetched} refused"), "status": 401})),
+        ],
+    )
+    .await;
+    let tokens = TokenCache::new(common::fake_fetch::FakeFetch::new(Duration::ZERO, |_| {
+        common::fake_fetch::opaque("opaque-tok-1111", 600)
+    }));
+    let transport = liveramp::transport::Transport::builder()
+        .token_source(std::sync::Arc::new(tokens))
+        .retry_policy(RetryPolicy::no_retry())
+        .clock(std::sync::Arc::new(RecordingClock::default()))
+        .build();
+    let client = Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        transport,
+    );
+    let resumed = client.resume_oauth2_credentials(
+        "pull-1",
+        std::time::SystemTime::now() + Duration::from_secs(300),
+    );
+    let error = resumed.poll_config(every_30s()).wait().await.unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains(fetched), "{shown}");
+    assert!(shown.contains("session [redacted] refused"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_resumed_window_is_never_longer_than_the_api_allows() {
+    // Found by review: an `expires_at` stored wrong (or tampered with) made the flow poll for
+    // years.
+    let server = MockServer::start_async().await;
+    let client = client(&server);
+    let year = Duration::from_secs(365 * 24 * 60 * 60);
+    let resumed = client.resume_oauth2_credentials("p", std::time::SystemTime::now() + year);
+    assert_eq!(resumed.validity(), Duration::from_secs(43_200));
+    assert!(resumed.expires_at() <= std::time::SystemTime::now() + Duration::from_secs(43_200));
+}
+
+#[tokio::test]
 async fn another_client_resumes_the_wait_from_the_pull_id() {
     let server = MockServer::start_async().await;
     mock_start(&server, 300).await;

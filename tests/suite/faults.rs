@@ -360,6 +360,32 @@ async fn a_body_cut_mid_read_is_retried_and_can_recover() {
     }
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_consent_file_whose_head_never_comes_is_stalled() {
+    // Found by review: only the whole download's 6-hour limit bounded the wait for the head,
+    // so a host that took the connection and said nothing held a sync for hours.
+    let server = RawServer::start(vec![Act::Stall(
+        Vec::new(),
+        Duration::from_secs(24 * 60 * 60),
+    )])
+    .await;
+    let mut file =
+        common::example("specs/consent.yaml", "list_consent_files", 200)["v2/ConsentFiles"][0]
+            .clone();
+    file["fileURL"] = format!("{}/file.csv?X-Goog-Signature=s", server.base_url).into();
+    let file: liveramp::consent::types::ConsentFile = serde_json::from_value(file).unwrap();
+    let client = client(&server.base_url, Transport::builder().build());
+    let started = tokio::time::Instant::now();
+    let error = client.download_consent_file(&file).await.unwrap_err();
+    assert!(
+        matches!(error, liveramp::consent::DownloadError::Stalled),
+        "{error:?}"
+    );
+    assert!(
+        started.elapsed() <= liveramp::consent::download::IDLE_TIMEOUT + Duration::from_secs(1)
+    );
+}
+
 #[tokio::test]
 async fn a_consent_file_cut_mid_download_is_a_body_error() {
     let server = RawServer::start(vec![Act::CutBody {
