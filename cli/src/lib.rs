@@ -13,6 +13,7 @@ pub mod consent;
 pub mod data_integration;
 pub mod demo;
 pub mod exit;
+mod files;
 pub mod match_file;
 pub mod output;
 pub mod sandbox;

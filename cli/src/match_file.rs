@@ -94,8 +94,15 @@ pub async fn run(
     }
     let writer: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
-            create_output(path)
-                .map_err(|e| local_file(format!("cannot create {}: {e}", path.display())))?,
+            crate::files::create_private(path).map_err(|e| {
+                let hint = match e.kind() {
+                    std::io::ErrorKind::InvalidInput => {
+                        " (leave --output out to write to standard output)"
+                    }
+                    _ => "",
+                };
+                local_file(format!("cannot create {}: {e}{hint}", path.display()))
+            })?,
         )),
         None => Box::new(std::io::stdout().lock()),
     };
@@ -184,31 +191,6 @@ pub async fn run(
         )));
     }
     Ok(summary)
-}
-
-/// The results' file at `path`, created or emptied: a regular file, not reached through a
-/// symlink (one planted at the path would have its target emptied) nor a FIFO (which would
-/// block), and readable by its owner only when new (the results hold what the rows matched).
-fn create_output(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
-    }
-    let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file (leave --output out to write to standard output)",
-        ));
-    }
-    // Emptied only once it is known to be a regular file.
-    file.set_len(0)?;
-    Ok(file)
 }
 
 /// A failure of a local file (exit code 1, as the exit codes' table says).

@@ -26,7 +26,7 @@ pub fn environment(
     sandbox: &Sandbox,
     credentials: &Path,
 ) -> Result<BTreeMap<&'static str, String>, CliError> {
-    write_private(credentials, sandbox.service_account_json().as_bytes())
+    crate::files::write_private(credentials, sandbox.service_account_json().as_bytes())
         .map_err(|e| CliError::new(Failure::Generic, e))?;
     Ok(BTreeMap::from([
         ("LIVERAMP_CREDENTIALS", credentials.display().to_string()),
@@ -99,19 +99,4 @@ pub async fn run(port: u16, out: Output) -> Result<(), CliError> {
 /// A `Config` whose every API is served by `sandbox`, with the credentials it accepts.
 pub fn config(sandbox: &Sandbox) -> Result<liveramp::Config, CliError> {
     sandbox.config().map_err(crate::exit::auth_error)
-}
-
-/// Writes `contents` to `path`, readable by its owner only (on Unix), as a credentials file
-/// must be: the library warns about one others may read.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    // A file that was there keeps its mode through the open: set it.
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    file.write_all(contents)
 }
