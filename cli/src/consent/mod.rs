@@ -34,7 +34,8 @@ pub enum ConsentCommand {
               value_parser = clap::value_parser!(u8).range(1..=64))]
         downloads_in_flight: u8,
         /// Refuses a file larger than BYTES (nothing of it is kept, and the run stops there).
-        #[arg(long, value_name = "BYTES", default_value_t = sync::DEFAULT_MAX_FILE_BYTES)]
+        #[arg(long, value_name = "BYTES", default_value_t = sync::DEFAULT_MAX_FILE_BYTES,
+              value_parser = clap::value_parser!(u64).range(1..))]
         max_file_bytes: u64,
     },
 }
@@ -137,21 +138,27 @@ pub async fn sync_with_progress(
         .observer(&observer)
         .downloads_in_flight(syncing.in_flight)
         .max_file_bytes(syncing.max_file_bytes)
-        .run(|file| apply(syncing.exec, file))
+        .run(|file| apply(syncing.exec, file, out.is_json()))
         .await;
     observer.clear();
     Ok(result?)
 }
 
 /// Runs `exec` on a synced file, if one was given; its failure leaves the file unrecorded.
+/// Under `--json` its output goes to stderr: stdout is the report's alone.
 async fn apply(
     exec: Option<&std::path::Path>,
     file: sync::ReceivedFile,
+    json: bool,
 ) -> Result<(), std::io::Error> {
     let Some(program) = exec else {
         return Ok(());
     };
-    let status = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    if json {
+        command.stdout(std::process::Stdio::from(std::io::stderr()));
+    }
+    let status = command
         .arg(&file.path)
         .env("LIVERAMP_CONSENT_FILE_ID", &file.record.id)
         .env("LIVERAMP_CONSENT_REQUEST_TYPE", &file.record.request_type)
@@ -269,7 +276,8 @@ impl From<SyncError> for CliError {
             SyncError::List(source) => classify(source),
             SyncError::Download { source, .. } => download_failure(source),
             SyncError::Truncated { .. } | SyncError::Unproven { .. } => Failure::Network,
-            SyncError::Busy { .. } => Failure::Usage,
+            // Another sync holds the directory: no flag of this run is wrong.
+            SyncError::Busy { .. } => Failure::Generic,
             SyncError::TooLarge { .. } => Failure::Api,
             _ => Failure::Generic,
         };

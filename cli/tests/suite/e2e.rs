@@ -306,6 +306,37 @@ async fn consent_list_and_a_sync_cut_by_a_fault_then_finished() {
     expected.push(liveramp::consent::sync::LOCK_NAME.to_owned());
     expected.sort();
     assert_eq!(names, expected, "every file once, no partial file");
+
+    // Found by review: under `--json`, what `--exec`'s program printed went to stdout too, and
+    // the report no longer parsed.
+    let applied = h.dir.path().join("applied");
+    let applied_arg = applied.to_str().unwrap();
+    let report = h
+        .json(&[
+            "consent",
+            "sync",
+            "--dir",
+            applied_arg,
+            "--exec",
+            "/bin/echo",
+        ])
+        .await;
+    assert_eq!(
+        report["downloaded"].as_array().unwrap().len(),
+        file_ids.len()
+    );
+    // Another sync holding the directory is no usage error, and a size limit of 0 is one.
+    let zero = h
+        .run(&[
+            "consent",
+            "sync",
+            "--dir",
+            applied_arg,
+            "--max-file-bytes",
+            "0",
+        ])
+        .await;
+    assert_eq!(zero.status.code(), Some(2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
