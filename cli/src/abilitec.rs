@@ -77,10 +77,11 @@ pub struct MatchAnswer {
     pub document: serde_json::Value,
 }
 
-/// Runs an `abilitec` subcommand.
+/// Runs an `abilitec` subcommand; `settings_files` are the files its settings were read from.
 pub async fn run(
     command: &AbilitecCommand,
     config: &liveramp::Config,
+    settings_files: &[std::path::PathBuf],
     out: Output,
 ) -> Result<(), CliError> {
     let client = config.abilitec().map_err(crate::exit::auth_error)?;
@@ -92,7 +93,7 @@ pub async fn run(
             out.emit(&answer?, human_answer);
         }
         AbilitecCommand::MatchFile(args) => {
-            let summary = crate::match_file::run(&client, args, out).await?;
+            let summary = crate::match_file::run(&client, args, settings_files, out).await?;
             // The results went to the output; the summary is for the person running it, or,
             // under `--json` with the results in a file, the JSON on stdout.
             match (out.is_json(), &args.output) {

@@ -6,7 +6,8 @@ use std::path::Path;
 
 /// The file at `path`, created or emptied: a regular file, not reached through a symlink (one
 /// planted at the path would have its target emptied) nor a FIFO (which would block), and
-/// readable by its owner only when new (what the CLI writes holds matches or credentials).
+/// readable by its owner only, even if it was there before (on Unix: what the CLI writes holds
+/// matches or credentials).
 pub(crate) fn create_private(path: &Path) -> std::io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true);
@@ -26,17 +27,15 @@ pub(crate) fn create_private(path: &Path) -> std::io::Result<File> {
     }
     // Emptied only once it is known to be a regular file.
     file.set_len(0)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     Ok(file)
 }
 
-/// Writes `contents` to `path` as [`create_private`] opens it, readable by its owner only even
-/// if it was there before (on Unix), as a credentials file must be: the library warns about
-/// one others may read.
+/// Writes `contents` to `path` as [`create_private`] opens it, as a credentials file must be:
+/// the library warns about one others may read.
 pub(crate) fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut file = create_private(path)?;
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    file.write_all(contents)
+    create_private(path)?.write_all(contents)
 }
 
 #[cfg(all(test, unix))]

@@ -188,7 +188,10 @@ fn run(cli: Cli, out: Output) -> Result<(), CliError> {
                 command,
             } => {
                 let config = to_config(&[service_account, settings])?;
-                abilitec::run(command, &config, out).await
+                // The files the command read its settings from, which its output must not be.
+                let read: Vec<std::path::PathBuf> =
+                    service_account.credentials.iter().map(Into::into).collect();
+                abilitec::run(command, &config, &read, out).await
             }
             Command::Auth {
                 service_account,

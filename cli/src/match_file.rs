@@ -83,9 +83,10 @@ struct Line<'a> {
 pub async fn run(
     client: &liveramp::abilitec::Client,
     args: &MatchFileArgs,
+    settings_files: &[std::path::PathBuf],
     out: Output,
 ) -> Result<MatchSummary, CliError> {
-    check_paths(args)?;
+    check_paths(args, settings_files)?;
     // First pass: every row is checked, only counted.
     let mut rows = 0;
     for item in items(client, &args.input)? {
@@ -158,13 +159,7 @@ pub async fn run(
                     })
                     .unwrap_or_default();
                 csv_out
-                    .write_record([
-                        line.row.to_string(),
-                        line.outcome.to_owned(),
-                        link,
-                        line.code.unwrap_or_default().to_owned(),
-                        line.message.unwrap_or_default().to_owned(),
-                    ])
+                    .write_record(csv_cells(&line, &link))
                     .map_err(io_error)?;
             }
             Sink::Jsonl(writer) => {
@@ -193,6 +188,19 @@ pub async fn run(
     Ok(summary)
 }
 
+/// The CSV cells of `line` with its consumer `link`: the server's text without what would drive
+/// a terminal.
+fn csv_cells(line: &Line<'_>, link: &str) -> [String; 5] {
+    let text = |cell: &str| crate::output::printable(cell).into_owned();
+    [
+        line.row.to_string(),
+        line.outcome.to_owned(),
+        text(link),
+        text(line.code.unwrap_or_default()),
+        text(line.message.unwrap_or_default()),
+    ]
+}
+
 /// A failure of a local file (exit code 1, as the exit codes' table says).
 fn local_file(message: String) -> CliError {
     CliError::new(Failure::Generic, message)
@@ -214,8 +222,12 @@ fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
 }
 
 /// Refuses input that cannot be read twice (not a regular file: a pipe, standard input) and an
-/// output that is the input itself (creating it would empty the input before the second pass).
-fn check_paths(args: &MatchFileArgs) -> Result<(), CliError> {
+/// output that is the input itself (creating it would empty the input before the second pass)
+/// or one of `settings_files` (the credentials the run was configured with).
+fn check_paths(
+    args: &MatchFileArgs,
+    settings_files: &[std::path::PathBuf],
+) -> Result<(), CliError> {
     let input = &args.input;
     let metadata = std::fs::metadata(input)
         .map_err(|e| local_file(format!("cannot read {}: {e}", input.display())))?;
@@ -225,18 +237,31 @@ fn check_paths(args: &MatchFileArgs) -> Result<(), CliError> {
             input.display()
         )));
     }
-    if let Some(output) = &args.output {
-        let same = std::fs::metadata(output).is_ok_and(|other| same_file(&metadata, &other))
+    let Some(output) = &args.output else {
+        return Ok(());
+    };
+    let is = |read: &std::path::Path| {
+        let same_inode = match (std::fs::metadata(read), std::fs::metadata(output)) {
+            (Ok(read), Ok(output)) => same_file(&read, &output),
+            _ => false,
+        };
+        same_inode
             || matches!(
-                (std::fs::canonicalize(input), std::fs::canonicalize(output)),
+                (std::fs::canonicalize(read), std::fs::canonicalize(output)),
                 (Ok(a), Ok(b)) if a == b
-            );
-        if same {
-            return Err(CliError::usage(format!(
-                "--output {} is the input file: choose another path",
-                output.display()
-            )));
-        }
+            )
+    };
+    if is(input) {
+        return Err(CliError::usage(format!(
+            "--output {} is the input file: choose another path",
+            output.display()
+        )));
+    }
+    if settings_files.iter().any(|read| is(read)) {
+        return Err(CliError::usage(format!(
+            "--output {} is the credentials file: choose another path",
+            output.display()
+        )));
     }
     Ok(())
 }
@@ -394,4 +419,25 @@ fn write_error(error: std::io::Error) -> CliError {
         Failure::Generic,
         format!("cannot write the results: {error}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_cells_hold_no_control_characters_from_the_server() {
+        // Found by review: a consumer link sent with escape sequences reached the terminal.
+        let line = super::Line {
+            row: 1,
+            outcome: "error",
+            document: None,
+            code: Some("600\u{1b}[2J"),
+            message: Some("bad\u{7}"),
+        };
+        let cells = super::csv_cells(&line, "\u{1b}]0;owned\u{7}link");
+        assert!(
+            cells.iter().all(|c| !c.chars().any(char::is_control)),
+            "{cells:?}"
+        );
+        assert_eq!(cells[2], "]0;ownedlink");
+    }
 }

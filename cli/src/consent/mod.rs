@@ -276,8 +276,7 @@ impl From<SyncError> for CliError {
             SyncError::List(source) => classify(source),
             SyncError::Download { source, .. } => download_failure(source),
             SyncError::Truncated { .. } | SyncError::Unproven { .. } => Failure::Network,
-            // Another sync holds the directory: no flag of this run is wrong.
-            SyncError::Busy { .. } => Failure::Generic,
+            SyncError::Busy { .. } => Failure::Usage,
             SyncError::TooLarge { .. } => Failure::Api,
             _ => Failure::Generic,
         };

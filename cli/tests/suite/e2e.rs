@@ -325,7 +325,7 @@ async fn consent_list_and_a_sync_cut_by_a_fault_then_finished() {
         report["downloaded"].as_array().unwrap().len(),
         file_ids.len()
     );
-    // Another sync holding the directory is no usage error, and a size limit of 0 is one.
+    // A size limit of 0 would refuse every file: a usage error.
     let zero = h
         .run(&[
             "consent",
@@ -510,6 +510,13 @@ async fn abilitec_match_file_writes_every_row_in_order_with_a_summary() {
     );
 
     let results = h.dir.path().join("results.csv");
+    // Found by review: a results file that was there kept its mode, readable by all.
+    std::fs::write(&results, "old").unwrap();
+    std::fs::set_permissions(
+        &results,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
     let output = h
         .run(&[
             "abilitec",
@@ -520,6 +527,17 @@ async fn abilitec_match_file_writes_every_row_in_order_with_a_summary() {
         ])
         .await;
     assert!(output.status.success());
+    let mode = std::os::unix::fs::PermissionsExt::mode(&results.metadata().unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    // Found by review: the credentials file the run had just read could be its output.
+    let credentials = &h.env["LIVERAMP_CREDENTIALS"];
+    let before = std::fs::read(credentials).unwrap();
+    let clobber = h
+        .run(&["abilitec", "match-file", &input, "--output", credentials])
+        .await;
+    assert_eq!(clobber.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&clobber.stderr).contains("credentials file"));
+    assert_eq!(std::fs::read(credentials).unwrap(), before);
     let mut reader = csv::Reader::from_path(&results).unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 30);
