@@ -9,7 +9,8 @@
 //!   documented), match and lookup items each to their own endpoint;
 //! - keeps [`BulkOptions::in_flight`] batch calls running, paced by the client-side batch
 //!   limit (360 calls per minute by default, see [`crate::limit`]);
-//! - sends again, in a later batch, only the items whose own result is retryable (429, 5xx),
+//! - sends again, in a later batch, only the items whose own result is retryable (408, 429,
+//!   500, 502, 503, 504),
 //!   up to [`BulkOptions::item_attempts`] times, after the client's retry policy's backoff
 //!   ([`RetryPolicy::backoff`](crate::retry::RetryPolicy::backoff), jittered);
 //! - yields one [`Resolved`] per item, in input order, whose per-item failure is the same

@@ -6,7 +6,7 @@ use crate::transport::Transport;
 
 /// An item's result, as far as the rounds need to know it.
 pub(crate) trait ItemResult {
-    /// Whether the item is worth sending again for its result (429, 5xx).
+    /// Whether the item is worth sending again for its result (408, 429, 500, 502, 503, 504).
     fn retryable(&self) -> bool;
 }
 

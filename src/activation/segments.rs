@@ -4,7 +4,8 @@
 //! item. [`Client::add_segment_configs`] and [`Client::remove_segment_configs`] chunk any number
 //! of items into such calls, merge the answers into one report in input order, and send again
 //! (up to 3 times in all, after the client's retry policy's jittered backoff, while its retry
-//! budget allows) only the items whose own status is retryable (429, 5xx); the others are
+//! budget allows) only the items whose own status is retryable (408, 429, 500, 502, 503, 504);
+//! the others are
 //! reported with their error as an [`ApiError`], which has the strings of every item of its
 //! call and the client's secrets removed from its text. A call that fails as a whole (after
 //! the transport's retries) stops the change with a [`SegmentConfigError`], whose report has

@@ -47,7 +47,8 @@
 //!    per hundred files handled). A download that fails or is dropped mid-body removes its
 //!    temporary file; what a crash leaves is removed by the next sync that takes the lock: no
 //!    live process can own it then.
-//! 4. **Rename** into `<id>.<ext>` in the directory, and fsync the directory.
+//! 4. **Rename** into `<id>` in the directory, with the URL's extension when it has a short
+//!    alphanumeric one (`<id>.csv`), and fsync the directory.
 //! 5. **Handle.** Your handler gets the whole file. If it fails, the file and every other file
 //!    this run claimed and has not handled are released ([`SyncStore::release`]) and the run
 //!    stops with [`SyncError::Handler`]; the next run hands the file again. Files downloaded ahead of a
