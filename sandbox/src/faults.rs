@@ -166,10 +166,20 @@ pub struct Faults {
     rules: Arc<Mutex<Vec<FaultRule>>>,
 }
 
+/// The longest a delay fault holds a request.
+pub const MAX_DELAY: Duration = Duration::from_secs(10 * 60);
+
+/// The most rules held at once: adding more drops the oldest.
+pub const MAX_RULES: usize = 10_000;
+
 impl Faults {
-    /// Adds `rule` after the existing ones.
+    /// Adds `rule` after the existing ones (the oldest is dropped past [`MAX_RULES`]).
     pub fn add(&self, rule: FaultRule) {
-        lock(&self.rules).push(rule);
+        let mut rules = lock(&self.rules);
+        if rules.len() >= MAX_RULES {
+            rules.remove(0);
+        }
+        rules.push(rule);
     }
 
     /// The next `n` requests matching `route` get `status` with a JSON error body.
@@ -276,7 +286,7 @@ pub(crate) async fn middleware(
     for action in &actions {
         match action {
             FaultAction::Delay { millis } => {
-                tokio::time::sleep(Duration::from_millis(*millis)).await;
+                tokio::time::sleep(Duration::from_millis(*millis).min(MAX_DELAY)).await;
             }
             FaultAction::TokenLifetime { seconds } => {
                 request.extensions_mut().insert(TokenLifetime(*seconds));

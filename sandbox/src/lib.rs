@@ -48,6 +48,7 @@ mod credentials;
 mod data_integration;
 mod faults;
 mod limits;
+mod local;
 mod pagination;
 mod signing;
 mod state;
@@ -67,7 +68,7 @@ pub use clock::Clock;
 pub use config::SandboxConfig;
 pub use credentials::{ABILITEC_CLIENT_ID, ORG_ID, SERVICE_ACCOUNT_ID, ServiceAccountFile};
 pub use data_integration::FAILING_RIVER as DATA_INTEGRATION_FAILING_RIVER;
-pub use faults::{FaultAction, FaultRule, Faults, RouteMatch};
+pub use faults::{FaultAction, FaultRule, Faults, MAX_DELAY, MAX_RULES, RouteMatch};
 
 use faults::OperationTable;
 use state::{AppState, Shared};
@@ -130,6 +131,9 @@ impl SandboxConfig {
     }
 }
 
+/// How long [`Sandbox::shutdown`] lets requests in flight finish.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Every operation's route, the fault middleware around them, and the admin routes.
 fn router(shared: AppState) -> (Router, OperationTable) {
     let mut ops = tokens::ops();
@@ -153,7 +157,10 @@ fn router(shared: AppState) -> (Router, OperationTable) {
             (shared.clone(), table.clone()),
             faults::middleware,
         ));
-    let router = api.merge(admin::routes(table.clone())).with_state(shared);
+    let router = api
+        .merge(admin::routes(table.clone()))
+        .layer(axum::middleware::from_fn(local::middleware))
+        .with_state(shared);
     (router, table)
 }
 
@@ -314,14 +321,22 @@ impl Sandbox {
             .collect()
     }
 
-    /// Stops accepting connections, lets open ones finish and waits for the server to end.
+    /// Stops accepting connections, lets open ones finish (for [`SHUTDOWN_GRACE`] at most) and
+    /// waits for the server to end.
     pub async fn shutdown(mut self) -> io::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        match self.task.take() {
-            Some(task) => task.await.map_err(io::Error::other)?,
-            None => Ok(()),
+        let Some(mut task) = self.task.take() else {
+            return Ok(());
+        };
+        // Requests in flight get this long to finish (a delay fault may hold one far longer).
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+            Ok(joined) => joined.map_err(io::Error::other)?,
+            Err(_) => {
+                task.abort();
+                Ok(())
+            }
         }
     }
 }

@@ -174,3 +174,54 @@ async fn shutdown_stops_the_server() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_request_naming_another_host_or_sent_by_another_origin_is_refused() {
+    // Found by review: any web page could drive the sandbox (a plain POST needs no
+    // preflight), and a rebound name could read its answers.
+    let (sandbox, http) = common::start().await;
+    let faults = format!("{}/_admin/faults", sandbox.url());
+    let rule = json!({"match": {}, "action": {"kind": "fail", "status": 500}});
+    let rebound = http
+        .get(&faults)
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 403);
+    let cross_site = http
+        .post(&faults)
+        .header("origin", "http://evil.example")
+        .header("content-type", "text/plain")
+        .body(rule.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    assert!(sandbox.faults().rules().is_empty(), "nothing was added");
+    let local = http.get(&faults).send().await.unwrap();
+    assert_eq!(local.status(), 200);
+}
+
+#[tokio::test]
+async fn shutdown_ends_within_its_grace_whatever_is_in_flight() {
+    // Found by review: a request held by a delay fault kept the shutdown (and `liveramp
+    // sandbox`'s Ctrl-C) waiting for ever.
+    let (sandbox, http) = common::start().await;
+    let token = common::service_token(&sandbox, &http).await;
+    sandbox.faults().add(FaultRule::new(
+        RouteMatch::operation("list_destinations"),
+        FaultAction::Delay { millis: u64::MAX },
+    ));
+    let url = format!("{}/v2/destinations", sandbox.activation_url());
+    let held = tokio::spawn(async move { http.get(url).bearer_auth(token).send().await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::timeout(
+        liveramp_sandbox::SHUTDOWN_GRACE + Duration::from_secs(5),
+        sandbox.shutdown(),
+    )
+    .await
+    .expect("the shutdown ends")
+    .unwrap();
+    held.abort();
+}
