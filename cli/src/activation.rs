@@ -55,8 +55,10 @@ pub struct CreateConnection {
     #[arg(long, value_name = "ID")]
     pub integration_id: String,
     /// A property the integration requires, as KEY=VALUE (repeat for several).
-    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = parse_property)]
-    pub properties: Vec<(String, String)>,
+    // Text, checked when the connection is made: a value clap refused would be quoted in its
+    // error, and property values are often a platform's API keys.
+    #[arg(long = "property", value_name = "KEY=VALUE")]
+    pub properties: Vec<String>,
     /// A device type (PII, WEB, IOS, ANDROID, CUSTOM_ID, MIXED, OTHER, RAMP_ID); repeat for
     /// several.
     #[arg(long = "device-type", value_name = "TYPE")]
@@ -69,10 +71,13 @@ pub struct CreateConnection {
     pub distribution_manager_name: Option<String>,
 }
 
-fn parse_property(text: &str) -> Result<(String, String), String> {
+/// A `--property` as its key and value; its text is not quoted when it is not `KEY=VALUE`.
+fn parse_property(text: &str) -> Result<(&str, &str), CliError> {
     match text.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-        _ => Err(format!("expected KEY=VALUE, got {text:?}")),
+        Some((key, value)) if !key.is_empty() => Ok((key, value)),
+        _ => Err(CliError::usage(
+            "a --property must be KEY=VALUE (its text is not shown: it may be a secret)",
+        )),
     }
 }
 
@@ -207,11 +212,12 @@ pub async fn create_connection(
     let properties = create
         .properties
         .iter()
-        .map(|(key, value)| {
+        .map(|text| {
+            let (key, value) = parse_property(text)?;
             types::IntegrationConnectionProperty::try_from(
                 types::IntegrationConnectionProperty::builder()
-                    .property_key(key.clone())
-                    .property_value(value.clone()),
+                    .property_key(key.to_owned())
+                    .property_value(value.to_owned()),
             )
             .map_err(|e| CliError::usage(format!("--property {key}: {e}")))
         })

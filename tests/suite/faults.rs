@@ -360,6 +360,15 @@ async fn a_body_cut_mid_read_is_retried_and_can_recover() {
     }
 }
 
+/// The spec's example consent file, its signed URL on `base_url`.
+fn signed_file_at(base_url: &str) -> liveramp::consent::types::ConsentFile {
+    let mut file =
+        common::example("specs/consent.yaml", "list_consent_files", 200)["v2/ConsentFiles"][0]
+            .clone();
+    file["fileURL"] = format!("{base_url}/file.csv?X-Goog-Signature=s").into();
+    serde_json::from_value(file).unwrap()
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_consent_file_whose_head_never_comes_is_stalled() {
     // Found by review: only the whole download's 6-hour limit bounded the wait for the head,
@@ -369,11 +378,7 @@ async fn a_consent_file_whose_head_never_comes_is_stalled() {
         Duration::from_secs(24 * 60 * 60),
     )])
     .await;
-    let mut file =
-        common::example("specs/consent.yaml", "list_consent_files", 200)["v2/ConsentFiles"][0]
-            .clone();
-    file["fileURL"] = format!("{}/file.csv?X-Goog-Signature=s", server.base_url).into();
-    let file: liveramp::consent::types::ConsentFile = serde_json::from_value(file).unwrap();
+    let file = signed_file_at(&server.base_url);
     let client = client(&server.base_url, Transport::builder().build());
     let started = tokio::time::Instant::now();
     let error = client.download_consent_file(&file).await.unwrap_err();
@@ -393,11 +398,7 @@ async fn a_consent_file_cut_mid_download_is_a_body_error() {
         sent: b"id,consent\n1,true\n".to_vec(),
     }])
     .await;
-    let mut file =
-        common::example("specs/consent.yaml", "list_consent_files", 200)["v2/ConsentFiles"][0]
-            .clone();
-    file["fileURL"] = format!("{}/file.csv?X-Goog-Signature=s", server.base_url).into();
-    let file: liveramp::consent::types::ConsentFile = serde_json::from_value(file).unwrap();
+    let file = signed_file_at(&server.base_url);
     let client = client(&server.base_url, Transport::builder().build());
     let mut body = client.download_consent_file(&file).await.unwrap();
     assert_eq!(body.framing(), liveramp::consent::Framing::Length(1000));

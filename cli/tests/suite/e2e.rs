@@ -217,6 +217,26 @@ async fn activation_destinations_integrations_and_connections() {
         Some(4),
         "a deleted connection is a 404"
     );
+    // Found by review: a malformed `--property` was quoted in the error, and its value may be
+    // a platform's API key.
+    for json in [false, true] {
+        let mut malformed = vec!["activation", "connections", "create"];
+        if json {
+            malformed.insert(0, "--json");
+        }
+        malformed.extend([
+            "--destination-id",
+            &destination,
+            "--integration-id",
+            "1",
+            "--property",
+            "apiKey:s3cr3t",
+        ]);
+        let refused = h.run(&malformed).await;
+        assert_eq!(refused.status.code(), Some(2));
+        let shown = String::from_utf8_lossy(&refused.stderr);
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
