@@ -39,32 +39,64 @@ pub const MAX_PAGES: usize = 100_000;
 pub type Items<'a, T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'a>>;
 
 /// Every item of `items`, in order, or the error that ended them; [`Error::ListTooLong`] when
-/// there are more than `max` (a server answering pages of new items for ever would otherwise
-/// fill the memory long before [`MAX_PAGES`] ends the list).
+/// there are more than `max_items`, or when they weigh more than `max_bytes` written as JSON (a
+/// server answering pages of new items for ever, or of huge ones, would otherwise fill the
+/// memory long before [`MAX_PAGES`] ends the list).
 ///
 /// ```no_run
 /// # #[cfg(feature = "activation")]
 /// # async fn run() -> Result<(), liveramp::Error> {
 /// let activation = liveramp::Config::from_env()?.activation()?;
 /// let all = activation.list_destinations().limit(100).stream();
-/// let destinations = liveramp::paginate::collect_at_most(all, 10_000).await?;
+/// let destinations = liveramp::paginate::collect_at_most(all, 10_000, 64 << 20).await?;
 /// # Ok(()) }
 /// ```
-pub async fn collect_at_most<T>(
+pub async fn collect_at_most<T: serde::Serialize>(
     items: impl Stream<Item = Result<T, Error>>,
-    max: usize,
+    max_items: usize,
+    max_bytes: usize,
 ) -> Result<Vec<T>, Error> {
     use futures::StreamExt;
     let mut items = std::pin::pin!(items);
     let mut all = Vec::new();
+    let mut bytes = 0usize;
     while let Some(item) = items.next().await {
         let item = item?;
-        if all.len() == max {
-            return Err(Error::ListTooLong { max, unit: "items" });
+        if all.len() == max_items {
+            return Err(Error::ListTooLong {
+                max: max_items,
+                unit: "items",
+            });
+        }
+        bytes = bytes.saturating_add(json_len(&item));
+        if bytes > max_bytes {
+            return Err(Error::ListTooLong {
+                max: max_bytes,
+                unit: "bytes of items (as JSON)",
+            });
         }
         all.push(item);
     }
     Ok(all)
+}
+
+/// How long `value` is written as JSON, counted without writing it anywhere.
+fn json_len(value: &impl serde::Serialize) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(bytes.len());
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// A page of a list: its items and the cursor of the next page. Generated for each page type.
@@ -215,21 +247,30 @@ mod tests {
     #[tokio::test]
     async fn collect_at_most_keeps_up_to_its_bound_and_refuses_more() {
         let three = || (0..3).map(Ok).collect::<Vec<_>>();
-        assert_eq!(collect_at_most(list(three()), 3).await.unwrap(), [0, 1, 2]);
+        assert_eq!(
+            collect_at_most(list(three()), 3, usize::MAX).await.unwrap(),
+            [0, 1, 2]
+        );
         assert!(matches!(
-            collect_at_most(list(three()), 2).await,
+            collect_at_most(list(three()), 2, usize::MAX).await,
             Err(Error::ListTooLong { max: 2, .. })
         ));
         assert!(
-            collect_at_most(list(Vec::new()), 0)
+            collect_at_most(list(Vec::new()), 0, 0)
                 .await
                 .unwrap()
                 .is_empty()
         );
+        // Bytes as JSON: `0`, `1` and `2` weigh a byte each.
+        assert!(collect_at_most(list(three()), 3, 3).await.is_ok());
+        assert!(matches!(
+            collect_at_most(list(three()), 3, 2).await,
+            Err(Error::ListTooLong { max: 2, .. })
+        ));
         // The error that ends a list is the list's, not the bound's.
         let failed = vec![Ok(0), Err(Error::Other("page 2".into()))];
         assert!(matches!(
-            collect_at_most(list(failed), 1).await,
+            collect_at_most(list(failed), 1, usize::MAX).await,
             Err(Error::Other(m)) if m == "page 2"
         ));
     }

@@ -167,9 +167,15 @@ const PAGE_SIZE: u32 = 100;
 /// would otherwise fill the memory before the pages run out.
 const MAX_LISTED_ITEMS: usize = 1_000_000;
 
-/// Every item of a list, at most [`MAX_LISTED_ITEMS`].
-async fn collect<T>(items: liveramp::paginate::Items<'_, T>) -> Result<Vec<T>, CliError> {
-    liveramp::paginate::collect_at_most(items, MAX_LISTED_ITEMS)
+/// The most a list command's items may weigh as JSON: huge items fill the memory long before
+/// [`MAX_LISTED_ITEMS`].
+const MAX_LISTED_BYTES: usize = 256 * 1024 * 1024;
+
+/// Every item of a list, at most [`MAX_LISTED_ITEMS`] and [`MAX_LISTED_BYTES`].
+async fn collect<T: serde::Serialize>(
+    items: liveramp::paginate::Items<'_, T>,
+) -> Result<Vec<T>, CliError> {
+    liveramp::paginate::collect_at_most(items, MAX_LISTED_ITEMS, MAX_LISTED_BYTES)
         .await
         .map_err(lib_error)
 }

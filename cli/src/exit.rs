@@ -218,7 +218,7 @@ mod tests {
     #[tokio::test]
     async fn a_list_longer_than_its_bound_is_an_api_failure() {
         let list = futures::stream::iter((0..4).map(Ok::<_, liveramp::Error>));
-        let error = liveramp::paginate::collect_at_most(list, 3)
+        let error = liveramp::paginate::collect_at_most(list, 3, usize::MAX)
             .await
             .unwrap_err();
         assert_eq!(classify(&error), Failure::Api);

@@ -672,51 +672,24 @@ async fn list_at_most(
 ) -> Result<Vec<ConsentFile>, SyncError> {
     use futures::TryStreamExt;
     let mut seen = HashSet::new();
-    let mut bytes = 0usize;
     let files = client
         .list_consent_files()
         .limit(PAGE_SIZE)
         .stream()
         .try_filter(move |file| std::future::ready(seen.insert(file.id)))
-        .and_then(move |file| {
-            bytes = bytes.saturating_add(json_len(&file));
+        .and_then(|file| {
             let types = [file.identifier_type.as_str(), file.request_type.as_str()];
-            std::future::ready(if types.iter().any(|t| t.len() > MAX_TYPE_BYTES) {
-                Err(crate::Error::Other(format!(
+            std::future::ready(match types.iter().any(|t| t.len() > MAX_TYPE_BYTES) {
+                true => Err(crate::Error::Other(format!(
                     "the API listed consent file {} with a type longer than {MAX_TYPE_BYTES} bytes",
                     file.id
-                )))
-            } else if bytes > max_bytes {
-                Err(crate::Error::ListTooLong {
-                    max: max_bytes,
-                    unit: "bytes of consent files",
-                })
-            } else {
-                Ok(file)
+                ))),
+                false => Ok(file),
             })
         });
-    crate::paginate::collect_at_most(files, max)
+    crate::paginate::collect_at_most(files, max, max_bytes)
         .await
         .map_err(|e| SyncError::List(Box::new(e)))
-}
-
-/// How long `value` is written as JSON, counted without writing it anywhere.
-fn json_len(value: &impl Serialize) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 = self.0.saturating_add(bytes.len());
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    match serde_json::to_writer(&mut counter, value) {
-        Ok(()) => counter.0,
-        Err(_) => usize::MAX,
-    }
 }
 
 /// Whether an expired URL may be refreshed: after `in_a_row` refreshes since a file was last

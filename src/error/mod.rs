@@ -127,7 +127,7 @@ pub enum Error {
     ListTooLong {
         /// The bound.
         max: usize,
-        /// What it counts (`items`, `pages`, `bytes of consent files`).
+        /// What it counts (`items`, `pages`, `bytes of items (as JSON)`).
         unit: &'static str,
     },
     /// Anything else the generated client reported.
