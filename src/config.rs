@@ -148,7 +148,7 @@ pub(crate) fn shown_url_text(url: &str) -> String {
 /// Whether `url`'s host is this machine, however it is written: `localhost` (with a final dot
 /// too), a loopback address, or an unspecified one (`0.0.0.0`, `::`, which reach this
 /// machine), IPv4 ones mapped into IPv6 included.
-pub(crate) fn is_loopback(url: &Url) -> bool {
+pub fn is_loopback(url: &Url) -> bool {
     let local_v4 = |ip: std::net::Ipv4Addr| ip.is_loopback() || ip.is_unspecified();
     match url.host() {
         Some(url::Host::Domain(host)) => host

@@ -124,7 +124,7 @@ impl Limiter {
     /// Waits until one more call is allowed: out of this process's pause first (the fleet's
     /// may not have it yet: it is sent in the background, and may fail), then for the fleet's
     /// bucket (and out of a pause this process saw meanwhile), or this process's bucket when
-    /// Redis does not answer or the fleet's held the call back an hour in all.
+    /// Redis does not answer or the fleet's asks for a wait longer than any it sets.
     pub async fn acquire(&self) {
         self.wait_out_pause().await;
         #[cfg(feature = "redis")]

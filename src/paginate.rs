@@ -35,6 +35,14 @@ use crate::Error;
 /// Pages followed at most by one stream.
 pub const MAX_PAGES: usize = 100_000;
 
+/// A bound on the items of a list collected into memory ([`collect_at_most`]) that no list of
+/// the APIs comes near: the consent listing's, and the CLI's.
+pub const MAX_COLLECTED_ITEMS: usize = 1_000_000;
+
+/// A bound on what a list collected into memory weighs as JSON ([`collect_at_most`]): huge
+/// items fill the memory long before [`MAX_COLLECTED_ITEMS`].
+pub const MAX_COLLECTED_BYTES: usize = 256 * 1024 * 1024;
+
 /// The stream `stream()` returns: every item, or the error that ended it.
 pub type Items<'a, T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'a>>;
 

@@ -163,19 +163,13 @@ struct Deleted {
 /// How many items one list call asks for.
 const PAGE_SIZE: u32 = 100;
 
-/// The most items a list command shows: a server listing more (pages of new items for ever)
-/// would otherwise fill the memory before the pages run out.
-const MAX_LISTED_ITEMS: usize = 1_000_000;
-
-/// The most a list command's items may weigh as JSON: huge items fill the memory long before
-/// [`MAX_LISTED_ITEMS`].
-const MAX_LISTED_BYTES: usize = 256 * 1024 * 1024;
-
-/// Every item of a list, at most [`MAX_LISTED_ITEMS`] and [`MAX_LISTED_BYTES`].
+/// Every item of a list, within the library's bounds: a server listing more (pages of new or
+/// huge items for ever) would otherwise fill the memory before the pages run out.
 async fn collect<T: serde::Serialize>(
     items: liveramp::paginate::Items<'_, T>,
 ) -> Result<Vec<T>, CliError> {
-    liveramp::paginate::collect_at_most(items, MAX_LISTED_ITEMS, MAX_LISTED_BYTES)
+    use liveramp::paginate::{MAX_COLLECTED_BYTES, MAX_COLLECTED_ITEMS, collect_at_most};
+    collect_at_most(items, MAX_COLLECTED_ITEMS, MAX_COLLECTED_BYTES)
         .await
         .map_err(lib_error)
 }

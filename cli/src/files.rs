@@ -19,16 +19,26 @@ pub(crate) fn create_private(path: &Path) -> std::io::Result<File> {
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
     }
     let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "not a regular file",
         ));
     }
+    // A hard link planted at the path would have its target emptied.
+    #[cfg(unix)]
+    if std::os::unix::fs::MetadataExt::nlink(&metadata) > 1 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the file has other links",
+        ));
+    }
+    // Before it is emptied; where the file system has no modes (FAT), it keeps its own.
+    #[cfg(unix)]
+    let _ = file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
     // Emptied only once it is known to be a regular file.
     file.set_len(0)?;
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     Ok(file)
 }
 
@@ -57,6 +67,11 @@ mod tests {
         if made.is_ok_and(|status| status.success()) {
             assert!(write_private(&fifo, b"secret").is_err());
         }
+
+        let linked = dir.path().join("linked.json");
+        std::fs::hard_link(&victim, &linked).unwrap();
+        assert!(write_private(&linked, b"secret").is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
 
         let plain = dir.path().join("plain.json");
         std::fs::write(&plain, "old, longer contents").unwrap();

@@ -188,8 +188,8 @@ pub async fn run(
     Ok(summary)
 }
 
-/// The CSV cells of `line` with its consumer `link`: the server's text without what would drive
-/// a terminal.
+/// The CSV cells of `line` with its consumer `link`: the server's text without control
+/// characters but line breaks and tabs (the CSV quotes them), which cannot drive a terminal.
 fn csv_cells(line: &Line<'_>, link: &str) -> [String; 5] {
     let text = |cell: &str| crate::output::printable(cell).into_owned();
     [
@@ -434,10 +434,8 @@ mod tests {
             message: Some("bad\u{7}"),
         };
         let cells = super::csv_cells(&line, "\u{1b}]0;owned\u{7}link");
-        assert!(
-            cells.iter().all(|c| !c.chars().any(char::is_control)),
-            "{cells:?}"
-        );
+        let escapes = |c: char| c.is_control() && c != '\n' && c != '\t';
+        assert!(cells.iter().all(|c| !c.chars().any(escapes)), "{cells:?}");
         assert_eq!(cells[2], "]0;ownedlink");
     }
 }

@@ -286,7 +286,12 @@ pub(crate) async fn middleware(
     for action in &actions {
         match action {
             FaultAction::Delay { millis } => {
-                tokio::time::sleep(Duration::from_millis(*millis).min(MAX_DELAY)).await;
+                // Ended early when the sandbox stops, which waits for requests in flight.
+                let mut stopping = shared.stopping.subscribe();
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(*millis).min(MAX_DELAY)) => {}
+                    _ = stopping.wait_for(|stopping| *stopping) => {}
+                }
             }
             FaultAction::TokenLifetime { seconds } => {
                 request.extensions_mut().insert(TokenLifetime(*seconds));

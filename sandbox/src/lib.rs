@@ -115,11 +115,15 @@ impl SandboxConfig {
         let (router, operations) = router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await
+            // With each connection's peer address: only this machine's are served (`local`).
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
         });
         Ok(Sandbox {
             addr,
@@ -321,9 +325,11 @@ impl Sandbox {
             .collect()
     }
 
-    /// Stops accepting connections, lets open ones finish (for [`SHUTDOWN_GRACE`] at most) and
-    /// waits for the server to end.
+    /// Stops accepting connections, ends delay faults, lets open requests finish (for
+    /// [`SHUTDOWN_GRACE`] at most) and waits for the server to end.
     pub async fn shutdown(mut self) -> io::Result<()> {
+        // Delay faults end, so requests in flight can.
+        self.shared.stopping.send_replace(true);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -343,6 +349,7 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        self.shared.stopping.send_replace(true);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

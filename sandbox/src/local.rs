@@ -1,16 +1,23 @@
-//! Only this machine talks to the sandbox: a request whose `Host` is not a loopback name (DNS
-//! rebinding: a remote page's name resolved to 127.0.0.1) or that a page of another origin
-//! sent (`Origin`: a browser's `fetch` from any site, which needs no preflight for a plain
-//! POST) is refused with 403.
+//! Only this machine talks to the sandbox: a connection from another address is refused, and
+//! so is a request whose `Host` is not this machine (DNS rebinding: a remote page's name
+//! resolved to 127.0.0.1) or that a page of another origin sent (`Origin`: a browser's `fetch`
+//! from any site, which needs no preflight for a plain POST). Refused requests get 403. What
+//! "this machine" is is the library's rule (`liveramp::config::is_loopback`).
 
-use axum::extract::Request;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// Refuses a request that did not come from this machine's own programs.
 pub(crate) async fn middleware(request: Request, next: Next) -> Response {
-    match from_this_machine(request.headers()) {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer);
+    match peer.is_some_and(|peer| peer.ip().is_loopback()) && from_this_machine(request.headers()) {
         true => next.run(request).await,
         false => (
             StatusCode::FORBIDDEN,
@@ -22,38 +29,29 @@ pub(crate) async fn middleware(request: Request, next: Next) -> Response {
 
 /// Whether `headers` name this machine as the host, and no other origin.
 fn from_this_machine(headers: &HeaderMap) -> bool {
-    let host_ok = headers
-        .get(header::HOST)
-        .is_none_or(|host| host.to_str().is_ok_and(is_loopback_authority));
+    let host_ok = headers.get(header::HOST).is_none_or(|host| {
+        host.to_str()
+            .is_ok_and(|host| names_this_machine(&format!("http://{host}")))
+    });
     let origin_ok = headers.get(header::ORIGIN).is_none_or(|origin| {
         origin.to_str().is_ok_and(|origin| {
-            ["http://", "https://"]
-                .iter()
-                .find_map(|scheme| origin.strip_prefix(scheme))
-                .is_some_and(is_loopback_authority)
+            (origin.starts_with("http://") || origin.starts_with("https://"))
+                && names_this_machine(origin)
         })
     });
     host_ok && origin_ok
 }
 
-/// Whether `authority` (`host[:port]`) names this machine: `localhost` or a loopback address.
-fn is_loopback_authority(authority: &str) -> bool {
-    let host = match authority.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or_default(),
-        None => authority
-            .rsplit_once(':')
-            .map_or(authority, |(host, port)| {
-                match port.bytes().all(|b| b.is_ascii_digit()) {
-                    true => host,
-                    false => authority,
-                }
-            }),
-    };
-    let host = host.strip_suffix('.').unwrap_or(host);
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+/// Whether `url` parses, with nothing but a scheme, a host and a port, and names this machine.
+fn names_this_machine(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|parsed| {
+        parsed.username().is_empty()
+            && parsed.password().is_none()
+            && parsed.path() == "/"
+            && parsed.query().is_none()
+            && parsed.fragment().is_none()
+            && liveramp::config::is_loopback(&parsed)
+    })
 }
 
 #[cfg(test)]
@@ -68,13 +66,14 @@ mod tests {
     }
 
     #[test]
-    fn only_loopback_hosts_and_origins_are_served() {
+    fn only_hosts_and_origins_of_this_machine_are_served() {
         for host in [
             "127.0.0.1:8080",
             "localhost:1",
             "LOCALHOST",
             "[::1]:80",
             "127.1.2.3",
+            "0.0.0.0:80",
         ] {
             assert!(
                 from_this_machine(&headers(&[(header::HOST, host)])),
@@ -87,6 +86,10 @@ mod tests {
             "10.0.0.1:80",
             "[::2]:80",
             "127.0.0.1.evil.example",
+            "[::1]evil.example",
+            "[127.0.0.1]",
+            "localhost/evil",
+            "user@localhost",
         ] {
             assert!(
                 !from_this_machine(&headers(&[(header::HOST, host)])),

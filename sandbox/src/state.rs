@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) activation_v1: Mutex<activation_v1::Data>,
     pub(crate) data_integration: Mutex<data_integration::Data>,
     pub(crate) limits: crate::limits::Limits,
+    /// Set once the sandbox stops: delay faults end then.
+    pub(crate) stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Shared {
@@ -49,6 +51,7 @@ impl Shared {
             faults: Faults::default(),
             signer: Signer::random(),
             credentials: Credentials::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
         }
     }
 

@@ -278,16 +278,17 @@ impl DirStore {
 /// temporary file is new (never a file or link already there) and removed if the write fails.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let temp = temp_path(dir, name);
-    let written = crate::file::no_follow(std::fs::OpenOptions::new().write(true).create_new(true))
-        .open(&temp)
-        .and_then(|mut file| {
-            file.write_all(bytes)?;
-            file.sync_all()?;
+    let mut file = crate::file::no_follow(std::fs::OpenOptions::new().write(true).create_new(true))
+        .open(&temp)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
             drop(file);
             std::fs::rename(&temp, dir.join(name))
         });
     if let Err(error) = written {
-        // Nothing to do if it was never made, or is gone already.
+        // Made by this call (`create_new`); gone already if the rename happened.
         let _ = std::fs::remove_file(&temp);
         return Err(error);
     }

@@ -647,11 +647,11 @@ pub async fn sync(
 
 /// The most files a listing holds: a server listing more (a hostile one answering pages of
 /// new files for ever) would otherwise fill the memory before the pages run out.
-pub const MAX_LISTED_FILES: usize = 1_000_000;
+pub const MAX_LISTED_FILES: usize = crate::paginate::MAX_COLLECTED_ITEMS;
 
 /// The most a listing's files may weigh, written as JSON: files of long URLs or names would
 /// fill the memory long before [`MAX_LISTED_FILES`].
-pub const MAX_LISTED_BYTES: usize = 256 * 1024 * 1024;
+pub const MAX_LISTED_BYTES: usize = crate::paginate::MAX_COLLECTED_BYTES;
 
 /// The longest identifier or request type a file may have: the documented ones are a few
 /// letters, and each is recorded in the manifest with the file.

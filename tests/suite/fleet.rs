@@ -530,17 +530,31 @@ async fn a_token_redis_will_not_store_is_used_not_fetched_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_pause_set_for_ever_does_not_hold_the_token_fetch() {
     // Found by review: the token request waited for the fleet's token bucket outside any
-    // timeout, and every caller of the cache joins the fetch in flight.
+    // timeout, and every caller of the cache joins the fetch in flight. A pause the fleet may
+    // set (half an hour) holds the fetch until its timeout; one longer than any it sets (a key
+    // written by hand, or by a process gone wrong) is left for the process's own limit (found by
+    // review: it held every call of the fleet for as long as it stayed).
     let redis = RedisServer::start();
     let (server, fetches) = token_endpoint("3600").await;
     let mut connection = connect(&redis).await;
-    let _: () = redis::cmd("SET")
-        .arg("paused:v1:limit:tokens:pause")
-        .arg("99999999999999999")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
-    let config = config(
+    let now_us = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+    };
+    for (prefix, until) in [
+        ("paused", now_us() + 30 * 60 * 1_000_000),
+        ("for-ever", 99_999_999_999_999_999),
+    ] {
+        let _: () = redis::cmd("SET")
+            .arg(format!("{prefix}:v1:limit:tokens:pause"))
+            .arg(until.to_string())
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+    }
+    let paused = config(
         &redis.url(),
         &server.base_url,
         "paused",
@@ -550,7 +564,7 @@ async fn a_fleet_pause_set_for_ever_does_not_hold_the_token_fetch() {
     .with_token_timeout(Duration::from_millis(500));
     let fetched = tokio::time::timeout(
         Duration::from_secs(20),
-        config.abilitec_tokens().unwrap().token(),
+        paused.abilitec_tokens().unwrap().token(),
     )
     .await
     .expect("the fetch ends within its timeout");
@@ -561,6 +575,23 @@ async fn a_fleet_pause_set_for_ever_does_not_hold_the_token_fetch() {
         "{error}"
     );
     assert_eq!(fetches.load(Ordering::SeqCst), 0, "the pause was kept");
+
+    let for_ever = config(
+        &redis.url(),
+        &server.base_url,
+        "for-ever",
+        RateLimits::default(),
+    )
+    .await
+    .with_token_timeout(Duration::from_secs(10));
+    let fetched = tokio::time::timeout(
+        Duration::from_secs(20),
+        for_ever.abilitec_tokens().unwrap().token(),
+    )
+    .await
+    .expect("the fetch ends within its timeout");
+    assert!(fetched.is_ok(), "{fetched:?}");
+    assert_eq!(fetches.load(Ordering::SeqCst), 1, "limited locally");
 }
 
 /// Bytes Redis has sent to its clients so far.

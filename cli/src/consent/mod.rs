@@ -26,7 +26,7 @@ pub enum ConsentCommand {
         /// Applies each new file with PROGRAM, run with the file's path as its argument and
         /// `LIVERAMP_CONSENT_FILE_ID`, `..._REQUEST_TYPE` and `..._IDENTIFIER_TYPE` set; a file
         /// is recorded done only when it exits 0. It must be idempotent per file ID: a file
-        /// whose run was cut off is handed to it again.
+        /// whose run was cut off is handed to it again. Under --json its output is discarded.
         #[arg(long, value_name = "PROGRAM")]
         exec: Option<PathBuf>,
         /// How many files download at once, ahead of PROGRAM (1 to 64).
@@ -145,7 +145,8 @@ pub async fn sync_with_progress(
 }
 
 /// Runs `exec` on a synced file, if one was given; its failure leaves the file unrecorded.
-/// Under `--json` its output goes to stderr: stdout is the report's alone.
+/// Under `--json` its output is discarded: stdout is the report's alone, stderr the error
+/// report's.
 async fn apply(
     exec: Option<&std::path::Path>,
     file: sync::ReceivedFile,
@@ -156,7 +157,9 @@ async fn apply(
     };
     let mut command = tokio::process::Command::new(program);
     if json {
-        command.stdout(std::process::Stdio::from(std::io::stderr()));
+        command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
     }
     let status = command
         .arg(&file.path)

@@ -223,5 +223,51 @@ async fn shutdown_ends_within_its_grace_whatever_is_in_flight() {
     .await
     .expect("the shutdown ends")
     .unwrap();
-    held.abort();
+    // The held request ended with it (found by review: aborting the server left it running).
+    let answered = tokio::time::timeout(Duration::from_secs(2), held)
+        .await
+        .expect("the held request ended");
+    assert!(answered.is_ok());
+}
+
+#[tokio::test]
+async fn a_connection_from_another_machine_is_refused() {
+    // Found by review: the Host check alone let a machine on the network in, naming
+    // 127.0.0.1, when the sandbox listened on every address.
+    let Some(outward) = outward_address() else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sandbox = liveramp_sandbox::Sandbox::serve(listener).unwrap();
+    let http = common::client();
+    let faults = |host: std::net::IpAddr| {
+        format!(
+            "http://{}/_admin/faults",
+            std::net::SocketAddr::new(host, port)
+        )
+    };
+    let from_network = http
+        .get(faults(outward))
+        .header("host", format!("127.0.0.1:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_network.status(), 403);
+    let from_here = http
+        .get(faults(std::net::Ipv4Addr::LOCALHOST.into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_here.status(), 200);
+    sandbox.shutdown().await.unwrap();
+}
+
+/// This machine's address on its network (none sent: a UDP socket only picks its route), if it
+/// has one.
+fn outward_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("8.8.8.8:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
