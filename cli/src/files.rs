@@ -34,9 +34,10 @@ pub(crate) fn create_private(path: &Path) -> std::io::Result<File> {
             "the file has other links",
         ));
     }
-    // Before it is emptied; where the file system has no modes (FAT), it keeps its own.
+    // Before it is emptied: a file this process may not make private (another user's) is
+    // refused whole.
     #[cfg(unix)]
-    let _ = file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     // Emptied only once it is known to be a regular file.
     file.set_len(0)?;
     Ok(file)

@@ -1,8 +1,9 @@
 //! Only this machine talks to the sandbox: a connection from another address is refused, and
 //! so is a request whose `Host` is not this machine (DNS rebinding: a remote page's name
 //! resolved to 127.0.0.1) or that a page of another origin sent (`Origin`: a browser's `fetch`
-//! from any site, which needs no preflight for a plain POST). Refused requests get 403. What
-//! "this machine" is is the library's rule (`liveramp::config::is_loopback`).
+//! from any site, which needs no preflight for a plain POST). Refused requests get 403. A peer
+//! is this machine when its address is a loopback one; a host or origin, by the library's rule
+//! (`liveramp::config::is_loopback`).
 
 use std::net::SocketAddr;
 
@@ -17,7 +18,9 @@ pub(crate) async fn middleware(request: Request, next: Next) -> Response {
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| *peer);
-    match peer.is_some_and(|peer| peer.ip().is_loopback()) && from_this_machine(request.headers()) {
+    // Canonical: a dual-stack listener sees IPv4 clients as `::ffff:127.0.0.1`.
+    let local_peer = peer.is_some_and(|peer| peer.ip().to_canonical().is_loopback());
+    match local_peer && from_this_machine(request.headers()) {
         true => next.run(request).await,
         false => (
             StatusCode::FORBIDDEN,

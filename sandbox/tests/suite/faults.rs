@@ -213,8 +213,14 @@ async fn shutdown_ends_within_its_grace_whatever_is_in_flight() {
         RouteMatch::operation("list_destinations"),
         FaultAction::Delay { millis: u64::MAX },
     ));
-    let url = format!("{}/v2/destinations", sandbox.activation_url());
-    let held = tokio::spawn(async move { http.get(url).bearer_auth(token).send().await });
+    let request = common::activation(
+        &sandbox,
+        &http,
+        &token,
+        reqwest::Method::GET,
+        "/v2/destinations",
+    );
+    let held = tokio::spawn(request.send());
     tokio::time::sleep(Duration::from_millis(200)).await;
     tokio::time::timeout(
         liveramp_sandbox::SHUTDOWN_GRACE + Duration::from_secs(5),
@@ -227,7 +233,7 @@ async fn shutdown_ends_within_its_grace_whatever_is_in_flight() {
     let answered = tokio::time::timeout(Duration::from_secs(2), held)
         .await
         .expect("the held request ended");
-    assert!(answered.is_ok());
+    assert_eq!(answered.unwrap().unwrap().status(), 200);
 }
 
 #[tokio::test]
@@ -240,7 +246,8 @@ async fn a_connection_from_another_machine_is_refused() {
     let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let sandbox = liveramp_sandbox::Sandbox::serve(listener).unwrap();
-    let http = common::client();
+    // Straight to the sandbox, whatever proxy the environment names.
+    let http = liveramp::http::client_builder().no_proxy().build().unwrap();
     let faults = |host: std::net::IpAddr| {
         format!(
             "http://{}/_admin/faults",
@@ -270,4 +277,22 @@ fn outward_address() -> Option<std::net::IpAddr> {
     socket.connect("8.8.8.8:9").ok()?;
     let ip = socket.local_addr().ok()?.ip();
     (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[tokio::test]
+async fn a_sandbox_on_every_address_serves_its_own_clients() {
+    // Found by review: on a dual-stack listener, IPv4 clients of this machine come as
+    // `::ffff:127.0.0.1`, which the peer check refused.
+    let Ok(listener) = tokio::net::TcpListener::bind("[::]:0").await else {
+        return;
+    };
+    let sandbox = liveramp_sandbox::Sandbox::serve(listener).unwrap();
+    let http = liveramp::http::client_builder().no_proxy().build().unwrap();
+    let faults = http
+        .get(format!("{}/_admin/faults", sandbox.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(faults.status(), 200);
+    sandbox.shutdown().await.unwrap();
 }
