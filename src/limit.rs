@@ -168,7 +168,11 @@ impl Limiter {
         {
             runtime.spawn(async move {
                 if let Err(error) = remote.pause(wait).await {
-                    tracing::warn!(target: "liveramp::fleet", error = %error, "cannot pause the fleet's bucket");
+                    tracing::warn!(
+                        target: "liveramp::fleet",
+                        error = %crate::fleet::shown(&error),
+                        "cannot pause the fleet's bucket"
+                    );
                 }
             });
         }

@@ -41,8 +41,8 @@ return 0";
 /// Why the fleet's bucket did not admit a call: the caller then limits locally.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Unavailable {
-    /// Redis did not answer.
-    #[error(transparent)]
+    /// Redis did not answer (its error as the fleet's warnings show it).
+    #[error("{}", super::shown(.0))]
     Redis(#[from] redis::RedisError),
     /// The bucket's keys asked for a wait longer than any the fleet sets: a pause is
     /// [`MAX_PAUSE`](crate::limit::MAX_PAUSE) at most, a call's turn an interval. A pause or

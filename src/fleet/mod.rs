@@ -113,3 +113,27 @@ impl Fleet {
 pub(crate) fn owner_token() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }
+
+/// A Redis error as the fleet's warnings log it: on one line and clipped, as a server's text
+/// (a reply of the wrong type is quoted whole in the error, whatever its size).
+pub(crate) fn shown(error: &redis::RedisError) -> String {
+    crate::error::server_text(&error.to_string(), &crate::redact::Redactor::default())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_redis_error_is_shown_on_one_bounded_line() {
+        // Found by review: a reply of the wrong type is quoted whole in the error, which the
+        // warnings logged as it came.
+        let reply = format!("[{}]\nINFO forged line", "\"x\", ".repeat(100_000));
+        let error = redis::RedisError::from((redis::ErrorKind::Parse, "unexpected reply", reply));
+        let shown = super::shown(&error);
+        assert!(
+            shown.chars().count() <= 201,
+            "{} chars",
+            shown.chars().count()
+        );
+        assert!(!shown.contains('\n'));
+    }
+}

@@ -44,7 +44,7 @@ pub struct SharedFetch<F> {
     lock_key: String,
     cipher: LessSafeKey,
     /// The token the API last rejected: never taken from Redis again.
-    rejected: Arc<Mutex<Option<String>>>,
+    rejected: Arc<Mutex<Option<AccessToken>>>,
     wait_for: Duration,
 }
 
@@ -81,7 +81,7 @@ impl<F: Fetch> SharedFetch<F> {
     }
 
     /// The handle that tells this fetcher which token the API rejected.
-    pub(crate) fn rejections(&self) -> Arc<Mutex<Option<String>>> {
+    pub(crate) fn rejections(&self) -> Arc<Mutex<Option<AccessToken>>> {
         Arc::clone(&self.rejected)
     }
 
@@ -167,7 +167,7 @@ impl<F: Fetch> SharedFetch<F> {
             if let Err(error) = stored {
                 tracing::warn!(
                     target: "liveramp::fleet",
-                    error = %error,
+                    error = %super::shown(&error),
                     "Redis did not store the token: the other processes fetch their own"
                 );
             }
@@ -234,7 +234,7 @@ impl<F: Fetch> SharedFetch<F> {
             .ok()?;
         let token = String::from_utf8(plain.to_vec()).ok()?;
         let rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
-        if rejected.as_deref() == Some(token.as_str()) {
+        if rejected.as_ref().map(AccessToken::expose) == Some(token.as_str()) {
             return None;
         }
         Some(FetchedToken::new(AccessToken::new(token), Some(left)))
@@ -251,7 +251,7 @@ impl<F: Fetch> Fetch for SharedFetch<F> {
                 Err(error) => {
                     tracing::warn!(
                         target: "liveramp::fleet",
-                        error = %error,
+                        error = %super::shown(&error),
                         "Redis is unavailable: fetching the token in this process"
                     );
                     self.inner.fetch().await
@@ -266,7 +266,8 @@ impl<F: Fetch> Fetch for SharedFetch<F> {
 #[derive(Debug)]
 pub struct SharedTokens<F: Fetch> {
     cache: crate::auth::TokenCache<SharedFetch<F>>,
-    rejected: Arc<Mutex<Option<String>>>,
+    /// As an `AccessToken`, whose `Debug` shows no token.
+    rejected: Arc<Mutex<Option<AccessToken>>>,
 }
 
 impl<F: Fetch> SharedTokens<F> {
@@ -290,8 +291,7 @@ impl<F: Fetch> TokenSource for SharedTokens<F> {
     }
 
     fn invalidate(&self, rejected: &AccessToken) {
-        *self.rejected.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(rejected.expose().to_owned());
+        *self.rejected.lock().unwrap_or_else(|p| p.into_inner()) = Some(rejected.clone());
         self.cache.invalidate(rejected);
     }
 }

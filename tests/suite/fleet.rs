@@ -791,3 +791,17 @@ async fn a_lease_set_for_ever_claims_for_a_year_at_most() {
     let mut connection = connect(&redis).await;
     assert_expires_within_a_year(&mut connection, "forever-lease:consent:lease:file-1").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_is_not_shown_by_debug() {
+    // Found by review: the fleet's token source kept the token the API rejected (after a 403,
+    // likely still valid) as text, which its derived `Debug`, and every client's, printed.
+    let redis = RedisServer::start();
+    let (server, _) = token_endpoint("3600").await;
+    let config = config(&redis.url(), &server.base_url, "debug", RateLimits::none()).await;
+    let tokens = config.abilitec_tokens().unwrap();
+    tokens.invalidate(&liveramp::auth::AccessToken::new("s3cr3tTOKEN"));
+    let client = config.abilitec().unwrap();
+    let shown = format!("{tokens:?} {client:?} {config:?}");
+    assert!(!shown.contains("s3cr3tTOKEN"), "{shown}");
+}
