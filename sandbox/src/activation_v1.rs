@@ -216,7 +216,7 @@ async fn create_account(
     if !new
         .properties
         .iter()
-        .any(|p| p.name == "advertiser_id" && !p.value.is_empty())
+        .any(|p| p.name == "advertiser_id" && !p.value.expose().is_empty())
     {
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,

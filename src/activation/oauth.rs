@@ -430,7 +430,7 @@ impl ConnectionRequest {
                     .map(
                         |(property_key, property_value)| types::IntegrationConnectionProperty {
                             property_key,
-                            property_value,
+                            property_value: property_value.into(),
                         },
                     )
                     .collect::<Vec<_>>(),

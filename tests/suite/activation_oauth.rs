@@ -509,6 +509,22 @@ fn what_a_connection_takes_is_shown_without_its_secrets() {
         shown.contains("apiKey") && !shown.contains("s3cret"),
         "{shown}"
     );
+    // The generated bodies too (found by review: their derived `Debug` printed the values).
+    let mut no_requirement = integration(false);
+    no_requirement.required_properties.clear();
+    let input = request.clone().into_input("1180", &no_requirement).unwrap();
+    let shown = format!("{input:?}");
+    assert!(
+        shown.contains("apiKey") && !shown.contains("s3cret"),
+        "{shown}"
+    );
+    let v1 = liveramp::activation_v1::types::AccountProperty::try_from(
+        liveramp::activation_v1::types::AccountProperty::builder()
+            .name("api_key")
+            .value("V1-s3cret"),
+    )
+    .unwrap();
+    assert!(!format!("{v1:?}").contains("s3cret"));
     let mut forged = integration(false);
     forged.id = "5530\nINFO connection created\u{1b}[2J".into();
     let error = request.into_input("1180", &forged).unwrap_err().to_string();

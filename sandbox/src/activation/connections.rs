@@ -92,9 +92,9 @@ fn check_connection(
         .required_properties
         .iter()
         .filter(|p| {
-            !properties
-                .iter()
-                .any(|given| given.property_key == p.name && !given.property_value.is_empty())
+            !properties.iter().any(|given| {
+                given.property_key == p.name && !given.property_value.expose().is_empty()
+            })
         })
         .map(|p| p.name.as_str())
         .collect();
