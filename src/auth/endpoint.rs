@@ -25,8 +25,11 @@ pub(crate) const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
 /// Roles" page sends it with each API call, which the transport does.
 const PUBLIC_FIELDS: [&str; 3] = ["grant_type", "scope", "response_type"];
 
-/// A token endpoint with its own HTTP client: a timeout, no redirects, https unless loopback.
-/// `Debug` names its URL as errors do.
+/// A token endpoint, https unless loopback, each request with a timeout: with its own HTTP
+/// client ([`TokenEndpoint::new`]), which follows no redirect, or a `Config`'s shared one
+/// ([`TokenEndpoint::with_client`]), which follows redirects within the endpoint's origin only
+/// (`http::client_builder`): the credentials never leave it. `Debug` names its URL as errors
+/// do.
 #[derive(Clone)]
 pub(crate) struct TokenEndpoint {
     client: Client,
