@@ -222,6 +222,24 @@ async fn a_hostile_email_is_refused_without_a_long_search() {
 }
 
 #[tokio::test]
+async fn a_request_builder_shows_none_of_its_values() {
+    // Found by review: the generated request builders derived `Debug`, which printed the
+    // personal data a call was about to send.
+    let server = MockServer::start_async().await;
+    let client = client(&server);
+    let builder = client
+        .match_people()
+        .email("jane.doe@example.com")
+        .first_name("Jane")
+        .zip_code("94104");
+    let shown = format!("{builder:?} {builder:#?}");
+    assert!(shown.contains("MatchPeople"), "{shown}");
+    for value in ["jane.doe", "Jane", "94104"] {
+        assert!(!shown.contains(value), "{shown}");
+    }
+}
+
+#[tokio::test]
 async fn lookup_people_puts_the_lookup_type_in_the_path() {
     let server = MockServer::start_async().await;
     let key = "9b7ee2211f2658e9889960d8557086eb";

@@ -1,0 +1,88 @@
+//! The request builders (the `builder` module) hold what a call will send: its query values and
+//! body, personal data among them (an AbiliTec match's name, email and address). Their `Debug`
+//! names the builder only, as the crate's own types that hold a request's values do.
+//! [`redact_request_builders`] does it.
+
+/// Replaces the derived `Debug` of every struct of the `builder` module of `file` with one
+/// that shows its name only; returns how many it replaced.
+pub fn redact_request_builders(file: &mut syn::File) -> usize {
+    let Some(items) = crate::syntax::module_items(file, "builder") else {
+        return 0;
+    };
+    let mut impls: Vec<syn::Item> = Vec::new();
+    for item in items.iter_mut() {
+        let syn::Item::Struct(s) = item else {
+            continue;
+        };
+        if !drop_derive(&mut s.attrs, "Debug") {
+            continue;
+        }
+        let name = &s.ident;
+        let shown = name.to_string();
+        let (impl_generics, type_generics, where_clause) = s.generics.split_for_impl();
+        impls.push(syn::parse_quote! {
+            impl #impl_generics ::std::fmt::Debug for #name #type_generics #where_clause {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.debug_struct(#shown).finish_non_exhaustive()
+                }
+            }
+        });
+    }
+    let replaced = impls.len();
+    items.extend(impls);
+    replaced
+}
+
+/// Takes `name` out of the `#[derive(..)]` of `attrs`; whether it was there.
+fn drop_derive(attrs: &mut [syn::Attribute], name: &str) -> bool {
+    use syn::punctuated::Punctuated;
+    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+        let Ok(derived) =
+            attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        if !derived.iter().any(|path| path.is_ident(name)) {
+            continue;
+        }
+        let kept = derived.iter().filter(|path| !path.is_ident(name));
+        *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        return true;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_request_builder_shows_its_name_only() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub mod builder {
+                #[derive(Debug, Clone)]
+                pub struct MatchPeople<'a> {
+                    client: &'a super::Client,
+                    email: Result<Option<String>, String>,
+                }
+            }
+            pub mod types {
+                #[derive(Debug, Clone)]
+                pub struct Kept(String);
+            }
+        };
+        assert_eq!(super::redact_request_builders(&mut file), 1);
+        let code = quote::ToTokens::to_token_stream(&file).to_string();
+        assert!(code.contains("derive (Clone)"), "{code}");
+        assert!(
+            code.contains("impl < 'a > :: std :: fmt :: Debug for MatchPeople < 'a >"),
+            "{code}"
+        );
+        assert!(
+            code.contains("debug_struct (\"MatchPeople\") . finish_non_exhaustive ()"),
+            "{code}"
+        );
+        assert!(
+            code.contains("derive (Debug , Clone)"),
+            "types are left alone: {code}"
+        );
+    }
+}
