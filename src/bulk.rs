@@ -275,7 +275,8 @@ impl Client {
                     let result = item_result(result, &redactor);
                     limited |=
                         matches!(&result, Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS);
-                    let index = indices.get(place).copied().unwrap_or_default();
+                    // `place` is the item's position in this chunk, as `ItemRetries` gave it.
+                    let index = indices[place];
                     rounds.answered(place, item, Resolved { index, result });
                 }
                 if limited {
@@ -341,7 +342,7 @@ fn item_result(
             None,
             None,
             None,
-            &crate::redact::Redactor::default(),
+            redactor,
         )),
     }
 }

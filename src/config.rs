@@ -231,15 +231,23 @@ pub struct Config {
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let url = |url: &str| shown_url_text(url);
         let mut f = f.debug_struct("Config");
-        f.field("activation_url", &url(&self.activation_url))
-            .field("activation_v1_url", &url(&self.activation_v1_url))
-            .field("consent_url", &url(&self.consent_url))
-            .field("abilitec_url", &url(&self.abilitec_url))
-            .field("abilitec_token_url", &url(&self.abilitec_token_url))
-            .field("data_integration_url", &url(&self.data_integration_url))
-            .field("token_url", &self.token_url.as_deref().map(url))
+        f.field("activation_url", &shown_url_text(&self.activation_url))
+            .field(
+                "activation_v1_url",
+                &shown_url_text(&self.activation_v1_url),
+            )
+            .field("consent_url", &shown_url_text(&self.consent_url))
+            .field("abilitec_url", &shown_url_text(&self.abilitec_url))
+            .field(
+                "abilitec_token_url",
+                &shown_url_text(&self.abilitec_token_url),
+            )
+            .field(
+                "data_integration_url",
+                &shown_url_text(&self.data_integration_url),
+            )
+            .field("token_url", &self.token_url.as_deref().map(shown_url_text))
             .field("service_account", &self.service_account)
             .field("org_id", &self.org_id)
             .field("abilitec", &self.abilitec)

@@ -78,9 +78,10 @@ impl<'t, I, R: ItemResult> ItemRetries<'t, I, R> {
     /// Ends the rounds with the items' last results, in place order. When no item ended
     /// retryable, the budget gets back what the rounds took.
     pub(crate) fn finish(self) -> Vec<R> {
-        let results: Vec<R> = self.results.into_iter().flatten().collect();
-        if self.spent > 0 && !results.iter().any(ItemResult::retryable) {
-            self.transport.refund_retries(self.spent);
+        let (transport, spent) = (self.transport, self.spent);
+        let results = self.stopped();
+        if spent > 0 && !results.iter().any(ItemResult::retryable) {
+            transport.refund_retries(spent);
         }
         results
     }

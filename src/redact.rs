@@ -133,9 +133,9 @@ pub(crate) fn redact_named_secrets(text: &str) -> std::borrow::Cow<'_, str> {
             .map_or(bytes.len(), |length| at + length);
         let word = &text[at..word_end];
         at = word_end;
-        if word.len() > 64 || !secret_key(word) {
+        let Some(name) = (word.len() <= 64).then(|| secret_named(word)).flatten() else {
             continue;
-        }
+        };
         // A form's `user[password]=`, a name quoted in any way.
         let (mut after_name, _) = skip_quotes(text, word_end);
         if bytes.get(after_name) == Some(&b']') {
@@ -149,7 +149,7 @@ pub(crate) fn redact_named_secrets(text: &str) -> std::borrow::Cow<'_, str> {
             skip_quotes(text, skip_whitespace(bytes, separator + separator_length));
         // A credential after its scheme, whatever the spaces between (`Basic\t…`, `AWS4-HMAC-SHA256
         // Credential=…, Signature=…`): the rest of the line.
-        let whole_line = secret_named(word) == Some("authorization");
+        let whole_line = name == "authorization";
         let end = value_end(text, start, quote, whole_line);
         if end > start {
             out.push_str(&text[copied..start]);
@@ -259,8 +259,11 @@ pub struct Redactor {
 const MARKERS: [&str; 2] = ["bearer", "eyj"];
 
 impl Default for Redactor {
+    /// The built-in markers alone, built once per process.
     fn default() -> Self {
-        Self::new(std::iter::empty::<&str>())
+        static MARKERS_ONLY: std::sync::LazyLock<Redactor> =
+            std::sync::LazyLock::new(|| Redactor::new(std::iter::empty::<&str>()));
+        MARKERS_ONLY.clone()
     }
 }
 

@@ -240,15 +240,17 @@ fn check_paths(
     let Some(output) = &args.output else {
         return Ok(());
     };
+    // Looked up once: the output is compared with every file the run read.
+    let (output_file, output_path) = (std::fs::metadata(output), std::fs::canonicalize(output));
     let is = |read: &std::path::Path| {
-        let same_inode = match (std::fs::metadata(read), std::fs::metadata(output)) {
-            (Ok(read), Ok(output)) => same_file(&read, &output),
+        let same_inode = match (std::fs::metadata(read), &output_file) {
+            (Ok(read), Ok(output)) => same_file(&read, output),
             _ => false,
         };
         same_inode
             || matches!(
-                (std::fs::canonicalize(read), std::fs::canonicalize(output)),
-                (Ok(a), Ok(b)) if a == b
+                (std::fs::canonicalize(read), &output_path),
+                (Ok(a), Ok(b)) if a == *b
             )
     };
     if is(input) {

@@ -157,16 +157,14 @@ impl Client {
             for chunk in round.chunks(SEGMENT_CONFIGS_PER_CALL) {
                 let sent: Vec<T> = chunk.iter().map(|(_, item)| item.clone()).collect();
                 // A call that fails stops the change: what earlier calls answered is reported.
-                let results = match call(sent).await {
-                    Ok(results) if results.len() == chunk.len() => Ok(results),
-                    Ok(results) => Err(Error::Other(format!(
-                        "{} segment configs were answered with {} results",
-                        chunk.len(),
-                        results.len()
+                let answered = call(sent).await.and_then(|results| match results.len() {
+                    n if n == chunk.len() => Ok(results),
+                    n => Err(Error::Other(format!(
+                        "{} segment configs were answered with {n} results",
+                        chunk.len()
                     ))),
-                    Err(error) => Err(error),
-                };
-                let results = match results {
+                });
+                let results = match answered {
                     Ok(results) => results,
                     Err(error) => {
                         return Err(SegmentConfigError {

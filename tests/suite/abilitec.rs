@@ -11,10 +11,15 @@ use serde::Serialize;
 const SPEC: &str = "specs/abilitec.yaml";
 
 fn client(server: &MockServer) -> Client {
+    client_on(server, common::transport(None))
+}
+
+/// A client for `server` that sends through `transport`.
+fn client_on(server: &MockServer, transport: liveramp::transport::Transport) -> Client {
     Client::new_with_client(
         &server.base_url(),
         liveramp::http::client().unwrap(),
-        common::transport(None),
+        transport,
     )
 }
 
@@ -707,11 +712,7 @@ async fn items_are_retried_after_the_policys_backoff_on_the_transports_clock() {
     let mut policy = RetryPolicy::default();
     policy.base_delay = std::time::Duration::from_secs(7);
     policy.max_delay = std::time::Duration::from_secs(60);
-    let client = Client::new_with_client(
-        &server.base_url(),
-        liveramp::http::client().unwrap(),
-        common::transport_on(None, clock.clone(), policy),
-    );
+    let client = client_on(&server, common::transport_on(None, clock.clone(), policy));
     let item = client
         .match_people()
         .email("a@example.com")
@@ -824,11 +825,7 @@ async fn item_retries_take_from_the_retry_budget() {
     )
     .await;
     let transport = common::transport_with_budget(std::sync::Arc::new(RetryBudget::new(4, 5, 10)));
-    let client = Client::new_with_client(
-        &server.base_url(),
-        liveramp::http::client().unwrap(),
-        transport,
-    );
+    let client = client_on(&server, transport);
     let resolved: Vec<_> = client
         .resolve(
             futures::stream::iter(match_items(&client, &["a@x.com"])),
@@ -866,11 +863,7 @@ async fn item_retries_that_succeed_give_the_budget_back() {
     .await;
     let budget = std::sync::Arc::new(RetryBudget::new(5, 5, 10));
     let transport = common::transport_with_budget(budget.clone());
-    let client = Client::new_with_client(
-        &server.base_url(),
-        liveramp::http::client().unwrap(),
-        transport,
-    );
+    let client = client_on(&server, transport);
     let options = liveramp::bulk::BulkOptions::default()
         .batch_size(1)
         .in_flight(1);

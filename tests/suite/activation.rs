@@ -44,11 +44,28 @@ impl<'a> Expected<'a> {
 
 /// A client for `server` that authenticates with the test token and org ID.
 fn client(server: &MockServer) -> Client {
+    client_on(server, common::transport(Some(common::ORG_ID)))
+}
+
+/// A client for `server` that sends through `transport`.
+fn client_on(server: &MockServer, transport: liveramp::transport::Transport) -> Client {
     Client::new_with_client(
         &server.base_url(),
         liveramp::http::client().unwrap(),
-        common::transport(Some(common::ORG_ID)),
+        transport,
     )
+}
+
+/// Onboarding segment config `i` (segment `21000000 + i`) of distribution manager `dm-1`.
+fn segment(i: usize, destination: Option<&str>) -> types::SegmentConfigInput {
+    types::SegmentConfigInput::try_from(
+        types::SegmentConfigInput::builder()
+            .segment_id(format!("{}", 21_000_000 + i))
+            .segment_type(types::SegmentType::Onboarding)
+            .distribution_manager_id("dm-1".to_owned())
+            .destination_segment_id(destination.map(str::to_owned)),
+    )
+    .expect("every field is set")
 }
 
 /// The example the spec documents for `operation_id` answering `status`.
@@ -1021,7 +1038,6 @@ fn multi_status(n: usize, status: impl Fn(usize) -> u16) -> Value {
 
 #[tokio::test]
 async fn any_number_of_segments_is_added_in_calls_of_500_with_one_report() {
-    use liveramp::activation::types::{SegmentConfigInput, SegmentType};
     let server = MockServer::start_async().await;
     let calls = script::script(
         &server,
@@ -1041,23 +1057,13 @@ async fn any_number_of_segments_is_added_in_calls_of_500_with_one_report() {
         ],
     )
     .await;
-    let segments = (0..1_200).map(|i| {
-        SegmentConfigInput::try_from(
-            SegmentConfigInput::builder()
-                .segment_id(format!("{}", 21_000_000 + i))
-                .segment_type(SegmentType::Onboarding)
-                .distribution_manager_id("dm-1".to_owned())
-                .destination_segment_id(None),
-        )
-        .expect("every field is set")
-    });
+    let segments = (0..1_200).map(|i| segment(i, None));
     // The retry round waits the policy's backoff on the transport's clock.
     let clock = liveramp::retry::RecordingClock::default();
     let mut policy = liveramp::retry::RetryPolicy::default();
     policy.base_delay = std::time::Duration::from_secs(7);
-    let client = Client::new_with_client(
-        &server.base_url(),
-        liveramp::http::client().unwrap(),
+    let client = client_on(
+        &server,
         common::transport_on(Some(common::ORG_ID), clock.clone(), policy),
     );
     let report = client.add_segment_configs("dm-1", segments).await.unwrap();
@@ -1083,7 +1089,6 @@ async fn any_number_of_segments_is_added_in_calls_of_500_with_one_report() {
 
 #[tokio::test]
 async fn a_refused_segment_config_does_not_quote_what_it_sent() {
-    use liveramp::activation::types::{SegmentConfigInput, SegmentType};
     let server = MockServer::start_async().await;
     let calls = script::script(
         &server,
@@ -1099,19 +1104,8 @@ async fn a_refused_segment_config_does_not_quote_what_it_sent() {
         }]))],
     )
     .await;
-    let client = Client::new_with_client(
-        &server.base_url(),
-        liveramp::http::client().unwrap(),
-        common::transport(Some(common::ORG_ID)),
-    );
-    let segments = [SegmentConfigInput::try_from(
-        SegmentConfigInput::builder()
-            .segment_id("21000000".to_owned())
-            .segment_type(SegmentType::Onboarding)
-            .distribution_manager_id("dm-1".to_owned())
-            .destination_segment_id(Some("dest-jane-doe-42".to_owned())),
-    )
-    .expect("every field is set")];
+    let client = client(&server);
+    let segments = [segment(0, Some("dest-jane-doe-42"))];
     let report = client.add_segment_configs("dm-1", segments).await.unwrap();
     assert_eq!(calls.requests(), 1);
     let error = report.items[0].result.as_ref().unwrap_err();
@@ -1122,7 +1116,6 @@ async fn a_refused_segment_config_does_not_quote_what_it_sent() {
 
 #[tokio::test]
 async fn a_segment_call_that_fails_reports_what_earlier_calls_applied() {
-    use liveramp::activation::types::{SegmentConfigInput, SegmentType};
     // Found by review: the outcomes of the calls before a failed one were dropped with it, so
     // a caller could not tell which configs existed.
     let server = MockServer::start_async().await;
@@ -1140,21 +1133,8 @@ async fn a_segment_call_that_fails_reports_what_earlier_calls_applied() {
         ],
     )
     .await;
-    let segments = (0..600).map(|i| {
-        SegmentConfigInput::try_from(
-            SegmentConfigInput::builder()
-                .segment_id(format!("{}", 21_000_000 + i))
-                .segment_type(SegmentType::Onboarding)
-                .distribution_manager_id("dm-1".to_owned())
-                .destination_segment_id(None),
-        )
-        .expect("every field is set")
-    });
-    let client = Client::new_with_client(
-        &server.base_url(),
-        liveramp::http::client().unwrap(),
-        common::transport(Some(common::ORG_ID)),
-    );
+    let segments = (0..600).map(|i| segment(i, None));
+    let client = client(&server);
     let stopped = client
         .add_segment_configs("dm-1", segments)
         .await
@@ -1176,7 +1156,6 @@ async fn a_segment_call_that_fails_reports_what_earlier_calls_applied() {
 
 #[tokio::test]
 async fn segment_retries_take_from_the_budget_and_errors_quote_no_item_of_the_call() {
-    use liveramp::activation::types::{SegmentConfigInput, SegmentType};
     use liveramp::retry::RetryBudget;
     // Found by review: items were retried whatever the budget held, and an item's error had
     // only its own values removed, not its neighbours' nor the client's token.
@@ -1193,21 +1172,8 @@ async fn segment_retries_take_from_the_budget_and_errors_quote_no_item_of_the_ca
     )
     .await;
     let transport = common::transport_with_budget(std::sync::Arc::new(RetryBudget::new(4, 5, 10)));
-    let client = Client::new_with_client(
-        &server.base_url(),
-        liveramp::http::client().unwrap(),
-        transport,
-    );
-    let segments = ["dest-jane-doe-42", "dest-john-roe-43"].map(|destination| {
-        SegmentConfigInput::try_from(
-            SegmentConfigInput::builder()
-                .segment_id("21000000".to_owned())
-                .segment_type(SegmentType::Onboarding)
-                .distribution_manager_id("dm-1".to_owned())
-                .destination_segment_id(Some(destination.to_owned())),
-        )
-        .expect("every field is set")
-    });
+    let client = client_on(&server, transport);
+    let segments = ["dest-jane-doe-42", "dest-john-roe-43"].map(|d| segment(0, Some(d)));
     let report = client.add_segment_configs("dm-1", segments).await.unwrap();
     assert_eq!(calls.requests(), 1, "no retry left in the budget");
     let error = report.items[1].result.as_ref().unwrap_err();

@@ -31,6 +31,23 @@ fn client(server: &MockServer) -> Client {
     client_with(server, RecordingClock::default(), RetryPolicy::no_retry())
 }
 
+/// The wait of a 300-second credentials request started on `server`, whose polls get
+/// `answers`.
+async fn wait_answered(
+    server: &MockServer,
+    answers: Vec<Answer>,
+) -> Result<liveramp::data_integration::ProviderCredentials, FlowError<liveramp::Error>> {
+    mock_start(server, 300).await;
+    script(server, "POST", "/oauth2/credentials", answers).await;
+    client(server)
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap()
+        .poll_config(every_30s())
+        .wait()
+        .await
+}
+
 async fn mock_start(server: &MockServer, validity: u64) -> httpmock::Mock<'_> {
     server
         .mock_async(|when, then| {
@@ -255,20 +272,13 @@ async fn a_refusal_in_the_answer_ends_the_wait_with_its_message() {
 async fn a_refusal_never_repeats_the_pull_id_or_a_token_the_server_echoes() {
     // Found by review: the answer's message went into the error as it came.
     let server = MockServer::start_async().await;
-    mock_start(&server, 300).await;
     let echo = "denied for pull-1: Bearer ya29.s3cret and eyJhbGciOiJub25lIn0.e30.sig";
-    script(
+    let error = wait_answered(
         &server,
-        "POST",
-        "/oauth2/credentials",
         vec![Answer::ok(json!({"message": echo, "status": 403}))],
     )
-    .await;
-    let pending = client(&server)
-        .request_oauth2_credentials("fb", Duration::from_secs(300))
-        .await
-        .unwrap();
-    let error = pending.poll_config(every_30s()).wait().await.unwrap_err();
+    .await
+    .unwrap_err();
     let shown = format!("{error} {error:?}");
     for secret in ["pull-1", "s3cret", "eyJhbGciOiJub25lIn0"] {
         assert!(!shown.contains(secret), "{shown}");
@@ -281,44 +291,30 @@ async fn no_message_repeats_the_clients_token_or_the_credentials_it_carries() {
     // Found by review: a final answer's message was kept as it came, and no message had the
     // client's own token removed.
     let server = MockServer::start_async().await;
-    mock_start(&server, 300).await;
     let own = common::TOKEN;
-    script(
+    let error = wait_answered(
         &server,
-        "POST",
-        "/oauth2/credentials",
         vec![Answer::ok(
             json!({"message": format!("token {own} refused"), "status": 401}),
         )],
     )
-    .await;
-    let pending = client(&server)
-        .request_oauth2_credentials("fb", Duration::from_secs(300))
-        .await
-        .unwrap();
-    let error = pending.poll_config(every_30s()).wait().await.unwrap_err();
+    .await
+    .unwrap_err();
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains(own), "{shown}");
     assert!(shown.contains("token [redacted] refused"), "{shown}");
 
     let server = MockServer::start_async().await;
-    mock_start(&server, 300).await;
-    script(
+    let credentials = wait_answered(
         &server,
-        "POST",
-        "/oauth2/credentials",
         vec![Answer::ok(json!({
             "access_token": TOKEN,
             "message": format!("stored {TOKEN} for {own}"),
             "status": 200
         }))],
     )
-    .await;
-    let pending = client(&server)
-        .request_oauth2_credentials("fb", Duration::from_secs(300))
-        .await
-        .unwrap();
-    let credentials = pending.poll_config(every_30s()).wait().await.unwrap();
+    .await
+    .unwrap();
     assert_eq!(
         credentials.message.as_deref(),
         Some("stored [redacted] for [redacted]")

@@ -47,6 +47,13 @@ impl Harness {
         self.command(args).output().await.unwrap()
     }
 
+    /// Runs `abilitec match-file input --output output`.
+    async fn match_file_to(&self, input: &str, output: &std::path::Path) -> Output {
+        let output = output.display().to_string();
+        self.run(&["abilitec", "match-file", input, "--output", &output])
+            .await
+    }
+
     /// Runs `args` with `--json`, expects success, parses stdout.
     async fn json(&self, args: &[&str]) -> Value {
         let mut all = vec!["--json"];
@@ -537,15 +544,7 @@ async fn abilitec_match_file_writes_every_row_in_order_with_a_summary() {
         std::os::unix::fs::PermissionsExt::from_mode(0o644),
     )
     .unwrap();
-    let output = h
-        .run(&[
-            "abilitec",
-            "match-file",
-            &input,
-            "--output",
-            &results.display().to_string(),
-        ])
-        .await;
+    let output = h.match_file_to(&input, &results).await;
     assert!(output.status.success());
     let mode = std::os::unix::fs::PermissionsExt::mode(&results.metadata().unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
@@ -736,15 +735,7 @@ async fn abilitec_match_file_refuses_to_write_over_its_input() {
     // Found by review: a hard link to the input passed as another file.
     let link = h.dir.path().join("link.csv");
     std::fs::hard_link(&input, &link).unwrap();
-    let output = h
-        .run(&[
-            "abilitec",
-            "match-file",
-            &path,
-            "--output",
-            &link.display().to_string(),
-        ])
-        .await;
+    let output = h.match_file_to(&path, &link).await;
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&input).unwrap(), text);
     // Found by review: a symlink planted at the output path had its target emptied.
@@ -755,43 +746,19 @@ async fn abilitec_match_file_refuses_to_write_over_its_input() {
         std::fs::write(&victim, "keep me").unwrap();
         let planted = h.dir.path().join("planted.csv");
         std::os::unix::fs::symlink(&victim, &planted).unwrap();
-        let output = h
-            .run(&[
-                "abilitec",
-                "match-file",
-                &path,
-                "--output",
-                &planted.display().to_string(),
-            ])
-            .await;
+        let output = h.match_file_to(&path, &planted).await;
         assert_eq!(output.status.code(), Some(1), "{output:?}");
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
         // A new results file is its owner's only.
         let fresh = h.dir.path().join("fresh.csv");
-        let output = h
-            .run(&[
-                "abilitec",
-                "match-file",
-                &path,
-                "--output",
-                &fresh.display().to_string(),
-            ])
-            .await;
+        let output = h.match_file_to(&path, &fresh).await;
         assert!(output.status.success(), "{output:?}");
         let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
     // An output that cannot be created is a local file's failure (1), not a usage error.
     let nowhere = h.dir.path().join("missing-dir").join("out.csv");
-    let output = h
-        .run(&[
-            "abilitec",
-            "match-file",
-            &path,
-            "--output",
-            &nowhere.display().to_string(),
-        ])
-        .await;
+    let output = h.match_file_to(&path, &nowhere).await;
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let output = h
         .run(&[
