@@ -640,10 +640,8 @@ async fn only_the_items_whose_own_result_is_retryable_are_sent_again() {
     let busy =
         serde_json::json!({"error": {"code": "600-0070", "message": "busy", "requestId": "r"}});
     let opted = serde_json::json!({"error": {"code": "600-0117", "message": "opted out", "requestId": "r"}});
-    let batches = script(
+    let batches = match_batches(
         &server,
-        "POST",
-        "/batch/match",
         vec![
             Answer::ok(serde_json::json!([
                 {"code": 200, "document": doc},
@@ -697,10 +695,8 @@ async fn items_are_retried_after_the_policys_backoff_on_the_transports_clock() {
     let doc = serde_json::json!({"person": {"abilitec": {"consumerLink": "L1"}}});
     let busy =
         serde_json::json!({"error": {"code": "600-0070", "message": "busy", "requestId": "r"}});
-    script(
+    match_batches(
         &server,
-        "POST",
-        "/batch/match",
         vec![
             Answer::ok(serde_json::json!([{"code": 503, "document": busy}])),
             Answer::ok(serde_json::json!([{"code": 503, "document": busy}])),
@@ -738,6 +734,11 @@ async fn items_are_retried_after_the_policys_backoff_on_the_transports_clock() {
     );
 }
 
+/// Scripts the answers of `server`'s batch match endpoint, one per call.
+async fn match_batches(server: &MockServer, answers: Vec<Answer>) -> script::Script<'_> {
+    script(server, "POST", "/batch/match", answers).await
+}
+
 /// Match items for `emails`, from `client`.
 fn match_items(client: &Client, emails: &[&str]) -> Vec<liveramp::bulk::BatchItem> {
     emails
@@ -761,10 +762,8 @@ async fn a_batch_that_fails_as_a_whole_yields_what_its_chunk_resolved_and_ends_t
     // went on with the next chunks, so records went missing without a trace. An item waiting
     // to be sent again was dropped too, though it had an answer.
     let server = MockServer::start_async().await;
-    let batches = script(
+    let batches = match_batches(
         &server,
-        "POST",
-        "/batch/match",
         vec![
             Answer::ok(serde_json::json!([
                 {"code": 200, "document": found()},
@@ -814,10 +813,8 @@ async fn item_retries_take_from_the_retry_budget() {
     use liveramp::retry::RetryBudget;
     // Found by review: items were retried whatever the budget held.
     let server = MockServer::start_async().await;
-    let batches = script(
+    let batches = match_batches(
         &server,
-        "POST",
-        "/batch/match",
         vec![
             Answer::ok(serde_json::json!([{"code": 503, "document": busy()}])),
             Answer::ok(serde_json::json!([{"code": 200, "document": found()}])),
@@ -849,10 +846,8 @@ async fn item_retries_that_succeed_give_the_budget_back() {
     // Found by review: each round took a retry's cost for good, so a long run of batches with
     // a busy item drained the budget every client of the Config shares.
     let server = MockServer::start_async().await;
-    let batches = script(
+    let batches = match_batches(
         &server,
-        "POST",
-        "/batch/match",
         vec![
             Answer::ok(serde_json::json!([{"code": 503, "document": busy()}])),
             Answer::ok(serde_json::json!([{"code": 200, "document": found()}])),
@@ -930,16 +925,10 @@ async fn an_items_error_quotes_nothing_its_batch_sent_nor_the_token() {
     // Found by review: only the item's own query values were removed from its message.
     let server = MockServer::start_async().await;
     let echo = format!("no match near a@x.com for {}\n\u{1b}[2J", common::TOKEN);
-    script(
-        &server,
-        "POST",
-        "/batch/match",
-        vec![Answer::ok(serde_json::json!([
+    match_batches(&server, vec![Answer::ok(serde_json::json!([
             {"code": 200, "document": found()},
             {"code": 404, "document": {"error": {"code": "600-0117", "message": echo, "requestId": "r"}}},
-        ]))],
-    )
-    .await;
+        ]))]).await;
     let client = client(&server);
     let resolved: Vec<_> = client
         .resolve(

@@ -1012,6 +1012,20 @@ async fn a_repeated_cursor_ends_the_stream_and_an_error_ends_it_with_the_error()
     );
 }
 
+/// Scripts the answers of `server`'s segment-config creation for `dm-1`, one per call.
+async fn segment_config_calls(
+    server: &MockServer,
+    answers: Vec<script::Answer>,
+) -> script::Script<'_> {
+    script::script(
+        server,
+        "POST",
+        "/v2/distribution-managers/dm-1/segment-configs",
+        answers,
+    )
+    .await
+}
+
 /// The 207 answer `body`.
 fn multi(body: Value) -> script::Answer {
     script::Answer {
@@ -1039,10 +1053,8 @@ fn multi_status(n: usize, status: impl Fn(usize) -> u16) -> Value {
 #[tokio::test]
 async fn any_number_of_segments_is_added_in_calls_of_500_with_one_report() {
     let server = MockServer::start_async().await;
-    let calls = script::script(
+    let calls = segment_config_calls(
         &server,
-        "POST",
-        "/v2/distribution-managers/dm-1/segment-configs",
         vec![
             // Item 3 is busy, item 7 refused; the second and third chunks succeed.
             multi(multi_status(500, |i| match i {
@@ -1090,10 +1102,8 @@ async fn any_number_of_segments_is_added_in_calls_of_500_with_one_report() {
 #[tokio::test]
 async fn a_refused_segment_config_does_not_quote_what_it_sent() {
     let server = MockServer::start_async().await;
-    let calls = script::script(
+    let calls = segment_config_calls(
         &server,
-        "POST",
-        "/v2/distribution-managers/dm-1/segment-configs",
         vec![multi(serde_json::json!([{
             "id": "sc-0",
             "status": {
@@ -1119,10 +1129,8 @@ async fn a_segment_call_that_fails_reports_what_earlier_calls_applied() {
     // Found by review: the outcomes of the calls before a failed one were dropped with it, so
     // a caller could not tell which configs existed.
     let server = MockServer::start_async().await;
-    let calls = script::script(
+    let calls = segment_config_calls(
         &server,
-        "POST",
-        "/v2/distribution-managers/dm-1/segment-configs",
         vec![
             multi(multi_status(500, |_| 201)),
             script::Answer {
@@ -1161,10 +1169,8 @@ async fn segment_retries_take_from_the_budget_and_errors_quote_no_item_of_the_ca
     // only its own values removed, not its neighbours' nor the client's token.
     let server = MockServer::start_async().await;
     let echo = format!("dest-jane-doe-42 is busy for {}", common::TOKEN);
-    let calls = script::script(
+    let calls = segment_config_calls(
         &server,
-        "POST",
-        "/v2/distribution-managers/dm-1/segment-configs",
         vec![multi(serde_json::json!([
             {"id": "sc-0", "status": {"httpStatus": 201, "errorCode": "", "message": ""}},
             {"id": "sc-1", "status": {"httpStatus": 503, "errorCode": "BUSY", "message": echo}}
