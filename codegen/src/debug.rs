@@ -2,6 +2,10 @@
 //! body, personal data among them (an AbiliTec match's name, email and address). Their `Debug`
 //! names the builder only, as the crate's own types that hold a request's values do.
 //! [`redact_request_builders`] does it.
+//!
+//! The types of schemas marked `x-personal-data: true` (an email address, a ZIP code, a batch's
+//! URLs) are a person's data too: [`redact_personal_types`] gives them a `Debug` that shows
+//! their name and `[redacted]`, as `auth::Secret` does. Their value is still read with `Deref`.
 
 /// Replaces the derived `Debug` of every struct of the `builder` module of `file` with one
 /// that shows its name only; returns how many it replaced.
@@ -31,6 +35,39 @@ pub fn redact_request_builders(file: &mut syn::File) -> usize {
     let replaced = impls.len();
     items.extend(impls);
     replaced
+}
+
+/// Replaces the derived `Debug` of the `types` module's structs named in `personal` with one
+/// that shows the type's name and `[redacted]`; the names of `personal` not found there.
+pub fn redact_personal_types(file: &mut syn::File, personal: &[String]) -> Vec<String> {
+    let mut missing: Vec<String> = personal.to_vec();
+    let Some(items) = crate::syntax::module_items(file, "types") else {
+        return missing;
+    };
+    let mut impls: Vec<syn::Item> = Vec::new();
+    for item in items.iter_mut() {
+        let syn::Item::Struct(s) = item else {
+            continue;
+        };
+        let name = &s.ident;
+        let Some(at) = missing.iter().position(|p| name == p) else {
+            continue;
+        };
+        if !drop_derive(&mut s.attrs, "Debug") {
+            continue;
+        }
+        missing.swap_remove(at);
+        let shown = format!("{name}([redacted])");
+        impls.push(syn::parse_quote! {
+            impl ::std::fmt::Debug for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.write_str(#shown)
+                }
+            }
+        });
+    }
+    items.extend(impls);
+    missing
 }
 
 /// Takes `name` out of the `#[derive(..)]` of `attrs`; whether it was there.
@@ -84,5 +121,28 @@ mod tests {
             code.contains("derive (Debug , Clone)"),
             "types are left alone: {code}"
         );
+    }
+
+    #[test]
+    fn a_personal_type_shows_its_name_only() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub mod types {
+                #[derive(Clone, Debug, PartialEq)]
+                pub struct EmailAddress(String);
+                #[derive(Clone, Debug)]
+                pub struct Kept(String);
+            }
+        };
+        let personal = ["EmailAddress".to_owned(), "Gone".to_owned()];
+        let missing = super::redact_personal_types(&mut file, &personal);
+        assert_eq!(missing, ["Gone"]);
+        let code = quote::ToTokens::to_token_stream(&file).to_string();
+        assert!(code.contains("derive (Clone , PartialEq)"), "{code}");
+        assert!(
+            code.contains("impl :: std :: fmt :: Debug for EmailAddress"),
+            "{code}"
+        );
+        assert!(code.contains("\"EmailAddress([redacted])\""), "{code}");
+        assert!(code.contains("derive (Clone , Debug)"), "{code}");
     }
 }

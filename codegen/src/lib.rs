@@ -207,6 +207,24 @@ fn secret_maps(doc: &OpenAPI) -> Vec<String> {
         .collect()
 }
 
+/// The named component schemas marked `x-personal-data: true`: their values are a person's
+/// data, which the generated `Debug` of their types does not show.
+fn personal_schemas(doc: &OpenAPI) -> Vec<String> {
+    let Some(components) = &doc.components else {
+        return Vec::new();
+    };
+    components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| Some((name, schema.as_item()?)))
+        .filter(|(_, schema)| {
+            schema.schema_data.extensions.get("x-personal-data")
+                == Some(&serde_json::Value::Bool(true))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
 /// The progenitor settings every API is generated with.
 ///
 /// `module` is the crate module the code is included into; open enums are referred to by their
@@ -340,6 +358,17 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
             spec,
             "progenitor no longer derives `Debug` on the request builders of its `builder` \
              module the way codegen/src/debug.rs expects: update that step",
+        ));
+    }
+    let missing = debug::redact_personal_types(&mut file, &personal_schemas(doc));
+    if !missing.is_empty() {
+        return Err(error(
+            spec,
+            format!(
+                "no type with a derived `Debug` in the `types` module for the \
+                 `x-personal-data` schemas {}: codegen/src/debug.rs could not redact them",
+                missing.join(", ")
+            ),
         ));
     }
     docs::document(&mut file);

@@ -244,6 +244,35 @@ async fn a_request_builder_shows_none_of_its_values() {
     }
 }
 
+#[test]
+fn a_type_holding_personal_data_shows_none_of_it() {
+    // Found by review: the generated types of an email address, a phone number, a ZIP code or a
+    // batch's URLs derived `Debug`, which printed the person's data.
+    let email = types::EmailAddress::try_from("jane.doe@example.com").expect("valid");
+    let md5 = types::EmailMd5::try_from("5d41402abc4b2a76b9719d911017c592").expect("valid");
+    let phone = types::PhoneNumber::try_from("4155550101").expect("valid");
+    let zip = types::ZipCode::try_from("94104").expect("valid");
+    let state = types::State::try_from("CA").expect("valid");
+    let batch = types::BatchRequest(vec!["/people/match?email=jane.doe%40example.com".into()]);
+    let shown = format!("{email:?} {md5:#?} {phone:?} {zip:?} {state:?} {batch:?}");
+    for value in [
+        "jane.doe",
+        "5d41402a",
+        "4155550101",
+        "94104",
+        "CA",
+        "/people",
+    ] {
+        assert!(!shown.contains(value), "{shown}");
+    }
+    assert!(shown.contains("EmailAddress([redacted])"), "{shown}");
+    assert_eq!(
+        email.as_str(),
+        "jane.doe@example.com",
+        "still read with Deref"
+    );
+}
+
 #[tokio::test]
 async fn lookup_people_puts_the_lookup_type_in_the_path() {
     let server = MockServer::start_async().await;

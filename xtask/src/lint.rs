@@ -873,6 +873,15 @@ impl<'a> Lint<'a> {
                  becomes auth::SecretMap (a secret string is `format: password`)",
             );
         }
+        if let Some(mark) = map.get("x-personal-data")
+            && !(named && mark == &Value::Bool(true) && !map.contains_key("enum"))
+        {
+            self.add(
+                at,
+                "x-personal-data on a schema codegen does not redact: only a named component \
+                 schema that is not an enum takes it, as `x-personal-data: true`",
+            );
+        }
         self.subschemas(map, at);
     }
 

@@ -625,3 +625,39 @@ fn a_secret_codegen_would_not_redact_is_refused() {
     );
     assert_problem(&found, "/components/schemas/Token", "x-secret on a schema");
 }
+
+#[test]
+fn personal_data_codegen_would_not_redact_is_refused() {
+    let found = problems(&[
+        (
+            "/components/schemas/Thing/properties/email",
+            "{type: string, x-personal-data: true, description: An email.}",
+        ),
+        (
+            "/components/schemas/Level",
+            "{type: string, enum: [a, b], x-personal-data: true, description: A level., example: a}",
+        ),
+        (
+            "/components/schemas/Zip",
+            "{type: string, x-personal-data: yes, description: A ZIP code., example: '94104'}",
+        ),
+        (
+            "/components/schemas/Email",
+            "{type: string, x-personal-data: true, description: An email., example: a@b.c}",
+        ),
+    ]);
+    for at in [
+        "/components/schemas/Thing/properties/email",
+        "/components/schemas/Level",
+        "/components/schemas/Zip",
+    ] {
+        assert_problem(&found, at, "x-personal-data on a schema");
+    }
+    assert!(
+        !found
+            .iter()
+            .any(|p| p.pointer == "/components/schemas/Email"
+                && p.message.contains("x-personal-data")),
+        "{found:#?}"
+    );
+}
