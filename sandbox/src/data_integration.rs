@@ -272,7 +272,7 @@ async fn new_pull(State(shared): State<AppState>, headers: HeaderMap, body: Byte
     let auth_uri = shared.url(&AUTHORIZE_PAGE.replace("{pull_id}", &pull_id));
     Json(OAuth2Request::built(
         OAuth2Request::builder()
-            .auth_uri(Some(auth_uri))
+            .auth_uri(Some(auth_uri.into()))
             .pull_id(pull_id),
     ))
     .into_response()

@@ -56,7 +56,7 @@ impl Client {
         Ok(PendingAuthorization {
             client: self.clone(),
             attempt_id,
-            authorization_url: attempt.authorization_url,
+            authorization_url: attempt.authorization_url.into_inner(),
             status: attempt.status,
             config: PollConfig::interactive(),
         })
@@ -121,7 +121,7 @@ impl StartOAuthConnection<'_> {
 
     /// An opaque value of yours, kept on the attempt.
     pub fn state(mut self, state: impl Into<String>) -> Self {
-        self.input.state = Some(state.into());
+        self.input.state = Some(crate::auth::Secret::new(state));
         self
     }
 
@@ -166,7 +166,7 @@ impl StartOAuthConnection<'_> {
             move |attempt: types::OAuthConnectionAttempt| {
                 if attempt.status == types::OAuthConnectionAttemptStatus::Failed {
                     PollState::Failed(failure_detail(&attempt, &transport))
-                } else if attempt.authorization_url.trim().is_empty() {
+                } else if attempt.authorization_url.expose().trim().is_empty() {
                     PollState::Pending(())
                 } else {
                     PollState::Done(attempt)
@@ -184,7 +184,7 @@ impl StartOAuthConnection<'_> {
         Ok(PendingAuthorization {
             client: self.client.clone(),
             attempt_id,
-            authorization_url: attempt.authorization_url,
+            authorization_url: attempt.authorization_url.into_inner(),
             status: attempt.status,
             config: self.wait,
         })
@@ -316,7 +316,7 @@ fn failure_detail(
     match &attempt.status_detail {
         Some(detail) if !detail.trim().is_empty() => {
             let redactor = crate::redact::Redactor::new(
-                transport.with_ready_secrets(vec![attempt.authorization_url.clone()]),
+                transport.with_ready_secrets(vec![attempt.authorization_url.expose().to_owned()]),
             );
             crate::error::server_text(detail, &redactor)
         }

@@ -37,14 +37,14 @@ impl Client {
             .id(account_id)
             .body(types::OAuthAuthorizationRequest {
                 redirect_url: redirect_url.to_owned(),
-                state: Some(state.as_str().to_owned()),
+                state: Some(state.as_str().into()),
             })
             .send()
             .await
             .map_err(FlowError::Request)?
             .into_inner();
         Ok(AccountAuthorization {
-            authorization_url: answer.authorization_url,
+            authorization_url: answer.authorization_url.into_inner(),
             state,
         })
     }

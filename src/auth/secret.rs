@@ -17,6 +17,11 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The secret value, unwrapped.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
 }
 
 impl From<String> for Secret {

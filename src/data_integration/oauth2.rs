@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::{Client, types};
 use crate::Error;
-use crate::auth::AccessToken;
+use crate::auth::{AccessToken, Secret};
 use crate::poll::{
     FlowError, PollConfig, PollError, PollEvent, PollState, Poller, classify_api_error,
 };
@@ -54,8 +54,11 @@ impl Client {
             .into_inner();
         Ok(PendingCredentials {
             client: self.clone(),
-            auth_uri: answer.auth_uri.filter(|uri| !uri.is_empty()),
-            pull_id: answer.pull_id,
+            auth_uri: answer
+                .auth_uri
+                .map(Secret::into_inner)
+                .filter(|uri| !uri.is_empty()),
+            pull_id: answer.pull_id.into_inner(),
             validity,
             expires: started + validity,
             expires_at: SystemTime::now() + validity,
@@ -204,7 +207,10 @@ impl PendingCredentials {
                 Box::pin(async move {
                     client
                         .get_oauth2_credentials()
-                        .body(types::OAuth2CredentialsQuery { auth_uri, pull_id })
+                        .body(types::OAuth2CredentialsQuery {
+                            auth_uri: auth_uri.map(Secret::from),
+                            pull_id: pull_id.into(),
+                        })
                         .send()
                         .await
                         .map(progenitor_client::ResponseValue::into_inner)

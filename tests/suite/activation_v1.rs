@@ -4,6 +4,7 @@ use crate::common;
 
 use httpmock::prelude::*;
 use liveramp::activation_v1::{Client, types};
+use liveramp::auth::Secret;
 use liveramp::transport::Transport;
 use serde::Serialize;
 
@@ -174,7 +175,7 @@ async fn perform_oauth_authorization_posts_the_redirect_url_and_state() {
         .body(
             types::OAuthAuthorizationRequest::builder()
                 .redirect_url("https://app.example.com/liveramp/oauth-done")
-                .state(Some("session-7f3a".to_owned())),
+                .state(Some("session-7f3a".into())),
         )
         .send()
         .await
@@ -182,7 +183,12 @@ async fn perform_oauth_authorization_posts_the_redirect_url_and_state() {
         .into_inner();
     mock.assert_async().await;
     assert_round_trips(&authorization, &body);
-    assert!(authorization.authorization_url.starts_with("https://"));
+    assert!(
+        authorization
+            .authorization_url
+            .expose()
+            .starts_with("https://")
+    );
 }
 
 #[test]
@@ -195,7 +201,7 @@ fn the_oauth_redirect_query_decodes_into_its_schema() {
         redirect.status,
         types::OAuthRedirectStatus::ServiceUnavailable
     );
-    assert_eq!(redirect.state.as_deref(), Some("s-1"));
+    assert_eq!(redirect.state.as_ref().map(Secret::expose), Some("s-1"));
 }
 
 #[tokio::test]

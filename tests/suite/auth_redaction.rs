@@ -203,3 +203,44 @@ fn a_refused_url_is_named_without_its_query_or_fragment() {
         "{error}"
     );
 }
+
+#[test]
+fn the_generated_types_of_an_oauth_flow_show_neither_its_state_nor_its_urls() {
+    // Found by review: an OAuth flow's state, the authorization URL that carries it, and Data
+    // Integration's pull_id (which answers the provider's token) were plain strings in the
+    // generated types, whose derived `Debug` printed them.
+    use liveramp::{activation, activation_v1, data_integration};
+    use serde_json::json;
+    const STATE: &str = "STATE-session-41c2";
+    const URL: &str = "https://platform.example/oauth?client_id=9&state=STATE-session-41c2";
+    const PULL_ID: &str = "PULL-ID-Xkoaopdlkm";
+    fn shown<T: std::fmt::Debug + serde::de::DeserializeOwned>(value: serde_json::Value) -> String {
+        let decoded: T = serde_json::from_value(value).expect("decodes");
+        format!("{decoded:?} {decoded:#?}")
+    }
+    let all = [
+        shown::<activation::types::OAuthConnectionAttempt>(json!({
+            "id": "123e4567-e89b-12d3-a456-426655440000", "authorizationUrl": URL,
+            "status": "PENDING", "oAuthEndpointID": "meta", "state": STATE,
+        })),
+        shown::<activation::types::OAuthConnectionAttemptInput>(json!({
+            "oAuthEndpointID": "meta", "state": STATE,
+        })),
+        shown::<activation_v1::types::OAuthAuthorization>(json!({"authorization_url": URL})),
+        shown::<activation_v1::types::OAuthAuthorizationRequest>(json!({
+            "redirect_url": "https://app.example/done", "state": STATE,
+        })),
+        shown::<activation_v1::types::OAuthRedirect>(json!({"status": "ok", "state": STATE})),
+        shown::<data_integration::types::OAuth2Request>(json!({
+            "auth_uri": URL, "pull_id": PULL_ID,
+        })),
+        shown::<data_integration::types::OAuth2CredentialsQuery>(json!({
+            "auth_uri": URL, "pull_id": PULL_ID,
+        })),
+    ];
+    for text in all {
+        for value in [STATE, "platform.example", PULL_ID] {
+            assert!(!text.contains(value), "{text}");
+        }
+    }
+}

@@ -111,7 +111,7 @@ async fn create_attempt(
                 .status(Status::Pending)
                 .status_detail(None)
                 .redirect_url(input.redirect_url)
-                .state(input.state)
+                .state(input.state.map(liveramp::auth::Secret::from))
                 .oauth_endpoint_id(endpoint)
                 .oauth_connection_id(input.oauth_connection_id),
         ),

@@ -152,7 +152,10 @@ async fn the_oauth_flow_and_the_configuration_calls_decode_into_the_generated_ty
         .await
         .unwrap();
     assert_eq!(pending.status, types::OAuthConnectionAttemptStatus::Pending);
-    http.get(&pending.authorization_url).send().await.unwrap();
+    http.get(pending.authorization_url.expose())
+        .send()
+        .await
+        .unwrap();
     let processing = client
         .get_oauth_connection_attempt()
         .attempt_id(attempt_id)

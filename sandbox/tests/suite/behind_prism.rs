@@ -393,7 +393,7 @@ async fn activation_answers_conform() {
             .send()
     );
     common::client()
-        .get(&check.need(pending).authorization_url)
+        .get(check.need(pending).authorization_url.expose())
         .send()
         .await
         .unwrap();
@@ -664,7 +664,7 @@ async fn activation_v1_answers_conform() {
             .send()
     );
     common::client()
-        .get(&check.need(authorization).authorization_url)
+        .get(check.need(authorization).authorization_url.expose())
         .send()
         .await
         .unwrap();
@@ -866,7 +866,11 @@ async fn data_integration_answers_conform() {
         client.get_oauth2_credentials().body(query()).send()
     );
     let auth_uri = check.need(pull.auth_uri.clone());
-    common::client().get(&auth_uri).send().await.unwrap();
+    common::client()
+        .get(auth_uri.expose())
+        .send()
+        .await
+        .unwrap();
     call!(
         check,
         data_integration,

@@ -138,7 +138,11 @@ async fn data_integration_answers_decode() {
     assert_eq!(pending.status, Some(202));
     assert!(pending.access_token.is_none());
     let auth_uri = pull.auth_uri.clone().unwrap();
-    common::client().get(&auth_uri).send().await.unwrap();
+    common::client()
+        .get(auth_uri.expose())
+        .send()
+        .await
+        .unwrap();
     let done = client
         .get_oauth2_credentials()
         .body(query())
@@ -368,7 +372,7 @@ async fn activation_v1_answers_decode() {
         .unwrap()
         .into_inner();
     common::client()
-        .get(&authorization.authorization_url)
+        .get(authorization.authorization_url.expose())
         .send()
         .await
         .unwrap();
