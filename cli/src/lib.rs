@@ -133,16 +133,27 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let json = args.iter().any(|arg| arg == "--json");
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        // Help and version go to stdout with 0.
+        // Help and version go to stdout with 0; under `--json`, as one JSON object.
+        Err(error) if !error.use_stderr() && json => {
+            let shown = match error.kind() {
+                clap::error::ErrorKind::DisplayVersion => {
+                    serde_json::json!({ "version": env!("CARGO_PKG_VERSION") })
+                }
+                _ => serde_json::json!({ "help": error.render().to_string() }),
+            };
+            Output::new(true).emit(&shown, |_| String::new());
+            return ExitCode::SUCCESS;
+        }
         Err(error) if !error.use_stderr() => {
             let _ = error.print();
             return ExitCode::SUCCESS;
         }
         // Usage errors to stderr with 2: as the JSON report when `--json` was asked for,
         // though the rest did not parse.
-        Err(error) if args.iter().any(|arg| arg == "--json") => {
+        Err(error) if json => {
             // clap's message is its first paragraph (the usage and a hint follow).
             let rendered = error.to_string();
             let paragraph = rendered.split("\n\n").next().unwrap_or_default();

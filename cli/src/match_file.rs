@@ -32,7 +32,8 @@ pub struct MatchFileArgs {
     /// Where to write the results (standard output when absent).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// The results' format (CSV by default; JSON Lines on stdout under `--json`).
+    /// The results' format (CSV by default; JSON Lines on stdout under `--json`, where CSV
+    /// needs `--output`).
     #[arg(long, value_enum)]
     pub format: Option<FileFormat>,
 }
@@ -86,6 +87,12 @@ pub async fn run(
     settings_files: &[std::path::PathBuf],
     out: Output,
 ) -> Result<MatchSummary, CliError> {
+    if out.is_json() && args.output.is_none() && args.format == Some(FileFormat::Csv) {
+        return Err(CliError::usage(
+            "under --json, standard output is JSON: write CSV to a file with --output, or \
+             leave --format csv out for JSON Lines",
+        ));
+    }
     check_paths(args, settings_files)?;
     // First pass: every row is checked, only counted.
     let mut rows = 0;

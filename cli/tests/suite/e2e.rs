@@ -595,6 +595,24 @@ async fn abilitec_match_file_writes_every_row_in_order_with_a_summary() {
         csv::Reader::from_path(&results).unwrap().records().count(),
         30
     );
+    // Found by review: `--json --format csv` wrote CSV to stdout. It needs `--output`.
+    let output = h
+        .run(&[
+            "--json",
+            "abilitec",
+            "match-file",
+            &input,
+            "--format",
+            "csv",
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let report: Value = serde_json::from_slice(&output.stderr).unwrap();
+    assert!(
+        report["error"].as_str().unwrap().contains("--output"),
+        "{report}"
+    );
 }
 
 /// The file is checked whole before anything is sent: a bad last row fails the run with a usage

@@ -43,6 +43,21 @@ fn help_and_version_exit_zero() {
 }
 
 #[test]
+fn under_json_help_and_version_are_json() {
+    // Found by review: `--json --help` and `--json --version` printed text on stdout.
+    let version = liveramp(&["--json", "--version"], &[]);
+    assert_eq!(version.status.code(), Some(0));
+    let shown: serde_json::Value = serde_json::from_slice(&version.stdout).unwrap();
+    assert_eq!(shown["version"], env!("CARGO_PKG_VERSION"));
+    let help = liveramp(&["--json", "consent", "--help"], &[]);
+    assert_eq!(help.status.code(), Some(0));
+    let shown: serde_json::Value = serde_json::from_slice(&help.stdout).unwrap();
+    let text = shown["help"].as_str().unwrap();
+    assert!(text.contains("Usage: liveramp consent"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no terminal styling: {text:?}");
+}
+
+#[test]
 fn usage_errors_exit_two() {
     for args in [&["consent"][..], &["nonsense"], &["consent", "sync"]] {
         let output = liveramp(args, &[]);
