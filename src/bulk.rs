@@ -260,14 +260,16 @@ impl Client {
                 if these.is_empty() {
                     continue;
                 }
-                let results = match self.send_batch(kind, &these).await {
+                let (answered, sent) =
+                    crate::transport::Transport::sending(self.send_batch(kind, &these)).await;
+                let results = match answered {
                     Ok(results) => results,
                     Err(error) => return (rounds.stopped(), Some(error)),
                 };
                 // Only a batch with a failed item needs one.
                 let failed = results.iter().any(|r| r.document.error.is_some());
                 let redactor = match failed {
-                    true => self.redactor_of(&these).await,
+                    true => self.redactor_of(&these, &sent),
                     false => crate::redact::Redactor::default(),
                 };
                 let mut limited = false;
@@ -287,14 +289,18 @@ impl Client {
         (rounds.finish(), None)
     }
 
-    /// The redactor of a batch of `items`: the query values of every one (a message may quote
-    /// another item's) and the client's secrets.
-    async fn redactor_of(&self, items: &[(usize, BatchItem)]) -> crate::redact::Redactor {
+    /// The redactor of a batch of `items` that sent the tokens `sent`: the query values of
+    /// every item (a message may quote another item's) and the client's secrets.
+    fn redactor_of(
+        &self,
+        items: &[(usize, BatchItem)],
+        sent: &[crate::auth::AccessToken],
+    ) -> crate::redact::Redactor {
         let values = items
             .iter()
             .flat_map(|(_, item)| item.query_values())
             .collect();
-        crate::redact::Redactor::new(self.inner.with_own_secrets(values).await)
+        crate::redact::Redactor::new(self.inner.secrets_with(sent, values))
     }
 
     /// One batch call of `items`, all of one kind: one result per item, in order.

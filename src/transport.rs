@@ -105,8 +105,20 @@ pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 #[doc(hidden)]
 pub const PER_THREAD_CACHE_BYTES: usize = 1032;
 
-/// How long [`Transport::with_own_secrets`] waits for a token source without a ready token.
-const SECRETS_WAIT: Duration = Duration::from_secs(5);
+tokio::task_local! {
+    /// The tokens the attempts of the calls made inside [`Transport::sending`] carried.
+    static SENT_TOKENS: std::cell::RefCell<Vec<AccessToken>>;
+}
+
+/// Notes `token` as sent, for the [`Transport::sending`] the call runs in (if any).
+fn note_sent(token: &AccessToken) {
+    let _ = SENT_TOKENS.try_with(|sent| {
+        let mut sent = sent.borrow_mut();
+        if !sent.iter().any(|t| t.expose() == token.expose()) {
+            sent.push(token.clone());
+        }
+    });
+}
 
 /// How long a 429 without `Retry-After` pauses the bucket of the limited call it answered.
 const DEFAULT_429_PAUSE: Duration = Duration::from_secs(1);
@@ -350,31 +362,33 @@ impl Transport {
         );
     }
 
-    /// `values` and this transport's secrets (its API key, its current token): what a
-    /// [`Redactor`] removes from text a flow shows from answers of its own reading (a batch's
-    /// items, a poll's messages). A token source without a ready token (one of your own, or a
-    /// cache due to refresh) is asked for one, for at most [`SECRETS_WAIT`]; the token it
-    /// gives may be newer than the one a call sent.
-    pub(crate) async fn with_own_secrets(&self, mut values: Vec<String>) -> Vec<String> {
-        let token = match &self.inner.tokens {
-            Some(tokens) => match tokens.ready_token() {
-                Some(token) => Some(token),
-                None => tokio::time::timeout(SECRETS_WAIT, tokens.token())
-                    .await
-                    .ok()
-                    .and_then(Result::ok),
-            },
-            None => None,
-        };
-        self.push_secrets(token.as_ref(), &mut values);
-        values
+    /// Runs `calls` (this transport's, or a client's over the same source) and gives back
+    /// what they answered with the tokens their attempts sent. A flow that shows text from
+    /// answers of its own reading (a batch's items, a poll's messages) removes those tokens
+    /// from it with [`Transport::secrets_with`]: the tokens sent, not the source's current one,
+    /// which may be newer.
+    pub(crate) async fn sending<T>(
+        calls: impl std::future::Future<Output = T>,
+    ) -> (T, Vec<AccessToken>) {
+        let sent = std::cell::RefCell::new(Vec::new());
+        SENT_TOKENS
+            .scope(sent, async move {
+                let answered = calls.await;
+                let sent = SENT_TOKENS.with(|sent| sent.take());
+                (answered, sent)
+            })
+            .await
     }
 
-    /// [`with_own_secrets`](Self::with_own_secrets) without waiting: the token only if one is
-    /// ready (for a flow that cannot wait: read it right after a call, when one is).
-    pub(crate) fn with_ready_secrets(&self, mut values: Vec<String>) -> Vec<String> {
-        let token = self.inner.tokens.as_ref().and_then(|t| t.ready_token());
-        self.push_secrets(token.as_ref(), &mut values);
+    /// `values`, the tokens `sent` and this transport's API key: what a [`Redactor`] removes
+    /// from text a flow shows from answers of its own reading.
+    pub(crate) fn secrets_with(
+        &self,
+        sent: &[AccessToken],
+        mut values: Vec<String>,
+    ) -> Vec<String> {
+        values.extend(sent.iter().map(|token| token.expose().to_owned()));
+        self.push_secrets(None, &mut values);
         values
     }
 
@@ -575,11 +589,17 @@ impl Transport {
                 };
                 // Checked before any wait for the rate limit, which it would spend for nothing.
                 let bearer = match &token {
-                    Some(token) => Some(token.bearer_header().ok_or_else(|| {
-                        Error::Auth(crate::auth::AuthError::new(
-                            "the access token is not a valid header value",
-                        ))
-                    })?),
+                    Some(token) => Some(
+                        {
+                            note_sent(token);
+                            token.bearer_header()
+                        }
+                        .ok_or_else(|| {
+                            Error::Auth(crate::auth::AuthError::new(
+                                "the access token is not a valid header value",
+                            ))
+                        })?,
+                    ),
                     None => None,
                 };
                 if let Some(bucket) = bucket {

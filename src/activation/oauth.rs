@@ -163,9 +163,9 @@ impl StartOAuthConnection<'_> {
         let attempt = Poller::new(
             self.url_wait,
             fetch_attempt(self.client.clone(), attempt_id.clone()),
-            move |attempt: types::OAuthConnectionAttempt| {
+            move |(attempt, sent): Fetched| {
                 if attempt.status == types::OAuthConnectionAttemptStatus::Failed {
-                    PollState::Failed(failure_detail(&attempt, &transport))
+                    PollState::Failed(failure_detail(&attempt, &sent, &transport))
                 } else if attempt.authorization_url.expose().trim().is_empty() {
                     PollState::Pending(())
                 } else {
@@ -257,7 +257,7 @@ impl PendingAuthorization {
         Poller::new(
             self.config,
             fetch_attempt(self.client, self.attempt_id),
-            move |attempt| classify_attempt(attempt, &transport),
+            move |fetched| classify_attempt(fetched, &transport),
         )
         .clock(clock)
         .classify_errors(classify_api_error)
@@ -267,12 +267,14 @@ impl PendingAuthorization {
 /// What one fetch of an attempt tells: its status, or the `oAuthConnectionID`.
 type AttemptEvent = PollEvent<types::OAuthConnectionAttemptStatus, String>;
 
+/// A fetched attempt, and the tokens its fetch sent.
+type Fetched = (types::OAuthConnectionAttempt, Vec<crate::auth::AccessToken>);
+
 /// A closure fetching the attempt `attempt_id`, one request per call.
 fn fetch_attempt(
     client: Client,
     attempt_id: String,
-) -> impl FnMut() -> futures::future::BoxFuture<'static, Result<types::OAuthConnectionAttempt, Error>>
-+ Unpin {
+) -> impl FnMut() -> futures::future::BoxFuture<'static, Result<Fetched, Error>> + Unpin {
     // One attempt per fetch: the poller tolerates and paces transient failures itself.
     let client = Client::new_with_client(
         &client.baseurl,
@@ -283,41 +285,44 @@ fn fetch_attempt(
         let client = client.clone();
         let attempt_id = attempt_id.clone();
         Box::pin(async move {
-            client
+            let fetch = client
                 .get_oauth_connection_attempt()
                 .attempt_id(attempt_id.as_str())
-                .send()
-                .await
-                .map(progenitor_client::ResponseValue::into_inner)
+                .send();
+            let (answer, sent) = crate::transport::Transport::sending(fetch).await;
+            answer.map(|answer| (answer.into_inner(), sent))
         })
     }
 }
 
 /// `AUTHORIZED` with its `oAuthConnectionID` is done, `FAILED` failed, anything else pending.
 fn classify_attempt(
-    attempt: types::OAuthConnectionAttempt,
+    (attempt, sent): Fetched,
     transport: &crate::transport::Transport,
 ) -> PollState<types::OAuthConnectionAttemptStatus, String> {
     use types::OAuthConnectionAttemptStatus as Status;
     match (&attempt.status, &attempt.oauth_connection_id) {
         (Status::Authorized, Some(id)) if !id.is_empty() => PollState::Done(id.clone()),
-        (Status::Failed, _) => PollState::Failed(failure_detail(&attempt, transport)),
+        (Status::Failed, _) => PollState::Failed(failure_detail(&attempt, &sent, transport)),
         _ => PollState::Pending(attempt.status),
     }
 }
 
-/// The attempt's `statusDetail`, its authorization URL, the secrets of `transport` (read
-/// now, right after the fetch that used them), bearer tokens and JWTs removed, clipped as an
+/// The attempt's `statusDetail`, its authorization URL and state, the tokens `sent` by the fetch that
+/// answered it and the API key of `transport`, bearer tokens and JWTs removed, clipped as an
 /// error's text is.
 fn failure_detail(
     attempt: &types::OAuthConnectionAttempt,
+    sent: &[crate::auth::AccessToken],
     transport: &crate::transport::Transport,
 ) -> String {
     match &attempt.status_detail {
         Some(detail) if !detail.trim().is_empty() => {
-            let redactor = crate::redact::Redactor::new(
-                transport.with_ready_secrets(vec![attempt.authorization_url.expose().to_owned()]),
-            );
+            let own = std::iter::once(&attempt.authorization_url)
+                .chain(&attempt.state)
+                .map(|value| value.expose().to_owned())
+                .collect();
+            let redactor = crate::redact::Redactor::new(transport.secrets_with(sent, own));
             crate::error::server_text(detail, &redactor)
         }
         _ => "FAILED without a statusDetail".to_owned(),

@@ -157,7 +157,8 @@ impl Client {
             for chunk in round.chunks(SEGMENT_CONFIGS_PER_CALL) {
                 let sent: Vec<T> = chunk.iter().map(|(_, item)| item.clone()).collect();
                 // A call that fails stops the change: what earlier calls answered is reported.
-                let answered = call(sent).await.and_then(|results| match results.len() {
+                let (answered, tokens) = crate::transport::Transport::sending(call(sent)).await;
+                let answered = answered.and_then(|results| match results.len() {
                     n if n == chunk.len() => Ok(results),
                     n => Err(Error::Other(format!(
                         "{} segment configs were answered with {n} results",
@@ -184,7 +185,7 @@ impl Client {
                         for (_, item) in chunk {
                             crate::redact::push_json_strings(item, &mut values);
                         }
-                        crate::redact::Redactor::new(self.inner.with_own_secrets(values).await)
+                        crate::redact::Redactor::new(self.inner.secrets_with(&tokens, values))
                     }
                     false => crate::redact::Redactor::default(),
                 };

@@ -205,21 +205,21 @@ impl PendingCredentials {
                 let (client, pull_id, auth_uri) =
                     (client.clone(), pull_id.clone(), auth_uri.clone());
                 Box::pin(async move {
-                    client
+                    let fetch = client
                         .get_oauth2_credentials()
                         .body(types::OAuth2CredentialsQuery {
                             auth_uri: auth_uri.map(Secret::from),
                             pull_id: pull_id.into(),
                         })
-                        .send()
-                        .await
-                        .map(progenitor_client::ResponseValue::into_inner)
+                        .send();
+                    let (answer, sent) = crate::transport::Transport::sending(fetch).await;
+                    answer.map(|answer| (answer.into_inner(), sent))
                 })
             },
-            move |answer| {
-                // The secrets read right after the fetch that used them: a token first fetched,
-                // or refreshed, during a wait of hours is one of them.
-                let values = transport.with_ready_secrets(own.clone());
+            move |(answer, sent): (types::OAuth2Credentials, Vec<AccessToken>)| {
+                // The tokens this fetch sent: over a wait of hours, the token is first fetched,
+                // or refreshed, during it.
+                let values = transport.secrets_with(&sent, own.clone());
                 classify_credentials(answer, &Redactor::new(&values), &values)
             },
         )

@@ -980,6 +980,31 @@ async fn an_items_error_quotes_nothing_its_batch_sent_nor_the_token() {
 }
 
 #[tokio::test]
+async fn an_items_error_quotes_not_the_token_its_batch_sent_though_a_newer_one_is_ready() {
+    use futures::TryStreamExt;
+    // Found by review: an item's error was cleaned of the token source's current token, asked
+    // for after the answer; a token refreshed meanwhile left the one sent in the text.
+    let server = MockServer::start_async().await;
+    let echo = format!("bad token {}", common::NewTokenEachAsk::FIRST);
+    match_batches(&server, vec![Answer::ok(serde_json::json!([
+            {"code": 401, "document": {"error": {"code": "600-0401", "message": echo, "requestId": "r"}}},
+        ]))]).await;
+    let client = client_on(&server, common::transport_with_new_token_each_ask(None));
+    let resolved: Vec<_> = client
+        .resolve(
+            futures::stream::iter(match_items(&client, &["a@x.com"])),
+            Default::default(),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    let error = resolved[0].result.as_ref().unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains(common::NewTokenEachAsk::FIRST), "{shown}");
+    assert!(shown.contains("bad token [redacted]"), "{shown}");
+}
+
+#[tokio::test]
 async fn a_429_asking_for_centuries_pauses_the_bucket_no_longer_than_the_policy_allows() {
     // Found by review: the largest `Retry-After` overflowed the bucket's pause (a panic), and a
     // merely huge one paused every call for years.

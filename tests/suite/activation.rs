@@ -1125,6 +1125,36 @@ async fn a_refused_segment_config_does_not_quote_what_it_sent() {
 }
 
 #[tokio::test]
+async fn a_refused_segment_config_does_not_quote_the_token_its_call_sent() {
+    // Found by review: an item's error was cleaned of the token source's current token, asked
+    // for after the answer; a token refreshed meanwhile left the one sent in the text.
+    let server = MockServer::start_async().await;
+    segment_config_calls(
+        &server,
+        vec![multi(serde_json::json!([{
+            "id": "sc-0",
+            "status": {
+                "httpStatus": 403,
+                "errorCode": "FORBIDDEN",
+                "message": format!("token {} may not", common::NewTokenEachAsk::FIRST)
+            }
+        }]))],
+    )
+    .await;
+    let client = client_on(
+        &server,
+        common::transport_with_new_token_each_ask(Some(common::ORG_ID)),
+    );
+    let report = client
+        .add_segment_configs("dm-1", [segment(0, None)])
+        .await
+        .unwrap();
+    let error = report.items[0].result.as_ref().unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(shown.contains("token [redacted] may not"), "{shown}");
+}
+
+#[tokio::test]
 async fn a_segment_call_that_fails_reports_what_earlier_calls_applied() {
     // Found by review: the outcomes of the calls before a failed one were dropped with it, so
     // a caller could not tell which configs existed.

@@ -205,6 +205,33 @@ async fn a_status_detail_never_repeats_a_token_the_server_echoes() {
 }
 
 #[tokio::test]
+async fn a_status_detail_never_repeats_the_token_its_fetch_sent_though_a_newer_one_is_ready() {
+    // Found by review: the detail was cleaned of the token source's current token, asked for
+    // after the answer; a token refreshed meanwhile left the one sent in the text. The create
+    // sends the first token, the URL's fetch the second, the wait's fetch the third.
+    let server = MockServer::start_async().await;
+    mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
+    let mut failed = attempt("FAILED");
+    failed["statusDetail"] = "token TOKEN-SENT-3 was revoked".into();
+    script(
+        &server,
+        "GET",
+        ATTEMPT_PATH,
+        vec![Answer::ok(attempt("PENDING")), Answer::ok(failed)],
+    )
+    .await;
+    let client = Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        common::transport_with_new_token_each_ask(Some(common::ORG_ID)),
+    );
+    let pending = start(&client, quick()).await;
+    let error = pending.wait().await.unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(shown.contains("token [redacted] was revoked"), "{shown}");
+}
+
+#[tokio::test]
 async fn unavailable_answers_in_between_are_tolerated() {
     let server = MockServer::start_async().await;
     mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;

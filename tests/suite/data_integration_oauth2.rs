@@ -322,6 +322,39 @@ async fn no_message_repeats_the_clients_token_or_the_credentials_it_carries() {
 }
 
 #[tokio::test]
+async fn no_message_repeats_the_token_its_poll_sent_though_a_newer_one_is_ready() {
+    // Found by review: a message was cleaned of the token source's current token, asked for
+    // after the answer; a token refreshed meanwhile left the one sent in the text. The start
+    // sends the first token, the first poll the second.
+    let server = MockServer::start_async().await;
+    mock_start(&server, 300).await;
+    script(
+        &server,
+        "POST",
+        "/oauth2/credentials",
+        vec![Answer::ok(
+            json!({"message": "token TOKEN-SENT-2 refused", "status": 401}),
+        )],
+    )
+    .await;
+    let client = Client::new_with_client(
+        &server.base_url(),
+        liveramp::http::client().unwrap(),
+        common::transport_with_new_token_each_ask(None),
+    );
+    let error = client
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap()
+        .poll_config(every_30s())
+        .wait()
+        .await
+        .unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(shown.contains("token [redacted] refused"), "{shown}");
+}
+
+#[tokio::test]
 async fn a_resumed_wait_keeps_out_a_token_first_fetched_during_it() {
     // Found by review: the secrets were read once, before the first poll, so the token a cold
     // client fetched for that poll (or one refreshed during a wait of hours) was shown.

@@ -56,6 +56,46 @@ pub fn consent_file(id: &str, file_url: String) -> serde_json::Value {
     })
 }
 
+/// A token source that hands out a new token on every ask (`TOKEN-SENT-1`, then
+/// `TOKEN-SENT-2`...): the token a call sent is never the one asked for after it, as when a
+/// cache refreshes between a call and its answer.
+#[derive(Debug, Default)]
+pub struct NewTokenEachAsk(std::sync::atomic::AtomicUsize);
+
+impl NewTokenEachAsk {
+    /// The token of the first ask.
+    pub const FIRST: &'static str = "TOKEN-SENT-1";
+
+    fn next(&self) -> liveramp::auth::AccessToken {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        liveramp::auth::AccessToken::new(format!("TOKEN-SENT-{n}"))
+    }
+}
+
+impl liveramp::auth::TokenSource for NewTokenEachAsk {
+    fn token(
+        &self,
+    ) -> futures::future::BoxFuture<
+        '_,
+        Result<liveramp::auth::AccessToken, liveramp::auth::AuthError>,
+    > {
+        Box::pin(std::future::ready(Ok(self.next())))
+    }
+
+    fn ready_token(&self) -> Option<liveramp::auth::AccessToken> {
+        Some(self.next())
+    }
+}
+
+/// A transport whose token source is a [`NewTokenEachAsk`], with the org ID `org_id`.
+pub fn transport_with_new_token_each_ask(org_id: Option<&str>) -> Transport {
+    let builder = Transport::builder().token_source(Arc::new(NewTokenEachAsk::default()));
+    match org_id {
+        Some(org) => builder.org_id(org).expect("valid org id").build(),
+        None => builder.build(),
+    }
+}
+
 fn bearer(org_id: Option<&str>) -> TransportBuilder {
     let builder = Transport::builder().token_source(Arc::new(StaticToken::new(TOKEN)));
     match org_id {
