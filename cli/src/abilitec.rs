@@ -84,6 +84,9 @@ pub async fn run(
     settings_files: &[std::path::PathBuf],
     out: Output,
 ) -> Result<(), CliError> {
+    if let AbilitecCommand::MatchFile(args) = command {
+        crate::match_file::check_args(args, out)?;
+    }
     let client = config.abilitec().map_err(crate::exit::auth_error)?;
     match command {
         AbilitecCommand::Match(args) => {

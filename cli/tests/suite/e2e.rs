@@ -649,6 +649,58 @@ async fn abilitec_match_file_refuses_a_bad_row_before_sending_anything() {
     );
 }
 
+/// A file of more rows than `--max-rows` fails the run before anything is sent; one of exactly
+/// that many is matched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abilitec_match_file_refuses_more_rows_than_max_rows() {
+    let h = Harness::start().await;
+    let input = h.dir.path().join("people.csv");
+    let mut text = String::from("email,zipCode\n");
+    for i in 0..12 {
+        text.push_str(&format!("p{i}@example.com,72201\n"));
+    }
+    std::fs::write(&input, text).unwrap();
+    let input = input.display().to_string();
+    let results = h.dir.path().join("results.csv");
+    let output = h
+        .run(&[
+            "abilitec",
+            "match-file",
+            &input,
+            "--max-rows",
+            "11",
+            "--output",
+            &results.display().to_string(),
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("more than 11 rows") && stderr.contains("--max-rows"),
+        "{stderr}"
+    );
+    assert!(!results.exists(), "nothing is written");
+    let output = h
+        .run(&[
+            "--json",
+            "abilitec",
+            "match-file",
+            &input,
+            "--max-rows",
+            "12",
+        ])
+        .await;
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().lines().count(),
+        12
+    );
+    let zero = h
+        .run(&["abilitec", "match-file", &input, "--max-rows", "0"])
+        .await;
+    assert_eq!(zero.status.code(), Some(2));
+}
+
 /// A row longer than the bound fails the run with a usage error naming it, and its text is not
 /// echoed; a row that does not end within the read bound fails before the reader holds it
 /// whole; a row just under the bound is read.

@@ -58,6 +58,27 @@ fn under_json_help_and_version_are_json() {
 }
 
 #[test]
+fn under_json_csv_on_stdout_is_refused_before_the_credentials_are_read() {
+    // Found by review: without credentials, the configuration error came first.
+    let output = Command::new(env!("CARGO_BIN_EXE_liveramp"))
+        .args([
+            "--json",
+            "abilitec",
+            "match-file",
+            "people.csv",
+            "--format",
+            "csv",
+        ])
+        .env_remove("LIVERAMP_CREDENTIALS")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let line = one_error_line(&output);
+    assert!(line.contains("--output"), "{line}");
+}
+
+#[test]
 fn usage_errors_exit_two() {
     for args in [&["consent"][..], &["nonsense"], &["consent", "sync"]] {
         let output = liveramp(args, &[]);
