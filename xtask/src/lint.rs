@@ -197,6 +197,9 @@ impl<'a> Lint<'a> {
     fn refs(&mut self, value: &Value, at: String) {
         match value {
             Value::Object(map) => {
+                if let Some(mark) = map.get("x-personal-data") {
+                    self.personal_mark(map, mark, &at);
+                }
                 if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
                     let here = format!("{at}/$ref");
                     if !reference.starts_with("#/") {
@@ -218,6 +221,32 @@ impl<'a> Lint<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Codegen hides the value of an `x-personal-data` schema in its generated type's `Debug`
+    /// only on a named component schema of a string or an array without a reference,
+    /// composition, enum or secret format: a mark anywhere else would promise what is not done.
+    fn personal_mark(&mut self, map: &Map<String, Value>, mark: &Value, at: &str) {
+        let named = at
+            .strip_prefix("/components/schemas/")
+            .is_some_and(|name| !name.contains('/'));
+        let kind = map.get("type").and_then(Value::as_str);
+        let plain = !["$ref", "enum", "oneOf", "anyOf", "allOf"]
+            .iter()
+            .any(|key| map.contains_key(*key))
+            && map.get("format").and_then(Value::as_str) != Some("password");
+        if !(mark == &Value::Bool(true)
+            && named
+            && matches!(kind, Some("string" | "array"))
+            && plain)
+        {
+            self.add(
+                at,
+                "x-personal-data on a schema codegen does not redact: only a named component \
+                 schema of a string or an array takes it, as `x-personal-data: true`, without \
+                 $ref, enum, oneOf/anyOf/allOf or `format: password`",
+            );
         }
     }
 
@@ -871,15 +900,6 @@ impl<'a> Lint<'a> {
                 at,
                 "x-secret on a schema codegen does not redact: only a named object schema \
                  becomes auth::SecretMap (a secret string is `format: password`)",
-            );
-        }
-        if let Some(mark) = map.get("x-personal-data")
-            && !(named && mark == &Value::Bool(true) && !map.contains_key("enum"))
-        {
-            self.add(
-                at,
-                "x-personal-data on a schema codegen does not redact: only a named component \
-                 schema that is not an enum takes it, as `x-personal-data: true`",
             );
         }
         self.subschemas(map, at);

@@ -645,11 +645,38 @@ fn personal_data_codegen_would_not_redact_is_refused() {
             "/components/schemas/Email",
             "{type: string, x-personal-data: true, description: An email., example: a@b.c}",
         ),
+        // Found by review: a mark beside a `$ref`, on an alias, on an object (whose builder
+        // still printed its fields) or on a parameter was accepted and did nothing.
+        (
+            "/components/schemas/Thing/properties/email2",
+            "{$ref: '#/components/schemas/Email', x-personal-data: true}",
+        ),
+        (
+            "/components/schemas/Alias",
+            "{$ref: '#/components/schemas/Email', x-personal-data: true}",
+        ),
+        (
+            "/components/schemas/Person",
+            "{type: object, x-personal-data: true, description: A person., properties: {name: {type: string}}, example: {name: a}}",
+        ),
+        (
+            "/paths/~1things~1{id}/get/parameters/0/x-personal-data",
+            "true",
+        ),
+        (
+            "/components/schemas/Pin",
+            "{type: string, format: password, x-personal-data: true, description: A pin., example: '1'}",
+        ),
     ]);
     for at in [
         "/components/schemas/Thing/properties/email",
         "/components/schemas/Level",
         "/components/schemas/Zip",
+        "/components/schemas/Thing/properties/email2",
+        "/components/schemas/Alias",
+        "/components/schemas/Person",
+        "/paths/~1things~1{id}/get/parameters/0",
+        "/components/schemas/Pin",
     ] {
         assert_problem(&found, at, "x-personal-data on a schema");
     }
