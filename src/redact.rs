@@ -67,6 +67,11 @@ const SECRET_KEYS: &[&str] = &[
     "credentials",
     // A consent file's signed URL (`fileURL`): its query signs the download.
     "fileurl",
+    // An OAuth flow's handles: Data Integration's `pull_id` answers the provider's token, and
+    // an authorization URL carries the flow's state.
+    "pullid",
+    "authuri",
+    "authorizationurl",
 ];
 
 /// Whether a member (or a `name: value` pair) named `key` holds a secret, however the name is
@@ -919,6 +924,10 @@ mod tests {
             r#"{\\\"client_secret\\\": \\\"s3cret\\\"}"#,
             "user[password]=s3cret&next=1",
             "https://x/login?next=%2Fcb%3Faccess_token%3Ds3cret",
+            // Found by review: an OAuth flow's handles were not secret names.
+            r#"{"pull_id": "s3cret"}"#,
+            r#"{"auth_uri": "https://p.example/oauth?s3cret"}"#,
+            r#"{"authorizationUrl": "https://p.example/oauth?state=s3cret"}"#,
         ] {
             let shown = redact_named_secrets(text);
             assert!(

@@ -25,14 +25,13 @@ pub enum OauthCommand {
     },
 }
 
-/// The outcome of `oauth connect`.
+/// The outcome of `oauth connect`; not the authorization URL, which carries the flow's state
+/// (it was shown on stderr).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Connected {
     /// The attempt.
     pub attempt_id: String,
-    /// The URL the user opened.
-    pub authorization_url: String,
     /// The authorized OAuth connection, for `connections create --oauth-connection-id`.
     #[serde(rename = "oAuthConnectionID")]
     pub oauth_connection_id: String,
@@ -70,7 +69,6 @@ pub async fn run(
     spinner.finish_and_clear();
     let connected = Connected {
         attempt_id,
-        authorization_url,
         oauth_connection_id: id.map_err(flow_error)?,
     };
     out.emit(&connected, |c| c.oauth_connection_id.clone());

@@ -27,13 +27,11 @@ pub enum DataIntegrationCommand {
     },
 }
 
-/// What the credentials request produced. The access token itself is never printed.
+/// What the credentials request produced. Neither the access token nor the consent URL, which
+/// carries the request's handle, is printed (the URL was shown on stderr).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialsReceived {
-    /// The consent URL the user opened, when the API answered one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_uri: Option<String>,
     /// The provider's user ID, when it gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<i64>,
@@ -78,7 +76,6 @@ pub async fn run(
             spinner.finish_and_clear();
             let credentials = credentials.map_err(flow_error)?;
             let received = CredentialsReceived {
-                auth_uri,
                 user_id: credentials.user_id,
                 message: credentials.message.clone(),
                 access_token_received: true,

@@ -4,8 +4,10 @@
 //! [`redact_request_builders`] does it.
 //!
 //! The types of schemas marked `x-personal-data: true` (an email address, a ZIP code, a batch's
-//! URLs) are a person's data too: [`redact_personal_types`] gives them a `Debug` that shows
-//! their name and `[redacted]`, as `auth::Secret` does. Their value is still read with `Deref`.
+//! URLs, a server's message that may quote them) are a person's data too:
+//! [`redact_personal_types`] gives them a `Debug` that shows their name and `[redacted]`, and a
+//! `Display`, where typify writes one, that shows `[redacted]`, as `auth::Secret` does. Their
+//! value is still read with `Deref`.
 
 /// Replaces the derived `Debug` of every struct of the `builder` module of `file` with one
 /// that shows its name only; returns how many it replaced.
@@ -38,7 +40,8 @@ pub fn redact_request_builders(file: &mut syn::File) -> usize {
 }
 
 /// Replaces the derived `Debug` of the `types` module's structs named in `personal` with one
-/// that shows the type's name and `[redacted]`; the names of `personal` not found there.
+/// that shows the type's name and `[redacted]`, and their `Display` (typify writes one for a
+/// plain string) with one that shows `[redacted]`; the names of `personal` not found there.
 pub fn redact_personal_types(file: &mut syn::File, personal: &[String]) -> Vec<String> {
     let mut missing: Vec<String> = personal.to_vec();
     let Some(items) = crate::syntax::module_items(file, "types") else {
@@ -66,8 +69,39 @@ pub fn redact_personal_types(file: &mut syn::File, personal: &[String]) -> Vec<S
             }
         });
     }
+    for item in items.iter_mut() {
+        if let Some(display) = personal_display(item, personal) {
+            *item = display;
+        }
+    }
     items.extend(impls);
     missing
+}
+
+/// A `Display` that shows `[redacted]` in place of `item`, when `item` is typify's `Display`
+/// of a type named in `personal` (a plain string's shows its value).
+fn personal_display(item: &syn::Item, personal: &[String]) -> Option<syn::Item> {
+    let syn::Item::Impl(display) = item else {
+        return None;
+    };
+    let (trait_path, _) = display.trait_.as_ref()?;
+    if trait_path.segments.last()?.ident != "Display" {
+        return None;
+    }
+    let syn::Type::Path(ty) = &*display.self_ty else {
+        return None;
+    };
+    let name = &ty.path.segments.last()?.ident;
+    if !personal.iter().any(|p| name == p) {
+        return None;
+    }
+    Some(syn::parse_quote! {
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str("[redacted]")
+            }
+        }
+    })
 }
 
 /// Takes `name` out of the `#[derive(..)]` of `attrs`; whether it was there.
@@ -129,8 +163,18 @@ mod tests {
             pub mod types {
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct EmailAddress(String);
+                impl ::std::fmt::Display for EmailAddress {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        self.0.fmt(f)
+                    }
+                }
                 #[derive(Clone, Debug)]
                 pub struct Kept(String);
+                impl ::std::fmt::Display for Kept {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        self.0.fmt(f)
+                    }
+                }
             }
         };
         let personal = ["EmailAddress".to_owned(), "Gone".to_owned()];
@@ -144,5 +188,11 @@ mod tests {
         );
         assert!(code.contains("\"EmailAddress([redacted])\""), "{code}");
         assert!(code.contains("derive (Clone , Debug)"), "{code}");
+        assert_eq!(
+            code.matches("self . 0 . fmt (f)").count(),
+            1,
+            "Kept's only: {code}"
+        );
+        assert!(code.contains("f . write_str (\"[redacted]\")"), "{code}");
     }
 }

@@ -304,7 +304,8 @@ async fn credentials(State(shared): State<AppState>, headers: HeaderMap, body: B
                 .access_token(None)
                 .client_id(None)
                 .message(Some(
-                    "Waiting for the user to complete the authorization at auth_uri.".into(),
+                    String::from("Waiting for the user to complete the authorization at auth_uri.")
+                        .into(),
                 ))
                 .status(Some(202))
                 .user_id(None),
@@ -320,7 +321,7 @@ async fn credentials(State(shared): State<AppState>, headers: HeaderMap, body: B
             Json(OAuth2Credentials::built(
                 OAuth2Credentials::builder()
                     .access_token(Some(b64(&h).into()))
-                    .message(Some(format!("{name} Connected Successfully")))
+                    .message(Some(format!("{name} Connected Successfully").into()))
                     .user_id(Some(i64::from_be_bytes([
                         0, 0, h[0], h[1], h[2], h[3], h[4], h[5],
                     ])))
@@ -477,7 +478,7 @@ async fn delete_connection(
         return error(StatusCode::NOT_FOUND, format!("Connection {id} not found."));
     }
     Json(Acknowledgement::built(
-        Acknowledgement::builder().message(Some("Connection deleted.".into())),
+        Acknowledgement::builder().message(Some(String::from("Connection deleted.").into())),
     ))
     .into_response()
 }
@@ -533,7 +534,7 @@ async fn run_river(State(shared): State<AppState>, headers: HeaderMap, body: Byt
             .account(Some("5f0c0ffee0000000000000a1".into()))
             .error_description(None)
             .river_id(Some(river_id))
-            .river_run_message(Some(format!("River {name} is waiting to run")))
+            .river_run_message(Some(format!("River {name} is waiting to run").into()))
             .river_run_status(Some(RunStatus::W))
             .run_end_date(None)
             .run_id(Some(run_id.clone()))
@@ -564,15 +565,15 @@ async fn check_run(State(shared): State<AppState>, headers: HeaderMap, query: Qu
         run.run_update_date = Some(now_ms);
         match next {
             Some(RunStatus::D) => {
-                run.river_run_message = Some("Done successfully".into());
+                run.river_run_message = Some(String::from("Done successfully").into());
                 run.run_end_date = Some(now_ms);
             }
             Some(RunStatus::E) => {
-                run.river_run_message = Some("Failed".into());
-                run.error_description = Some("The source rejected the query.".into());
+                run.river_run_message = Some(String::from("Failed").into());
+                run.error_description = Some(String::from("The source rejected the query.").into());
                 run.run_end_date = Some(now_ms);
             }
-            _ => run.river_run_message = Some("Running".into()),
+            _ => run.river_run_message = Some(String::from("Running").into()),
         }
         run.river_run_status = next;
     }

@@ -308,9 +308,9 @@ fn classify_attempt(
     }
 }
 
-/// The attempt's `statusDetail`, its authorization URL and state, the tokens `sent` by the fetch that
-/// answered it and the API key of `transport`, bearer tokens and JWTs removed, clipped as an
-/// error's text is.
+/// The attempt's `statusDetail` with its authorization URL (and its query's values), its state,
+/// the tokens `sent` by the fetch that answered it and the API key of `transport`, bearer
+/// tokens and JWTs removed, clipped as an error's text is.
 fn failure_detail(
     attempt: &types::OAuthConnectionAttempt,
     sent: &[crate::auth::AccessToken],
@@ -318,9 +318,13 @@ fn failure_detail(
 ) -> String {
     match &attempt.status_detail {
         Some(detail) if !detail.trim().is_empty() => {
-            let own = std::iter::once(&attempt.authorization_url)
-                .chain(&attempt.state)
-                .map(|value| value.expose().to_owned())
+            let url = attempt.authorization_url.expose();
+            let query = url.split_once('?').map_or("", |(_, query)| query);
+            let own = [url]
+                .into_iter()
+                .chain(attempt.state.as_ref().map(|state| state.expose()))
+                .map(str::to_owned)
+                .chain(crate::redact::query_values(query))
                 .collect();
             let redactor = crate::redact::Redactor::new(transport.secrets_with(sent, own));
             crate::error::server_text(detail, &redactor)

@@ -282,12 +282,12 @@ fn classify_credentials(
                 PollState::Failed(
                     answer
                         .message
-                        .as_deref()
-                        .map(shown)
+                        .as_ref()
+                        .map(|message| shown(message))
                         .unwrap_or_else(|| format!("refused with status {status}")),
                 )
             }
-            _ => PollState::Pending(answer.message.as_deref().map(shown)),
+            _ => PollState::Pending(answer.message.as_ref().map(|message| shown(message))),
         },
     }
 }

@@ -184,8 +184,14 @@ async fn a_status_detail_never_repeats_a_token_the_server_echoes() {
     let server = MockServer::start_async().await;
     mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
     let mut failed = attempt("FAILED");
-    failed["statusDetail"] =
-        format!("provider said: Bearer ya29.s3cret is invalid at {AUTH_URL}").into();
+    // Found by review: the state and the URL's query values were left when quoted alone.
+    let url = format!("{AUTH_URL}&nonce=8f3e21");
+    failed["statusDetail"] = format!(
+        "provider said: Bearer ya29.s3cret is invalid at {url} (client 8f3e21, session s-9d4)"
+    )
+    .into();
+    failed["authorizationUrl"] = url.into();
+    failed["state"] = "s-9d4".into();
     script(
         &server,
         "GET",
@@ -197,6 +203,10 @@ async fn a_status_detail_never_repeats_a_token_the_server_echoes() {
     let error = pending.wait().await.unwrap_err();
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(
+        !shown.contains("8f3e21") && !shown.contains("s-9d4"),
+        "{shown}"
+    );
     assert!(!shown.contains("state=x"), "the authorization URL: {shown}");
     assert!(
         shown.contains("provider said: [redacted] is invalid at [redacted]"),

@@ -1,5 +1,5 @@
 //! Every public auth type and error, formatted with `{:?}` (and `{}` where it has it), shows
-//! no secret.
+//! no secret; nor do the generated types that hold an OAuth flow's values or a server's text.
 
 use crate::common;
 
@@ -243,4 +243,40 @@ fn the_generated_types_of_an_oauth_flow_show_neither_its_state_nor_its_urls() {
             assert!(!text.contains(value), "{text}");
         }
     }
+}
+
+#[test]
+fn the_generated_types_of_a_servers_text_show_none_of_it() {
+    // Found by review: a batch item's error message, an OAuth attempt's statusDetail, a
+    // segment config's message and Data Integration's messages were plain strings in the
+    // generated types, whose derived `Debug` printed what the server quoted of the call.
+    use liveramp::{abilitec, activation, activation_v1, consent, data_integration};
+    use serde_json::json;
+    const QUOTED: &str = "invalid email jane.doe@example.com";
+    fn shown<T: std::fmt::Debug + serde::de::DeserializeOwned>(value: serde_json::Value) -> String {
+        let decoded: T = serde_json::from_value(value).expect("decodes");
+        format!("{decoded:?} {decoded:#?}")
+    }
+    let all = [
+        shown::<abilitec::types::BatchResponse>(json!([{
+            "code": 400, "document": {"error": {"message": QUOTED, "code": "600-0043"}},
+        }])),
+        shown::<activation::types::OAuthConnectionAttempt>(json!({
+            "id": "123e4567-e89b-12d3-a456-426655440000", "authorizationUrl": "https://a.example",
+            "status": "FAILED", "oAuthEndpointID": "meta", "statusDetail": QUOTED,
+        })),
+        shown::<activation::types::StandardError>(json!({
+            "httpStatus": 400, "errorCode": "BAD", "message": QUOTED,
+        })),
+        shown::<activation_v1::types::ErrorMessage>(json!({"message": QUOTED})),
+        shown::<consent::types::Errors>(json!({"httpStatuscode": 400, "message": QUOTED})),
+        shown::<data_integration::types::OAuth2Credentials>(json!({"message": QUOTED})),
+        shown::<data_integration::types::ErrorMessage>(json!({"message": QUOTED})),
+    ];
+    for text in all {
+        assert!(!text.contains("jane.doe"), "{text}");
+    }
+    let text: abilitec::types::ServerText = QUOTED.to_owned().into();
+    assert_eq!(text.to_string(), "[redacted]", "nor in Display");
+    assert_eq!(text.as_str(), QUOTED, "read with Deref");
 }

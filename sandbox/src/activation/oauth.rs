@@ -146,7 +146,10 @@ fn settle(state: &mut Activation, id: &str, outcome: Outcome, now: DateTime<Utc>
     let (status, detail, connection) = match outcome {
         Outcome::Denied => (
             Status::Failed,
-            Some("The user denied access at the destination platform (access_denied).".into()),
+            Some(
+                String::from("The user denied access at the destination platform (access_denied).")
+                    .into(),
+            ),
             attempt.oauth_connection_id.clone(),
         ),
         Outcome::Authorized => {
