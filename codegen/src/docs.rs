@@ -1,8 +1,9 @@
 //! Doc comments for the public items progenitor generates without one, so that each says what
 //! it is: a type's `builder()`, that builder and its setters (a setter repeats its field's own
 //! description from the spec), and a request builder's `new` and setters ([`document`]); the
-//! httpmock helpers' matchers, answers and mock methods ([`document_mocks`]). An item that has
-//! a doc comment keeps it.
+//! httpmock helpers' matchers, answers and mock methods ([`document_mocks`]). A field whose
+//! property is a `$ref`, which typify leaves bare, says what the schema it refers to says
+//! ([`document_ref_fields`]). An item that has a doc comment keeps it.
 
 use std::collections::HashMap;
 
@@ -213,6 +214,83 @@ fn document_fns(
 
 /// The name of the type an impl block is for (`ConsentFile` of `impl ConsentFile`).
 /// `text` as the doc attribute a `///` line makes.
+/// The description of the schema each `$ref` property of a named object schema of `doc`
+/// refers to, by schema name and property name (as on the wire).
+pub fn ref_property_docs(doc: &openapiv3::OpenAPI) -> HashMap<(String, String), String> {
+    use openapiv3::ReferenceOr;
+    let schemas = doc.components.as_ref().map(|c| &c.schemas);
+    let described = |reference: &str| {
+        let name = reference.strip_prefix("#/components/schemas/")?;
+        let schema = schemas?.get(name)?.as_item()?;
+        schema.schema_data.description.clone()
+    };
+    let mut docs = HashMap::new();
+    for (name, schema) in schemas.into_iter().flatten() {
+        let Some(openapiv3::SchemaKind::Type(openapiv3::Type::Object(object))) =
+            schema.as_item().map(|s| &s.schema_kind)
+        else {
+            continue;
+        };
+        for (property, value) in &object.properties {
+            if let ReferenceOr::Reference { reference } = value
+                && let Some(text) = described(reference)
+            {
+                docs.insert((name.clone(), property.clone()), text);
+            }
+        }
+    }
+    docs
+}
+
+/// Gives each field of the `types` module's structs that has no doc comment the description
+/// `docs` holds for its struct and wire name ([`ref_property_docs`]); returns how many.
+pub fn document_ref_fields(
+    file: &mut syn::File,
+    docs: &HashMap<(String, String), String>,
+) -> usize {
+    let Some(types) = crate::syntax::module_items(file, "types") else {
+        return 0;
+    };
+    let mut added = 0;
+    for item in types.iter_mut() {
+        let syn::Item::Struct(s) = item else {
+            continue;
+        };
+        let syn::Fields::Named(fields) = &mut s.fields else {
+            continue;
+        };
+        let name = s.ident.to_string();
+        for field in fields.named.iter_mut().filter(|f| !has_doc(&f.attrs)) {
+            let Some(wire) = wire_name(field) else {
+                continue;
+            };
+            if let Some(text) = docs.get(&(name.clone(), wire)) {
+                let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                field.attrs.splice(0..0, doc_attrs(&text));
+                added += 1;
+            }
+        }
+    }
+    added
+}
+
+/// The name `field` has on the wire: its `#[serde(rename = "..")]`, else its own.
+fn wire_name(field: &syn::Field) -> Option<String> {
+    let mut renamed = None;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                renamed = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            }
+            Ok(())
+        });
+    }
+    let own = field.ident.as_ref()?.to_string();
+    Some(renamed.unwrap_or_else(|| own.trim_start_matches("r#").to_owned()))
+}
+
 fn doc_attrs(text: &str) -> Vec<syn::Attribute> {
     let line = format!(" {text}");
     vec![syn::parse_quote!(#[doc = #line])]
@@ -342,5 +420,47 @@ mod tests {
             ],
         );
         assert_eq!(document_mocks(&mut file), 0);
+    }
+
+    #[test]
+    fn a_ref_field_says_what_its_schema_says() {
+        let doc: openapiv3::OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {},
+            "components": {"schemas": {
+                "Attempt": {"type": "object", "properties": {
+                    "authorizationUrl": {"$ref": "#/components/schemas/Url"},
+                    "state": {"$ref": "#/components/schemas/State"},
+                    "kept": {"$ref": "#/components/schemas/State"},
+                }},
+                "Url": {"type": "string", "description": "The login page."},
+                "State": {"type": "string", "description": "An opaque\n  value."},
+            }},
+        }))
+        .unwrap();
+        let mut file: syn::File = syn::parse_quote! {
+            pub mod types {
+                pub struct Attempt {
+                    #[serde(rename = "authorizationUrl")]
+                    pub authorization_url: String,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub state: Option<String>,
+                    /// Its own.
+                    pub kept: String,
+                }
+            }
+        };
+        let added = document_ref_fields(&mut file, &ref_property_docs(&doc));
+        assert_eq!(added, 2);
+        let code = file.to_token_stream().to_string();
+        assert_contains_all(
+            &code,
+            &[
+                "# [doc = \" The login page.\"] # [serde (rename = \"authorizationUrl\")]",
+                "# [doc = \" An opaque value.\"] # [serde (skip_serializing_if",
+                "# [doc = r\" Its own.\"] pub kept",
+            ],
+        );
     }
 }

@@ -371,6 +371,7 @@ pub fn generate(spec: &Path, doc: &OpenAPI, module: &str) -> Result<String, Erro
             ),
         ));
     }
+    docs::document_ref_fields(&mut file, &docs::ref_property_docs(doc));
     docs::document(&mut file);
     // The two steps left on the printed code work on text by design. Both change words inside
     // doc strings and (for names) inside macro invocations such as `format!` and serde's
