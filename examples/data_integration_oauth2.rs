@@ -26,12 +26,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(auth_uri) => println!("Open this page and consent:\n  {auth_uri}"),
         None => println!("The API answered no consent page; waiting anyway"),
     }
-    // Another process can take over the wait from these two values.
-    println!(
-        "pull ID {} (valid until {:?})",
-        pending.pull_id(),
-        pending.expires_at()
-    );
+    // Another process can take over the wait from `pending.pull_id()` and
+    // `pending.expires_at()` (`Client::resume_oauth2_credentials`): keep them as you keep a
+    // secret, since the pull ID answers the provider's token. They are not printed here.
+    println!("valid until {:?}", pending.expires_at());
     let credentials = pending.wait().await?;
     println!(
         "credentials received ({}); the access token is {:?}",

@@ -833,6 +833,25 @@ pub(crate) fn query_values(query: &str) -> impl Iterator<Item = String> + '_ {
     url::form_urlencoded::parse(query.as_bytes()).map(|(_, v)| v.into_owned())
 }
 
+/// The query parameters of an OAuth URL whose values are a flow's handles: what a server's
+/// text about the flow must not repeat. The URL's other values (`response_type=code`, a scope)
+/// are ordinary words, kept.
+const URL_HANDLES: [&str; 4] = ["state", "nonce", "code_challenge", "login_hint"];
+
+/// The most handles [`url_handles`] gives of one URL.
+const MAX_URL_HANDLES: usize = 16;
+
+/// The values of `url`'s query parameters named in [`URL_HANDLES`] or secret-named (at most
+/// [`MAX_URL_HANDLES`]): for the [`Redactor`] of a server's text about an OAuth flow.
+pub(crate) fn url_handles(url: &str) -> impl Iterator<Item = String> + '_ {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let query = query.split_once('#').map_or(query, |(query, _)| query);
+    url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(key, _)| URL_HANDLES.contains(&key.as_ref()) || secret_key(key))
+        .map(|(_, value)| value.into_owned())
+        .take(MAX_URL_HANDLES)
+}
+
 /// Adds the strings of `item` serialized as JSON (an item of a batch call's body), at most a
 /// thousand, to `out`: for a [`Redactor`].
 pub(crate) fn push_json_strings<T: serde::Serialize>(item: &T, out: &mut Vec<String>) {
@@ -935,6 +954,17 @@ mod tests {
                 "{text}: {shown}"
             );
         }
+    }
+
+    #[test]
+    fn a_urls_handles_are_its_state_and_secrets_at_most_sixteen() {
+        let url = "https://p.example/oauth?response_type=code&state=st-1&scope=ads&nonce=n-1\
+                   &access_token=t-1#state=frag";
+        let handles: Vec<String> = url_handles(url).collect();
+        assert_eq!(handles, ["st-1", "n-1", "t-1"]);
+        let many = format!("https://p.example/?{}", "state=s&".repeat(100_000));
+        assert_eq!(url_handles(&many).count(), MAX_URL_HANDLES);
+        assert_eq!(url_handles("no query").count(), 0);
     }
 
     #[test]

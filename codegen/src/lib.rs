@@ -208,7 +208,8 @@ fn secret_maps(doc: &OpenAPI) -> Vec<String> {
 }
 
 /// The named component schemas marked `x-personal-data: true`: their values are a person's
-/// data, which the generated `Debug` of their types does not show.
+/// data (or a server's text that may quote it), which their generated types show neither in
+/// `Debug` nor, having none, in `Display`.
 fn personal_schemas(doc: &OpenAPI) -> Vec<String> {
     let Some(components) = &doc.components else {
         return Vec::new();

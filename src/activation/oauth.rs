@@ -308,7 +308,7 @@ fn classify_attempt(
     }
 }
 
-/// The attempt's `statusDetail` with its authorization URL (and its query's values), its state,
+/// The attempt's `statusDetail` with its authorization URL (and its handles), its state,
 /// the tokens `sent` by the fetch that answered it and the API key of `transport`, bearer
 /// tokens and JWTs removed, clipped as an error's text is.
 fn failure_detail(
@@ -319,12 +319,11 @@ fn failure_detail(
     match &attempt.status_detail {
         Some(detail) if !detail.trim().is_empty() => {
             let url = attempt.authorization_url.expose();
-            let query = url.split_once('?').map_or("", |(_, query)| query);
             let own = [url]
                 .into_iter()
                 .chain(attempt.state.as_ref().map(|state| state.expose()))
                 .map(str::to_owned)
-                .chain(crate::redact::query_values(query))
+                .chain(crate::redact::url_handles(url))
                 .collect();
             let redactor = crate::redact::Redactor::new(transport.secrets_with(sent, own));
             crate::error::server_text(detail, &redactor)

@@ -196,6 +196,11 @@ impl PendingCredentials {
         // client's secrets.
         let own: Vec<String> = std::iter::once(self.pull_id.clone())
             .chain(self.auth_uri.clone())
+            .chain(
+                self.auth_uri
+                    .iter()
+                    .flat_map(|uri| crate::redact::url_handles(uri)),
+            )
             .collect();
         let transport = self.client.inner.clone();
         let (pull_id, auth_uri) = (self.pull_id, self.auth_uri);

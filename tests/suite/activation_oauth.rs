@@ -185,9 +185,10 @@ async fn a_status_detail_never_repeats_a_token_the_server_echoes() {
     mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
     let mut failed = attempt("FAILED");
     // Found by review: the state and the URL's query values were left when quoted alone.
-    let url = format!("{AUTH_URL}&nonce=8f3e21");
+    let url = format!("{AUTH_URL}&nonce=8f3e21&response_type=code");
     failed["statusDetail"] = format!(
-        "provider said: Bearer ya29.s3cret is invalid at {url} (client 8f3e21, session s-9d4)"
+        "provider said: Bearer ya29.s3cret is invalid at {url} (client 8f3e21, session s-9d4); \
+         the authorization code expired"
     )
     .into();
     failed["authorizationUrl"] = url.into();
@@ -207,6 +208,8 @@ async fn a_status_detail_never_repeats_a_token_the_server_echoes() {
         !shown.contains("8f3e21") && !shown.contains("s-9d4"),
         "{shown}"
     );
+    // Found by review: every value of the URL's query was removed, ordinary words too.
+    assert!(shown.contains("the authorization code expired"), "{shown}");
     assert!(!shown.contains("state=x"), "the authorization URL: {shown}");
     assert!(
         shown.contains("provider said: [redacted] is invalid at [redacted]"),

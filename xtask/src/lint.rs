@@ -225,8 +225,9 @@ impl<'a> Lint<'a> {
     }
 
     /// Codegen hides the value of an `x-personal-data` schema in its generated type's `Debug`
-    /// only on a named component schema of a string or an array without a reference,
-    /// composition, enum or secret format: a mark anywhere else would promise what is not done.
+    /// (and takes its `Display` away) only on a named component schema of a string, or an
+    /// array of strings, without a reference, composition, enum or secret format: a mark
+    /// anywhere else would promise what is not done (an array of objects would print them).
     fn personal_mark(&mut self, map: &Map<String, Value>, mark: &Value, at: &str) {
         let named = at
             .strip_prefix("/components/schemas/")
@@ -236,16 +237,20 @@ impl<'a> Lint<'a> {
             .iter()
             .any(|key| map.contains_key(*key))
             && map.get("format").and_then(Value::as_str) != Some("password");
-        if !(mark == &Value::Bool(true)
-            && named
-            && matches!(kind, Some("string" | "array"))
-            && plain)
-        {
+        let strings = match kind {
+            Some("string") => true,
+            Some("array") => map.get("items").is_some_and(|items| {
+                items.get("type").and_then(Value::as_str) == Some("string")
+                    && items.get("$ref").is_none()
+            }),
+            _ => false,
+        };
+        if !(mark == &Value::Bool(true) && named && strings && plain) {
             self.add(
                 at,
                 "x-personal-data on a schema codegen does not redact: only a named component \
-                 schema of a string or an array takes it, as `x-personal-data: true`, without \
-                 $ref, enum, oneOf/anyOf/allOf or `format: password`",
+                 schema of a string or an array of strings takes it, as `x-personal-data: true`, \
+                 without $ref, enum, oneOf/anyOf/allOf or `format: password`",
             );
         }
     }

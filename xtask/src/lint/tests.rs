@@ -667,6 +667,14 @@ fn personal_data_codegen_would_not_redact_is_refused() {
             "/components/schemas/Pin",
             "{type: string, format: password, x-personal-data: true, description: A pin., example: '1'}",
         ),
+        (
+            "/components/schemas/People",
+            "{type: array, items: {$ref: '#/components/schemas/Thing'}, x-personal-data: true, description: People., example: []}",
+        ),
+        (
+            "/components/schemas/Urls",
+            "{type: array, items: {type: string}, x-personal-data: true, description: URLs., example: [a]}",
+        ),
     ]);
     for at in [
         "/components/schemas/Thing/properties/email",
@@ -677,14 +685,16 @@ fn personal_data_codegen_would_not_redact_is_refused() {
         "/components/schemas/Person",
         "/paths/~1things~1{id}/get/parameters/0",
         "/components/schemas/Pin",
+        "/components/schemas/People",
     ] {
         assert_problem(&found, at, "x-personal-data on a schema");
     }
     assert!(
-        !found
-            .iter()
-            .any(|p| p.pointer == "/components/schemas/Email"
-                && p.message.contains("x-personal-data")),
+        !found.iter().any(
+            |p| ["/components/schemas/Email", "/components/schemas/Urls"]
+                .contains(&p.pointer.as_str())
+                && p.message.contains("x-personal-data")
+        ),
         "{found:#?}"
     );
 }
