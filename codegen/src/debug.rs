@@ -71,8 +71,46 @@ pub fn redact_personal_types(file: &mut syn::File, personal: &[String]) -> Vec<S
         });
     }
     items.retain(|item| !is_personal_display(item, personal));
+    // A plain string's type (a server's text) is built from a `&str` as the `String` field it
+    // replaces was: typify writes `From<String>` only.
+    let from_string: Vec<syn::Ident> = items
+        .iter()
+        .filter_map(|item| from_string_of(item, personal))
+        .collect();
+    for name in from_string {
+        impls.push(syn::parse_quote! {
+            impl ::std::convert::From<&str> for #name {
+                fn from(value: &str) -> Self {
+                    Self(value.to_owned())
+                }
+            }
+        });
+    }
     items.extend(impls);
     missing
+}
+
+/// The type `item` is typify's `From<String>` for, when that type is named in `personal`.
+fn from_string_of(item: &syn::Item, personal: &[String]) -> Option<syn::Ident> {
+    let syn::Item::Impl(from) = item else {
+        return None;
+    };
+    let (path, _) = from.trait_.as_ref()?;
+    let last = path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let from_string = last.ident == "From"
+        && matches!(
+            args.args.first(),
+            Some(syn::GenericArgument::Type(syn::Type::Path(arg)))
+                if arg.path.segments.last().is_some_and(|s| s.ident == "String")
+        );
+    let syn::Type::Path(ty) = &*from.self_ty else {
+        return None;
+    };
+    let name = &ty.path.segments.last()?.ident;
+    (from_string && personal.iter().any(|p| name == p)).then(|| name.clone())
 }
 
 /// Whether `item` is typify's `Display` of a type named in `personal` (a plain string's shows
@@ -156,6 +194,13 @@ mod tests {
             pub mod types {
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct EmailAddress(String);
+                impl ::std::convert::From<::std::string::String> for ServerText {
+                    fn from(value: ::std::string::String) -> Self {
+                        Self(value)
+                    }
+                }
+                #[derive(Debug)]
+                pub struct ServerText(pub String);
                 impl ::std::fmt::Display for EmailAddress {
                     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                         self.0.fmt(f)
@@ -170,7 +215,7 @@ mod tests {
                 }
             }
         };
-        let personal = ["EmailAddress".to_owned(), "Gone".to_owned()];
+        let personal = ["EmailAddress", "ServerText", "Gone"].map(String::from);
         let missing = super::redact_personal_types(&mut file, &personal);
         assert_eq!(missing, ["Gone"]);
         let code = quote::ToTokens::to_token_stream(&file).to_string();
@@ -188,5 +233,10 @@ mod tests {
         );
         assert!(code.contains("Display for Kept"), "{code}");
         assert!(!code.contains("Display for EmailAddress"), "{code}");
+        assert!(
+            code.contains("impl :: std :: convert :: From < & str > for ServerText"),
+            "{code}"
+        );
+        assert!(!code.contains("From < & str > for EmailAddress"), "{code}");
     }
 }

@@ -212,8 +212,6 @@ fn document_fns(
     added
 }
 
-/// The name of the type an impl block is for (`ConsentFile` of `impl ConsentFile`).
-/// `text` as the doc attribute a `///` line makes.
 /// The description of the schema each `$ref` property of a named object schema of `doc`
 /// refers to, by schema name and property name (as on the wire).
 pub fn ref_property_docs(doc: &openapiv3::OpenAPI) -> HashMap<(String, String), String> {
@@ -291,6 +289,7 @@ fn wire_name(field: &syn::Field) -> Option<String> {
     Some(renamed.unwrap_or_else(|| own.trim_start_matches("r#").to_owned()))
 }
 
+/// `text` as the doc attribute a `///` line makes.
 fn doc_attrs(text: &str) -> Vec<syn::Attribute> {
     let line = format!(" {text}");
     vec![syn::parse_quote!(#[doc = #line])]

@@ -189,39 +189,36 @@ fn secret_strings(doc: &OpenAPI) -> Vec<String> {
 /// as a connection's credentials); they are generated as the crate's redacting
 /// `auth::SecretMap`.
 fn secret_maps(doc: &OpenAPI) -> Vec<String> {
-    let Some(components) = &doc.components else {
-        return Vec::new();
-    };
-    components
-        .schemas
-        .iter()
-        .filter_map(|(name, schema)| Some((name, schema.as_item()?)))
+    marked(doc, "x-secret")
         .filter(|(_, schema)| {
-            schema.schema_data.extensions.get("x-secret") == Some(&serde_json::Value::Bool(true))
-                && matches!(
-                    schema.schema_kind,
-                    openapiv3::SchemaKind::Type(openapiv3::Type::Object(_))
-                )
+            matches!(
+                schema.schema_kind,
+                openapiv3::SchemaKind::Type(openapiv3::Type::Object(_))
+            )
         })
         .map(|(name, _)| name.clone())
         .collect()
+}
+
+/// The named component schemas of `doc` with `extension: true`.
+fn marked<'a>(
+    doc: &'a OpenAPI,
+    extension: &'a str,
+) -> impl Iterator<Item = (&'a String, &'a openapiv3::Schema)> + 'a {
+    doc.components
+        .iter()
+        .flat_map(|components| &components.schemas)
+        .filter_map(|(name, schema)| Some((name, schema.as_item()?)))
+        .filter(move |(_, schema)| {
+            schema.schema_data.extensions.get(extension) == Some(&serde_json::Value::Bool(true))
+        })
 }
 
 /// The named component schemas marked `x-personal-data: true`: their values are a person's
 /// data (or a server's text that may quote it), which their generated types show neither in
 /// `Debug` nor, having none, in `Display`.
 fn personal_schemas(doc: &OpenAPI) -> Vec<String> {
-    let Some(components) = &doc.components else {
-        return Vec::new();
-    };
-    components
-        .schemas
-        .iter()
-        .filter_map(|(name, schema)| Some((name, schema.as_item()?)))
-        .filter(|(_, schema)| {
-            schema.schema_data.extensions.get("x-personal-data")
-                == Some(&serde_json::Value::Bool(true))
-        })
+    marked(doc, "x-personal-data")
         .map(|(name, _)| name.clone())
         .collect()
 }

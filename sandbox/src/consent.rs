@@ -122,7 +122,7 @@ fn error(status: StatusCode, code: Option<&str>, message: &str) -> Response {
     let body = Errors::built(
         Errors::builder()
             .http_statuscode(i32::from(status.as_u16()))
-            .message(message.to_owned())
+            .message(message)
             .error_code(code.map(String::from)),
     );
     (status, Json(body)).into_response()

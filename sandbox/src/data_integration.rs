@@ -478,7 +478,7 @@ async fn delete_connection(
         return error(StatusCode::NOT_FOUND, format!("Connection {id} not found."));
     }
     Json(Acknowledgement::built(
-        Acknowledgement::builder().message(Some(String::from("Connection deleted.").into())),
+        Acknowledgement::builder().message(Some("Connection deleted.".into())),
     ))
     .into_response()
 }
@@ -565,15 +565,15 @@ async fn check_run(State(shared): State<AppState>, headers: HeaderMap, query: Qu
         run.run_update_date = Some(now_ms);
         match next {
             Some(RunStatus::D) => {
-                run.river_run_message = Some(String::from("Done successfully").into());
+                run.river_run_message = Some("Done successfully".into());
                 run.run_end_date = Some(now_ms);
             }
             Some(RunStatus::E) => {
-                run.river_run_message = Some(String::from("Failed").into());
-                run.error_description = Some(String::from("The source rejected the query.").into());
+                run.river_run_message = Some("Failed".into());
+                run.error_description = Some("The source rejected the query.".into());
                 run.run_end_date = Some(now_ms);
             }
-            _ => run.river_run_message = Some(String::from("Running").into()),
+            _ => run.river_run_message = Some("Running".into()),
         }
         run.river_run_status = next;
     }

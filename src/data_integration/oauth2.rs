@@ -117,15 +117,16 @@ impl fmt::Debug for PendingCredentials {
 }
 
 impl PendingCredentials {
-    /// The provider's consent page: open it in a browser. The reference documents it as
-    /// optional (its sample answer has only `pull_id`), so an answer may lack it;
-    /// `None` too for a resumed request.
+    /// The provider's consent page: open it in a browser, but do not log it (its query ties
+    /// the consent to the request). The reference documents it as optional (its sample answer
+    /// has only `pull_id`), so an answer may lack it; `None` too for a resumed request.
     pub fn auth_uri(&self) -> Option<&str> {
         self.auth_uri.as_deref()
     }
 
     /// The request's ID: keep it, with [`expires_at`](Self::expires_at), to resume the wait
-    /// elsewhere with [`Client::resume_oauth2_credentials`].
+    /// elsewhere with [`Client::resume_oauth2_credentials`]. Keep it as a secret (never log
+    /// it): until the window ends, it answers the provider's access token.
     pub fn pull_id(&self) -> &str {
         &self.pull_id
     }

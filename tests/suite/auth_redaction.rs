@@ -276,6 +276,6 @@ fn the_generated_types_of_a_servers_text_show_none_of_it() {
     for text in all {
         assert!(!text.contains("jane.doe"), "{text}");
     }
-    let text: abilitec::types::ServerText = QUOTED.to_owned().into();
+    let text = abilitec::types::ServerText::from(QUOTED);
     assert_eq!(text.as_str(), QUOTED, "read with Deref");
 }

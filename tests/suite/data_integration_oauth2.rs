@@ -37,9 +37,18 @@ async fn wait_answered(
     server: &MockServer,
     answers: Vec<Answer>,
 ) -> Result<liveramp::data_integration::ProviderCredentials, FlowError<liveramp::Error>> {
+    wait_answered_by(&client(server), server, answers).await
+}
+
+/// [`wait_answered`] by `client`.
+async fn wait_answered_by(
+    client: &Client,
+    server: &MockServer,
+    answers: Vec<Answer>,
+) -> Result<liveramp::data_integration::ProviderCredentials, FlowError<liveramp::Error>> {
     mock_start(server, 300).await;
     script(server, "POST", "/oauth2/credentials", answers).await;
-    client(server)
+    client
         .request_oauth2_credentials("fb", Duration::from_secs(300))
         .await
         .unwrap()
@@ -327,27 +336,13 @@ async fn no_message_repeats_the_token_its_poll_sent_though_a_newer_one_is_ready(
     // after the answer; a token refreshed meanwhile left the one sent in the text. The start
     // sends the first token, the first poll the second.
     let server = MockServer::start_async().await;
-    mock_start(&server, 300).await;
-    script(
-        &server,
-        "POST",
-        "/oauth2/credentials",
-        vec![Answer::ok(
-            json!({"message": "token TOKEN-SENT-2 refused", "status": 401}),
-        )],
-    )
-    .await;
     let client = Client::new_with_client(
         &server.base_url(),
         liveramp::http::client().unwrap(),
         common::transport_with_new_token_each_ask(None),
     );
-    let error = client
-        .request_oauth2_credentials("fb", Duration::from_secs(300))
-        .await
-        .unwrap()
-        .poll_config(every_30s())
-        .wait()
+    let refused = Answer::ok(json!({"message": "token TOKEN-SENT-2 refused", "status": 401}));
+    let error = wait_answered_by(&client, &server, vec![refused])
         .await
         .unwrap_err();
     let shown = format!("{error} {error:?}");

@@ -146,10 +146,7 @@ fn settle(state: &mut Activation, id: &str, outcome: Outcome, now: DateTime<Utc>
     let (status, detail, connection) = match outcome {
         Outcome::Denied => (
             Status::Failed,
-            Some(
-                String::from("The user denied access at the destination platform (access_denied).")
-                    .into(),
-            ),
+            Some("The user denied access at the destination platform (access_denied).".into()),
             attempt.oauth_connection_id.clone(),
         ),
         Outcome::Authorized => {
