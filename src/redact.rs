@@ -833,23 +833,58 @@ pub(crate) fn query_values(query: &str) -> impl Iterator<Item = String> + '_ {
     url::form_urlencoded::parse(query.as_bytes()).map(|(_, v)| v.into_owned())
 }
 
-/// The query parameters of an OAuth URL whose values are a flow's handles: what a server's
-/// text about the flow must not repeat. The URL's other values (`response_type=code`, a scope)
-/// are ordinary words, kept.
-const URL_HANDLES: [&str; 4] = ["state", "nonce", "code_challenge", "login_hint"];
+/// The query parameters of an OAuth URL whose values are a flow's handles, folded as
+/// [`secret_key`] folds names (`code_challenge`, `codeChallenge` and `CODE-CHALLENGE` are all
+/// `codechallenge`): what a server's text about the flow must not repeat. The URL's other
+/// values (`response_type=code`, a scope) are ordinary words, kept.
+const URL_HANDLES: [&str; 5] = ["state", "nonce", "codechallenge", "loginhint", "requesturi"];
 
 /// The most handles [`url_handles`] gives of one URL.
 const MAX_URL_HANDLES: usize = 16;
 
-/// The values of `url`'s query parameters named in [`URL_HANDLES`] or secret-named (at most
-/// [`MAX_URL_HANDLES`]): for the [`Redactor`] of a server's text about an OAuth flow.
-pub(crate) fn url_handles(url: &str) -> impl Iterator<Item = String> + '_ {
+/// The longest handle [`url_handles`] gives: a longer value is no handle of a flow, and would
+/// make the redactor's automaton large.
+const MAX_URL_HANDLE_CHARS: usize = 2048;
+
+/// The values of `url`'s query parameters (split at `&` and `;`) named in [`URL_HANDLES`] or
+/// secret-named, each once, from [`MIN_VALUE_CHARS`] to [`MAX_URL_HANDLE_CHARS`] long, at most
+/// [`MAX_URL_HANDLES`]: for the [`Redactor`] of a server's text about an OAuth flow.
+pub(crate) fn url_handles(url: &str) -> Vec<String> {
     let query = url.split_once('?').map_or("", |(_, query)| query);
     let query = query.split_once('#').map_or(query, |(query, _)| query);
-    url::form_urlencoded::parse(query.as_bytes())
-        .filter(|(key, _)| URL_HANDLES.contains(&key.as_ref()) || secret_key(key))
-        .map(|(_, value)| value.into_owned())
-        .take(MAX_URL_HANDLES)
+    let handle = |key: &str| {
+        let folded: String = key
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        URL_HANDLES.contains(&folded.as_str()) || secret_key(key)
+    };
+    let mut handles: Vec<String> = Vec::new();
+    let pairs = query
+        .split(';')
+        .flat_map(|part| url::form_urlencoded::parse(part.as_bytes()));
+    for (key, value) in pairs {
+        let length = value.chars().count();
+        let fits = (MIN_VALUE_CHARS..=MAX_URL_HANDLE_CHARS).contains(&length);
+        if key.len() <= 64 && fits && handle(&key) && !handles.iter().any(|h| *h == value) {
+            handles.push(value.into_owned());
+            if handles.len() == MAX_URL_HANDLES {
+                break;
+            }
+        }
+    }
+    handles
+}
+
+/// The longest URL a flow's redactor removes whole ([`own_url`]).
+const MAX_OWN_URL_CHARS: usize = 16 * 1024;
+
+/// `url`, a URL a flow handed out, when it is at most [`MAX_OWN_URL_CHARS`] long: what a
+/// server's text must not repeat whole. A longer one (a hostile answer's) would make the
+/// redactor's automaton large; its handles ([`url_handles`]) are removed still.
+pub(crate) fn own_url(url: &str) -> Option<String> {
+    (url.chars().count() <= MAX_OWN_URL_CHARS).then(|| url.to_owned())
 }
 
 /// Adds the strings of `item` serialized as JSON (an item of a batch call's body), at most a
@@ -958,13 +993,22 @@ mod tests {
 
     #[test]
     fn a_urls_handles_are_its_state_and_secrets_at_most_sixteen() {
-        let url = "https://p.example/oauth?response_type=code&state=st-1&scope=ads&nonce=n-1\
-                   &access_token=t-1#state=frag";
-        let handles: Vec<String> = url_handles(url).collect();
-        assert_eq!(handles, ["st-1", "n-1", "t-1"]);
-        let many = format!("https://p.example/?{}", "state=s&".repeat(100_000));
-        assert_eq!(url_handles(&many).count(), MAX_URL_HANDLES);
-        assert_eq!(url_handles("no query").count(), 0);
+        let url = "https://p.example/oauth?response_type=code&state=st-1&scope=ads&nonce=nn-1\
+                   &access_token=tt-1#state=frag";
+        assert_eq!(url_handles(url), ["st-1", "nn-1", "tt-1"]);
+        // Found by review: names in another case or spelling, `;` between pairs, OAuth's
+        // `request_uri`, and a cap spent on repeated or short values.
+        let url = "https://p.example/?STATE=st-2;loginHint=lh-2&request_uri=urn:r-2\
+                   &state=st-2&state=x&nonce=abcdefgh";
+        assert_eq!(url_handles(url), ["st-2", "lh-2", "urn:r-2", "abcdefgh"]);
+        let filler = (0..100_000)
+            .map(|i| format!("state=s{i:04}&"))
+            .collect::<String>();
+        let many = format!("https://p.example/?{filler}");
+        assert_eq!(url_handles(&many).len(), MAX_URL_HANDLES);
+        let long = format!("https://p.example/?state={}", "s".repeat(5_000));
+        assert!(url_handles(&long).is_empty());
+        assert!(url_handles("no query").is_empty());
     }
 
     #[test]

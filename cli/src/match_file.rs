@@ -222,22 +222,25 @@ fn counted<T>(
     input: String,
     changed: Arc<std::sync::Mutex<Option<CliError>>>,
 ) -> impl Iterator<Item = T> {
-    items.enumerate().map_while(move |(at, item)| {
-        let item = match item {
-            Ok(_) if at == rows => Err(local_file(format!(
-                "{input} changed while it was read: it has more than the {rows} rows first \
+    items
+        .enumerate()
+        .map_while(move |(at, item)| {
+            let item = match item {
+                Ok(_) if at >= rows => Err(local_file(format!(
+                    "{input} changed while it was read: it has more than the {rows} rows first \
                  counted"
-            ))),
-            item => item,
-        };
-        match item {
-            Ok(item) => Some(item),
-            Err(error) => {
-                *changed.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
-                None
+                ))),
+                item => item,
+            };
+            match item {
+                Ok(item) => Some(item),
+                Err(error) => {
+                    *changed.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+                    None
+                }
             }
-        }
-    })
+        })
+        .fuse()
 }
 
 /// The CSV cells of `line` with its consumer `link`: the server's text without control
@@ -483,8 +486,10 @@ mod tests {
         // and the run reported success.
         let changed = std::sync::Arc::new(std::sync::Mutex::new(None));
         let grown = (0..5).map(Ok::<u32, super::CliError>);
-        let sent: Vec<u32> = super::counted(grown, 3, "f.csv".into(), changed.clone()).collect();
+        let mut second = super::counted(grown, 3, "f.csv".into(), changed.clone());
+        let sent: Vec<u32> = second.by_ref().collect();
         assert_eq!(sent, [0, 1, 2], "the extra row is not sent");
+        assert_eq!(second.next(), None, "nor a row after it, asked again");
         let error = changed
             .lock()
             .unwrap()

@@ -319,10 +319,14 @@ fn failure_detail(
     match &attempt.status_detail {
         Some(detail) if !detail.trim().is_empty() => {
             let url = attempt.authorization_url.expose();
-            let own = [url]
+            let own = crate::redact::own_url(url)
                 .into_iter()
-                .chain(attempt.state.as_ref().map(|state| state.expose()))
-                .map(str::to_owned)
+                .chain(
+                    attempt
+                        .state
+                        .as_ref()
+                        .map(|state| state.expose().to_owned()),
+                )
                 .chain(crate::redact::url_handles(url))
                 .collect();
             let redactor = crate::redact::Redactor::new(transport.secrets_with(sent, own));

@@ -196,7 +196,11 @@ impl PendingCredentials {
         // The request's own values, kept out of the messages the answers carry with the
         // client's secrets.
         let own: Vec<String> = std::iter::once(self.pull_id.clone())
-            .chain(self.auth_uri.clone())
+            .chain(
+                self.auth_uri
+                    .iter()
+                    .flat_map(|uri| crate::redact::own_url(uri)),
+            )
             .chain(
                 self.auth_uri
                     .iter()

@@ -239,10 +239,16 @@ impl<'a> Lint<'a> {
             && map.get("format").and_then(Value::as_str) != Some("password");
         let strings = match kind {
             Some("string") => true,
-            Some("array") => map.get("items").is_some_and(|items| {
-                items.get("type").and_then(Value::as_str) == Some("string")
-                    && items.get("$ref").is_none()
-            }),
+            // Items of more than a type (an enum, a pattern) would be a type of their own.
+            Some("array") => map
+                .get("items")
+                .and_then(Value::as_object)
+                .is_some_and(|items| {
+                    items.get("type").and_then(Value::as_str) == Some("string")
+                        && items
+                            .keys()
+                            .all(|key| key == "type" || key == "description")
+                }),
             _ => false,
         };
         if !(mark == &Value::Bool(true) && named && strings && plain) {

@@ -672,6 +672,10 @@ fn personal_data_codegen_would_not_redact_is_refused() {
             "{type: array, items: {$ref: '#/components/schemas/Thing'}, x-personal-data: true, description: People., example: []}",
         ),
         (
+            "/components/schemas/Codes",
+            "{type: array, items: {type: string, pattern: '^a$'}, x-personal-data: true, description: Codes., example: [a]}",
+        ),
+        (
             "/components/schemas/Urls",
             "{type: array, items: {type: string}, x-personal-data: true, description: URLs., example: [a]}",
         ),
@@ -686,6 +690,7 @@ fn personal_data_codegen_would_not_redact_is_refused() {
         "/paths/~1things~1{id}/get/parameters/0",
         "/components/schemas/Pin",
         "/components/schemas/People",
+        "/components/schemas/Codes",
     ] {
         assert_problem(&found, at, "x-personal-data on a schema");
     }
