@@ -27,10 +27,7 @@ impl types::BatchResult {
         redactor: &crate::redact::Redactor,
     ) -> Option<crate::error::ApiError> {
         let detail = self.document.error.as_ref()?;
-        let status = u16::try_from(self.code)
-            .ok()
-            .and_then(|code| reqwest::StatusCode::from_u16(code).ok())
-            .unwrap_or(reqwest::StatusCode::BAD_REQUEST);
+        let status = crate::error::item_status(i64::from(self.code));
         Some(crate::error::ApiError::abilitec_item(
             status,
             Some(&detail.code),

@@ -17,10 +17,11 @@
 //!   [`ApiError`] a single call would give.
 //!
 //! A batch call that fails as a whole after the transport's retries (an outage, no token)
-//! ends the stream: the items of its chunk already answered come first (an item waiting to be
-//! sent again with its last, retryable, error), then the error, and nothing after it (the
-//! calls in flight are dropped). The indices not yielded are the items not answered: send them
-//! again, with those whose error is retryable. Per-item failures never end it. Retries of items take from
+//! ends the stream: no batch is started after it, the batches already in flight finish, and
+//! every item answered comes first, in input order (an item waiting to be sent again with its
+//! last, retryable, error), then the first such error, and nothing after it. The indices not
+//! yielded are the items not answered: send them again, with those whose error is
+//! retryable. Per-item failures never end it. Retries of items take from
 //! the client's retry budget like a call's retries (an item keeps its retryable error when the
 //! budget is spent), and items answered 429 pause the batch rate limit as a 429 answer would.
 //! An item's error has the query values of every item of its batch and the client's secrets
@@ -221,25 +222,48 @@ impl Client {
         let batch_size = options.batch_size.clamp(1, MAX_BATCH_ITEMS);
         let in_flight = options.in_flight.max(1);
         let attempts = options.item_attempts.max(1);
-        let chunks = items.enumerate().chunks(batch_size);
-        let runs = chunks
-            .map(move |chunk| self.resolve_chunk(chunk, attempts))
-            .buffered(in_flight);
-        let outcomes = runs.flat_map(|(resolved, failure)| {
-            futures::stream::iter(resolved.into_iter().map(Ok).chain(failure.map(Err)))
+        // A failed batch call stops the chunks from being started (set when it fails, so that
+        // no chunk starts after it), while those in flight finish: their answers are not lost.
+        let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let chunks = items.enumerate().chunks(batch_size).take_while({
+            let failed = failed.clone();
+            move |_| std::future::ready(!failed.load(std::sync::atomic::Ordering::SeqCst))
         });
-        // The first error ends the stream, without polling for more (which would start the
-        // next chunks).
-        let outcomes = Box::pin(outcomes);
-        Box::pin(futures::stream::unfold(
-            Some(outcomes),
-            |outcomes| async move {
-                let mut outcomes = outcomes?;
-                let outcome = outcomes.next().await?;
-                let rest = outcome.is_ok().then_some(outcomes);
-                Some((outcome, rest))
-            },
-        ))
+        let runs = chunks
+            .map(move |chunk| {
+                let failed = failed.clone();
+                async move {
+                    let (resolved, failure) = self.resolve_chunk(chunk, attempts).await;
+                    if failure.is_some() {
+                        failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    (resolved, failure)
+                }
+            })
+            .buffered(in_flight);
+        // Every answered item in order, then the first failure (the others' are the same
+        // outage), then the end.
+        let first_failure = std::sync::Arc::new(std::sync::Mutex::new(None::<Error>));
+        let answered = runs.flat_map({
+            let first_failure = first_failure.clone();
+            move |(resolved, failure)| {
+                if let Some(error) = failure {
+                    first_failure
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_or_insert(error);
+                }
+                futures::stream::iter(resolved.into_iter().map(Ok))
+            }
+        });
+        let failure = futures::stream::once(async move {
+            first_failure
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take()
+        })
+        .filter_map(|failure| std::future::ready(failure.map(Err)));
+        Box::pin(answered.chain(failure))
     }
 
     /// One chunk: its match and lookup items each as a batch call, retryable items again. The
@@ -343,8 +367,7 @@ fn item_result(
         Some(error) => Err(error),
         None if (200..300).contains(&result.code) => Ok(result.document),
         None => Err(ApiError::abilitec_item(
-            StatusCode::from_u16(u16::try_from(result.code).unwrap_or(500))
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            crate::error::item_status(i64::from(result.code)),
             None,
             None,
             None,

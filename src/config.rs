@@ -83,6 +83,19 @@ pub mod env {
     ];
 }
 
+/// `url`, a URL an API answered for a user's browser (`what`, e.g. "an authorization URL"),
+/// when it is https (or loopback): an answer's `javascript:` or plain-http URL is an
+/// [`Error::Decode`](crate::Error::Decode), never handed out. The URL is not quoted.
+pub(crate) fn answered_url(url: String, what: &str) -> Result<String, crate::Error> {
+    match check_url(&url) {
+        Ok(_) => Ok(url),
+        Err(_) => Err(crate::Error::Decode {
+            status: None,
+            detail: format!("has {what} that is not an https URL; it was not handed out"),
+        }),
+    }
+}
+
 /// Parses `url` and checks that it is https, or http to a loopback host (`localhost`,
 /// `127.0.0.0/8`, `::1`), and carries no user name or password. Its errors never quote the
 /// URL's query or fragment, which can hold a credential or a session.

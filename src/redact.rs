@@ -286,10 +286,15 @@ impl Redactor {
         let mut known: HashSet<String> = patterns.iter().cloned().collect();
         let mut kept: HashSet<String> = HashSet::new();
         let mut folds = false;
+        let mut pattern_bytes = 0;
         for value in values {
             let value = value.as_ref();
             if value.chars().count() < MIN_VALUE_CHARS || !kept.insert(value.to_owned()) {
                 continue;
+            }
+            // Each value is at least one pattern of its own length: known too large early.
+            if pattern_bytes + value.len() > MAX_PATTERN_BYTES {
+                return Self::closed();
             }
             // The automaton ignores case for ASCII only: a value with other letters is searched
             // folded, in text folded alike, so that `José` matches `JOSÉ` and `jOSÉ`; its
@@ -330,8 +335,12 @@ impl Redactor {
             }
             for variant in variants {
                 if known.insert(variant.to_ascii_lowercase()) {
+                    pattern_bytes += variant.len();
                     patterns.push(variant);
                 }
+            }
+            if pattern_bytes > MAX_PATTERN_BYTES {
+                return Self::closed();
             }
         }
         let longest = patterns[MARKERS.len()..]
@@ -343,14 +352,6 @@ impl Redactor {
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(&patterns)
-            // Patterns are plain strings; building can only fail past memory limits far above
-            // a call's values. Fall back to the markers alone rather than fail the call.
-            .or_else(|_| {
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(MARKERS)
-            })
             .map(Arc::new);
         match automaton {
             Ok(automaton) => Self {
@@ -359,13 +360,20 @@ impl Redactor {
                 folds,
                 longest,
             },
-            // Unreachable in practice (two short literal patterns); fail closed.
-            Err(_) => Self {
-                markers: 0,
-                automaton: None,
-                folds: false,
-                longest: 0,
-            },
+            // Patterns are plain strings within `MAX_PATTERN_BYTES`: building can only fail
+            // past the automaton's own limits. Fail closed, as past that bound.
+            Err(_) => Self::closed(),
+        }
+    }
+
+    /// A redactor that removes all of any text: what values too many or too long to search
+    /// for leave (showing nothing rather than what they hold).
+    fn closed() -> Self {
+        Self {
+            markers: 0,
+            automaton: None,
+            folds: false,
+            longest: 0,
         }
     }
 
@@ -842,6 +850,11 @@ const URL_HANDLES: [&str; 5] = ["state", "nonce", "codechallenge", "loginhint", 
 /// The most handles [`url_handles`] gives of one URL.
 const MAX_URL_HANDLES: usize = 16;
 
+/// The most bytes of patterns a [`Redactor`] searches for (its values in all their forms):
+/// past it, values a hostile answer made huge (an OAuth state of megabytes echoed back) would
+/// make the automaton as large, so the redactor removes the whole text instead.
+const MAX_PATTERN_BYTES: usize = 16 * 1024 * 1024;
+
 /// The longest handle [`url_handles`] gives: a longer value is no handle of a flow, and would
 /// make the redactor's automaton large.
 const MAX_URL_HANDLE_CHARS: usize = 2048;
@@ -989,6 +1002,18 @@ mod tests {
                 "{text}: {shown}"
             );
         }
+    }
+
+    #[test]
+    fn values_too_large_to_search_remove_the_whole_text() {
+        // Found by review: an OAuth state of megabytes echoed by a server went into the
+        // redactor whole (about ten forms of it in one automaton), and a failed build fell
+        // back to the markers alone, showing every value.
+        let huge = "s".repeat(MAX_PATTERN_BYTES);
+        let redactor = Redactor::new(["jane.doe@example.com", huge.as_str()]);
+        assert_eq!(redactor.redact("mail jane.doe@example.com"), REDACTED);
+        let small = Redactor::new(["jane.doe@example.com"]);
+        assert_eq!(small.redact("mail jane.doe@example.com"), "mail [redacted]");
     }
 
     #[test]

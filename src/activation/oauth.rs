@@ -56,7 +56,7 @@ impl Client {
         Ok(PendingAuthorization {
             client: self.clone(),
             attempt_id,
-            authorization_url: attempt.authorization_url.into_inner(),
+            authorization_url: login_url(attempt.authorization_url)?,
             status: attempt.status,
             config: PollConfig::interactive(),
         })
@@ -184,7 +184,7 @@ impl StartOAuthConnection<'_> {
         Ok(PendingAuthorization {
             client: self.client.clone(),
             attempt_id,
-            authorization_url: attempt.authorization_url.into_inner(),
+            authorization_url: login_url(attempt.authorization_url)?,
             status: attempt.status,
             config: self.wait,
         })
@@ -266,6 +266,16 @@ impl PendingAuthorization {
 
 /// What one fetch of an attempt tells: its status, or the `oAuthConnectionID`.
 type AttemptEvent = PollEvent<types::OAuthConnectionAttemptStatus, String>;
+
+/// An attempt's `authorizationUrl`, when it is https (or loopback), or empty (a resumed attempt
+/// whose URL is not there yet).
+fn login_url(url: crate::auth::Secret) -> Result<String, FlowError<Error>> {
+    match url.expose().is_empty() {
+        true => Ok(String::new()),
+        false => crate::config::answered_url(url.into_inner(), "an authorization URL")
+            .map_err(FlowError::Request),
+    }
+}
 
 /// A fetched attempt, and the tokens its fetch sent.
 type Fetched = (types::OAuthConnectionAttempt, Vec<crate::auth::AccessToken>);

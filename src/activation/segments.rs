@@ -2,7 +2,8 @@
 //!
 //! The API takes at most 500 segment configs per call and answers `207` with one result per
 //! item. [`Client::add_segment_configs`] and [`Client::remove_segment_configs`] chunk any number
-//! of items into such calls, merge the answers into one report in input order, and send again
+//! of items into such calls, merge the answers into one report in input order (a removal's
+//! result is its item's by the `id` it names, wherever the answer puts it), and send again
 //! (up to 3 times in all, after the client's retry policy's jittered backoff, while its retry
 //! budget allows) only the items whose own status is retryable (408, 429, 500, 502, 503, 504);
 //! the others are
@@ -108,7 +109,7 @@ impl Client {
         segments: impl IntoIterator<Item = types::SegmentConfigInput>,
     ) -> Result<SegmentConfigReport, SegmentConfigError> {
         let items: Vec<_> = segments.into_iter().collect();
-        self.bulk(items, |chunk| async move {
+        self.bulk(items, None, |chunk| async move {
             self.create_segment_configs()
                 .distribution_manager_id(distribution_manager_id)
                 .body(types::SegmentConfigInputs(chunk))
@@ -130,7 +131,10 @@ impl Client {
             .into_iter()
             .map(|id| types::SegmentConfigRef { id })
             .collect();
-        self.bulk(items, |chunk| async move {
+        fn id(item: &types::SegmentConfigRef) -> &str {
+            &item.id
+        }
+        self.bulk(items, Some(id), |chunk| async move {
             self.delete_segment_configs()
                 .distribution_manager_id(distribution_manager_id)
                 .body(types::SegmentConfigRefs(chunk))
@@ -141,10 +145,12 @@ impl Client {
         .await
     }
 
-    /// Sends `items` in chunks through `call`, retrying the retryable items, in input order.
+    /// Sends `items` in chunks through `call`, retrying the retryable items, in input order;
+    /// with `id`, each result that names an item's `id` is that item's, wherever it comes.
     async fn bulk<T, F, Fut>(
         &self,
         items: Vec<T>,
+        id: Option<fn(&T) -> &str>,
         call: F,
     ) -> Result<SegmentConfigReport, SegmentConfigError>
     where
@@ -158,9 +164,10 @@ impl Client {
                 let sent: Vec<T> = chunk.iter().map(|(_, item)| item.clone()).collect();
                 // A call that fails stops the change: what earlier calls answered is reported.
                 let (answered, tokens) = crate::transport::Transport::sending(call(sent)).await;
-                let answered = answered.and_then(|results| match results.len() {
-                    n if n == chunk.len() => Ok(results),
-                    n => Err(Error::Other(format!(
+                let answered = answered.and_then(|results| match (results.len(), id) {
+                    (n, Some(id)) if n == chunk.len() => by_id(chunk, results, id),
+                    (n, None) if n == chunk.len() => Ok(results),
+                    (n, _) => Err(Error::Other(format!(
                         "{} segment configs were answered with {n} results",
                         chunk.len()
                     ))),
@@ -206,14 +213,58 @@ impl ItemResult for SegmentConfigOutcome {
     }
 }
 
-/// An item's status (200 when the result has none).
+/// `results` in the order of `chunk`: a result that names an `id` is the first item's of that
+/// `id` not yet answered, one without stays in its place. A result naming an `id` the chunk
+/// has no item left for is an error: it cannot be told whose it is.
+fn by_id<T>(
+    chunk: &[(usize, T)],
+    results: Vec<types::SegmentConfigResult>,
+    id: fn(&T) -> &str,
+) -> Result<Vec<types::SegmentConfigResult>, Error> {
+    let mut placed: Vec<Option<types::SegmentConfigResult>> = chunk.iter().map(|_| None).collect();
+    let mut unnamed = Vec::new();
+    for (at, result) in results.into_iter().enumerate() {
+        let Some(named) = result.id.as_deref() else {
+            unnamed.push((at, result));
+            continue;
+        };
+        let owner = (0..chunk.len()).find(|&i| placed[i].is_none() && id(&chunk[i].1) == named);
+        match owner {
+            Some(i) => placed[i] = Some(result),
+            None => {
+                return Err(Error::Other(
+                    "a segment config result names an item its call did not send (or names one \
+                     twice)"
+                        .to_owned(),
+                ));
+            }
+        }
+    }
+    for (at, result) in unnamed {
+        match placed.get_mut(at) {
+            Some(place @ None) => *place = Some(result),
+            _ => {
+                return Err(Error::Other(
+                    "a segment config result without an id takes the place of a named one"
+                        .to_owned(),
+                ));
+            }
+        }
+    }
+    placed
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| {
+            Error::Other("a segment config of the call was left without its result".to_owned())
+        })
+}
+
+/// An item's status: 200 when the result has none, 500 when it has one out of range (a
+/// broken item never counts as done).
 fn status_of(result: &types::SegmentConfigResult) -> StatusCode {
-    result
-        .status
-        .as_ref()
-        .and_then(|s| u16::try_from(s.http_status).ok())
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK)
+    result.status.as_ref().map_or(StatusCode::OK, |s| {
+        crate::error::item_status(i64::from(s.http_status))
+    })
 }
 
 /// One item's outcome: its status, 2xx or the error it carries.

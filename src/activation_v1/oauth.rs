@@ -44,7 +44,11 @@ impl Client {
             .map_err(FlowError::Request)?
             .into_inner();
         Ok(AccountAuthorization {
-            authorization_url: answer.authorization_url.into_inner(),
+            authorization_url: crate::config::answered_url(
+                answer.authorization_url.into_inner(),
+                "an authorization URL",
+            )
+            .map_err(FlowError::Request)?,
             state,
         })
     }

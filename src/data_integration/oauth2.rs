@@ -57,7 +57,10 @@ impl Client {
             auth_uri: answer
                 .auth_uri
                 .map(Secret::into_inner)
-                .filter(|uri| !uri.is_empty()),
+                .filter(|uri| !uri.is_empty())
+                .map(|uri| crate::config::answered_url(uri, "a consent URL (auth_uri)"))
+                .transpose()
+                .map_err(FlowError::Request)?,
             pull_id: answer.pull_id.into_inner(),
             validity,
             expires: started + validity,

@@ -920,6 +920,15 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
     }
 }
 
+/// The status a batch or multi-status item says it had (`code`), as a status code; one out of
+/// range (0, negative, 1000 and up) is a 500, so that a broken item never counts as done.
+pub(crate) fn item_status(code: i64) -> reqwest::StatusCode {
+    u16::try_from(code)
+        .ok()
+        .and_then(|code| reqwest::StatusCode::from_u16(code).ok())
+        .unwrap_or(reqwest::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -837,6 +837,65 @@ async fn a_batch_that_fails_as_a_whole_yields_what_its_chunk_resolved_and_ends_t
 }
 
 #[tokio::test]
+async fn a_failed_batch_lets_the_batches_in_flight_finish_and_report() {
+    use futures::StreamExt;
+    // Found by review: the first failed batch ended the stream at once, dropping the answers
+    // of batches already in flight (matched, and charged for) without a trace.
+    let server = MockServer::start_async().await;
+    let failed = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/batch/match")
+                .body_includes("a%40x.com");
+            then.status(400)
+                .json_body(serde_json::json!({"error": {"message": "bad batch"}}));
+        })
+        .await;
+    let answered = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/batch/match")
+                .body_includes("c%40x.com");
+            then.status(200)
+                .delay(std::time::Duration::from_secs(1))
+                .json_body(serde_json::json!([
+                    {"code": 200, "document": found()},
+                    {"code": 200, "document": found()},
+                ]));
+        })
+        .await;
+    let client = client(&server);
+    let emails = [
+        "a@x.com", "b@x.com", "c@x.com", "d@x.com", "e@x.com", "f@x.com",
+    ];
+    let items = match_items(&client, &emails);
+    let options = liveramp::bulk::BulkOptions::default()
+        .batch_size(2)
+        .in_flight(2);
+    let outcomes: Vec<_> = client
+        .resolve(futures::stream::iter(items), options)
+        .collect()
+        .await;
+    let indices: Vec<usize> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok().map(|r| r.index))
+        .collect();
+    assert_eq!(
+        indices,
+        [2, 3],
+        "the batch in flight is reported: {outcomes:?}"
+    );
+    let last = outcomes.last().unwrap().as_ref().unwrap_err();
+    assert_eq!(last.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(failed.calls_async().await + answered.calls_async().await, 2);
+    assert_eq!(
+        outcomes.len(),
+        3,
+        "no batch starts after the failure: {outcomes:?}"
+    );
+}
+
+#[tokio::test]
 async fn item_retries_take_from_the_retry_budget() {
     use futures::TryStreamExt;
     use liveramp::retry::RetryBudget;

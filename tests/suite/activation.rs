@@ -1125,6 +1125,92 @@ async fn a_refused_segment_config_does_not_quote_what_it_sent() {
 }
 
 #[tokio::test]
+async fn a_removal_answered_out_of_order_is_credited_by_id() {
+    // Found by review: results were matched to items by position, so a removal answered in
+    // another order was reported for the wrong segment config.
+    let server = MockServer::start_async().await;
+    let result = |id: &str, status: i64| {
+        serde_json::json!({"id": id, "status": {
+            "httpStatus": status, "errorCode": "X", "message": "m"
+        }})
+    };
+    let removals = script::script(
+        &server,
+        "DELETE",
+        "/v2/distribution-managers/dm-1/segment-configs",
+        vec![
+            multi(serde_json::json!([
+                result("sc-B", 200),
+                result("sc-A", 404)
+            ])),
+            multi(serde_json::json!([
+                result("sc-C", 200),
+                result("sc-A", 200)
+            ])),
+        ],
+    )
+    .await;
+    let client = client(&server);
+    let ids = ["sc-A".to_owned(), "sc-B".to_owned()];
+    let report = client
+        .remove_segment_configs("dm-1", ids.clone())
+        .await
+        .unwrap();
+    let statuses: Vec<Option<u16>> = report
+        .items
+        .iter()
+        .map(|o| o.result.as_ref().err().map(|e| e.status.as_u16()))
+        .collect();
+    assert_eq!(statuses, [Some(404), None], "{report:?}");
+    // A result naming an id the call did not send cannot be credited: the change stops.
+    let stopped = client
+        .remove_segment_configs("dm-1", ids)
+        .await
+        .unwrap_err();
+    assert!(
+        stopped.error.to_string().contains("did not send"),
+        "{stopped:?}"
+    );
+    assert_eq!(removals.requests(), 2);
+}
+
+#[tokio::test]
+async fn an_item_status_out_of_range_is_a_failure_not_a_success() {
+    // Found by review: a status of 0 (or negative, or 1000 and up) fell back to 200, so a
+    // refused item was reported applied.
+    let server = MockServer::start_async().await;
+    let broken = |status: i64| {
+        serde_json::json!({"id": "sc-0", "status": {
+            "httpStatus": status, "errorCode": "INTERNAL", "message": "boom"
+        }})
+    };
+    segment_config_calls(
+        &server,
+        vec![multi(serde_json::json!([
+            broken(0),
+            broken(-1),
+            broken(1000)
+        ]))],
+    )
+    .await;
+    let client = client_on(
+        &server,
+        common::transport_on(
+            Some(common::ORG_ID),
+            liveramp::retry::RecordingClock::default(),
+            liveramp::retry::RetryPolicy::no_retry(),
+        ),
+    );
+    let segments = (0..3).map(|i| segment(i, None));
+    let report = client.add_segment_configs("dm-1", segments).await.unwrap();
+    assert_eq!(report.succeeded().count(), 0, "{report:?}");
+    for item in &report.items {
+        let error = item.result.as_ref().unwrap_err();
+        assert_eq!(error.status.as_u16(), 500, "{error:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_refused_segment_config_does_not_quote_the_token_its_call_sent() {
     // Found by review: an item's error was cleaned of the token source's current token, asked
     // for after the answer; a token refreshed meanwhile left the one sent in the text.

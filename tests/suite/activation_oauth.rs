@@ -245,6 +245,33 @@ async fn a_status_detail_never_repeats_the_token_its_fetch_sent_though_a_newer_o
 }
 
 #[tokio::test]
+async fn an_authorization_url_that_is_not_https_is_never_handed_out() {
+    // Found by review: any non-empty string was handed to the caller to send a user to.
+    for url in [
+        "javascript:alert(document.cookie)",
+        "http://login.example/oauth",
+    ] {
+        let server = MockServer::start_async().await;
+        mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;
+        let mut pending = attempt("PENDING");
+        pending["authorizationUrl"] = url.into();
+        script(&server, "GET", ATTEMPT_PATH, vec![Answer::ok(pending)]).await;
+        let error = client(&server)
+            .start_oauth_connection("meta-business")
+            .url_poll_config(quick())
+            .send()
+            .await
+            .unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(shown.contains("not an https URL"), "{shown}");
+        assert!(
+            !shown.contains("login.example") && !shown.contains("cookie"),
+            "{shown}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn unavailable_answers_in_between_are_tolerated() {
     let server = MockServer::start_async().await;
     mock_create(&server, json!({"oAuthEndpointID": "meta-business"})).await;

@@ -67,6 +67,26 @@ async fn authorization_sends_the_redirect_and_a_fresh_state() {
 }
 
 #[tokio::test]
+async fn an_authorization_url_that_is_not_https_is_never_handed_out() {
+    // Found by review: any string was handed to the caller to send a user to.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(200)
+                .json_body(json!({"authorization_url": "javascript:alert(document.cookie)"}));
+        })
+        .await;
+    let error = client(&server)
+        .authorize_destination_account(987654, "https://app.example.com/done")
+        .await
+        .unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(shown.contains("not an https URL"), "{shown}");
+    assert!(!shown.contains("cookie"), "{shown}");
+}
+
+#[tokio::test]
 async fn a_plain_http_redirect_is_refused_before_sending() {
     let server = MockServer::start_async().await;
     let mock = server

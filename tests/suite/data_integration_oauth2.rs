@@ -331,6 +331,27 @@ async fn no_message_repeats_the_clients_token_or_the_credentials_it_carries() {
 }
 
 #[tokio::test]
+async fn a_consent_url_that_is_not_https_is_never_handed_out() {
+    // Found by review: any non-empty auth_uri was handed to the caller to open.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/oauth2");
+            then.status(200).json_body(
+                json!({"auth_uri": "javascript:alert(document.cookie)", "pull_id": "pull-1"}),
+            );
+        })
+        .await;
+    let error = client(&server)
+        .request_oauth2_credentials("fb", Duration::from_secs(300))
+        .await
+        .unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(shown.contains("not an https URL"), "{shown}");
+    assert!(!shown.contains("cookie"), "{shown}");
+}
+
+#[tokio::test]
 async fn no_message_repeats_the_token_its_poll_sent_though_a_newer_one_is_ready() {
     // Found by review: a message was cleaned of the token source's current token, asked for
     // after the answer; a token refreshed meanwhile left the one sent in the text. The start
