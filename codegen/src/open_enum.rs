@@ -71,13 +71,15 @@ impl OpenEnum {
             .clone()
             .unwrap_or_else(|| format!("The `{name}` values of the API."));
         let variant_docs = values.iter().map(|v| format!("`{v}`"));
+        let variant_names = variants.iter().map(|v| v.to_string());
         Ok(quote! {
             #[doc = #doc]
             ///
             /// Open: a value this version of the crate does not know decodes into `Unknown`, which
             /// keeps the string and sends it back unchanged. A later version may name such a
-            /// value with a variant of its own: match with a wildcard arm.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            /// value with a variant of its own: match with a wildcard arm. `Debug` shows at
+            /// most 64 characters of an `Unknown` value (the server's text).
+            #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
             #[non_exhaustive]
             pub enum #ident {
                 #(#[doc = #variant_docs] #variants,)*
@@ -117,6 +119,22 @@ impl OpenEnum {
                 type Err = ::std::convert::Infallible;
                 fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
                     Ok(Self::from(value))
+                }
+            }
+
+            impl ::std::fmt::Debug for #ident {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    match self {
+                        #(Self::#variants => f.write_str(#variant_names),)*
+                        Self::Unknown(other) => {
+                            let shown: ::std::string::String = other.chars().take(64).collect();
+                            let cut = match other.chars().nth(64) {
+                                Some(_) => "…",
+                                None => "",
+                            };
+                            write!(f, "Unknown({shown:?}{cut})")
+                        }
+                    }
                 }
             }
 

@@ -673,3 +673,22 @@ async fn another_client_resumes_the_wait_from_the_attempt_id() {
     assert_eq!(connection, "conn-7");
     assert_eq!(gets.requests(), 4);
 }
+
+#[test]
+fn an_unknown_status_shows_at_most_64_characters_in_debug() {
+    // Found by review: an open enum kept a server's unknown value whole, and `Debug` printed
+    // all of it (megabytes, or a token a server put there).
+    let long = format!("NEW_{}", "X".repeat(100_000));
+    let status: types::OAuthConnectionAttemptStatus = long.as_str().into();
+    let shown = format!("{status:?}");
+    assert!(shown.len() < 100, "{} characters", shown.len());
+    assert!(
+        shown.starts_with("Unknown(\"NEW_XXX") && shown.ends_with("\"…)"),
+        "{shown}"
+    );
+    assert_eq!(status.as_str(), long, "the value itself is kept");
+    let known = types::OAuthConnectionAttemptStatus::Pending;
+    assert_eq!(format!("{known:?}"), "Pending");
+    let short: types::OAuthConnectionAttemptStatus = "NEW".into();
+    assert_eq!(format!("{short:?}"), "Unknown(\"NEW\")");
+}
