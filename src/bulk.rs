@@ -224,15 +224,33 @@ impl Client {
         let attempts = options.item_attempts.max(1);
         // A failed batch call stops the chunks from being started (set when it fails, so that
         // no chunk starts after it), while those in flight finish: their answers are not lost.
+        // The input is not read after it either (a slow or endless input would hold the
+        // error back), and a chunk it had begun is dropped, not sent.
         let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let chunks = items.enumerate().chunks(batch_size).take_while({
+        let stopped = {
             let failed = failed.clone();
-            move |_| std::future::ready(!failed.load(std::sync::atomic::Ordering::SeqCst))
+            move || failed.load(std::sync::atomic::Ordering::SeqCst)
+        };
+        let mut items = Box::pin(items);
+        let gated = futures::stream::poll_fn({
+            let stopped = stopped.clone();
+            move |cx| match stopped() {
+                true => std::task::Poll::Ready(None),
+                false => items.as_mut().poll_next(cx),
+            }
+        });
+        let chunks = gated.enumerate().chunks(batch_size).take_while({
+            let stopped = stopped.clone();
+            move |_| std::future::ready(!stopped())
         });
         let runs = chunks
             .map(move |chunk| {
-                let failed = failed.clone();
+                let (failed, stopped) = (failed.clone(), stopped.clone());
                 async move {
+                    // A chunk taken up just before a failure was seen is not sent.
+                    if stopped() {
+                        return (Vec::new(), None);
+                    }
                     let (resolved, failure) = self.resolve_chunk(chunk, attempts).await;
                     if failure.is_some() {
                         failed.store(true, std::sync::atomic::Ordering::SeqCst);

@@ -292,8 +292,9 @@ impl Redactor {
             if value.chars().count() < MIN_VALUE_CHARS || !kept.insert(value.to_owned()) {
                 continue;
             }
-            // Each value is at least one pattern of its own length: known too large early.
-            if pattern_bytes + value.len() > MAX_PATTERN_BYTES {
+            // A value is tens of patterns of about its length (its encodings and cases): one
+            // past `MAX_VALUE_BYTES` would make megabytes of them, known too large early.
+            if value.len() > MAX_VALUE_BYTES || pattern_bytes + value.len() > MAX_PATTERN_BYTES {
                 return Self::closed();
             }
             // The automaton ignores case for ASCII only: a value with other letters is searched
@@ -851,9 +852,14 @@ const URL_HANDLES: [&str; 5] = ["state", "nonce", "codechallenge", "loginhint", 
 const MAX_URL_HANDLES: usize = 16;
 
 /// The most bytes of patterns a [`Redactor`] searches for (its values in all their forms):
-/// past it, values a hostile answer made huge (an OAuth state of megabytes echoed back) would
-/// make the automaton as large, so the redactor removes the whole text instead.
-const MAX_PATTERN_BYTES: usize = 16 * 1024 * 1024;
+/// past it, the automaton would be hundreds of megabytes, so the redactor removes the whole
+/// text instead. A batch of a thousand long items makes a few megabytes.
+const MAX_PATTERN_BYTES: usize = 64 * 1024 * 1024;
+
+/// The longest value a [`Redactor`] searches for: a longer one (an OAuth state of megabytes a
+/// hostile answer echoed back) makes it remove the whole text instead, before its forms are
+/// made.
+const MAX_VALUE_BYTES: usize = 64 * 1024;
 
 /// The longest handle [`url_handles`] gives: a longer value is no handle of a flow, and would
 /// make the redactor's automaton large.
@@ -1009,7 +1015,7 @@ mod tests {
         // Found by review: an OAuth state of megabytes echoed by a server went into the
         // redactor whole (about ten forms of it in one automaton), and a failed build fell
         // back to the markers alone, showing every value.
-        let huge = "s".repeat(MAX_PATTERN_BYTES);
+        let huge = "s".repeat(MAX_VALUE_BYTES + 1);
         let redactor = Redactor::new(["jane.doe@example.com", huge.as_str()]);
         assert_eq!(redactor.redact("mail jane.doe@example.com"), REDACTED);
         let small = Redactor::new(["jane.doe@example.com"]);

@@ -270,7 +270,7 @@ type AttemptEvent = PollEvent<types::OAuthConnectionAttemptStatus, String>;
 /// An attempt's `authorizationUrl`, when it is https (or loopback), or empty (a resumed attempt
 /// whose URL is not there yet).
 fn login_url(url: crate::auth::Secret) -> Result<String, FlowError<Error>> {
-    match url.expose().is_empty() {
+    match url.expose().trim().is_empty() {
         true => Ok(String::new()),
         false => crate::config::answered_url(url.into_inner(), "an authorization URL")
             .map_err(FlowError::Request),

@@ -57,7 +57,7 @@ impl Client {
             auth_uri: answer
                 .auth_uri
                 .map(Secret::into_inner)
-                .filter(|uri| !uri.is_empty())
+                .filter(|uri| !uri.trim().is_empty())
                 .map(|uri| crate::config::answered_url(uri, "a consent URL (auth_uri)"))
                 .transpose()
                 .map_err(FlowError::Request)?,

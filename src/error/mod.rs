@@ -921,7 +921,8 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
 }
 
 /// The status a batch or multi-status item says it had (`code`), as a status code; one out of
-/// range (0, negative, 1000 and up) is a 500, so that a broken item never counts as done.
+/// range (below 100, or 1000 and up) is a 500, retried like one, so that a broken item never
+/// counts as done.
 pub(crate) fn item_status(code: i64) -> reqwest::StatusCode {
     u16::try_from(code)
         .ok()

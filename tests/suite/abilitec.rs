@@ -896,6 +896,37 @@ async fn a_failed_batch_lets_the_batches_in_flight_finish_and_report() {
 }
 
 #[tokio::test]
+async fn a_failed_batch_ends_the_stream_though_the_input_waits_for_ever() {
+    use futures::StreamExt;
+    // Found by review: after a failure, the stream went on reading the input for the next
+    // chunk, so an input that waits (a channel, a cursor) held the error back for ever.
+    let server = MockServer::start_async().await;
+    match_batches(
+        &server,
+        vec![Answer {
+            status: 400,
+            body: serde_json::json!({"error": {"message": "bad batch"}}),
+            retry_after: None,
+        }],
+    )
+    .await;
+    let client = client(&server);
+    let items = match_items(&client, &["a@x.com", "b@x.com", "c@x.com"]);
+    let waiting = futures::stream::iter(items).chain(futures::stream::pending());
+    let options = liveramp::bulk::BulkOptions::default()
+        .batch_size(2)
+        .in_flight(1);
+    let outcomes = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        client.resolve(waiting, options).collect::<Vec<_>>(),
+    )
+    .await
+    .expect("the failure ends the stream");
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert!(outcomes[0].is_err());
+}
+
+#[tokio::test]
 async fn item_retries_take_from_the_retry_budget() {
     use futures::TryStreamExt;
     use liveramp::retry::RetryBudget;
