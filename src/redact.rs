@@ -896,14 +896,19 @@ pub(crate) fn url_handles(url: &str) -> Vec<String> {
     handles
 }
 
-/// The longest URL a flow's redactor removes whole ([`own_url`]).
+/// The longest URL a flow's redactor removes whole ([`url_values`]).
 const MAX_OWN_URL_CHARS: usize = 16 * 1024;
 
-/// `url`, a URL a flow handed out, when it is at most [`MAX_OWN_URL_CHARS`] long: what a
-/// server's text must not repeat whole. A longer one (a hostile answer's) would make the
-/// redactor's automaton large; its handles ([`url_handles`]) are removed still.
-pub(crate) fn own_url(url: &str) -> Option<String> {
-    (url.chars().count() <= MAX_OWN_URL_CHARS).then(|| url.to_owned())
+/// What a server's text about an OAuth flow must not repeat of `url`, a URL the flow handed
+/// out: the URL itself, when it is at most [`MAX_OWN_URL_CHARS`] long (a longer one, a
+/// hostile answer's, would make the redactor's automaton large), and its handles
+/// ([`url_handles`]).
+pub(crate) fn url_values(url: &str) -> Vec<String> {
+    let mut values = url_handles(url);
+    if url.chars().count() <= MAX_OWN_URL_CHARS {
+        values.push(url.to_owned());
+    }
+    values
 }
 
 /// Adds the strings of `item` serialized as JSON (an item of a batch call's body), at most a

@@ -225,20 +225,15 @@ fn counted<T>(
     items
         .enumerate()
         .map_while(move |(at, item)| {
-            let item = match item {
-                Ok(_) if at >= rows => Err(local_file(format!(
+            let item = item.and_then(|item| match at < rows {
+                true => Ok(item),
+                false => Err(local_file(format!(
                     "{input} changed while it was read: it has more than the {rows} rows first \
-                 counted"
+                     counted"
                 ))),
-                item => item,
-            };
-            match item {
-                Ok(item) => Some(item),
-                Err(error) => {
-                    *changed.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
-                    None
-                }
-            }
+            });
+            item.map_err(|error| *changed.lock().unwrap_or_else(|p| p.into_inner()) = Some(error))
+                .ok()
         })
         .fuse()
 }

@@ -90,49 +90,39 @@ pub fn redact_personal_types(file: &mut syn::File, personal: &[String]) -> Vec<S
     missing
 }
 
+/// The trait `item` implements (its path's last segment) and the type it implements it for,
+/// when `item` is an impl of a trait for a type named in `personal`.
+fn personal_impl<'a>(
+    item: &'a syn::Item,
+    personal: &[String],
+) -> Option<(&'a syn::PathSegment, syn::Ident)> {
+    let syn::Item::Impl(block) = item else {
+        return None;
+    };
+    let name = crate::syntax::impl_name(block).filter(|name| personal.contains(name))?;
+    let (path, _) = block.trait_.as_ref()?;
+    Some((path.segments.last()?, quote::format_ident!("{name}")))
+}
+
 /// The type `item` is typify's `From<String>` for, when that type is named in `personal`.
 fn from_string_of(item: &syn::Item, personal: &[String]) -> Option<syn::Ident> {
-    let syn::Item::Impl(from) = item else {
+    let (trait_, name) = personal_impl(item, personal)?;
+    let syn::PathArguments::AngleBracketed(args) = &trait_.arguments else {
         return None;
     };
-    let (path, _) = from.trait_.as_ref()?;
-    let last = path.segments.last()?;
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    let from_string = last.ident == "From"
+    let from_string = trait_.ident == "From"
         && matches!(
             args.args.first(),
             Some(syn::GenericArgument::Type(syn::Type::Path(arg)))
                 if arg.path.segments.last().is_some_and(|s| s.ident == "String")
         );
-    let syn::Type::Path(ty) = &*from.self_ty else {
-        return None;
-    };
-    let name = &ty.path.segments.last()?.ident;
-    (from_string && personal.iter().any(|p| name == p)).then(|| name.clone())
+    from_string.then_some(name)
 }
 
 /// Whether `item` is typify's `Display` of a type named in `personal` (a plain string's shows
 /// its value).
 fn is_personal_display(item: &syn::Item, personal: &[String]) -> bool {
-    let syn::Item::Impl(display) = item else {
-        return false;
-    };
-    let is_display = display
-        .trait_
-        .as_ref()
-        .and_then(|(path, _)| path.segments.last())
-        .is_some_and(|last| last.ident == "Display");
-    let syn::Type::Path(ty) = &*display.self_ty else {
-        return false;
-    };
-    is_display
-        && ty
-            .path
-            .segments
-            .last()
-            .is_some_and(|last| personal.iter().any(|p| last.ident == p))
+    personal_impl(item, personal).is_some_and(|(trait_, _)| trait_.ident == "Display")
 }
 
 /// Takes `name` out of the `#[derive(..)]` of `attrs`; whether it was there.

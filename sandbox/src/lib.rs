@@ -328,11 +328,7 @@ impl Sandbox {
     /// Stops accepting connections, ends delay faults, lets open requests finish (for
     /// [`SHUTDOWN_GRACE`] at most) and waits for the server to end.
     pub async fn shutdown(mut self) -> io::Result<()> {
-        // Delay faults end, so requests in flight can.
-        self.shared.stopping.send_replace(true);
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.signal_stop();
         let Some(mut task) = self.task.take() else {
             return Ok(());
         };
@@ -347,11 +343,19 @@ impl Sandbox {
     }
 }
 
-impl Drop for Sandbox {
-    fn drop(&mut self) {
+impl Sandbox {
+    /// Tells the server to stop accepting connections and delay faults to end, so that
+    /// requests in flight can.
+    fn signal_stop(&mut self) {
         self.shared.stopping.send_replace(true);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.signal_stop();
     }
 }

@@ -328,17 +328,13 @@ fn failure_detail(
 ) -> String {
     match &attempt.status_detail {
         Some(detail) if !detail.trim().is_empty() => {
-            let url = attempt.authorization_url.expose();
-            let own = crate::redact::own_url(url)
-                .into_iter()
-                .chain(
-                    attempt
-                        .state
-                        .as_ref()
-                        .map(|state| state.expose().to_owned()),
-                )
-                .chain(crate::redact::url_handles(url))
-                .collect();
+            let mut own = crate::redact::url_values(attempt.authorization_url.expose());
+            own.extend(
+                attempt
+                    .state
+                    .as_ref()
+                    .map(|state| state.expose().to_owned()),
+            );
             let redactor = crate::redact::Redactor::new(transport.secrets_with(sent, own));
             crate::error::server_text(detail, &redactor)
         }

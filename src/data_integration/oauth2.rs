@@ -202,12 +202,7 @@ impl PendingCredentials {
             .chain(
                 self.auth_uri
                     .iter()
-                    .flat_map(|uri| crate::redact::own_url(uri)),
-            )
-            .chain(
-                self.auth_uri
-                    .iter()
-                    .flat_map(|uri| crate::redact::url_handles(uri)),
+                    .flat_map(|uri| crate::redact::url_values(uri)),
             )
             .collect();
         let transport = self.client.inner.clone();
@@ -233,7 +228,7 @@ impl PendingCredentials {
                 // The tokens this fetch sent: over a wait of hours, the token is first fetched,
                 // or refreshed, during it.
                 let values = transport.secrets_with(&sent, own.clone());
-                classify_credentials(answer, &Redactor::new(&values), &values)
+                classify_credentials(answer, &values)
             },
         )
         .classify_errors(classify_api_error)
@@ -267,41 +262,36 @@ fn expired_or(
 
 /// Done once an `access_token` arrives; a 4xx `status` without one (other than 404, 408 and
 /// 429) is a refusal; anything else is still pending. The statuses of unfinished requests are
-/// not documented: this reading is inferred. Every answer's `message` has `redactor`'s values
-/// (`values`: the request's and the client's secrets), bearer tokens and JWTs removed; a final
-/// answer's, the access token it carries too.
+/// not documented: this reading is inferred. Every answer's `message` has `values` (the
+/// request's and the client's secrets), the access token the answer carries, bearer tokens and
+/// JWTs removed.
 fn classify_credentials(
     answer: types::OAuth2Credentials,
-    redactor: &Redactor,
     values: &[String],
 ) -> PollState<Option<String>, ProviderCredentials> {
-    let shown = |message: &str| crate::error::server_text(message, redactor);
-    match answer.access_token {
-        Some(token) if !token.expose().is_empty() => {
-            let with_token =
-                Redactor::new(values.iter().map(String::as_str).chain([token.expose()]));
-            PollState::Done(ProviderCredentials {
-                access_token: AccessToken::new(token.expose()),
-                message: answer
-                    .message
-                    .as_deref()
-                    .map(|message| crate::error::server_text(message, &with_token)),
-                user_id: answer.user_id,
-                client_id: answer.client_id,
-            })
+    let token = answer
+        .access_token
+        .as_ref()
+        .map(|token| token.expose())
+        .filter(|token| !token.is_empty());
+    // Built only for an answer with a message.
+    let message = answer.message.as_ref().map(|message| {
+        let redactor = Redactor::new(values.iter().map(String::as_str).chain(token));
+        crate::error::server_text(message, &redactor)
+    });
+    match (token, answer.status) {
+        (Some(token), _) => PollState::Done(ProviderCredentials {
+            access_token: AccessToken::new(token),
+            message,
+            user_id: answer.user_id,
+            client_id: answer.client_id,
+        }),
+        (None, Some(status))
+            if (400..500).contains(&status) && ![404, 408, 429].contains(&status) =>
+        {
+            PollState::Failed(message.unwrap_or_else(|| format!("refused with status {status}")))
         }
-        _ => match answer.status {
-            Some(status) if (400..500).contains(&status) && ![404, 408, 429].contains(&status) => {
-                PollState::Failed(
-                    answer
-                        .message
-                        .as_ref()
-                        .map(|message| shown(message))
-                        .unwrap_or_else(|| format!("refused with status {status}")),
-                )
-            }
-            _ => PollState::Pending(answer.message.as_ref().map(|message| shown(message))),
-        },
+        (None, _) => PollState::Pending(message),
     }
 }
 

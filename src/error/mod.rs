@@ -428,23 +428,26 @@ impl AnswerHeaders {
                 continue;
             }
             let text = String::from_utf8_lossy(value.as_bytes());
-            let plain = [RETRY_AFTER, reqwest::header::DATE].contains(name)
-                || ["content-", "ratelimit", "x-ratelimit"]
-                    .iter()
-                    .any(|prefix| name.as_str().starts_with(prefix));
-            let cleaned = if crate::redact::secret_key(name.as_str()) {
-                crate::redact::REDACTED.to_owned()
-            } else if [LOCATION, CONTENT_LOCATION, LINK].contains(name) {
-                header_text(&without_queries(&text), redactor)
-            } else if plain {
-                text.clone().into_owned()
-            } else {
-                header_text(&text, redactor)
+            let plain = || {
+                [RETRY_AFTER, reqwest::header::DATE].contains(name)
+                    || ["content-", "ratelimit", "x-ratelimit"]
+                        .iter()
+                        .any(|prefix| name.as_str().starts_with(prefix))
             };
-            let value = match cleaned == text {
-                true => value.clone(),
-                false => HeaderValue::from_str(&cleaned)
+            // `None`: the value is kept as it came.
+            let cleaned = if crate::redact::secret_key(name.as_str()) {
+                Some(crate::redact::REDACTED.to_owned())
+            } else if [LOCATION, CONTENT_LOCATION, LINK].contains(name) {
+                Some(header_text(&without_queries(&text), redactor))
+            } else if plain() {
+                None
+            } else {
+                Some(header_text(&text, redactor))
+            };
+            let value = match cleaned {
+                Some(cleaned) if cleaned != text => HeaderValue::from_str(&cleaned)
                     .unwrap_or_else(|_| HeaderValue::from_static(crate::redact::REDACTED)),
+                _ => value.clone(),
             };
             kept.append(name.clone(), value);
         }

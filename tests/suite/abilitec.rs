@@ -768,6 +768,21 @@ async fn match_batches(server: &MockServer, answers: Vec<Answer>) -> script::Scr
     script(server, "POST", "/batch/match", answers).await
 }
 
+/// Every outcome of resolving match items for `emails` with `options`, failing the test on a
+/// stream error.
+async fn resolve_all(
+    client: &Client,
+    emails: &[&str],
+    options: liveramp::bulk::BulkOptions,
+) -> Vec<liveramp::bulk::Resolved> {
+    use futures::TryStreamExt;
+    client
+        .resolve(futures::stream::iter(match_items(client, emails)), options)
+        .try_collect()
+        .await
+        .unwrap()
+}
+
 /// Match items for `emails`, from `client`.
 fn match_items(client: &Client, emails: &[&str]) -> Vec<liveramp::bulk::BatchItem> {
     emails
@@ -928,7 +943,6 @@ async fn a_failed_batch_ends_the_stream_though_the_input_waits_for_ever() {
 
 #[tokio::test]
 async fn item_retries_take_from_the_retry_budget() {
-    use futures::TryStreamExt;
     use liveramp::retry::RetryBudget;
     // Found by review: items were retried whatever the budget held.
     let server = MockServer::start_async().await;
@@ -942,14 +956,7 @@ async fn item_retries_take_from_the_retry_budget() {
     .await;
     let transport = common::transport_with_budget(std::sync::Arc::new(RetryBudget::new(4, 5, 10)));
     let client = client_on(&server, transport);
-    let resolved: Vec<_> = client
-        .resolve(
-            futures::stream::iter(match_items(&client, &["a@x.com"])),
-            Default::default(),
-        )
-        .try_collect()
-        .await
-        .unwrap();
+    let resolved = resolve_all(&client, &["a@x.com"], Default::default()).await;
     assert_eq!(batches.requests(), 1, "no retry left in the budget");
     assert_eq!(resolved.len(), 1);
     assert_eq!(
@@ -960,7 +967,6 @@ async fn item_retries_take_from_the_retry_budget() {
 
 #[tokio::test]
 async fn item_retries_that_succeed_give_the_budget_back() {
-    use futures::TryStreamExt;
     use liveramp::retry::RetryBudget;
     // Found by review: each round took a retry's cost for good, so a long run of batches with
     // a busy item drained the budget every client of the Config shares.
@@ -981,14 +987,7 @@ async fn item_retries_that_succeed_give_the_budget_back() {
     let options = liveramp::bulk::BulkOptions::default()
         .batch_size(1)
         .in_flight(1);
-    let resolved: Vec<_> = client
-        .resolve(
-            futures::stream::iter(match_items(&client, &["a@x.com", "b@x.com"])),
-            options,
-        )
-        .try_collect()
-        .await
-        .unwrap();
+    let resolved = resolve_all(&client, &["a@x.com", "b@x.com"], options).await;
     assert!(resolved.iter().all(|r| r.result.is_ok()), "{resolved:?}");
     assert_eq!(batches.requests(), 4, "each chunk retried its item once");
     assert_eq!(budget.available(), 5);
@@ -996,7 +995,6 @@ async fn item_retries_that_succeed_give_the_budget_back() {
 
 #[tokio::test]
 async fn items_answered_429_pause_the_batch_rate_limit() {
-    use futures::TryStreamExt;
     use std::num::NonZeroU32;
     // Found by review: an item's 429 was retried at once, at the full rate.
     let server = MockServer::start_async().await;
@@ -1026,21 +1024,13 @@ async fn items_answered_429_pause_the_batch_rate_limit() {
         .abilitec()
         .unwrap();
     let started = std::time::Instant::now();
-    let resolved: Vec<_> = client
-        .resolve(
-            futures::stream::iter(match_items(&client, &["a@x.com"])),
-            Default::default(),
-        )
-        .try_collect()
-        .await
-        .unwrap();
+    let resolved = resolve_all(&client, &["a@x.com"], Default::default()).await;
     assert!(resolved[0].result.is_ok(), "{:?}", resolved[0].result);
     assert!(started.elapsed() >= pause, "{:?}", started.elapsed());
 }
 
 #[tokio::test]
 async fn an_items_error_quotes_nothing_its_batch_sent_nor_the_token() {
-    use futures::TryStreamExt;
     // Found by review: only the item's own query values were removed from its message.
     let server = MockServer::start_async().await;
     let echo = format!("no match near a@x.com for {}\n\u{1b}[2J", common::TOKEN);
@@ -1049,14 +1039,7 @@ async fn an_items_error_quotes_nothing_its_batch_sent_nor_the_token() {
             {"code": 404, "document": {"error": {"code": "600-0117", "message": echo, "requestId": "r"}}},
         ]))]).await;
     let client = client(&server);
-    let resolved: Vec<_> = client
-        .resolve(
-            futures::stream::iter(match_items(&client, &["a@x.com", "b@x.com"])),
-            Default::default(),
-        )
-        .try_collect()
-        .await
-        .unwrap();
+    let resolved = resolve_all(&client, &["a@x.com", "b@x.com"], Default::default()).await;
     let error = resolved[1].result.as_ref().unwrap_err();
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains("a@x.com"), "{shown}");
@@ -1071,7 +1054,6 @@ async fn an_items_error_quotes_nothing_its_batch_sent_nor_the_token() {
 
 #[tokio::test]
 async fn an_items_error_quotes_not_the_token_its_batch_sent_though_a_newer_one_is_ready() {
-    use futures::TryStreamExt;
     // Found by review: an item's error was cleaned of the token source's current token, asked
     // for after the answer; a token refreshed meanwhile left the one sent in the text.
     let server = MockServer::start_async().await;
@@ -1080,14 +1062,7 @@ async fn an_items_error_quotes_not_the_token_its_batch_sent_though_a_newer_one_i
             {"code": 401, "document": {"error": {"code": "600-0401", "message": echo, "requestId": "r"}}},
         ]))]).await;
     let client = client_on(&server, common::transport_with_new_token_each_ask(None));
-    let resolved: Vec<_> = client
-        .resolve(
-            futures::stream::iter(match_items(&client, &["a@x.com"])),
-            Default::default(),
-        )
-        .try_collect()
-        .await
-        .unwrap();
+    let resolved = resolve_all(&client, &["a@x.com"], Default::default()).await;
     let error = resolved[0].result.as_ref().unwrap_err();
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains(common::NewTokenEachAsk::FIRST), "{shown}");
